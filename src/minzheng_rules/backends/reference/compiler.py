@@ -1,0 +1,347 @@
+"""Compile checked expressions into Python closures ``f(ctx, member) -> value``.
+
+Parameters are constants here: a pack is bound to one date before it runs, so each closure
+sees the values in force that day. Unknown facts flow through with Kleene logic
+(see :mod:`minzheng_rules.expr.runtime`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from minzheng_rules.errors import EvaluationError
+from minzheng_rules.expr.checker import Checked, Symbol
+from minzheng_rules.expr.nodes import (
+    Aggregate,
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    IfElse,
+    In,
+    Name,
+    Node,
+    Unary,
+)
+from minzheng_rules.expr.runtime import Unknown, merge, quantize
+
+Fn = Callable[[Any, Any], Any]
+
+_CMP = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+class EvalContext:
+    """The state of one household's evaluation: its facts, memoised variables, loop bindings."""
+
+    __slots__ = ("bound", "hh", "loops", "members")
+
+    def __init__(self, bound: Any, hh: dict[str, Any], members: list[dict[str, Any]]) -> None:
+        self.bound = bound  # has .household_fns and .member_fns: name -> Fn
+        self.hh = hh
+        self.members = members
+        self.loops: dict[str, dict[str, Any]] = {}
+
+
+def compile_expression(checked: Checked, params: Mapping[str, Any]) -> Fn:
+    """A closure computing ``checked`` with the given parameter values."""
+    return _Compiler(checked, params).build(checked.node)
+
+
+def _div(a: Any, b: Any) -> Decimal:
+    if b == 0:
+        raise ZeroDivisionError
+    return Decimal(a) / b
+
+
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _div}
+
+
+class _Compiler:
+    def __init__(self, checked: Checked, params: Mapping[str, Any]) -> None:
+        self.checked = checked
+        self.params = params
+
+    def build(self, node: Node) -> Fn:
+        match node:
+            case Const(value=v):
+                return lambda c, m: v
+            case Name():
+                return self._name(self.checked.symbols[id(node)])
+            case Unary(op="not", operand=o):
+                f = self.build(o)
+
+                def not_(c, m):
+                    v = f(c, m)
+                    return v if v.__class__ is Unknown else not v
+
+                return not_
+            case Unary(op="-", operand=o):
+                f = self.build(o)
+
+                def neg(c, m):
+                    v = f(c, m)
+                    return v if v.__class__ is Unknown else -v
+
+                return neg
+            case Binary(op=op, left=a, right=b):
+                return self._binary(op, self.build(a), self.build(b), node)
+            case Compare(ops=ops, operands=operands):
+                return self._compare(ops, [self.build(o) for o in operands])
+            case In(operand=o, options=opts, negated=neg):
+                f, options = self.build(o), frozenset(opts)
+
+                def in_(c, m):
+                    v = f(c, m)
+                    if v.__class__ is Unknown:
+                        return v
+                    return (v in options) != neg
+
+                return in_
+            case BoolOp(op=op, values=vals):
+                return self._boolop(op, [self.build(v) for v in vals])
+            case IfElse(cond=cond, then=then, orelse=orelse):
+                fc, ft, fe = self.build(cond), self.build(then), self.build(orelse)
+
+                def if_(c, m):
+                    v = fc(c, m)
+                    if v.__class__ is Unknown:
+                        return v
+                    return ft(c, m) if v else fe(c, m)
+
+                return if_
+            case Call(func=fn, args=args):
+                return self._call(fn, args)
+            case Aggregate():
+                return self._aggregate(node)
+        raise TypeError(f"cannot compile {node!r}")
+
+    def _name(self, s: Symbol) -> Fn:
+        if s.kind == "param":
+            value = self.params[s.name]
+            return lambda c, m: value
+        if s.kind == "program":
+            key = f"programs.{s.name}.{s.field}"
+            if not s.per_member:
+                return lambda c, m: c.hh[key]
+            if s.loop_var is None:
+                return lambda c, m: m[key]
+            var = s.loop_var
+            return lambda c, m: c.loops[var][key]
+        name = s.name
+        if s.kind == "household":
+
+            def hh(c, m):
+                try:
+                    return c.hh[name]
+                except KeyError:
+                    v = c.hh[name] = c.bound.household_fns[name](c, None)
+                    return v
+
+            return hh
+        if s.loop_var is None:
+
+            def member(c, m):
+                try:
+                    return m[name]
+                except KeyError:
+                    v = m[name] = c.bound.member_fns[name](c, m)
+                    return v
+
+            return member
+        var = s.loop_var
+
+        def looped(c, m):
+            md = c.loops[var]
+            try:
+                return md[name]
+            except KeyError:
+                v = md[name] = c.bound.member_fns[name](c, md)
+                return v
+
+        return looped
+
+    def _binary(self, op: str, fa: Fn, fb: Fn, node: Node) -> Fn:
+        fn = _ARITH[op]
+
+        def binary(c, m):
+            a, b = fa(c, m), fb(c, m)
+            if a.__class__ is Unknown or b.__class__ is Unknown:
+                return merge(a, b)
+            try:
+                return fn(a, b)
+            except ZeroDivisionError:
+                from minzheng_rules.expr.printer import to_source
+
+                raise EvaluationError(f"division by zero in '{to_source(node)}'") from None
+
+        return binary
+
+    def _compare(self, ops: tuple[str, ...], fs: list[Fn]) -> Fn:
+        if len(ops) == 1:
+            cmp, fa, fb = _CMP[ops[0]], fs[0], fs[1]
+
+            def compare(c, m):
+                a, b = fa(c, m), fb(c, m)
+                if a.__class__ is Unknown or b.__class__ is Unknown:
+                    return merge(a, b)
+                return cmp(a, b)
+
+            return compare
+        cmps = [_CMP[o] for o in ops]
+
+        def chain(c, m):
+            values = [f(c, m) for f in fs]
+            unknown = None
+            for cmp, a, b in zip(cmps, values, values[1:], strict=False):
+                if a.__class__ is Unknown or b.__class__ is Unknown:
+                    unknown = merge(*(x for x in (unknown, a, b) if x is not None))
+                elif not cmp(a, b):
+                    return False
+            return unknown if unknown is not None else True
+
+        return chain
+
+    def _boolop(self, op: str, fs: list[Fn]) -> Fn:
+        stop = op == "or"  # the value that decides the whole: True for or, False for and
+
+        def boolop(c, m):
+            unknown = None
+            for f in fs:
+                v = f(c, m)
+                if v.__class__ is Unknown:
+                    unknown = v if unknown is None else merge(unknown, v)
+                elif v is stop:
+                    return stop
+            return unknown if unknown is not None else not stop
+
+        return boolop
+
+    def _call(self, fn: str, args: tuple[Node, ...]) -> Fn:
+        if fn == "date":
+            value = dt.date.fromisoformat(args[0].value)  # type: ignore[union-attr]
+            return lambda c, m: value
+        if fn == "round":
+            f = self.build(args[0])
+            digits, mode = args[1].value, args[2].value  # type: ignore[union-attr]
+
+            def round_(c, m):
+                v = f(c, m)
+                return v if v.__class__ is Unknown else quantize(v, digits, mode)
+
+            return round_
+        fs = [self.build(a) for a in args]
+        if fn == "abs":
+            f0 = fs[0]
+
+            def abs_(c, m):
+                v = f0(c, m)
+                return v if v.__class__ is Unknown else abs(v)
+
+            return abs_
+        if fn == "clamp":
+            fx, flo, fhi = fs
+
+            def clamp(c, m):
+                x, lo, hi = fx(c, m), flo(c, m), fhi(c, m)
+                if Unknown in (x.__class__, lo.__class__, hi.__class__):
+                    return merge(x, lo, hi)
+                return min(max(x, lo), hi)
+
+            return clamp
+        pick = min if fn == "min" else max
+
+        def minmax(c, m):
+            values = [f(c, m) for f in fs]
+            for v in values:
+                if v.__class__ is Unknown:
+                    return merge(*values)
+            return pick(values)
+
+        return minmax
+
+    def _aggregate(self, node: Aggregate) -> Fn:
+        var, func = node.var, node.func
+        where = self.build(node.where) if node.where is not None else None
+        element = self.build(node.element) if node.element is not None else None
+
+        def selected(c, m):
+            """Members passing the filter, and an Unknown if some could not be judged."""
+            loops = c.loops
+            previous = loops.get(var)
+            chosen, unknown = [], None
+            for md in c.members:
+                if where is None:
+                    chosen.append(md)
+                    continue
+                loops[var] = md
+                v = where(c, m)
+                if v is True:
+                    chosen.append(md)
+                elif v.__class__ is Unknown:
+                    unknown = v if unknown is None else merge(unknown, v)
+            if previous is None:
+                loops.pop(var, None)
+            else:
+                loops[var] = previous
+            return chosen, unknown
+
+        if func == "count":
+
+            def count(c, m):
+                chosen, unknown = selected(c, m)
+                return unknown if unknown is not None else len(chosen)
+
+            return count
+        assert element is not None
+
+        def values_of(c, m):
+            chosen, unknown = selected(c, m)
+            loops = c.loops
+            previous = loops.get(var)
+            out = []
+            for md in chosen:
+                loops[var] = md
+                out.append(element(c, m))
+            if previous is None:
+                loops.pop(var, None)
+            else:
+                loops[var] = previous
+            return out, unknown
+
+        if func in ("any", "all"):
+            decisive = func == "any"
+
+            def anyall(c, m):
+                values, unknown = values_of(c, m)
+                for v in values:
+                    if v is decisive:
+                        return decisive
+                    if v.__class__ is Unknown:
+                        unknown = v if unknown is None else merge(unknown, v)
+                return unknown if unknown is not None else not decisive
+
+            return anyall
+
+        def numeric(c, m):
+            values, unknown = values_of(c, m)
+            if unknown is not None or any(v.__class__ is Unknown for v in values):
+                return merge(*values, *([unknown] if unknown is not None else []))
+            if func == "sum":
+                return sum(values, 0)
+            if not values:
+                return 0
+            return min(values) if func == "min" else max(values)
+
+        return numeric

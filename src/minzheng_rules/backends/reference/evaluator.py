@@ -1,0 +1,422 @@
+"""Evaluate one household against a pack bound to a date, with an optional explanation trace."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
+from minzheng_rules.errors import EvaluationError
+from minzheng_rules.expr.runtime import Unknown, merge, quantize
+from minzheng_rules.facts import household_facts, member_facts
+from minzheng_rules.household import Household, parse_household
+from minzheng_rules.packs.pack import CheckedProgram, CheckedTable, Expr, Pack, ParameterValue
+from minzheng_rules.results import (
+    ConditionOutcome,
+    Evaluation,
+    MemberOutcome,
+    ParameterUse,
+    ProgramOutcome,
+    Status,
+)
+
+ZERO = Decimal(0)
+
+
+def _status(value: Any) -> Status:
+    if value is True:
+        return Status.eligible
+    if value.__class__ is Unknown:
+        return Status.undetermined
+    return Status.ineligible
+
+
+class _Program:
+    """A program compiled for one date."""
+
+    def __init__(self, program: CheckedProgram, compile_: Any) -> None:
+        self.program = program
+        self.id = program.id
+        self.per_member = program.entity == "member"
+        self.conditions = [(c, e, compile_(e)) for c, e in program.conditions]
+        self.amount = compile_(program.amount) if program.amount is not None else None
+        r = program.spec.rounding
+        self.digits, self.mode = r.digits, r.mode
+        self.unit = str(program.spec.unit.value)
+        self.key_eligible = f"programs.{self.id}.eligible"
+        self.key_amount = f"programs.{self.id}.amount"
+
+
+class BoundPack:
+    """A pack whose parameters are fixed to those in force on one date, compiled to closures."""
+
+    def __init__(self, pack: Pack, on: dt.date) -> None:
+        self.pack = pack
+        self.date = on
+        self.active = [pid for pid in pack.order if pack.programs[pid].in_force(on)]
+        needed = pack.needs(self.active)
+        self.parameters: dict[str, ParameterValue] = {}
+        for node in sorted(needed):
+            if node.startswith("param:"):
+                self.parameters[node[6:]] = pack.parameter(node[6:], on)
+        values = {n: pv.value for n, pv in self.parameters.items()}
+        self._values = values
+        self.household_fns: dict[str, Fn] = {}
+        self.member_fns: dict[str, Fn] = {}
+        for name, e in pack.variables.items():
+            if f"var:{name}" in needed:
+                target = self.household_fns if e.checked.entity == "household" else self.member_fns
+                target[name] = self._compile(e)
+        for name, t in pack.tables.items():
+            if f"var:{name}" in needed:
+                target = self.household_fns if t.spec.entity == "household" else self.member_fns
+                target[name] = self._table(name, t)
+        self.programs = [_Program(pack.programs[pid], self._compile) for pid in self.active]
+        active = set(self.active)
+        self.exclusions = [
+            exc for exc in pack.exclusions.values() if sum(p in active for p in exc.programs) >= 2
+        ]
+
+    def _compile(self, e: Expr) -> Fn:
+        return compile_expression(e.checked, self._values)
+
+    def _table(self, name: str, t: CheckedTable) -> Fn:
+        rows = [(self._compile(w), self._compile(th)) for w, th in t.rows]
+        default = self._compile(t.default)
+        policy = t.spec.hit_policy.value
+
+        def table(c: EvalContext, m: Any) -> Any:
+            hits, unknown = [], None
+            for when, then in rows:
+                v = when(c, m)
+                if v is True:
+                    if policy == "first":
+                        return then(c, m) if unknown is None else unknown
+                    hits.append(then)
+                elif v.__class__ is Unknown:
+                    unknown = v if unknown is None else merge(unknown, v)
+            if unknown is not None:
+                return unknown
+            if not hits:
+                return default(c, m)
+            if policy == "unique":
+                if len(hits) > 1:
+                    raise EvaluationError(
+                        f"decision table '{name}' (hit policy unique) matched {len(hits)} rows"
+                    )
+                return hits[0](c, m)
+            values = [h(c, m) for h in hits]
+            return merge(*values) if any(v.__class__ is Unknown for v in values) else sum(values, 0)
+
+        return table
+
+    # -- evaluation ------------------------------------------------------------------------
+    def evaluate(
+        self, household: Household | dict[str, Any], *, explain: bool = False
+    ) -> Evaluation:
+        h = household if isinstance(household, Household) else parse_household(household)
+        on = self.date
+        ctx = EvalContext(self, household_facts(h, on), member_facts(h, on))
+        member_ids = [m.id for m in h.members]
+        outcomes: dict[str, ProgramOutcome] = {}
+        pending = list(self.exclusions)
+        for prog in self.programs:
+            outcomes[prog.id] = self._run(prog, ctx, member_ids, explain)
+            still = []
+            for exc in pending:
+                if all(
+                    p in outcomes or p not in self.pack.programs or p not in self.active
+                    for p in exc.programs
+                ):
+                    self._exclude(exc, outcomes, ctx)
+                else:
+                    still.append(exc)
+            pending = still
+        for pid in self.pack.order:
+            if pid not in outcomes:
+                p = self.pack.programs[pid]
+                outcomes[pid] = ProgramOutcome(
+                    pid,
+                    p.spec.label.zh,
+                    p.spec.label.en,
+                    Status.ineligible,
+                    ZERO,
+                    str(p.spec.unit.value),
+                    [
+                        ConditionOutcome(
+                            "in_force",
+                            "政策在评估日有效",
+                            "in force on the date",
+                            f"in_force {p.spec.in_force.model_dump(mode='json')}",
+                            False,
+                        )
+                    ],
+                )
+        ordered = {pid: outcomes[pid] for pid in self.pack.programs}
+        return Evaluation(self.pack.id, on, h.id, ordered)
+
+    def _conditions(self, prog: _Program, ctx: EvalContext, m: Any, explain: bool):
+        reasons, verdict = [], True
+        for spec, expr, fn in prog.conditions:
+            v = fn(ctx, m)
+            unknown = v.__class__ is Unknown
+            if v is False:
+                verdict = False
+            elif unknown and verdict is not False:
+                verdict = v if verdict is True else merge(verdict, v)
+            outcome = ConditionOutcome(
+                spec.id,
+                spec.label.zh,
+                spec.label.en,
+                expr.source,
+                None if unknown else bool(v),
+                sorted(v.missing) if unknown else [],
+            )
+            if explain:
+                outcome.values, outcome.parameters = self._trace(expr, ctx, m)
+            reasons.append(outcome)
+        return verdict, reasons
+
+    def _amount(self, prog: _Program, ctx: EvalContext, m: Any) -> Any:
+        if prog.amount is None:
+            return ZERO
+        v = prog.amount(ctx, m)
+        if v.__class__ is Unknown:
+            return v
+        return quantize(v, prog.digits, prog.mode)
+
+    def _run(
+        self, prog: _Program, ctx: EvalContext, member_ids: list[str], explain: bool
+    ) -> ProgramOutcome:
+        spec = prog.program.spec
+        if not prog.per_member:
+            verdict, reasons = self._conditions(prog, ctx, None, explain)
+            amount: Any = ZERO
+            if verdict is True:
+                amount = self._amount(prog, ctx, None)
+                if amount.__class__ is Unknown:
+                    verdict = amount
+            missing = sorted(verdict.missing) if verdict.__class__ is Unknown else []
+            outcome = ProgramOutcome(
+                prog.id,
+                spec.label.zh,
+                spec.label.en,
+                _status(verdict),
+                amount if verdict is True else ZERO,
+                prog.unit,
+                reasons,
+                missing,
+            )
+            if explain and prog.program.amount is not None and verdict is True:
+                values, params = self._trace(prog.program.amount, ctx, None)
+                outcome.amount_explanation = {
+                    "expression": prog.program.amount.source,
+                    "values": values,
+                    "parameters": {
+                        p.name: {
+                            "value": p.value,
+                            "confidence": p.confidence,
+                            "citation": p.citation(),
+                        }
+                        for p in params
+                    },
+                }
+            ctx.hh[prog.key_eligible] = verdict
+            ctx.hh[prog.key_amount] = (
+                amount if verdict is True else (verdict if verdict.__class__ is Unknown else ZERO)
+            )
+            return outcome
+        members: dict[str, MemberOutcome] = {}
+        for mid, md in zip(member_ids, ctx.members, strict=True):
+            verdict, reasons = self._conditions(prog, ctx, md, explain)
+            amount = ZERO
+            if verdict is True:
+                amount = self._amount(prog, ctx, md)
+                if amount.__class__ is Unknown:
+                    verdict = amount
+            status = _status(verdict)
+            missing = sorted(verdict.missing) if status is Status.undetermined else []
+            members[mid] = MemberOutcome(
+                status, amount if verdict is True else ZERO, reasons, missing
+            )
+            md[prog.key_eligible] = verdict
+            md[prog.key_amount] = (
+                amount if verdict is True else (verdict if status is Status.undetermined else ZERO)
+            )
+        outcome = self._member_total(prog.id, spec.label.zh, spec.label.en, prog.unit, members)
+        self._store_household(prog.id, outcome, ctx)
+        return outcome
+
+    @staticmethod
+    def _member_total(
+        pid: str, zh: str, en: str, unit: str, members: dict[str, MemberOutcome]
+    ) -> ProgramOutcome:
+        statuses = [m.status for m in members.values()]
+        if Status.eligible in statuses:
+            status = Status.eligible
+        elif Status.undetermined in statuses:
+            status = Status.undetermined
+        else:
+            status = Status.ineligible
+        total = sum((m.amount for m in members.values() if m.status is Status.eligible), ZERO)
+        missing = sorted({x for m in members.values() for x in m.missing})
+        return ProgramOutcome(
+            pid,
+            zh,
+            en,
+            status,
+            total,
+            unit,
+            [],
+            missing if status is not Status.eligible else [],
+            members=members,
+        )
+
+    @staticmethod
+    def _store_household(pid: str, outcome: ProgramOutcome, ctx: EvalContext) -> None:
+        if outcome.status is Status.eligible:
+            ctx.hh[f"programs.{pid}.eligible"] = True
+            ctx.hh[f"programs.{pid}.amount"] = outcome.amount
+        elif outcome.status is Status.undetermined:
+            u = Unknown(frozenset(outcome.missing))
+            ctx.hh[f"programs.{pid}.eligible"] = u
+            ctx.hh[f"programs.{pid}.amount"] = u
+        else:
+            ctx.hh[f"programs.{pid}.eligible"] = False
+            ctx.hh[f"programs.{pid}.amount"] = ZERO
+
+    # -- exclusions ------------------------------------------------------------------------
+    def _exclude(self, exc: Any, outcomes: dict[str, ProgramOutcome], ctx: EvalContext) -> None:
+        present = [p for p in exc.programs if p in outcomes]
+        all_member = all(outcomes[p].members is not None for p in present)
+        if all_member:
+            for mid, md in zip(list(outcomes[present[0]].members or {}), ctx.members, strict=False):
+                units = {p: outcomes[p].members[mid] for p in present}  # type: ignore[index]
+                for loser, winner in _losers(exc.keep, present, units):
+                    self._drop(units[loser], units[winner], exc.id, winner)
+                    md[f"programs.{loser}.eligible"] = (
+                        False
+                        if units[loser].status is Status.ineligible
+                        else Unknown(frozenset(units[loser].missing))
+                    )
+                    md[f"programs.{loser}.amount"] = ZERO
+            for p in present:
+                o = outcomes[p]
+                total = self._member_total(p, o.label_zh, o.label_en, o.unit, o.members or {})
+                o.status, o.amount, o.missing = total.status, total.amount, total.missing
+                self._store_household(p, o, ctx)
+            return
+        units = {p: outcomes[p] for p in present}
+        for loser, winner in _losers(exc.keep, present, units):
+            self._drop(units[loser], units[winner], exc.id, winner)
+            if units[loser].members:
+                for mo in units[loser].members.values():
+                    mo.status, mo.amount = units[loser].status, ZERO
+            self._store_household(loser, units[loser], ctx)
+
+    @staticmethod
+    def _drop(loser: Any, winner: Any, exclusion: str, winner_id: str) -> None:
+        """The loser is not paid: ineligible when the winner is eligible, undetermined when the
+        winner's own answer is."""
+        if winner.status is Status.eligible:
+            loser.status = Status.ineligible
+            loser.missing = []
+        else:
+            loser.status = Status.undetermined
+            loser.missing = sorted(set(loser.missing) | set(winner.missing))
+        loser.amount = ZERO
+        if isinstance(loser, ProgramOutcome):
+            loser.excluded_by = f"{exclusion}: {winner_id}"
+        loser.reasons = [
+            *loser.reasons,
+            ConditionOutcome(
+                f"excluded_by_{winner_id}",
+                f"不与{winner_id}同时享受",
+                f"not paid together with {winner_id}",
+                f"exclusion {exclusion}",
+                None if loser.status is Status.undetermined else False,
+            ),
+        ]
+
+    # -- explanation -----------------------------------------------------------------------
+    def _trace(
+        self, expr: Expr, ctx: EvalContext, m: Any
+    ) -> tuple[dict[str, str], list[ParameterUse]]:
+        values: dict[str, str] = {}
+        params: list[ParameterUse] = []
+        seen: set[str] = set()
+        for name in sorted(self._indirect_parameters(expr)):
+            seen.add(f"param:{name}:None")
+            params.append(self._parameter_use(name))
+        for sym in expr.checked.symbols.values():
+            if sym.loop_var is not None:
+                continue
+            key = f"{sym.kind}:{sym.name}:{sym.field}"
+            if key in seen:
+                continue
+            seen.add(key)
+            if sym.kind == "param":
+                params.append(self._parameter_use(sym.name))
+                continue
+            if sym.kind == "program":
+                name = f"programs.{sym.name}.{sym.field}"
+                value = (m if sym.per_member else ctx.hh).get(name)
+            elif sym.kind == "household":
+                name = sym.name
+                value = ctx.hh.get(name)
+                if value is None and name in self.household_fns:
+                    value = ctx.hh[name] = self.household_fns[name](ctx, None)
+            else:
+                name = sym.name
+                value = m.get(name) if m is not None else None
+                if value is None and m is not None and name in self.member_fns:
+                    value = m[name] = self.member_fns[name](ctx, m)
+            values[name] = _show(value)
+        return values, params
+
+    def _indirect_parameters(self, expr: Expr) -> set[str]:
+        """Parameters an expression reads, directly or through the variables it uses."""
+        out = set(expr.checked.references("param"))
+        for kind in ("household", "member"):
+            for name in expr.checked.references(kind):
+                out |= {n[6:] for n in self.pack._closure(f"var:{name}") if n.startswith("param:")}
+        return {n for n in out if n in self.parameters}
+
+    def _parameter_use(self, name: str) -> ParameterUse:
+        pv = self.parameters[name]
+        spec = self.pack.parameters[name]
+        return ParameterUse(
+            name,
+            _show(pv.value),
+            str(spec.unit.value),
+            spec.label.zh,
+            spec.label.en,
+            pv.confidence.value,
+            pv.since.isoformat() if pv.since else None,
+            pv.source.model_dump(exclude_none=True),
+            pv.formula,
+        )
+
+
+def _losers(keep: str, present: list[str], units: dict[str, Any]):
+    """(loser, winner) pairs among an exclusion's programs that are eligible or undetermined."""
+    live = [p for p in present if units[p].status is not Status.ineligible]
+    if len(live) < 2:
+        return []
+    if keep == "first":
+        winner = live[0]
+    else:
+        winner = max(live, key=lambda p: (units[p].amount, -present.index(p)))
+    return [(p, winner) for p in live if p != winner]
+
+
+def _show(value: Any) -> str:
+    if value.__class__ is Unknown:
+        return f"unknown ({', '.join(sorted(value.missing))})"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        q = value.quantize(Decimal("0.0001")).normalize()
+        return f"{q:f}"
+    return str(value)

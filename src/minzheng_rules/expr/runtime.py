@@ -1,0 +1,61 @@
+"""Values while rules run: exact numbers, and :class:`Unknown` for facts nobody supplied.
+
+Unknown follows Kleene's three-valued logic: ``False and unknown`` is False, ``True and
+unknown`` is unknown, and any arithmetic on unknown is unknown. It carries the names of the
+missing facts so an undetermined program can say what to ask for.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+ROUNDING = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "half_down": decimal.ROUND_HALF_DOWN,
+    "up": decimal.ROUND_UP,
+    "down": decimal.ROUND_DOWN,
+    "ceiling": decimal.ROUND_CEILING,
+    "floor": decimal.ROUND_FLOOR,
+}
+
+FEN = Decimal("0.01")
+
+
+class Unknown:
+    """A value that cannot be known because the facts named in ``missing`` were not given."""
+
+    __slots__ = ("missing",)
+
+    def __init__(self, missing: frozenset[str]) -> None:
+        self.missing = missing
+
+    def __repr__(self) -> str:
+        return f"Unknown({', '.join(sorted(self.missing))})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.missing == self.missing
+
+    def __hash__(self) -> int:
+        return hash(self.missing)
+
+
+def merge(*values: object) -> Unknown:
+    """One Unknown naming every missing fact among ``values``."""
+    missing: frozenset[str] = frozenset()
+    for v in values:
+        if v.__class__ is Unknown:
+            missing |= v.missing  # type: ignore[union-attr]
+    return Unknown(missing)
+
+
+def quantize(value: Decimal | int, digits: int, mode: str) -> Decimal:
+    """Round to ``digits`` decimal places (negative: tens, hundreds) with a named mode."""
+    exp = Decimal(1).scaleb(-digits)
+    return Decimal(value).quantize(exp, rounding=ROUNDING[mode])
+
+
+def money(value: Decimal | int) -> Decimal:
+    """A money amount to the fen (half up), the form results are reported in."""
+    return Decimal(value).quantize(FEN, rounding=decimal.ROUND_HALF_UP)

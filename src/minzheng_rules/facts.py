@@ -1,0 +1,122 @@
+"""The facts of a canonical household as the expression language sees them.
+
+This is the one place where model fields become rule names, so the reference backend, the
+vectorized backend and the docs all agree on what ``assets.financial`` or ``m.age`` mean.
+An optional fact that was not given becomes :class:`Unknown`; one with a documented default
+(``disability_grade`` 0 = no certificate) takes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from minzheng_rules.expr import types as T
+from minzheng_rules.expr.runtime import Unknown
+from minzheng_rules.household import (
+    Care,
+    DisabilityType,
+    Household,
+    ParentStatus,
+    Relation,
+    Schooling,
+    SelfCare,
+)
+
+
+def _values(e: type) -> tuple[str, ...]:
+    return tuple(m.value for m in e)  # type: ignore[attr-defined]
+
+
+HOUSEHOLD_FACTS: dict[str, T.Type] = {
+    "size": T.COUNT,
+    "assets.financial": T.MONEY,
+    "assets.vehicles": T.COUNT,
+    "assets.properties": T.COUNT,
+    "expenses.medical_12m": T.MONEY,
+    "expenses.education_12m": T.MONEY,
+    "housing.unsafe": T.BOOL,
+    "emergency": T.BOOL,
+    "eval_date": T.DATE,
+}
+
+MEMBER_FACTS: dict[str, T.Type] = {
+    "relation": T.enum(*_values(Relation)),
+    "age": T.COUNT,
+    "monthly_income": T.MONEY,
+    "disability_grade": T.COUNT,
+    "disability_type": T.enum("none", *_values(DisabilityType)),
+    "self_care": T.enum(*_values(SelfCare)),
+    "major_illness": T.BOOL,
+    "chronic_illness": T.BOOL,
+    "student": T.enum(*_values(Schooling)),
+    "employed": T.BOOL,
+    "father_status": T.enum(*_values(ParentStatus)),
+    "mother_status": T.enum(*_values(ParentStatus)),
+    "care": T.enum(*_values(Care)),
+    "has_capable_obligor": T.BOOL,
+    "lives_alone": T.BOOL,
+    "incarcerated": T.BOOL,
+    "missing": T.BOOL,
+}
+
+FACT_DESCRIPTIONS: dict[str, str] = {
+    "size": "number of members listed",
+    "disability_grade": "1 (most severe) to 4; 0 when the member has no disability certificate",
+    "disability_type": "'none' when the member has no disability certificate",
+    "eval_date": "the evaluation date",
+}
+
+
+def _known(value: Any, missing: str) -> Any:
+    return Unknown(frozenset({missing})) if value is None else value
+
+
+def household_facts(h: Household, on: dt.date) -> dict[str, Any]:
+    """The household-level facts of ``h`` on a date."""
+    return {
+        "size": len(h.members),
+        "assets.financial": _known(h.assets.financial, "assets.financial"),
+        "assets.vehicles": h.assets.vehicles,
+        "assets.properties": h.assets.properties,
+        "expenses.medical_12m": h.expenses.medical_12m,
+        "expenses.education_12m": h.expenses.education_12m,
+        "housing.unsafe": h.housing.unsafe,
+        "emergency": h.emergency,
+        "eval_date": on,
+    }
+
+
+def member_facts(h: Household, on: dt.date) -> list[dict[str, Any]]:
+    """One dict of facts per member, in the household's order."""
+    out = []
+    for m in h.members:
+        where = f"members[{m.id}]"
+        out.append(
+            {
+                "relation": m.relation,
+                "age": m.age_on(on),
+                "monthly_income": _known(m.monthly_income, f"{where}.monthly_income"),
+                "disability_grade": m.disability_grade or 0,
+                "disability_type": m.disability_type or "none",
+                "self_care": _known(m.self_care, f"{where}.self_care"),
+                "major_illness": m.major_illness,
+                "chronic_illness": m.chronic_illness,
+                "student": m.student,
+                "employed": _known(m.employed, f"{where}.employed"),
+                "father_status": m.father_status,
+                "mother_status": m.mother_status,
+                "care": m.care,
+                "has_capable_obligor": _known(
+                    m.has_capable_obligor, f"{where}.has_capable_obligor"
+                ),
+                "lives_alone": m.lives_alone,
+                "incarcerated": m.incarcerated,
+                "missing": m.missing,
+            }
+        )
+    return out
+
+
+ZERO = Decimal(0)

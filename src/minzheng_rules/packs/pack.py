@@ -1,0 +1,436 @@
+"""A loaded pack: merged, every expression parsed, name-resolved and type-checked, the
+dependency graph of variables and programs checked for cycles. Built once; evaluated many times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceError
+from minzheng_rules.expr import types as T
+from minzheng_rules.expr.checker import Checked, ExpressionTypeError, Scope, check
+from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
+from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+from minzheng_rules.packs import schema as S
+from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
+
+
+@dataclass
+class Expr:
+    """A checked expression and where it was written."""
+
+    source: str
+    checked: Checked
+    origin: Origin
+
+
+@dataclass
+class CheckedTable:
+    spec: S.Table
+    rows: list[tuple[Expr, Expr]]
+    default: Expr
+
+
+@dataclass
+class CheckedProgram:
+    id: str
+    spec: S.Program
+    conditions: list[tuple[S.Condition, Expr]]
+    amount: Expr | None
+
+    @property
+    def entity(self) -> str:
+        return self.spec.entity
+
+    def in_force(self, on: dt.date) -> bool:
+        f = self.spec.in_force
+        return (f.since is None or f.since <= on) and (f.until is None or on <= f.until)
+
+    def expressions(self) -> Iterator[Expr]:
+        for _, e in self.conditions:
+            yield e
+        if self.amount is not None:
+            yield self.amount
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """A parameter's value on a date, with what justifies it."""
+
+    name: str
+    value: Decimal | bool | int
+    since: dt.date | None
+    confidence: S.Confidence
+    source: S.Source
+    formula: str | None = None
+
+
+_VALUE_TYPES = {"money": T.MONEY, "number": T.NUMBER, "count": T.COUNT, "bool": T.BOOL}
+
+
+class Pack:
+    """A checked pack. Use :func:`minzheng_rules.load_pack` to get one."""
+
+    def __init__(self, definition: PackDefinition) -> None:
+        self.definition = definition
+        self._errors: list[PackError] = []
+        d = definition
+        self.scope = Scope(
+            household=dict(HOUSEHOLD_FACTS),
+            member=dict(MEMBER_FACTS),
+            params={n: _VALUE_TYPES[p.type] for n, p in d.parameters.items()},
+            programs={pid: p.entity for pid, p in d.programs.items()},
+        )
+        self._declare_names()
+        self.derived: dict[str, Expr] = {}
+        for name, p in d.parameters.items():
+            if p.formula is not None:
+                e = self._expr(
+                    p.formula,
+                    "parameters",
+                    name,
+                    ("formula",),
+                    "household",
+                    _VALUE_TYPES[p.type],
+                    params_only=True,
+                )
+                if e is not None:
+                    self.derived[name] = e
+        self.variables: dict[str, Expr] = {}
+        for name, v in d.variables.items():
+            e = self._expr(
+                v.formula, "variables", name, ("formula",), v.entity, _VALUE_TYPES[v.type]
+            )
+            if e is not None:
+                self.variables[name] = e
+        self.tables: dict[str, CheckedTable] = {}
+        for name, t in d.tables.items():
+            rows = []
+            for i, row in enumerate(t.rows):
+                w = self._expr(row.when, "tables", name, ("rows", i, "when"), t.entity, T.BOOL)
+                th = self._expr(
+                    row.then, "tables", name, ("rows", i, "then"), t.entity, _VALUE_TYPES[t.type]
+                )
+                if w is not None and th is not None:
+                    rows.append((w, th))
+            default = self._expr(
+                t.default, "tables", name, ("default",), t.entity, _VALUE_TYPES[t.type]
+            )
+            if default is not None:
+                self.tables[name] = CheckedTable(t, rows, default)
+        self.programs: dict[str, CheckedProgram] = {}
+        for pid, p in d.programs.items():
+            conds = []
+            for i, c in enumerate(p.conditions):
+                e = self._expr(c.when, "programs", pid, ("conditions", i, "when"), p.entity, T.BOOL)
+                if e is not None:
+                    conds.append((c, e))
+            amount_type = T.MONEY if str(p.unit).startswith("CNY") else T.NUMBER
+            amount = None
+            if p.amount is not None:
+                amount = self._expr(p.amount, "programs", pid, ("amount",), p.entity, amount_type)
+            self.programs[pid] = CheckedProgram(pid, p, conds, amount)
+        self._check_exclusions()
+        if self._errors:
+            raise PackErrors(self._errors)
+        self.deps = self._dependencies()
+        self.order = self._program_order()
+        self._bound: dict[dt.date, Any] = {}
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.definition.manifest.id
+
+    @property
+    def manifest(self) -> S.Manifest:
+        return self.definition.manifest
+
+    @property
+    def folder(self) -> Path:
+        return self.definition.folder
+
+    @property
+    def parameters(self) -> dict[str, S.Parameter]:
+        return self.definition.parameters
+
+    @property
+    def exclusions(self) -> dict[str, S.Exclusion]:
+        return self.definition.exclusions
+
+    @property
+    def cases(self) -> list[S.Case]:
+        return self.definition.cases
+
+    def __repr__(self) -> str:
+        return f"<Pack {self.id} ({' → '.join(self.definition.chain)})>"
+
+    # -- checking -------------------------------------------------------------------------
+    def _declare_names(self) -> None:
+        d = self.definition
+        for section, items in (("variables", d.variables), ("tables", d.tables)):
+            for name, spec in items.items():
+                origin = d.origin(section, name)
+                if name in HOUSEHOLD_FACTS or name in MEMBER_FACTS:
+                    self._errors.append(
+                        PackError(
+                            f"'{name}' is already a household or member fact",
+                            file=origin.file,
+                            line=origin.line,
+                            name=name,
+                        )
+                    )
+                    continue
+                target = self.scope.household if spec.entity == "household" else self.scope.member
+                other = self.scope.member if spec.entity == "household" else self.scope.household
+                if name in other or name in target:
+                    self._errors.append(
+                        PackError(
+                            f"'{name}' is defined twice (variables and tables share one namespace)",
+                            file=origin.file,
+                            line=origin.line,
+                            name=name,
+                        )
+                    )
+                target[name] = _VALUE_TYPES[spec.type]
+
+    def _expr(
+        self,
+        text: str,
+        section: str,
+        name: str,
+        steps: tuple,
+        entity: str,
+        expect: T.Type,
+        params_only: bool = False,
+    ) -> Expr | None:
+        origin = self.definition.origin(section, name).at(*steps)
+        scope = self.scope
+        if params_only:
+            scope = Scope(household={}, member={}, params=scope.params, programs={})
+        try:
+            node = parse(text)
+            checked = check(node, scope, entity, expect)  # type: ignore[arg-type]
+        except ExpressionSyntaxError as err:
+            line = (origin.line or 0) + err.line - 1 if origin.line else None
+            self._errors.append(
+                PackError(
+                    f"in {section} '{name}': {err.message}",
+                    file=origin.file,
+                    line=line,
+                    name=err.name,
+                )
+            )
+            return None
+        except ExpressionTypeError as err:
+            self._errors.append(
+                PackError(
+                    f"in {section} '{name}': {err.message}",
+                    file=origin.file,
+                    line=origin.line,
+                    name=err.name,
+                    suggestion=err.suggestion,
+                )
+            )
+            return None
+        return Expr(text, checked, origin)
+
+    def _check_exclusions(self) -> None:
+        for eid, exc in self.definition.exclusions.items():
+            origin = self.definition.origin("exclusions", eid)
+            for pid in exc.programs:
+                if pid not in self.definition.programs:
+                    from minzheng_rules.errors import suggest
+
+                    self._errors.append(
+                        PackError(
+                            f"exclusion '{eid}' names unknown program '{pid}'",
+                            file=origin.file,
+                            line=origin.line,
+                            name=pid,
+                            suggestion=suggest(pid, self.definition.programs),
+                        )
+                    )
+
+    def _dependencies(self) -> dict[str, set[str]]:
+        """Edges ``node -> nodes it needs``; nodes are 'var:x', 'param:x', 'prog:x'."""
+        deps: dict[str, set[str]] = {}
+        var_nodes = set(self.variables) | set(self.tables)
+
+        def refs(expr: Expr) -> set[str]:
+            out = {f"param:{p}" for p in expr.checked.references("param")}
+            for kind in ("household", "member"):
+                out |= {f"var:{n}" for n in expr.checked.references(kind) if n in var_nodes}
+            out |= {f"prog:{p}" for p in expr.checked.references("program")}
+            return out
+
+        for name, e in self.derived.items():
+            deps[f"param:{name}"] = refs(e)
+        for name, e in self.variables.items():
+            deps[f"var:{name}"] = refs(e)
+        for name, t in self.tables.items():
+            deps[f"var:{name}"] = set().union(
+                *(refs(a) | refs(b) for a, b in t.rows), refs(t.default)
+            )
+        groups: dict[str, set[str]] = {}
+        for exc in self.exclusions.values():
+            for pid in exc.programs:
+                groups.setdefault(pid, set()).update(exc.programs)
+        for pid, p in self.programs.items():
+            needed = (
+                set().union(*(refs(e) for e in p.expressions())) if list(p.expressions()) else set()
+            )
+            # reading a program's final status needs every program it is excluded against
+            for dep in [n for n in needed if n.startswith("prog:")]:
+                needed |= {f"prog:{q}" for q in groups.get(dep[5:], ())}
+            needed.discard(f"prog:{pid}")
+            deps[f"prog:{pid}"] = needed
+        self._find_cycle(deps)
+        return deps
+
+    def _find_cycle(self, deps: dict[str, set[str]]) -> None:
+        state: dict[str, int] = {}
+        stack: list[str] = []
+
+        def visit(n: str) -> None:
+            state[n] = 1
+            stack.append(n)
+            for m in sorted(deps.get(n, ())):
+                if state.get(m) == 1:
+                    cycle = [*stack[stack.index(m) :], m]
+                    kind, _, name = cycle[0].partition(":")
+                    section = {"var": "variables", "param": "parameters", "prog": "programs"}[kind]
+                    if kind == "var" and name in self.tables:
+                        section = "tables"
+                    origin = self.definition.origin(section, name)
+                    raise PackError(
+                        f"definitions depend on each other in a circle: {' → '.join(cycle)}",
+                        file=origin.file,
+                        line=origin.line,
+                        name=name,
+                    )
+                if state.get(m) is None:
+                    visit(m)
+            stack.pop()
+            state[n] = 2
+
+        for n in sorted(deps):
+            if state.get(n) is None:
+                visit(n)
+
+    def _program_order(self) -> list[str]:
+        order: list[str] = []
+        done: set[str] = set()
+
+        def visit(pid: str) -> None:
+            if pid in done:
+                return
+            done.add(pid)
+            for n in self._closure(f"prog:{pid}"):
+                if n.startswith("prog:") and n != f"prog:{pid}":
+                    visit(n[5:])
+            order.append(pid)
+
+        for pid in self.programs:
+            visit(pid)
+        return order
+
+    def _closure(self, node: str) -> set[str]:
+        """Everything ``node`` needs, through variables and derived parameters (not through
+        other programs, which are evaluated before it)."""
+        seen: set[str] = set()
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            for m in self.deps.get(n, ()):
+                if m not in seen:
+                    seen.add(m)
+                    if not m.startswith("prog:"):
+                        todo.append(m)
+        return seen
+
+    def needs(self, program_ids: list[str]) -> set[str]:
+        """Variables and parameters the given programs need, through any depth."""
+        out: set[str] = set()
+        for pid in program_ids:
+            out |= self._closure(f"prog:{pid}")
+        return out
+
+    # -- parameters -----------------------------------------------------------------------
+    def parameter(self, name: str, on: dt.date) -> ParameterValue:
+        """The value of a parameter in force on a date, with its provenance."""
+        spec = self.parameters[name]
+        if spec.history is not None:
+            current = None
+            for entry in spec.history:
+                if entry.since <= on:
+                    current = entry
+            if current is None:
+                raise ParameterNotInForceError(name, on, spec.history[0].since)
+            value: Any = current.value
+            if spec.type == "count" and not isinstance(value, bool):
+                value = int(value)
+            return ParameterValue(name, value, current.since, current.confidence, current.source)
+        if spec.set_by is not None:
+            raise ParameterNotInForceError(
+                name, on, None, f"it is set by a {spec.set_by} pack; evaluate with one"
+            )
+        from minzheng_rules.backends.reference.compiler import compile_expression
+
+        e = self.derived[name]
+        params = {p: self.parameter(p, on).value for p in e.checked.references("param")}
+        value = compile_expression(e.checked, params)(None, None)
+        assert spec.confidence is not None and spec.source is not None
+        return ParameterValue(name, value, None, spec.confidence, spec.source, spec.formula)
+
+    def parameter_dates(self) -> list[dt.date]:
+        """Every date on which some parameter of this pack changes."""
+        days = {h.since for p in self.parameters.values() for h in (p.history or ())}
+        return sorted(days)
+
+    @cached_property
+    def coverage(self) -> dict[str, Any]:
+        """Which programs exist and how the parameters' values are sourced."""
+        counts = {c.value: 0 for c in S.Confidence}
+        for p in self.parameters.values():
+            for h in p.history or ():
+                counts[h.confidence.value] += 1
+            if p.formula is not None and p.confidence is not None:
+                counts[p.confidence.value] += 1
+        total = sum(counts.values())
+        return {
+            "programs": sorted(self.programs),
+            "parameters": len(self.parameters),
+            "values": counts,
+            "modelled_share": round(counts["modelled"] / total, 3) if total else 0.0,
+        }
+
+    # -- evaluation -----------------------------------------------------------------------
+    def bind(self, on: dt.date) -> Any:
+        """This pack with the parameters in force on ``on`` compiled in (cached per date)."""
+        bound = self._bound.get(on)
+        if bound is None:
+            from minzheng_rules.backends.reference.evaluator import BoundPack
+
+            if len(self._bound) > 64:
+                self._bound.clear()
+            bound = self._bound[on] = BoundPack(self, on)
+        return bound
+
+    def evaluate(self, household: Any, on: dt.date, *, explain: bool = False) -> Any:
+        """Evaluate one household on a date (see :func:`minzheng_rules.evaluate`)."""
+        return self.bind(on).evaluate(household, explain=explain)
+
+
+def load_pack(name_or_path: str | Path) -> Pack:
+    """Load a pack by built-in name, registered name, or folder path; checks everything."""
+    return Pack(load_definition(name_or_path))
+
+
+__all__ = ["CheckedProgram", "Expr", "Pack", "ParameterValue", "load_pack"]

@@ -1,0 +1,283 @@
+"""The pack format, as pydantic models: one model per kind of section a pack file may hold.
+
+``minzheng schema`` writes :func:`pack_json_schema` so editors can check pack YAML as it is typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+DottedIdentifier = Annotated[
+    str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=128)
+]
+
+
+def _scalar_to_text(value: Any) -> Any:
+    """YAML reads ``default: 0`` as a number; an expression is text, so take its spelling."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    return value
+
+
+Expression = Annotated[
+    str, BeforeValidator(_scalar_to_text), StringConstraints(min_length=1, max_length=2000)
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(_Model):
+    """Every user-facing name has Chinese and English."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Confidence(StrEnum):
+    seed = "seed"  # stated in a seed report (file name and quoted sentence)
+    published = "published"  # stated in a public document that can be cited
+    modelled = "modelled"  # our reasoned model where no source was found
+
+
+class Source(_Model):
+    """Where a number or rule comes from. Which fields are required depends on the confidence."""
+
+    seed: str | None = Field(None, description="Seed file name, e.g. 001_1b52696736c8d6eb.txt")
+    quote: str | None = Field(None, description="The sentence of the seed or document, verbatim")
+    document: str | None = Field(None, description="Title of a public document")
+    number: str | None = Field(None, description="Its document number (文号)")
+    issuer: str | None = None
+    article: str | None = None
+    url: str | None = None
+    reasoning: str | None = Field(None, description="Why a modelled value was chosen")
+    note: str | None = None
+
+
+class Provenance(_Model):
+    confidence: Confidence
+    source: Source
+
+    @model_validator(mode="after")
+    def _source_fits_confidence(self) -> Provenance:
+        s = self.source
+        if self.confidence is Confidence.seed and not (s.seed and s.quote):
+            raise ValueError("a 'seed' value needs source.seed (file name) and source.quote")
+        if self.confidence is Confidence.published and not s.document:
+            raise ValueError("a 'published' value needs source.document")
+        if self.confidence is Confidence.modelled and not s.reasoning:
+            raise ValueError("a 'modelled' value needs source.reasoning (why this value)")
+        return self
+
+
+class Citation(Provenance):
+    """The legal text a rule rests on."""
+
+
+class Unit(StrEnum):
+    cny = "CNY"
+    cny_month = "CNY/month"
+    cny_person_month = "CNY/person/month"
+    cny_year = "CNY/year"
+    cny_person_year = "CNY/person/year"
+    cny_household = "CNY/household"
+    ratio = "ratio"
+    years = "years"
+    months = "months"
+    hours_month = "hours/month"
+    count = "count"
+    flag = "flag"
+    grade = "grade"
+
+
+ValueType = Literal["money", "number", "count", "bool"]
+
+
+class DatedValue(Provenance):
+    """One value of a parameter and the day it came into force."""
+
+    since: dt.date
+    value: Decimal | bool
+
+
+class Parameter(_Model):
+    """A named, dated, sourced value (or one derived from others by a formula)."""
+
+    label: Label
+    unit: Unit
+    type: ValueType = "money"
+    description: Label | None = None
+    history: list[DatedValue] | None = None
+    formula: Expression | None = Field(None, description="Derived: an expression over p.* names")
+    confidence: Confidence | None = Field(None, description="For a derived parameter: of its rule")
+    source: Source | None = None
+    set_by: Literal["province", "city", "county"] | None = Field(
+        None, description="Declared here, valued by a lower-level pack (no value of its own)"
+    )
+
+    @model_validator(mode="after")
+    def _one_definition(self) -> Parameter:
+        given = [x is not None for x in (self.history, self.formula, self.set_by)]
+        if sum(given) != 1:
+            raise ValueError(
+                "give exactly one of 'history' (dated values), 'formula' (derived) or 'set_by'"
+            )
+        if self.history is not None:
+            if not self.history:
+                raise ValueError("'history' needs at least one dated value")
+            days = [h.since for h in self.history]
+            if days != sorted(days) or len(set(days)) != len(days):
+                raise ValueError("'history' dates must be distinct and in increasing order")
+        if self.formula is not None:
+            if self.confidence is None or self.source is None:
+                raise ValueError("a derived parameter needs 'confidence' and 'source' for its rule")
+            Provenance(confidence=self.confidence, source=self.source)
+        return self
+
+
+class Variable(_Model):
+    """A named formula over a household's or a member's facts."""
+
+    label: Label
+    entity: Literal["household", "member"] = "household"
+    type: Literal["money", "number", "count", "bool"]
+    formula: Expression
+    description: Label | None = None
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class TableRow(_Model):
+    when: Expression
+    then: Expression
+    label: Label | None = None
+
+
+class HitPolicy(StrEnum):
+    first = "first"  # the first row whose condition holds
+    unique = "unique"  # exactly one row may hold; two is an error
+    collect_sum = "collect_sum"  # the sum of every row that holds
+
+
+class Table(_Model):
+    """A decision table: rows of condition → output, read by a declared hit policy."""
+
+    label: Label
+    entity: Literal["household", "member"] = "household"
+    type: Literal["money", "number", "count"]
+    hit_policy: HitPolicy
+    rows: list[TableRow] = Field(min_length=1)
+    default: Expression = Field(description="The output when no row holds")
+    description: Label | None = None
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class Condition(_Model):
+    id: Identifier
+    label: Label
+    when: Expression
+
+
+class Rounding(_Model):
+    digits: int = Field(2, ge=-2, le=4)
+    mode: Literal["half_up", "half_even", "half_down", "up", "down", "ceiling", "floor"] = "half_up"
+
+
+class InForce(_Model):
+    since: dt.date | None = None
+    until: dt.date | None = Field(None, description="Last day in force")
+
+
+class Program(_Model):
+    """Eligibility conditions and an amount, for a household or for each member."""
+
+    label: Label
+    entity: Literal["household", "member"] = "household"
+    unit: Unit = Unit.cny_month
+    description: Label | None = None
+    conditions: list[Condition] = Field(min_length=1)
+    amount: Expression | None = Field(None, description="Omitted: eligibility only (amount 0)")
+    rounding: Rounding = Rounding()
+    in_force: InForce = InForce()
+    citations: list[Citation] = Field(min_length=1)
+
+
+class Exclusion(_Model):
+    """Programs that are not paid together, and which one a household keeps."""
+
+    id: Identifier
+    label: Label
+    programs: list[Identifier] = Field(min_length=2)
+    keep: Literal["first", "highest_amount"] = "first"
+    citations: list[Citation] = Field(min_length=1)
+
+
+class Manifest(_Model):
+    """``pack.yaml``: who the pack is and what it builds on."""
+
+    id: Identifier
+    label: Label
+    level: Literal["national", "province", "city", "county"]
+    extends: Identifier | None = None
+    drops: list[Identifier] = Field(
+        default_factory=list, description="Inherited programs this pack does not run"
+    )
+    description: Label | None = None
+    declares: dict[str, int] = Field(
+        default_factory=dict, description="Declared counts, e.g. needs_categories: 8"
+    )
+
+
+class ExpectedProgram(_Model):
+    status: Literal["eligible", "ineligible", "undetermined"]
+    amount: Decimal | None = None
+    missing: list[str] | None = None
+
+
+class Case(_Model):
+    """A golden case: a household, a date, what the pack must answer, and the hand computation."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_\-]*$")]
+    date: dt.date
+    computation: str = Field(min_length=1, description="How the expected answer was worked out")
+    household: dict[str, Any]
+    expect: dict[Identifier, ExpectedProgram]
+
+
+class PackFile(_Model):
+    """One YAML file of a pack: any of these sections. ``pack.yaml`` holds the manifest."""
+
+    pack: Manifest | None = None
+    parameters: dict[DottedIdentifier, Parameter] = Field(default_factory=dict)
+    variables: dict[Identifier, Variable] = Field(default_factory=dict)
+    tables: dict[Identifier, Table] = Field(default_factory=dict)
+    programs: dict[Identifier, Program] = Field(default_factory=dict)
+    exclusions: list[Exclusion] = Field(default_factory=list)
+    cases: list[Case] = Field(default_factory=list)
+
+
+def pack_json_schema() -> dict[str, Any]:
+    """JSON Schema of a pack file, for editors."""
+    schema = PackFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "minzheng-rules pack file"
+    return schema
+
+
+IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -1,0 +1,89 @@
+"""Safe YAML loading that remembers where each value came from, so errors can name the line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from minzheng_rules.errors import PackError
+
+
+class LineDict(dict):
+    """A mapping that knows the line of each of its values (1-based)."""
+
+    line: int
+    lines: dict[Any, int]
+
+
+class LineList(list):
+    """A sequence that knows the line of each of its items (1-based)."""
+
+    line: int
+    lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (no Python objects, no code) plus line numbers on containers."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
+        out = LineDict()
+        out.line = node.start_mark.line + 1
+        out.lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in out:
+                raise PackError(
+                    f"key '{key}' appears twice in one mapping",
+                    line=key_node.start_mark.line + 1,
+                    name=str(key),
+                )
+            out[key] = self.construct_object(value_node, deep=True)
+            out.lines[key] = value_node.start_mark.line + 1
+        return out
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
+        out = LineList(self.construct_object(child, deep=True) for child in node.value)
+        out.line = node.start_mark.line + 1
+        out.lines = [child.start_mark.line + 1 for child in node.value]
+        return out
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+
+
+def load_yaml(path: Path) -> Any:
+    """Load one YAML file safely; a syntax error names the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise PackError(f"not UTF-8 text: {err}", file=path) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)
+    except PackError as err:
+        err.file = str(path)
+        raise PackError(err.message, file=path, line=err.line, name=err.name) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else None
+        raise PackError(f"YAML syntax: {err.problem or err}", file=path, line=line) from None
+    except yaml.YAMLError as err:
+        raise PackError(f"YAML: {err}", file=path) from None
+
+
+def line_of(root: Any, path: Sequence[Any]) -> int | None:
+    """The line of the deepest value along ``path`` that the loader recorded."""
+    node, best = root, getattr(root, "line", None)
+    for step in path:
+        if isinstance(node, LineDict) and step in node:
+            best = node.lines.get(step, best)
+            node = node[step]
+        elif isinstance(node, LineList) and isinstance(step, int) and 0 <= step < len(node):
+            best = node.lines[step]
+            node = node[step]
+        else:
+            break
+    return best

@@ -1,0 +1,169 @@
+"""What an evaluation returns: per program a status, an exact amount and the reasons, plus the
+household's tags, needs and matched assistance. ``to_dict`` gives the stable JSON shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from minzheng_rules.expr.runtime import money
+
+
+class Status(StrEnum):
+    eligible = "eligible"
+    ineligible = "ineligible"
+    undetermined = "undetermined"
+
+
+@dataclass(frozen=True)
+class ParameterUse:
+    """A parameter a condition used: its value on the date and where that value comes from."""
+
+    name: str
+    value: str
+    unit: str
+    label_zh: str
+    label_en: str
+    confidence: str
+    since: str | None
+    source: dict[str, str]
+    formula: str | None = None
+
+    def citation(self) -> str:
+        s = self.source
+        if s.get("seed"):
+            text = f"seed {s['seed']}: “{s.get('quote', '')}”"
+        elif s.get("document"):
+            text = " ".join(filter(None, [s.get("document"), s.get("number"), s.get("article")]))
+        else:
+            text = f"modelled: {s.get('reasoning', '')}"
+        return f"[{self.confidence}] {text}"
+
+
+@dataclass
+class ConditionOutcome:
+    """One eligibility condition: whether it held (None: could not be judged) and why."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    expression: str
+    passed: bool | None
+    missing: list[str] = field(default_factory=list)
+    values: dict[str, str] | None = None
+    parameters: list[ParameterUse] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "condition": self.id,
+            "label": {"zh": self.label_zh, "en": self.label_en},
+            "expression": self.expression,
+            "result": self.passed,
+        }
+        if self.missing:
+            out["missing"] = self.missing
+        if self.values is not None:
+            out["values"] = self.values
+        if self.parameters is not None:
+            out["parameters"] = {
+                p.name: {
+                    "value": p.value,
+                    "unit": p.unit,
+                    "label": {"zh": p.label_zh, "en": p.label_en},
+                    "confidence": p.confidence,
+                    "since": p.since,
+                    "source": p.source,
+                    **({"formula": p.formula} if p.formula else {}),
+                }
+                for p in self.parameters
+            }
+        return out
+
+
+@dataclass
+class MemberOutcome:
+    status: Status
+    amount: Decimal
+    reasons: list[ConditionOutcome]
+    missing: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status": self.status.value,
+            "amount": str(money(self.amount)),
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+        if self.missing:
+            out["missing"] = self.missing
+        return out
+
+
+@dataclass
+class ProgramOutcome:
+    """A program's answer for one household."""
+
+    id: str
+    label_zh: str
+    label_en: str
+    status: Status
+    amount: Decimal
+    unit: str
+    reasons: list[ConditionOutcome]
+    missing: list[str] = field(default_factory=list)
+    excluded_by: str | None = None
+    members: dict[str, MemberOutcome] | None = None
+    amount_explanation: dict[str, Any] | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return self.status is Status.eligible
+
+    def to_dict(self) -> dict[str, Any]:
+        amount = money(self.amount) if self.unit.startswith("CNY") else self.amount
+        out: dict[str, Any] = {
+            "status": self.status.value,
+            "amount": str(amount),
+            "unit": self.unit,
+            "label": {"zh": self.label_zh, "en": self.label_en},
+            "reasons": [r.to_dict() for r in self.reasons],
+        }
+        if self.missing:
+            out["missing"] = self.missing
+        if self.excluded_by:
+            out["excluded_by"] = self.excluded_by
+        if self.members is not None:
+            out["members"] = {mid: m.to_dict() for mid, m in self.members.items()}
+        if self.amount_explanation is not None:
+            out["amount_explanation"] = self.amount_explanation
+        return out
+
+
+@dataclass
+class Evaluation:
+    """Everything a pack says about one household on one date."""
+
+    pack: str
+    date: dt.date
+    household: str
+    programs: dict[str, ProgramOutcome]
+    tags: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    assistance: list[dict[str, Any]] = field(default_factory=list)
+
+    def eligible(self) -> list[str]:
+        """Ids of the programs the household is eligible for."""
+        return [pid for pid, p in self.programs.items() if p.eligible]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pack": self.pack,
+            "date": self.date.isoformat(),
+            "household": self.household,
+            "programs": {pid: p.to_dict() for pid, p in self.programs.items()},
+            "tags": list(self.tags),
+            "needs": list(self.needs),
+            "assistance": list(self.assistance),
+        }

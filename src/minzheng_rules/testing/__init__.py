@@ -1,0 +1,1 @@
+"""Tools for testing packs: golden cases (and, later, generated households and invariants)."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: the shipped packs, a canonical 3-person household, and a pack writer."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from minzheng_rules import load_pack
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="session")
+def huzhou():
+    return load_pack("huzhou")
+
+
+@pytest.fixture
+def three_people() -> dict:
+    return {
+        "id": "hz-3p",
+        "members": [
+            {"id": "a", "relation": "head", "age": 45, "monthly_income": 1200},
+            {"id": "b", "relation": "spouse", "age": 43, "monthly_income": 800},
+            {"id": "c", "relation": "child", "age": 12, "monthly_income": 0, "student": "primary"},
+        ],
+        "assets": {"financial": 5000},
+    }
+
+
+@pytest.fixture
+def write_pack(tmp_path: Path):
+    """Write a pack folder from {file name: YAML text}; returns its path."""
+
+    def write(files: dict[str, str], name: str = "testpack") -> Path:
+        folder = tmp_path / name
+        (folder / "cases").mkdir(parents=True, exist_ok=True)
+        for fname, text in files.items():
+            (folder / fname).write_text(textwrap.dedent(text), encoding="utf-8")
+        return folder
+
+    return write

@@ -1,0 +1,26 @@
+"""Every shipped pack validates and passes its own golden cases."""
+
+import pytest
+
+from minzheng_rules import load_pack
+from minzheng_rules.household import parse_household
+from minzheng_rules.packs.discovery import available_packs
+from minzheng_rules.testing.cases import run_case
+
+PACKS = sorted(available_packs())
+CASES = [(name, case.id) for name in PACKS for case in load_pack(name).cases]
+
+
+@pytest.mark.parametrize("name", PACKS)
+def test_pack_loads_and_its_case_households_are_valid(name):
+    pack = load_pack(name)
+    for case in pack.cases:
+        parse_household(case.household, f"{name}:{case.id}")
+
+
+@pytest.mark.parametrize(("name", "case_id"), CASES)
+def test_golden_case(name, case_id):
+    pack = load_pack(name)
+    case = next(c for c in pack.cases if c.id == case_id)
+    result = run_case(pack, case)
+    assert result.ok, result.report()
