@@ -53,6 +53,11 @@ class PackDefinition:
     tables: dict[str, S.Table] = field(default_factory=dict)
     programs: dict[str, S.Program] = field(default_factory=dict)
     exclusions: dict[str, S.Exclusion] = field(default_factory=dict)
+    tags: dict[str, S.Tag] = field(default_factory=dict)
+    needs: S.NeedsModel | None = None
+    assistance: dict[str, S.AssistanceItem] = field(default_factory=dict)
+    alerts: dict[str, S.Alert] = field(default_factory=dict)
+    invariants: dict[str, S.Invariant] = field(default_factory=dict)
     cases: list[S.Case] = field(default_factory=list)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     packs: dict[str, str] = field(default_factory=dict)  # section:name -> pack id defining it
@@ -183,6 +188,11 @@ def _merge(base: PackDefinition | None, folder: Path, files: list[_File]) -> Pac
             tables=dict(base.tables),
             programs=dict(base.programs),
             exclusions=dict(base.exclusions),
+            tags=dict(base.tags),
+            needs=base.needs,
+            assistance=dict(base.assistance),
+            alerts=dict(base.alerts),
+            invariants=dict(base.invariants),
             origins=dict(base.origins),
             packs=dict(base.packs),
         )
@@ -190,7 +200,15 @@ def _merge(base: PackDefinition | None, folder: Path, files: list[_File]) -> Pac
     seen: dict[tuple[str, str], Path] = {}
     for f in files:
         m = f.model
-        for section in ("parameters", "variables", "tables", "programs"):
+        for section in (
+            "parameters",
+            "variables",
+            "tables",
+            "programs",
+            "tags",
+            "assistance",
+            "alerts",
+        ):
             target: dict = getattr(out, section)
             for name, spec in getattr(m, section).items():
                 origin = Origin(
@@ -240,6 +258,25 @@ def _merge(base: PackDefinition | None, folder: Path, files: list[_File]) -> Pac
                 str(f.path), line_of(f.raw, ("exclusions", i)), ("exclusions", i), f.raw
             )
             out.packs[f"exclusions:{exc.id}"] = manifest.id
+        if m.needs is not None:
+            if "needs" in {k for k, _ in seen}:
+                errors.append(
+                    PackError(
+                        "'needs' is defined in two files of this pack",
+                        file=f.path,
+                        line=line_of(f.raw, ("needs",)),
+                    )
+                )
+            seen["needs", "needs"] = f.path
+            out.needs = m.needs  # a child's taxonomy replaces the parent's whole
+            out.origins["needs", "needs"] = Origin(
+                str(f.path), line_of(f.raw, ("needs",)), ("needs",), f.raw
+            )
+        for i, inv in enumerate(m.invariants):
+            out.invariants[inv.id] = inv
+            out.origins["invariants", inv.id] = Origin(
+                str(f.path), line_of(f.raw, ("invariants", i)), ("invariants", i), f.raw
+            )
         for i, case in enumerate(m.cases):
             out.cases.append(case)
             out.origins["cases", case.id] = Origin(

@@ -260,6 +260,84 @@ class Case(_Model):
     expect: dict[Identifier, ExpectedProgram]
 
 
+class Tag(Provenance):
+    """One of the 六无六有 comprehensive-relief tags: set on a household when ``when`` holds."""
+
+    label: Label
+    definition: Label
+    when: Expression
+
+
+class NeedLabel(_Model):
+    """A leaf of the needs model: derived from facts (``when``) or ``assessed`` on a home visit."""
+
+    id: Identifier
+    label: Label
+    definition: Label
+    when: Expression | None = None
+    assessed: bool = False
+
+    @model_validator(mode="after")
+    def _derived_or_assessed(self) -> NeedLabel:
+        if (self.when is None) == (not self.assessed):
+            raise ValueError("a need label has either 'when' (derived) or 'assessed: true'")
+        return self
+
+
+class NeedSubitem(_Model):
+    id: Identifier
+    label: Label
+    definition: Label | None = None
+    labels: list[NeedLabel] = Field(min_length=1)
+
+
+class NeedCategory(_Model):
+    id: Identifier
+    label: Label
+    definition: Label | None = None
+    subitems: list[NeedSubitem] = Field(min_length=1)
+
+
+class NeedsModel(Provenance):
+    """The standardised needs taxonomy (湖州: 8 categories × 40 sub-items × 131 labels)."""
+
+    categories: list[NeedCategory] = Field(min_length=1)
+
+
+class AssistanceItem(_Model):
+    """Something a need can be matched to: a program, a service or a charity project."""
+
+    label: Label
+    kind: Literal["program", "service", "charity"]
+    program: Identifier | None = Field(None, description="For kind program: the program id")
+    answers: list[Identifier] = Field(min_length=1, description="Need label ids it answers")
+    when: Expression | None = Field(None, description="Extra condition for offering it")
+    description: Label | None = None
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class Alert(_Model):
+    """A monitoring rule over an event stream (refined by the monitoring capability)."""
+
+    label: Label
+    event: Identifier
+    when: Expression
+    tier: Literal["high", "normal"] = "normal"
+    description: Label | None = None
+    citations: list[Citation] = Field(default_factory=list)
+
+
+class Invariant(_Model):
+    """A property every household must satisfy under this pack (checked with generated
+    households by the testing toolkit)."""
+
+    id: Identifier
+    label: Label
+    kind: Identifier
+    programs: list[Identifier] = Field(default_factory=list)
+    description: Label | None = None
+
+
 class PackFile(_Model):
     """One YAML file of a pack: any of these sections. ``pack.yaml`` holds the manifest."""
 
@@ -269,6 +347,11 @@ class PackFile(_Model):
     tables: dict[Identifier, Table] = Field(default_factory=dict)
     programs: dict[Identifier, Program] = Field(default_factory=dict)
     exclusions: list[Exclusion] = Field(default_factory=list)
+    tags: dict[Identifier, Tag] = Field(default_factory=dict)
+    needs: NeedsModel | None = None
+    assistance: dict[Identifier, AssistanceItem] = Field(default_factory=dict)
+    alerts: dict[Identifier, Alert] = Field(default_factory=dict)
+    invariants: list[Invariant] = Field(default_factory=list)
     cases: list[Case] = Field(default_factory=list)
 
 
