@@ -39,6 +39,7 @@ HOUSEHOLD_FACTS: dict[str, T.Type] = {
     "housing.unsafe": T.BOOL,
     "emergency": T.BOOL,
     "eval_date": T.DATE,
+    "hukou": T.enum(),  # an open code: the county-level division code, e.g. '330503' (南浔区)
 }
 
 MEMBER_FACTS: dict[str, T.Type] = {
@@ -66,7 +67,27 @@ FACT_DESCRIPTIONS: dict[str, str] = {
     "disability_grade": "1 (most severe) to 4; 0 when the member has no disability certificate",
     "disability_type": "'none' when the member has no disability certificate",
     "eval_date": "the evaluation date",
+    "hukou": "county-level division code of the household registration (户籍), e.g. '330503'",
 }
+
+
+def receiving_facts(program_ids: list[str]) -> dict[str, T.Type]:
+    """``receiving.<program>`` (bool) and ``receiving_amount.<program>`` (money) for a pack's
+    programs: what the household gets now, as recorded on the register."""
+    out: dict[str, T.Type] = {}
+    for pid in program_ids:
+        out[f"receiving.{pid}"] = T.BOOL
+        out[f"receiving_amount.{pid}"] = T.MONEY
+    return out
+
+
+def receiving_values(h: Household, program_ids: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pid in program_ids:
+        amount = h.receiving.get(pid)
+        out[f"receiving.{pid}"] = amount is not None
+        out[f"receiving_amount.{pid}"] = amount if amount is not None else ZERO
+    return out
 
 
 def _known(value: Any, missing: str) -> Any:
@@ -85,6 +106,7 @@ def household_facts(h: Household, on: dt.date) -> dict[str, Any]:
         "housing.unsafe": h.housing.unsafe,
         "emergency": h.emergency,
         "eval_date": on,
+        "hukou": _known(h.hukou, "hukou"),
     }
 
 

@@ -157,6 +157,11 @@ class Household(_Strict):
     hukou: str | None = None
     assessed_needs: list[str] = Field(default_factory=list)
     emergency: bool = Field(default=False, description="Struck by a sudden disaster or accident.")
+    receiving: dict[str, Money] = Field(
+        default_factory=dict,
+        description="Programs the household receives now (program id → monthly amount, 元); "
+        "used for gradual exit (渐退) and for spotting changes.",
+    )
 
     @model_validator(mode="after")
     def _unique_member_ids(self) -> Household:

@@ -222,13 +222,16 @@ class _Checker:
     def _check_options(self, t: Type, opts: tuple) -> None:
         if not opts:
             raise ExpressionTypeError("'in' needs at least one option")
-        if t.kind is Kind.enum:
+        if t.kind is Kind.enum and t.values:
             for o in opts:
                 if o not in t.values:
                     hint = suggest(str(o), t.values)
                     raise ExpressionTypeError(
                         f"'{o}' is not one of {', '.join(t.values)}", str(o), hint
                     )
+        elif t.kind is Kind.enum:
+            if not all(isinstance(o, str) for o in opts):
+                raise ExpressionTypeError("options for a code must be text")
         elif t == T.COUNT:
             if not all(isinstance(o, int) and not isinstance(o, bool) for o in opts):
                 raise ExpressionTypeError("options for a count must be whole numbers")

@@ -16,7 +16,7 @@ from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceErro
 from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import Checked, ExpressionTypeError, Scope, check
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
 
@@ -82,7 +82,7 @@ class Pack:
         self._errors: list[PackError] = []
         d = definition
         self.scope = Scope(
-            household=dict(HOUSEHOLD_FACTS),
+            household={**HOUSEHOLD_FACTS, **receiving_facts(list(d.programs))},
             member=dict(MEMBER_FACTS),
             params={n: _VALUE_TYPES[p.type] for n, p in d.parameters.items()},
             programs={pid: p.entity for pid, p in d.programs.items()},

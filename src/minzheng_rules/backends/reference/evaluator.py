@@ -9,7 +9,7 @@ from typing import Any
 from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
 from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
-from minzheng_rules.facts import household_facts, member_facts
+from minzheng_rules.facts import household_facts, member_facts, receiving_values
 from minzheng_rules.household import Household, parse_household
 from minzheng_rules.packs.pack import CheckedProgram, CheckedTable, Expr, Pack, ParameterValue
 from minzheng_rules.results import (
@@ -73,6 +73,7 @@ class BoundPack:
                 target = self.household_fns if t.spec.entity == "household" else self.member_fns
                 target[name] = self._table(name, t)
         self.programs = [_Program(pack.programs[pid], self._compile) for pid in self.active]
+        self.program_ids = list(pack.programs)
         active = set(self.active)
         self.exclusions = [
             exc for exc in pack.exclusions.values() if sum(p in active for p in exc.programs) >= 2
@@ -117,7 +118,9 @@ class BoundPack:
     ) -> Evaluation:
         h = household if isinstance(household, Household) else parse_household(household)
         on = self.date
-        ctx = EvalContext(self, household_facts(h, on), member_facts(h, on))
+        hh = household_facts(h, on)
+        hh.update(receiving_values(h, self.program_ids))
+        ctx = EvalContext(self, hh, member_facts(h, on))
         member_ids = [m.id for m in h.members]
         outcomes: dict[str, ProgramOutcome] = {}
         pending = list(self.exclusions)
