@@ -394,6 +394,49 @@ class Pack:
         days = {h.since for p in self.parameters.values() for h in (p.history or ())}
         return sorted(days)
 
+    def with_overrides(self, values: dict[str, Any], since: dt.date | None = None) -> Pack:
+        """A new pack with some parameters' values replaced (on every date, or from ``since``),
+        for what-if questions; this pack is left as it is. Values may be text (``"1200"``).
+        Each replaced value shows as ``modelled``, with the override as its reasoning."""
+        import dataclasses
+
+        from minzheng_rules.errors import suggest
+
+        params = dict(self.parameters)
+        for name, raw in values.items():
+            spec = params.get(name)
+            if spec is None:
+                raise PackError(
+                    f"unknown parameter '{name}'",
+                    name=name,
+                    file="override",
+                    suggestion=suggest(name, params),
+                )
+            if since is not None and spec.history is None:
+                raise PackError(
+                    f"'{name}' has no dated history (derived or set elsewhere); "
+                    "override it on every date instead",
+                    name=name,
+                    file="override",
+                )
+            entry = S.DatedValue(
+                since=since or dt.date.min,
+                value=_override_value(name, spec, raw),
+                confidence=S.Confidence.modelled,
+                source=S.Source(reasoning=f"override {name}={raw}"),
+            )
+            kept = [h for h in spec.history or () if since is not None and h.since < since]
+            params[name] = spec.model_copy(
+                update={
+                    "history": [*kept, entry],
+                    "formula": None,
+                    "set_by": None,
+                    "confidence": None,
+                    "source": None,
+                }
+            )
+        return Pack(dataclasses.replace(self.definition, parameters=params))
+
     @cached_property
     def coverage(self) -> dict[str, Any]:
         """Which programs exist and how the parameters' values are sourced."""
@@ -426,6 +469,34 @@ class Pack:
     def evaluate(self, household: Any, on: dt.date, *, explain: bool = False) -> Any:
         """Evaluate one household on a date (see :func:`minzheng_rules.evaluate`)."""
         return self.bind(on).evaluate(household, explain=explain)
+
+
+def _override_value(name: str, spec: S.Parameter, raw: Any) -> Decimal | bool:
+    """An override's value in the parameter's type; text is read strictly (no guessing)."""
+    text = str(raw).strip().lower()
+    if spec.type == "bool":
+        if isinstance(raw, bool) or text in ("true", "false"):
+            return raw if isinstance(raw, bool) else text == "true"
+        raise PackError(
+            f"parameter '{name}' is true or false, not '{raw}'",
+            name=name,
+            file="override",
+        )
+    try:
+        value = Decimal(text) if not isinstance(raw, bool) else None
+    except ArithmeticError:
+        value = None
+    if value is None or not value.is_finite():
+        raise PackError(
+            f"parameter '{name}' needs a number, not '{raw}'", name=name, file="override"
+        )
+    if spec.type == "count" and value != value.to_integral_value():
+        raise PackError(
+            f"parameter '{name}' is a whole number, not '{raw}'",
+            name=name,
+            file="override",
+        )
+    return value
 
 
 def load_pack(name_or_path: str | Path) -> Pack:

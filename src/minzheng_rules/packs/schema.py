@@ -327,15 +327,45 @@ class Alert(_Model):
     citations: list[Citation] = Field(default_factory=list)
 
 
+class InvariantKind(StrEnum):
+    """What an invariant claims (see ``minzheng_rules.testing.invariants``)."""
+
+    monotone_in_income = "monotone_in_income"  # more income for a member never raises an amount
+    non_negative = "non_negative"  # amounts are never negative
+    exclusive = "exclusive"  # the programs are never eligible together
+    raise_keeps_eligibility = "raise_keeps_eligibility"  # raising a parameter removes nobody
+    member_order_independent = "member_order_independent"  # member order changes nothing
+
+
 class Invariant(_Model):
     """A property every household must satisfy under this pack (checked with generated
     households by the testing toolkit)."""
 
     id: Identifier
     label: Label
-    kind: Identifier
-    programs: list[Identifier] = Field(default_factory=list)
+    kind: InvariantKind
+    programs: list[Identifier] = Field(
+        default_factory=list, description="Programs it is about; empty: every program"
+    )
+    parameter: DottedIdentifier | None = Field(
+        None, description="raise_keeps_eligibility: the parameter that is raised"
+    )
+    up_to: Decimal = Field(
+        Decimal("0.2"), gt=0, le=10, description="Largest raise tried, as a share of the value"
+    )
+    assume: Expression | None = Field(
+        None, description="Only households where this holds, before and after the change"
+    )
     description: Label | None = None
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Invariant:
+        raising = self.kind is InvariantKind.raise_keeps_eligibility
+        if raising != (self.parameter is not None):
+            raise ValueError("'parameter' is given exactly for kind raise_keeps_eligibility")
+        if self.kind is InvariantKind.exclusive and len(self.programs) < 2:
+            raise ValueError("an 'exclusive' invariant names at least two programs")
+        return self
 
 
 class PackFile(_Model):
