@@ -152,6 +152,7 @@ class Evaluation:
     tags: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
     assistance: list[dict[str, Any]] = field(default_factory=list)
+    undetermined: dict[str, list[str]] = field(default_factory=dict)
 
     def eligible(self) -> list[str]:
         """Ids of the programs the household is eligible for."""
@@ -166,4 +167,5 @@ class Evaluation:
             "tags": list(self.tags),
             "needs": list(self.needs),
             "assistance": list(self.assistance),
+            **({"undetermined": dict(self.undetermined)} if self.undetermined else {}),
         }

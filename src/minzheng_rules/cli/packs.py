@@ -70,8 +70,16 @@ def show_command(
 
 
 def _extra_summary(p: Pack) -> list[str]:
-    """Lines other capabilities (tags, needs) add to ``show``."""
-    return []
+    """The comprehensive-relief parts: tags, the needs taxonomy's shape, assistance items."""
+    shape = p.relief.shape(p.definition)
+    if not any(shape.values()) and not p.relief.items:
+        return ["needs model: none; tags: none"]
+    cats, subs, labels = shape["needs_categories"], shape["needs_subitems"], shape["needs_labels"]
+    items = len(p.relief.items)
+    return [
+        f"needs model: {cats} categories, {subs} sub-items, {labels} labels; "
+        f"{shape['tags']} tags; {items} assistance items"
+    ]
 
 
 @app.command("validate")

@@ -52,9 +52,25 @@ def esc(text: object) -> str:
 
 
 def code(text: str) -> str:
-    """Inline code that survives a table cell (pipes would end the cell)."""
-    body = html.escape(" ".join(str(text).split()), quote=False)
-    return f"<code>{body.replace('|', '&#124;')}</code>"
+    """An inline code span (literal: no emphasis inside; pipes stay inside a table cell)."""
+    body = " ".join(str(text).split())
+    run = max((len(x) for x in _backtick_runs(body)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _backtick_runs(text: str) -> list[str]:
+    runs, current = [], ""
+    for ch in text:
+        if ch == "`":
+            current += ch
+        elif current:
+            runs.append(current)
+            current = ""
+    if current:
+        runs.append(current)
+    return runs
 
 
 def bilingual(label: S.Label | None, sep: str = " · ") -> str:

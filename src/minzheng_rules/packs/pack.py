@@ -19,6 +19,7 @@ from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
+from minzheng_rules.packs.needs import check_relief
 
 
 @dataclass
@@ -137,6 +138,7 @@ class Pack:
                 amount = self._expr(p.amount, "programs", pid, ("amount",), p.entity, amount_type)
             self.programs[pid] = CheckedProgram(pid, p, conds, amount)
         self._check_exclusions()
+        self.relief = check_relief(self, self._errors)
         if self._errors:
             raise PackErrors(self._errors)
         self.deps = self._dependencies()
@@ -167,6 +169,11 @@ class Pack:
     @property
     def cases(self) -> list[S.Case]:
         return self.definition.cases
+
+    @property
+    def needs_model(self) -> S.NeedsModel | None:
+        """The needs taxonomy (categories → sub-items → labels), if the pack has one."""
+        return self.definition.needs
 
     def __repr__(self) -> str:
         return f"<Pack {self.id} ({' → '.join(self.definition.chain)})>"
@@ -291,6 +298,8 @@ class Pack:
                 needed |= {f"prog:{q}" for q in groups.get(dep[5:], ())}
             needed.discard(f"prog:{pid}")
             deps[f"prog:{pid}"] = needed
+        for node, e in self.relief.expressions():
+            deps[node] = refs(e)
         self._find_cycle(deps)
         return deps
 
@@ -357,9 +366,14 @@ class Pack:
 
     def needs(self, program_ids: list[str]) -> set[str]:
         """Variables and parameters the given programs need, through any depth."""
+        return self.requirements([f"prog:{pid}" for pid in program_ids])
+
+    def requirements(self, nodes: list[str]) -> set[str]:
+        """Variables and parameters the given dependency nodes ('prog:x', 'tag:x', 'need:x',
+        'item:x') need, through any depth."""
         out: set[str] = set()
-        for pid in program_ids:
-            out |= self._closure(f"prog:{pid}")
+        for node in nodes:
+            out |= self._closure(node)
         return out
 
     # -- parameters -----------------------------------------------------------------------

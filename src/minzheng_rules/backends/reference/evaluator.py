@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
-from minzheng_rules.errors import EvaluationError
+from minzheng_rules.errors import EvaluationError, HouseholdError
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
 from minzheng_rules.facts import household_facts, member_facts, receiving_values
 from minzheng_rules.household import Household, parse_household
@@ -55,7 +55,8 @@ class BoundPack:
         self.pack = pack
         self.date = on
         self.active = [pid for pid in pack.order if pack.programs[pid].in_force(on)]
-        needed = pack.needs(self.active)
+        relief_nodes = [node for node, _ in pack.relief.expressions()]
+        needed = pack.requirements([f"prog:{pid}" for pid in self.active] + relief_nodes)
         self.parameters: dict[str, ParameterValue] = {}
         for node in sorted(needed):
             if node.startswith("param:"):
@@ -74,6 +75,17 @@ class BoundPack:
                 target[name] = self._table(name, t)
         self.programs = [_Program(pack.programs[pid], self._compile) for pid in self.active]
         self.program_ids = list(pack.programs)
+        self.inactive = [pid for pid in pack.order if pid not in set(self.active)]
+        relief = pack.relief
+        self.tag_fns = [(tid, self._compile(e)) for tid, (_, e) in relief.tags.items()]
+        self.need_fns = [
+            (lid, self._compile(le.expr) if le.expr is not None else None)
+            for lid, le in relief.labels.items()
+        ]
+        self.item_fns = {
+            iid: self._compile(it.expr) if it.expr is not None else None
+            for iid, it in relief.items.items()
+        }
         active = set(self.active)
         self.exclusions = [
             exc for exc in pack.exclusions.values() if sum(p in active for p in exc.programs) >= 2
@@ -121,6 +133,10 @@ class BoundPack:
         hh = household_facts(h, on)
         hh.update(receiving_values(h, self.program_ids))
         ctx = EvalContext(self, hh, member_facts(h, on))
+        for pid in self.inactive:  # not in force on this date: read as not eligible
+            hh[f"programs.{pid}.eligible"], hh[f"programs.{pid}.amount"] = False, ZERO
+            for md in ctx.members:
+                md[f"programs.{pid}.eligible"], md[f"programs.{pid}.amount"] = False, ZERO
         member_ids = [m.id for m in h.members]
         outcomes: dict[str, ProgramOutcome] = {}
         pending = list(self.exclusions)
@@ -157,7 +173,70 @@ class BoundPack:
                     ],
                 )
         ordered = {pid: outcomes[pid] for pid in self.pack.programs}
-        return Evaluation(self.pack.id, on, h.id, ordered)
+        evaluation = Evaluation(self.pack.id, on, h.id, ordered)
+        self._relief(h, ctx, evaluation)
+        return evaluation
+
+    # -- tags, needs, assistance -----------------------------------------------------------
+    def _relief(self, h: Household, ctx: EvalContext, ev: Evaluation) -> None:
+        """Tags and needs in the pack's declared order (so member order and the order of
+        ``assessed_needs`` never matter), then the items that answer each need."""
+        relief = self.pack.relief
+        undetermined: dict[str, list[str]] = {}
+        for tid, fn in self.tag_fns:
+            v = fn(ctx, None)
+            if v is True:
+                ev.tags.append(tid)
+            elif v.__class__ is Unknown:
+                undetermined.setdefault("tags", []).append(tid)
+        assessed = self._assessed(h)
+        for lid, fn in self.need_fns:
+            v = fn(ctx, None) if fn is not None else None
+            if v is True or lid in assessed:
+                ev.needs.append(lid)
+            elif v.__class__ is Unknown:
+                undetermined.setdefault("needs", []).append(lid)
+        for lid in ev.needs:
+            for iid in relief.answered_by.get(lid, ()):
+                item = relief.items[iid].spec
+                fn = self.item_fns[iid]
+                if fn is not None and fn(ctx, None) is not True:
+                    continue
+                entry = {
+                    "need": lid,
+                    "item": iid,
+                    "kind": item.kind,
+                    "label": {"zh": item.label.zh, "en": item.label.en},
+                }
+                if item.kind == "program":
+                    outcome = ev.programs.get(item.program or "")
+                    if outcome is None or not outcome.eligible:
+                        continue
+                    entry["program"] = outcome.id
+                    entry["amount"] = outcome.to_dict()["amount"]
+                    entry["unit"] = outcome.unit
+                ev.assistance.append(entry)
+        ev.undetermined = undetermined
+
+    def _assessed(self, h: Household) -> set[str]:
+        if not h.assessed_needs:
+            return set()
+        labels = self.pack.relief.labels
+        problems = []
+        for i, lid in enumerate(h.assessed_needs):
+            if lid not in labels:
+                from minzheng_rules.errors import suggest
+
+                hint = suggest(lid, labels)
+                what = (
+                    "this pack has no needs model" if not labels else f"unknown need label '{lid}'"
+                )
+                problems.append(
+                    (f"assessed_needs[{i}]", what + (f" (did you mean '{hint}'?)" if hint else ""))
+                )
+        if problems:
+            raise HouseholdError(problems, f"household {h.id}")
+        return set(h.assessed_needs)
 
     def _conditions(self, prog: _Program, ctx: EvalContext, m: Any, explain: bool):
         reasons, verdict = [], True

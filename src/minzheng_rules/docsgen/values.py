@@ -1,0 +1,95 @@
+"""Parameter values as the explorer shows them: on a date, over time, and how sure each one is.
+
+A derived value (the 低边 line = 1.5 × the 低保 standard) is only as sure as its rule and its
+inputs, so its confidence is the set of all of them: a derived value with a modelled input is
+marked modelled too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from minzheng_rules.errors import MinzhengError
+from minzheng_rules.packs import schema as S
+from minzheng_rules.packs.pack import Pack
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A parameter's value on a date with everything a reader needs to judge it."""
+
+    value: Decimal | bool | int
+    since: dt.date | None
+    confidences: frozenset[str]
+    formula: str | None
+    source: S.Source | None
+
+    @property
+    def modelled(self) -> bool:
+        return "modelled" in self.confidences
+
+
+def is_standard(spec: S.Parameter) -> bool:
+    """Money amounts a household receives or is measured against (元), as opposed to ratios,
+    ages and counts."""
+    return spec.type == "money" and str(spec.unit.value).startswith("CNY")
+
+
+def inputs(pack: Pack, name: str) -> set[str]:
+    """The parameters a derived parameter reads, directly."""
+    e = pack.derived.get(name)
+    return set(e.checked.references("param")) if e is not None else set()
+
+
+def value_on(pack: Pack, name: str, on: dt.date) -> Shown | None:
+    """The value in force on ``on``, or None (not yet in force, or set by a lower pack)."""
+    try:
+        pv = pack.parameter(name, on)
+    except MinzhengError:
+        return None
+    spec = pack.parameters[name]
+    if spec.formula is None:
+        return Shown(pv.value, pv.since, frozenset({pv.confidence.value}), None, pv.source)
+    confidences = {pv.confidence.value}
+    since: dt.date | None = None
+    for dep in inputs(pack, name):
+        shown = value_on(pack, dep, on)
+        if shown is None:
+            return None
+        confidences |= shown.confidences
+        if shown.since is not None and (since is None or shown.since > since):
+            since = shown.since
+    return Shown(pv.value, since, frozenset(confidences), spec.formula, pv.source)
+
+
+def change_dates(pack: Pack, name: str) -> list[dt.date]:
+    """Every date on which this parameter's value may change (its own history, or its inputs')."""
+    spec = pack.parameters[name]
+    if spec.history is not None:
+        return [h.since for h in spec.history]
+    days: set[dt.date] = set()
+    for dep in inputs(pack, name):
+        days.update(change_dates(pack, dep))
+    return sorted(days)
+
+
+def series(pack: Pack, name: str, until: dt.date) -> list[tuple[dt.date, Shown]]:
+    """The parameter's steps up to ``until``: (first day, value) each time the value changes."""
+    out: list[tuple[dt.date, Shown]] = []
+    for day in change_dates(pack, name):
+        if day > until:
+            break
+        shown = value_on(pack, name, day)
+        if shown is None:
+            continue
+        if out and out[-1][1].value == shown.value and out[-1][1].confidences == shown.confidences:
+            continue
+        out.append((day, shown))
+    return out
+
+
+def defined_in(pack: Pack, section: str, name: str) -> str:
+    """The id of the pack in the chain that wrote this entry (a child's override wins)."""
+    return pack.definition.packs.get(f"{section}:{name}", pack.id)

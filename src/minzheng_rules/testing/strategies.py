@@ -1,0 +1,347 @@
+"""Hypothesis strategies for canonical households, shaped by a pack.
+
+Every household drawn is valid by construction (it passes :class:`Household` validation) and
+shrinks toward a small, readable one: one member, the head, no income, default facts. Drawn with
+a pack and a date, incomes, assets and ages cluster where the pack's rules turn: a household's
+income at ``n × dibao.standard`` give or take a few fen, ages at 15/16/17, 59/60/61, 79/80/81...
+taken from the pack's parameters (units ``years`` and ``CNY/...``) and from the numbers its
+expressions compare facts with.
+
+    from hypothesis import given
+    from minzheng_rules.testing.strategies import households
+
+    @given(households(pack, on=dt.date(2024, 6, 1)))
+    def test_something(household): ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from minzheng_rules.errors import MinzhengError
+from minzheng_rules.expr.nodes import Compare, Const, In, Name, walk
+from minzheng_rules.household import (
+    Care,
+    DisabilityType,
+    Household,
+    Member,
+    ParentStatus,
+    Relation,
+    Schooling,
+)
+from minzheng_rules.packs.pack import Pack
+
+FEN = Decimal("0.01")
+MAX_MONEY = Decimal("999999")
+_OLDEST = 130
+_MONTHLY_UNITS = {"CNY/person/month", "CNY/month"}
+_OTHER_MONEY_UNITS = {"CNY", "CNY/household", "CNY/year", "CNY/person/year"}
+_INCOME_FACTS = {"monthly_income"}
+_OTHER_MONEY_FACTS = {"assets.financial", "expenses.medical_12m", "expenses.education_12m"}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The values a pack's rules turn on, on one date: where generated facts should cluster."""
+
+    income: tuple[Decimal, ...] = ()  # per person per month, 元
+    money: tuple[Decimal, ...] = ()  # asset limits, yearly lines, one-off amounts, 元
+    ages: tuple[int, ...] = ()
+    codes: tuple[str, ...] = ()  # hukou codes the rules name
+
+    def near_ages(self) -> list[int]:
+        """Each threshold age and the years either side of it."""
+        return sorted({a + d for a in self.ages for d in (-1, 0, 1) if 0 <= a + d <= _OLDEST})
+
+
+GENERIC = Thresholds(
+    income=(Decimal(1000),), money=(Decimal(20000),), ages=(16, 18, 60, 80, 90, 100)
+)
+
+
+def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
+    """Thresholds found in a pack's parameters in force on ``on`` and in its expressions."""
+    income: set[Decimal] = set()
+    money: set[Decimal] = set()
+    ages: set[int] = set()
+    codes: set[str] = set()
+    for name, spec in pack.parameters.items():
+        try:
+            value = pack.parameter(name, on).value
+        except MinzhengError:
+            continue
+        if isinstance(value, bool) or value <= 0:
+            continue
+        unit = spec.unit.value
+        if unit in _MONTHLY_UNITS and spec.type == "money":
+            income.add(Decimal(value))
+        elif unit in _OTHER_MONEY_UNITS and spec.type == "money":
+            money.add(Decimal(value))
+        elif unit == "years":
+            ages.add(int(value))
+    for fact, literal in _compared_literals(pack):
+        if isinstance(literal, str):
+            if fact == "hukou":
+                codes.add(literal)
+        elif isinstance(literal, bool):
+            continue
+        elif fact == "age":
+            ages.add(int(literal))
+        elif fact in _INCOME_FACTS and literal > 0:
+            income.add(Decimal(literal))
+        elif fact in _OTHER_MONEY_FACTS and literal > 0:
+            money.add(Decimal(literal))
+    cap = lambda xs: tuple(sorted(x for x in xs if x <= MAX_MONEY))  # noqa: E731
+    return Thresholds(
+        income=cap(income) or GENERIC.income,
+        money=cap(money) or GENERIC.money,
+        ages=tuple(sorted(a for a in ages if 0 < a <= _OLDEST)) or GENERIC.ages,
+        codes=tuple(sorted(codes)),
+    )
+
+
+def _compared_literals(pack: Pack) -> list[tuple[str, Any]]:
+    """(fact name, literal) for every comparison of a plain fact with a constant."""
+    exprs = [*pack.variables.values(), *pack.derived.values()]
+    for t in pack.tables.values():
+        exprs += [e for row in t.rows for e in row] + [t.default]
+    for p in pack.programs.values():
+        exprs += list(p.expressions())
+    out = []
+    for e in exprs:
+        symbols = e.checked.symbols
+        for node in walk(e.checked.node):
+            if isinstance(node, Compare):
+                pairs = zip(node.operands, node.operands[1:], strict=False)
+                for a, b in pairs:
+                    for x, y in ((a, b), (b, a)):
+                        if isinstance(x, Name) and isinstance(y, Const) and id(x) in symbols:
+                            out.append((symbols[id(x)].name, y.value))
+            elif isinstance(node, In) and isinstance(node.operand, Name):
+                sym = symbols.get(id(node.operand))
+                if sym is not None:
+                    out += [(sym.name, v) for v in node.options]
+    return out
+
+
+def evaluable_dates(pack: Pack) -> list[dt.date]:
+    """The dates a parameter changes on where the pack can run (every value in force),
+    latest first so that examples shrink toward the rules in force now."""
+    out = []
+    for day in reversed(pack.parameter_dates()):
+        if day.year < 1900:  # an override "on every date" starts at date.min
+            continue
+        try:
+            pack.bind(day)
+        except MinzhengError:
+            continue
+        out.append(day)
+    return out
+
+
+def dates(pack: Pack) -> st.SearchStrategy[dt.date]:
+    """One of the dates the pack can be evaluated on (see :func:`evaluable_dates`)."""
+    days = evaluable_dates(pack)
+    if not days:
+        raise MinzhengError(f"pack '{pack.id}' has no date on which every parameter has a value")
+    return st.sampled_from(days)
+
+
+# -- money and ages ------------------------------------------------------------------------
+
+
+def _fen(n: int) -> Decimal:
+    return (Decimal(n) * FEN).quantize(FEN)
+
+
+def near(values: tuple[Decimal, ...], times: int = 1) -> st.SearchStrategy[Decimal]:
+    """``k × v`` (k up to ``times``) give or take a few fen, or a few hundred 元."""
+    if not values:
+        return st.just(Decimal(0))
+
+    @st.composite
+    def draw_near(draw: Any) -> Decimal:
+        v = draw(st.sampled_from(values))
+        k = draw(st.integers(1, max(1, times)))
+        delta = draw(st.one_of(st.integers(-3, 3), st.integers(-50_000, 50_000)))
+        return max(Decimal(0), (v * k + _fen(delta)).quantize(FEN))
+
+    return draw_near()
+
+
+def money(values: tuple[Decimal, ...], times: int = 1) -> st.SearchStrategy[Decimal]:
+    """Zero first (shrinks there), then near a threshold, then anything up to twice the top."""
+    top = int(max(values, default=Decimal(1000)) * 2 * max(1, times) * 100)
+    return st.one_of(st.just(Decimal(0)), near(values, times), st.integers(0, top).map(_fen))
+
+
+def _birth_date(on: dt.date, age: int, offset: int) -> dt.date:
+    """The birth date giving ``age`` on ``on``, moved by ``offset`` days (a birthday edge)."""
+    year = on.year - age
+    day = on.day if not (on.month == 2 and on.day == 29) else 28
+    return dt.date(year, on.month, day) + dt.timedelta(days=offset)
+
+
+def _rare() -> st.SearchStrategy[bool]:
+    """True about one time in eight; shrinks to False."""
+    return st.integers(0, 7).map(lambda x: x == 7)
+
+
+# -- members and households ----------------------------------------------------------------
+
+_OTHER_RELATIONS = [r.value for r in Relation if r is not Relation.head]
+
+
+@st.composite
+def _member_data(
+    draw: Any, index: int, th: Thresholds, on: dt.date | None, known: bool
+) -> dict[str, Any]:
+    m: dict[str, Any] = {"id": _member_id(index)}
+    m["relation"] = "head" if index == 0 else draw(st.sampled_from(_OTHER_RELATIONS))
+    age = draw(st.one_of(st.integers(0, 100), st.sampled_from(th.near_ages())))
+    if on is not None and age <= on.year - 1 and draw(_rare()):
+        m["birth_date"] = _birth_date(on, age, draw(st.integers(-1, 1)))
+    else:
+        m["age"] = age
+    income = draw(money(th.income))
+    if known or draw(st.booleans()):
+        m["monthly_income"] = income
+    if draw(_rare()):
+        m["disability_grade"] = draw(st.integers(1, 4))
+        m["disability_type"] = draw(st.sampled_from([t.value for t in DisabilityType]))
+    care_levels = ["full", "partial", "none"]
+    m["self_care"] = draw(
+        st.sampled_from(care_levels)
+        if known
+        else st.one_of(st.none(), st.sampled_from(care_levels))
+    )
+    m["employed"] = draw(st.booleans() if known else st.one_of(st.none(), st.booleans()))
+    m["has_capable_obligor"] = draw(st.booleans() if known else st.one_of(st.none(), st.booleans()))
+    m["major_illness"] = draw(_rare())
+    m["chronic_illness"] = draw(_rare())
+    m["student"] = draw(st.sampled_from([s.value for s in Schooling]))
+    if draw(_rare()):
+        m["father_status"] = draw(st.sampled_from([s.value for s in ParentStatus]))
+        m["mother_status"] = draw(st.sampled_from([s.value for s in ParentStatus]))
+    m["care"] = draw(st.sampled_from([c.value for c in Care]))
+    m["lives_alone"] = draw(_rare())
+    m["incarcerated"] = draw(_rare())
+    m["missing"] = draw(_rare())
+    return {k: v for k, v in m.items() if v is not None}
+
+
+def _member_id(index: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[index] if index < len(letters) else f"m{index}"
+
+
+def members(
+    pack: Pack | None = None, on: dt.date | None = None, *, known: bool = True, index: int = 0
+) -> st.SearchStrategy[Member]:
+    """One member, shaped by ``pack`` on ``on`` when given. ``known=False`` leaves some facts
+    out (unknown), which makes the programs that need them undetermined."""
+    th = pack_thresholds(pack, on) if pack is not None and on is not None else GENERIC
+    return _member_data(index, th, on, known).map(Member.model_validate)
+
+
+@st.composite
+def _household(
+    draw: Any,
+    th: Thresholds,
+    on: dt.date | None,
+    known: bool,
+    min_members: int,
+    max_members: int,
+    program_ids: tuple[str, ...],
+) -> Household:
+    n = draw(st.integers(min_members, max_members))
+    people = [draw(_member_data(i, th, on, known)) for i in range(n)]
+    countable = [
+        p for p in people if "monthly_income" in p and not p["incarcerated"] and not p["missing"]
+    ]
+    if countable and draw(st.booleans()):
+        # aim the household's income at (countable members) × a threshold, give or take fen
+        target = draw(st.sampled_from(th.income)) * len(countable) + _fen(draw(st.integers(-3, 3)))
+        rest = sum((p["monthly_income"] for p in countable[:-1]), Decimal(0))
+        if target - rest >= 0:
+            countable[-1]["monthly_income"] = (target - rest).quantize(FEN)
+    h: dict[str, Any] = {"id": "h1", "members": people}
+    financial = draw(money(th.money, times=n))
+    assets: dict[str, Any] = {}
+    if known or draw(st.booleans()):
+        assets["financial"] = financial
+    assets["vehicles"] = draw(st.sampled_from([0, 1, 2]))
+    assets["properties"] = draw(st.sampled_from([1, 0, 2]))
+    h["assets"] = assets
+    h["expenses"] = {
+        "medical_12m": draw(money(th.money)),
+        "education_12m": draw(money(th.money)),
+    }
+    h["housing"] = {"unsafe": draw(_rare())}
+    h["emergency"] = draw(_rare())
+    if th.codes and (known or draw(st.booleans())):
+        h["hukou"] = draw(st.sampled_from(th.codes))
+    if program_ids and draw(_rare()):
+        receiving = draw(
+            st.dictionaries(st.sampled_from(program_ids), money(th.income), max_size=2)
+        )
+        h["receiving"] = receiving
+    return Household.model_validate(h)
+
+
+def households(
+    pack: Pack | None = None,
+    on: dt.date | None = None,
+    *,
+    known: bool = True,
+    min_members: int = 1,
+    max_members: int = 6,
+    thresholds: Thresholds | None = None,
+) -> st.SearchStrategy[Household]:
+    """Canonical households, valid by construction, shrinking to one member with no income.
+
+    With ``pack`` and ``on`` the facts cluster at the pack's thresholds on that date;
+    ``known=False`` leaves some facts unknown; ``thresholds`` replaces the ones found."""
+    if not 1 <= min_members <= max_members <= 30:
+        raise ValueError("need 1 <= min_members <= max_members <= 30")
+    th = thresholds
+    if th is None:
+        th = pack_thresholds(pack, on) if pack is not None and on is not None else GENERIC
+    program_ids = tuple(sorted(pack.programs)) if pack is not None else ()
+    return _household(th, on, known, min_members, max_members, program_ids)
+
+
+def dated_households(
+    pack: Pack, *, known: bool = True, max_members: int = 6
+) -> st.SearchStrategy[tuple[dt.date, Household]]:
+    """(date, household) pairs over the dates the pack can run on, shaped by each date."""
+    days = evaluable_dates(pack)
+    if not days:
+        raise MinzhengError(f"pack '{pack.id}' has no date on which every parameter has a value")
+    shaped = {d: households(pack, d, known=known, max_members=max_members) for d in days}
+    return st.sampled_from(days).flatmap(lambda d: st.tuples(st.just(d), shaped[d]))
+
+
+def readable(household: Household) -> dict[str, Any]:
+    """The household without its default values: what a person needs to read."""
+    return household.model_dump(mode="json", exclude_defaults=True)
+
+
+__all__ = [
+    "GENERIC",
+    "Thresholds",
+    "dated_households",
+    "dates",
+    "evaluable_dates",
+    "households",
+    "members",
+    "money",
+    "near",
+    "pack_thresholds",
+    "readable",
+]
