@@ -110,34 +110,34 @@ def household_facts(h: Household, on: dt.date) -> dict[str, Any]:
     }
 
 
+_PLAIN_MEMBER_FIELDS = (
+    "relation",
+    "major_illness",
+    "chronic_illness",
+    "student",
+    "father_status",
+    "mother_status",
+    "care",
+    "lives_alone",
+    "incarcerated",
+    "missing",
+)
+_OPTIONAL_MEMBER_FIELDS = ("monthly_income", "self_care", "employed", "has_capable_obligor")
+
+
 def member_facts(h: Household, on: dt.date) -> list[dict[str, Any]]:
     """One dict of facts per member, in the household's order."""
     out = []
     for m in h.members:
-        where = f"members[{m.id}]"
-        out.append(
-            {
-                "relation": m.relation,
-                "age": m.age_on(on),
-                "monthly_income": _known(m.monthly_income, f"{where}.monthly_income"),
-                "disability_grade": m.disability_grade or 0,
-                "disability_type": m.disability_type or "none",
-                "self_care": _known(m.self_care, f"{where}.self_care"),
-                "major_illness": m.major_illness,
-                "chronic_illness": m.chronic_illness,
-                "student": m.student,
-                "employed": _known(m.employed, f"{where}.employed"),
-                "father_status": m.father_status,
-                "mother_status": m.mother_status,
-                "care": m.care,
-                "has_capable_obligor": _known(
-                    m.has_capable_obligor, f"{where}.has_capable_obligor"
-                ),
-                "lives_alone": m.lives_alone,
-                "incarcerated": m.incarcerated,
-                "missing": m.missing,
-            }
-        )
+        values = m.__dict__
+        facts = {name: values[name] for name in _PLAIN_MEMBER_FIELDS}
+        for name in _OPTIONAL_MEMBER_FIELDS:
+            v = values[name]
+            facts[name] = Unknown(frozenset({f"members[{m.id}].{name}"})) if v is None else v
+        facts["age"] = m.age if m.birth_date is None else m.age_on(on)
+        facts["disability_grade"] = m.disability_grade or 0
+        facts["disability_type"] = m.disability_type or "none"
+        out.append(facts)
     return out
 
 

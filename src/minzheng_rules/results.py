@@ -43,7 +43,7 @@ class ParameterUse:
         return f"[{self.confidence}] {text}"
 
 
-@dataclass
+@dataclass(slots=True)
 class ConditionOutcome:
     """One eligibility condition: whether it held (None: could not be judged) and why."""
 
@@ -83,7 +83,7 @@ class ConditionOutcome:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberOutcome:
     status: Status
     amount: Decimal
@@ -101,7 +101,7 @@ class MemberOutcome:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class ProgramOutcome:
     """A program's answer for one household."""
 

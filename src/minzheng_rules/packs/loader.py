@@ -85,9 +85,12 @@ def _validation_errors(err: ValidationError, path: Path, raw: Any) -> list[PackE
         where = ".".join(str(p) for p in loc)
         if e["type"] == "extra_forbidden":
             name = str(loc[-1])
+            hint = ""
+            if not name.replace("_", "").isalnum() or " " in name:
+                hint = " — text with a comma inside {zh: ..., en: ...} must be quoted"
             out.append(
                 PackError(
-                    f"unknown key '{name}' at {where}",
+                    f"unknown key '{name}' at {where}{hint}",
                     file=path,
                     line=line,
                     name=name,

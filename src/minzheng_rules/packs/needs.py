@@ -62,6 +62,18 @@ class ReliefModel:
         return out
 
 
+def need_facts(model: S.NeedsModel | None) -> dict[str, T.Type]:
+    """``needs.<label>`` (bool) for every label: tags and assistance items may read them."""
+    if model is None:
+        return {}
+    return {
+        f"needs.{lab.id}": T.BOOL
+        for cat in model.categories
+        for sub in cat.subitems
+        for lab in sub.labels
+    }
+
+
 def check_relief(pack: Pack, errors: list[PackError]) -> ReliefModel:
     """Check tags, needs and assistance of ``pack``; problems are appended to ``errors``."""
     d = pack.definition
@@ -138,7 +150,22 @@ def check_relief(pack: Pack, errors: list[PackError]) -> ReliefModel:
 
 def _need_expr(pack: Pack, lab: S.NeedLabel, steps: tuple) -> Expr | None:
     assert lab.when is not None
-    return pack._expr(lab.when, "needs", "needs", (*steps, "when"), "household", T.BOOL)
+    e = pack._expr(lab.when, "needs", "needs", (*steps, "when"), "household", T.BOOL)
+    if e is not None:
+        used = sorted(n for n in e.checked.references("household") if n.startswith("needs."))
+        if used:
+            where = e.origin
+            pack._errors.append(
+                PackError(
+                    f"need label '{lab.id}' reads {used[0]}: labels are derived from facts and "
+                    "programs only (tags and assistance items may read needs.*)",
+                    file=where.file,
+                    line=where.line,
+                    name=used[0],
+                )
+            )
+            return None
+    return e
 
 
 def _check_unique_ids(model: S.NeedsModel, origin, errors: list[PackError]) -> None:

@@ -19,7 +19,7 @@ from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
-from minzheng_rules.packs.needs import check_relief
+from minzheng_rules.packs.needs import check_relief, need_facts
 
 
 @dataclass
@@ -83,7 +83,11 @@ class Pack:
         self._errors: list[PackError] = []
         d = definition
         self.scope = Scope(
-            household={**HOUSEHOLD_FACTS, **receiving_facts(list(d.programs))},
+            household={
+                **HOUSEHOLD_FACTS,
+                **receiving_facts(list(d.programs)),
+                **need_facts(d.needs),
+            },
             member=dict(MEMBER_FACTS),
             params={n: _VALUE_TYPES[p.type] for n, p in d.parameters.items()},
             programs={pid: p.entity for pid, p in d.programs.items()},

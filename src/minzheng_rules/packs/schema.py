@@ -316,15 +316,39 @@ class AssistanceItem(_Model):
     citations: list[Citation] = Field(default_factory=list)
 
 
+AlertEvent = Literal[
+    "income_change",
+    "medical_expense",
+    "member_died",
+    "member_added",
+    "disability_assessed",
+    "assessment",
+    "member_changed",
+    "tick",
+]
+
+
 class Alert(_Model):
-    """A monitoring rule over an event stream (refined by the monitoring capability)."""
+    """A monitoring rule (监测预警): when one of ``event`` happens to a household and ``when``
+    holds after it, the household is flagged and put in the visiting ``tier``. ``when`` reads the
+    household's facts and variables after the event, ``previous.<name>`` before it,
+    ``event.<field>`` the payload and, for events about one member, ``member.<fact>``."""
 
     label: Label
-    event: Identifier
+    event: AlertEvent | Annotated[list[AlertEvent], Field(min_length=1)] = Field(
+        description="Event type(s) it listens to"
+    )
     when: Expression
-    tier: Literal["high", "normal"] = "normal"
+    tier: Literal["high", "normal"] = Field(
+        "normal", description="Visiting tier it puts the household in: high = 高风险和重点"
+    )
     description: Label | None = None
-    citations: list[Citation] = Field(default_factory=list)
+    citations: list[Citation] = Field(min_length=1)
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The event types, as a tuple even when one was given."""
+        return (self.event,) if isinstance(self.event, str) else tuple(dict.fromkeys(self.event))
 
 
 class InvariantKind(StrEnum):

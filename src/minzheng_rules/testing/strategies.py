@@ -70,7 +70,10 @@ def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
     money: set[Decimal] = set()
     ages: set[int] = set()
     codes: set[str] = set()
+    literals, compared = _comparisons(pack)
     for name, spec in pack.parameters.items():
+        if name not in compared:  # an amount, a ratio of one: not a line a fact crosses
+            continue
         try:
             value = pack.parameter(name, on).value
         except MinzhengError:
@@ -84,7 +87,7 @@ def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
             money.add(Decimal(value))
         elif unit == "years":
             ages.add(int(value))
-    for fact, literal in _compared_literals(pack):
+    for fact, literal in literals:
         if isinstance(literal, str):
             if fact == "hukou":
                 codes.add(literal)
@@ -105,28 +108,44 @@ def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
     )
 
 
-def _compared_literals(pack: Pack) -> list[tuple[str, Any]]:
-    """(fact name, literal) for every comparison of a plain fact with a constant."""
-    exprs = [*pack.variables.values(), *pack.derived.values()]
+def _comparisons(pack: Pack) -> tuple[list[tuple[str, Any]], set[str]]:
+    """What the pack's rules compare: (fact name, literal) for each comparison of a plain fact
+    with a constant, and the parameters that occur inside a comparison (directly, or through
+    a derived parameter such as ``p.dibao_edge.line = p.dibao.standard × 1.5``)."""
+    exprs = [*pack.variables.values()]
     for t in pack.tables.values():
-        exprs += [e for row in t.rows for e in row] + [t.default]
+        exprs += [when for when, _ in t.rows]
     for p in pack.programs.values():
-        exprs += list(p.expressions())
-    out = []
+        exprs += [e for _, e in p.conditions]
+    literals: list[tuple[str, Any]] = []
+    compared: set[str] = set()
     for e in exprs:
         symbols = e.checked.symbols
         for node in walk(e.checked.node):
             if isinstance(node, Compare):
+                for operand in node.operands:
+                    compared |= {
+                        symbols[id(n)].name
+                        for n in walk(operand)
+                        if id(n) in symbols and symbols[id(n)].kind == "param"
+                    }
                 pairs = zip(node.operands, node.operands[1:], strict=False)
                 for a, b in pairs:
                     for x, y in ((a, b), (b, a)):
                         if isinstance(x, Name) and isinstance(y, Const) and id(x) in symbols:
-                            out.append((symbols[id(x)].name, y.value))
+                            literals.append((symbols[id(x)].name, y.value))
             elif isinstance(node, In) and isinstance(node.operand, Name):
                 sym = symbols.get(id(node.operand))
                 if sym is not None:
-                    out += [(sym.name, v) for v in node.options]
-    return out
+                    literals += [(sym.name, v) for v in node.options]
+    todo = list(compared)
+    while todo:  # a derived parameter's inputs are compared too
+        derived = pack.derived.get(todo.pop())
+        if derived is not None:
+            new = derived.checked.references("param") - compared
+            compared |= new
+            todo += new
+    return literals, compared
 
 
 def evaluable_dates(pack: Pack) -> list[dt.date]:
@@ -195,44 +214,110 @@ def _rare() -> st.SearchStrategy[bool]:
 # -- members and households ----------------------------------------------------------------
 
 _OTHER_RELATIONS = [r.value for r in Relation if r is not Relation.head]
+_CARE_LEVELS = ["full", "partial", "none"]
 
 
-@st.composite
-def _member_data(
-    draw: Any, index: int, th: Thresholds, on: dt.date | None, known: bool
-) -> dict[str, Any]:
-    m: dict[str, Any] = {"id": _member_id(index)}
-    m["relation"] = "head" if index == 0 else draw(st.sampled_from(_OTHER_RELATIONS))
-    age = draw(st.one_of(st.integers(0, 100), st.sampled_from(th.near_ages())))
-    if on is not None and age <= on.year - 1 and draw(_rare()):
-        m["birth_date"] = _birth_date(on, age, draw(st.integers(-1, 1)))
-    else:
-        m["age"] = age
-    income = draw(money(th.income))
-    if known or draw(st.booleans()):
-        m["monthly_income"] = income
-    if draw(_rare()):
-        m["disability_grade"] = draw(st.integers(1, 4))
-        m["disability_type"] = draw(st.sampled_from([t.value for t in DisabilityType]))
-    care_levels = ["full", "partial", "none"]
-    m["self_care"] = draw(
-        st.sampled_from(care_levels)
-        if known
-        else st.one_of(st.none(), st.sampled_from(care_levels))
-    )
-    m["employed"] = draw(st.booleans() if known else st.one_of(st.none(), st.booleans()))
-    m["has_capable_obligor"] = draw(st.booleans() if known else st.one_of(st.none(), st.booleans()))
-    m["major_illness"] = draw(_rare())
-    m["chronic_illness"] = draw(_rare())
-    m["student"] = draw(st.sampled_from([s.value for s in Schooling]))
-    if draw(_rare()):
-        m["father_status"] = draw(st.sampled_from([s.value for s in ParentStatus]))
-        m["mother_status"] = draw(st.sampled_from([s.value for s in ParentStatus]))
-    m["care"] = draw(st.sampled_from([c.value for c in Care]))
-    m["lives_alone"] = draw(_rare())
-    m["incarcerated"] = draw(_rare())
-    m["missing"] = draw(_rare())
-    return {k: v for k, v in m.items() if v is not None}
+class _Shapes:
+    """The strategies for one pack and date, built once: Hypothesis strategies are cheap to
+    draw from but not to create, so draws reuse these."""
+
+    def __init__(
+        self,
+        th: Thresholds,
+        on: dt.date | None,
+        known: bool,
+        max_members: int,
+        program_ids: tuple[str, ...],
+    ) -> None:
+        self.th, self.on, self.known = th, on, known
+        self.age = st.one_of(st.integers(0, 100), st.sampled_from(th.near_ages()))
+        self.income = money(th.income)
+        self.assets = {n: money(th.money, times=n) for n in range(1, max_members + 1)}
+        self.expense = money(th.money)
+        self.relation = st.sampled_from(_OTHER_RELATIONS)
+        self.flag = st.booleans() if known else st.one_of(st.none(), st.booleans())
+        self.care_level = (
+            st.sampled_from(_CARE_LEVELS)
+            if known
+            else st.one_of(st.none(), st.sampled_from(_CARE_LEVELS))
+        )
+        self.rare = _rare()
+        self.offset = st.integers(-1, 1)
+        self.grade = st.integers(1, 4)
+        self.disability = st.sampled_from([t.value for t in DisabilityType])
+        self.student = st.sampled_from([s.value for s in Schooling])
+        self.parent = st.sampled_from([s.value for s in ParentStatus])
+        self.care = st.sampled_from([c.value for c in Care])
+        self.threshold = st.sampled_from(th.income)
+        self.few_fen = st.integers(-3, 3)
+        self.aim = st.integers(0, 3).map(bool)  # three times in four; shrinks to False
+        self.codes = st.sampled_from(th.codes) if th.codes else None
+        self.receiving = (
+            st.dictionaries(st.sampled_from(program_ids), self.income, max_size=2)
+            if program_ids
+            else None
+        )
+
+    def member(self, draw: Any, index: int) -> dict[str, Any]:
+        """One member's fields, drawn in an order that shrinks to a plain adult-less head."""
+        m: dict[str, Any] = {"id": _member_id(index)}
+        m["relation"] = "head" if index == 0 else draw(self.relation)
+        age = draw(self.age)
+        on = self.on
+        if on is not None and age <= on.year - 1 and draw(self.rare):
+            m["birth_date"] = _birth_date(on, age, draw(self.offset))
+        else:
+            m["age"] = age
+        income = draw(self.income)
+        if self.known or draw(st.booleans()):
+            m["monthly_income"] = income
+        m["self_care"] = draw(self.care_level)
+        m["employed"] = draw(self.flag)
+        m["has_capable_obligor"] = draw(self.flag)
+        m["student"] = draw(self.student)
+        m["care"] = draw(self.care)
+        if draw(self.rare):  # the less common facts, drawn together so most members stay short
+            if draw(st.booleans()):
+                m["disability_grade"] = draw(self.grade)
+                m["disability_type"] = draw(self.disability)
+            m["major_illness"] = draw(st.booleans())
+            m["chronic_illness"] = draw(st.booleans())
+            m["father_status"] = draw(self.parent)
+            m["mother_status"] = draw(self.parent)
+            m["lives_alone"] = draw(st.booleans())
+            m["incarcerated"] = draw(self.rare)
+            m["missing"] = draw(self.rare)
+        return {k: v for k, v in m.items() if v is not None}
+
+    def household(self, draw: Any, n: int) -> dict[str, Any]:
+        people = [self.member(draw, i) for i in range(n)]
+        countable = [
+            p
+            for p in people
+            if "monthly_income" in p and not p.get("incarcerated") and not p.get("missing")
+        ]
+        if countable and draw(self.aim):
+            # aim the household's income at (countable members) × a threshold, give or take fen
+            target = draw(self.threshold) * len(countable) + _fen(draw(self.few_fen))
+            rest = sum((p["monthly_income"] for p in countable[:-1]), Decimal(0))
+            if target - rest >= 0:
+                countable[-1]["monthly_income"] = (target - rest).quantize(FEN)
+        h: dict[str, Any] = {"id": "h1", "members": people}
+        assets: dict[str, Any] = {}
+        financial = draw(self.assets[n])
+        if self.known or draw(st.booleans()):
+            assets["financial"] = financial
+        assets["vehicles"] = draw(st.sampled_from([0, 1, 2]))
+        assets["properties"] = draw(st.sampled_from([1, 0, 2]))
+        h["assets"] = assets
+        h["expenses"] = {"medical_12m": draw(self.expense), "education_12m": draw(self.expense)}
+        h["housing"] = {"unsafe": draw(self.rare)}
+        h["emergency"] = draw(self.rare)
+        if self.codes is not None and (self.known or draw(st.booleans())):
+            h["hukou"] = draw(self.codes)
+        if self.receiving is not None and draw(self.rare):
+            h["receiving"] = draw(self.receiving)
+        return h
 
 
 def _member_id(index: int) -> str:
@@ -240,58 +325,22 @@ def _member_id(index: int) -> str:
     return letters[index] if index < len(letters) else f"m{index}"
 
 
+def _thresholds(pack: Pack | None, on: dt.date | None) -> Thresholds:
+    return pack_thresholds(pack, on) if pack is not None and on is not None else GENERIC
+
+
 def members(
-    pack: Pack | None = None, on: dt.date | None = None, *, known: bool = True, index: int = 0
+    pack: Pack | None = None, on: dt.date | None = None, *, known: bool = True
 ) -> st.SearchStrategy[Member]:
     """One member, shaped by ``pack`` on ``on`` when given. ``known=False`` leaves some facts
     out (unknown), which makes the programs that need them undetermined."""
-    th = pack_thresholds(pack, on) if pack is not None and on is not None else GENERIC
-    return _member_data(index, th, on, known).map(Member.model_validate)
+    shapes = _Shapes(_thresholds(pack, on), on, known, 1, ())
 
+    @st.composite
+    def member(draw: Any) -> Member:
+        return Member.model_validate(shapes.member(draw, 0))
 
-@st.composite
-def _household(
-    draw: Any,
-    th: Thresholds,
-    on: dt.date | None,
-    known: bool,
-    min_members: int,
-    max_members: int,
-    program_ids: tuple[str, ...],
-) -> Household:
-    n = draw(st.integers(min_members, max_members))
-    people = [draw(_member_data(i, th, on, known)) for i in range(n)]
-    countable = [
-        p for p in people if "monthly_income" in p and not p["incarcerated"] and not p["missing"]
-    ]
-    if countable and draw(st.booleans()):
-        # aim the household's income at (countable members) × a threshold, give or take fen
-        target = draw(st.sampled_from(th.income)) * len(countable) + _fen(draw(st.integers(-3, 3)))
-        rest = sum((p["monthly_income"] for p in countable[:-1]), Decimal(0))
-        if target - rest >= 0:
-            countable[-1]["monthly_income"] = (target - rest).quantize(FEN)
-    h: dict[str, Any] = {"id": "h1", "members": people}
-    financial = draw(money(th.money, times=n))
-    assets: dict[str, Any] = {}
-    if known or draw(st.booleans()):
-        assets["financial"] = financial
-    assets["vehicles"] = draw(st.sampled_from([0, 1, 2]))
-    assets["properties"] = draw(st.sampled_from([1, 0, 2]))
-    h["assets"] = assets
-    h["expenses"] = {
-        "medical_12m": draw(money(th.money)),
-        "education_12m": draw(money(th.money)),
-    }
-    h["housing"] = {"unsafe": draw(_rare())}
-    h["emergency"] = draw(_rare())
-    if th.codes and (known or draw(st.booleans())):
-        h["hukou"] = draw(st.sampled_from(th.codes))
-    if program_ids and draw(_rare()):
-        receiving = draw(
-            st.dictionaries(st.sampled_from(program_ids), money(th.income), max_size=2)
-        )
-        h["receiving"] = receiving
-    return Household.model_validate(h)
+    return member()
 
 
 def households(
@@ -309,11 +358,16 @@ def households(
     ``known=False`` leaves some facts unknown; ``thresholds`` replaces the ones found."""
     if not 1 <= min_members <= max_members <= 30:
         raise ValueError("need 1 <= min_members <= max_members <= 30")
-    th = thresholds
-    if th is None:
-        th = pack_thresholds(pack, on) if pack is not None and on is not None else GENERIC
+    th = thresholds or _thresholds(pack, on)
     program_ids = tuple(sorted(pack.programs)) if pack is not None else ()
-    return _household(th, on, known, min_members, max_members, program_ids)
+    shapes = _Shapes(th, on, known, max_members, program_ids)
+    sizes = st.integers(min_members, max_members)
+
+    @st.composite
+    def household(draw: Any) -> Household:
+        return Household.model_validate(shapes.household(draw, draw(sizes)))
+
+    return household()
 
 
 def dated_households(

@@ -27,8 +27,10 @@ from minzheng_rules.expr.nodes import (
     Name,
     Node,
     Unary,
+    walk,
 )
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
+from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
 
 Fn = Callable[[Any, Any], Any]
 
@@ -72,11 +74,39 @@ class _Compiler:
     def __init__(self, checked: Checked, params: Mapping[str, Any]) -> None:
         self.checked = checked
         self.params = params
+        self.constants: dict[Fn, Any] = {}
+
+    def _constant(self, node: Node) -> bool:
+        """True when a node reads no household, member or program value (only literals and
+        parameters, which are fixed once the pack is bound to a date)."""
+        for n in walk(node):
+            if isinstance(n, Aggregate):
+                return False
+            if isinstance(n, Name) and self.checked.symbols[id(n)].kind != "param":
+                return False
+        return True
 
     def build(self, node: Node) -> Fn:
+        fn = self._build(node)
+        if fn not in self.constants and not isinstance(node, Const) and self._constant(node):
+            try:
+                value = fn(None, None)
+            except (EvaluationError, ZeroDivisionError):
+                return fn  # fails only if reached; keep it lazy
+            fn = self._const(value)
+        return fn
+
+    def _const(self, value: Any) -> Fn:
+        def const(c, m):
+            return value
+
+        self.constants[const] = value
+        return const
+
+    def _build(self, node: Node) -> Fn:
         match node:
             case Const(value=v):
-                return lambda c, m: v
+                return self._const(v)
             case Name():
                 return self._name(self.checked.symbols[id(node)])
             case Unary(op="not", operand=o):
@@ -129,8 +159,7 @@ class _Compiler:
 
     def _name(self, s: Symbol) -> Fn:
         if s.kind == "param":
-            value = self.params[s.name]
-            return lambda c, m: value
+            return self._const(self.params[s.name])
         if s.kind == "program":
             key = f"programs.{s.name}.{s.field}"
             if not s.per_member:
@@ -140,6 +169,13 @@ class _Compiler:
             var = s.loop_var
             return lambda c, m: c.loops[var][key]
         name = s.name
+        if s.kind == "household" and name in HOUSEHOLD_FACTS:
+            return lambda c, m: c.hh[name]
+        if s.kind == "member" and name in MEMBER_FACTS:
+            if s.loop_var is None:
+                return lambda c, m: m[name]
+            var = s.loop_var
+            return lambda c, m: c.loops[var][name]
         if s.kind == "household":
 
             def hh(c, m):
@@ -189,6 +225,16 @@ class _Compiler:
         return binary
 
     def _compare(self, ops: tuple[str, ...], fs: list[Fn]) -> Fn:
+        if len(ops) == 1 and fs[1] in self.constants:
+            cmp, fa, k = _CMP[ops[0]], fs[0], self.constants[fs[1]]
+
+            def compare_const(c, m):
+                a = fa(c, m)
+                if a.__class__ is Unknown:
+                    return a
+                return cmp(a, k)
+
+            return compare_const
         if len(ops) == 1:
             cmp, fa, fb = _CMP[ops[0]], fs[0], fs[1]
 
@@ -215,6 +261,21 @@ class _Compiler:
 
     def _boolop(self, op: str, fs: list[Fn]) -> Fn:
         stop = op == "or"  # the value that decides the whole: True for or, False for and
+        if len(fs) == 2:
+            fa, fb = fs
+
+            def boolop2(c, m):
+                a = fa(c, m)
+                if a is stop:
+                    return stop
+                b = fb(c, m)
+                if b is stop:
+                    return stop
+                if a.__class__ is Unknown:
+                    return merge(a, b) if b.__class__ is Unknown else a
+                return b
+
+            return boolop2
 
         def boolop(c, m):
             unknown = None

@@ -183,19 +183,23 @@ class BoundPack:
         ``assessed_needs`` never matter), then the items that answer each need."""
         relief = self.pack.relief
         undetermined: dict[str, list[str]] = {}
+        assessed = self._assessed(h)
+        for lid, fn in self.need_fns:
+            v = fn(ctx, None) if fn is not None else None
+            if v is True or lid in assessed:
+                ev.needs.append(lid)
+                ctx.hh[f"needs.{lid}"] = True
+            elif v.__class__ is Unknown:
+                undetermined.setdefault("needs", []).append(lid)
+                ctx.hh[f"needs.{lid}"] = v
+            else:
+                ctx.hh[f"needs.{lid}"] = False
         for tid, fn in self.tag_fns:
             v = fn(ctx, None)
             if v is True:
                 ev.tags.append(tid)
             elif v.__class__ is Unknown:
                 undetermined.setdefault("tags", []).append(tid)
-        assessed = self._assessed(h)
-        for lid, fn in self.need_fns:
-            v = fn(ctx, None) if fn is not None else None
-            if v is True or lid in assessed:
-                ev.needs.append(lid)
-            elif v.__class__ is Unknown:
-                undetermined.setdefault("needs", []).append(lid)
         for lid in ev.needs:
             for iid in relief.answered_by.get(lid, ()):
                 item = relief.items[iid].spec
@@ -239,25 +243,30 @@ class BoundPack:
         return set(h.assessed_needs)
 
     def _conditions(self, prog: _Program, ctx: EvalContext, m: Any, explain: bool):
+        """All conditions' verdict (True, False or Unknown) and their reasons. Without
+        ``explain`` it stops at the first condition that fails, which decides the answer;
+        with it, every condition is evaluated and traced."""
         reasons, verdict = [], True
         for spec, expr, fn in prog.conditions:
             v = fn(ctx, m)
-            unknown = v.__class__ is Unknown
-            if v is False:
+            if v is True:
+                outcome = ConditionOutcome(spec.id, spec.label.zh, spec.label.en, expr.source, True)
+            elif v is False:
                 verdict = False
-            elif unknown and verdict is not False:
-                verdict = v if verdict is True else merge(verdict, v)
-            outcome = ConditionOutcome(
-                spec.id,
-                spec.label.zh,
-                spec.label.en,
-                expr.source,
-                None if unknown else bool(v),
-                sorted(v.missing) if unknown else [],
-            )
+                outcome = ConditionOutcome(
+                    spec.id, spec.label.zh, spec.label.en, expr.source, False
+                )
+            else:
+                if verdict is not False:
+                    verdict = v if verdict is True else merge(verdict, v)
+                outcome = ConditionOutcome(
+                    spec.id, spec.label.zh, spec.label.en, expr.source, None, sorted(v.missing)
+                )
+            reasons.append(outcome)
             if explain:
                 outcome.values, outcome.parameters = self._trace(expr, ctx, m)
-            reasons.append(outcome)
+            elif verdict is False:
+                break
         return verdict, reasons
 
     def _amount(self, prog: _Program, ctx: EvalContext, m: Any) -> Any:

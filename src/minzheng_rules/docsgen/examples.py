@@ -1,0 +1,210 @@
+"""Worked examples: each golden case as an example household, evaluated when the site is built,
+with its explanation trace ("why this amount") and what the household would receive."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen.links import Links
+from minzheng_rules.errors import MinzhengError
+from minzheng_rules.expr.runtime import money
+from minzheng_rules.packs import schema as S
+from minzheng_rules.packs.pack import Pack
+from minzheng_rules.results import ConditionOutcome, Evaluation, ProgramOutcome
+
+log = logging.getLogger("mkdocs.plugins.minzheng")
+
+STATUS_TEXT = {
+    "eligible": "✅ eligible 符合",
+    "ineligible": "— ineligible 不符合",
+    "undetermined": "❔ undetermined 待定",
+}
+MARK = {True: "✅", False: "❌", None: "❔"}
+
+
+def examples_page(pack: Pack) -> str:
+    m = pack.manifest
+    out = [
+        f"# 案例 Worked examples: {md.esc(m.label.zh)} {md.esc(m.label.en)}",
+        "",
+        f"The golden cases of the `{pack.id}` pack, evaluated when this site was built. Each one "
+        "states its hand computation; the trace below it is what the engine did, with every "
+        "parameter's value and source. 标准案例：手算过程与引擎的解释过程。",
+        "",
+    ]
+    for case in pack.cases:
+        out += _case(pack, case)
+    return "\n".join(out)
+
+
+def _case(pack: Pack, case: S.Case) -> list[str]:
+    out = [f"## {md.esc(case.id)} {{#{md.anchor('case', case.id)}}}", ""]
+    out += [f"Evaluated on 评估日期 **{case.date}**.", ""]
+    out += md.block("quote", "Hand computation 手算过程", [md.esc(case.computation)])
+    out += _household(case.household)
+    try:
+        ev = pack.evaluate(case.household, case.date, explain=True)
+    except MinzhengError as e:
+        log.warning("golden case %s of pack %s cannot be evaluated: %s", case.id, pack.id, e)
+        return [*out, *md.block("failure", "Cannot evaluate 无法评估", [md.esc(e)])]
+    out += _results(case, ev)
+    out += _plan(ev)
+    for pid, prog in ev.programs.items():
+        out += _trace(prog)
+    return out
+
+
+def _household(data: dict[str, Any]) -> list[str]:
+    members = data.get("members") or []
+    keys: list[str] = []
+    for mem in members:
+        keys += [k for k in mem if k not in keys]
+    out = ["**家庭 Household** " + f"`{md.esc(data.get('id', ''))}`", ""]
+    if members:
+        out += md.table(keys, [[md.esc(mem.get(k, "")) for k in keys] for mem in members])
+    rest = {k: v for k, v in data.items() if k not in ("id", "members")}
+    for key, value in rest.items():
+        shown = (
+            ", ".join(f"{k} = {v}" for k, v in value.items()) if isinstance(value, dict) else value
+        )
+        out.append(f"- `{key}`: {md.esc(shown)}")
+    if rest:
+        out.append("")
+    return out
+
+
+def _amount(p: ProgramOutcome) -> str:
+    value = money(p.amount) if p.unit.startswith("CNY") else p.amount
+    return f"{value} {md.UNIT_ZH.get(p.unit, p.unit)}"
+
+
+def _results(case: S.Case, ev: Evaluation) -> list[str]:
+    rows = []
+    for pid, p in ev.programs.items():
+        want = case.expect.get(pid)
+        expected, ok = "", ""
+        if want is not None:
+            expected = want.status + (f" {want.amount}" if want.amount is not None else "")
+            got_amount = money(p.amount) if p.unit.startswith("CNY") else p.amount
+            same = want.status == p.status.value and (
+                want.amount is None or Decimal(want.amount) == got_amount
+            )
+            ok = "✅ matches 一致" if same else "❌ differs 不一致"
+            if not same:
+                log.warning("golden case %s: %s expected %s", case.id, pid, expected)
+        rows.append(
+            [
+                f"{md.bilingual(S.Label(zh=p.label_zh, en=p.label_en))} `{pid}`",
+                STATUS_TEXT[p.status.value],
+                _amount(p),
+                md.esc(expected) or "—",
+                ok or "—",
+            ]
+        )
+    return [
+        "**结果 Result**",
+        "",
+        *md.table(["项目 Program", "结果 Status", "金额 Amount", "预期 Expected", ""], rows),
+    ]
+
+
+def _plan(ev: Evaluation) -> list[str]:
+    """What the household receives: a small 幸福清单 (programs, tags, needs, assistance)."""
+    body: list[str] = []
+    total = Decimal(0)
+    for pid, p in ev.programs.items():
+        if not p.eligible:
+            continue
+        body.append(f"- {md.esc(p.label_zh)} {md.esc(p.label_en)} `{pid}`: {_amount(p)}")
+        if p.unit == "CNY/month":
+            total += money(p.amount)
+    if not body:
+        body.append("- No program applies. 无适用项目。")
+    else:
+        body += ["", f"Cash per month 每月现金合计: **{money(total)} 元**"]
+    extras = [
+        ("六无六有 tags", ev.tags),
+        ("需求 needs", ev.needs),
+    ]
+    for title, items in extras:
+        if items:
+            body += ["", f"{title}: " + ", ".join(f"`{md.esc(i)}`" for i in items)]
+    for item in ev.assistance:
+        text = ", ".join(f"{k} = {v}" for k, v in item.items()) if isinstance(item, dict) else item
+        body.append(f"- assistance 救助资源: {md.esc(text)}")
+    return md.block("success", "幸福清单 What this household receives", body)
+
+
+def _conditions(reasons: list[ConditionOutcome], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for r in reasons:
+        out.append(
+            f"- {MARK[r.passed]} {prefix}**{md.esc(r.label_zh)}** {md.esc(r.label_en)}: "
+            f"{md.code(r.expression)}"
+        )
+        if r.missing:
+            out.append(f"    - missing 缺少: {', '.join(f'`{x}`' for x in r.missing)}")
+        for k, v in (r.values or {}).items():
+            out.append(f"    - `{k}` = {md.esc(v)}")
+        for u in r.parameters or []:
+            source = _source(u.source)
+            out.append(
+                f"    - `p.{u.name}` = **{md.esc(u.value)}** {md.esc(u.unit)} "
+                f"{md.badge(u.confidence)} {source}"
+            )
+    return out
+
+
+def _source(raw: dict[str, str]) -> str:
+    try:
+        return md.source_text(S.Source.model_validate(raw))
+    except ValueError:
+        return md.esc(raw)
+
+
+def _trace(p: ProgramOutcome) -> list[str]:
+    body = [f"Status 结果: {STATUS_TEXT[p.status.value]}, amount 金额 {_amount(p)}", ""]
+    if p.missing:
+        body += [f"Missing facts 缺少信息: {', '.join(f'`{x}`' for x in p.missing)}", ""]
+    if p.excluded_by:
+        body += [f"Not paid: excluded by 因互斥未发放: `{p.excluded_by}`", ""]
+    body += _conditions(p.reasons)
+    for mid, mo in (p.members or {}).items():
+        body += ["", f"Member 成员 `{mid}`: {STATUS_TEXT[mo.status.value]}, {money(mo.amount)}", ""]
+        body += _conditions(mo.reasons)
+    a = p.amount_explanation
+    if a:
+        body += ["", f"**Amount 金额** = {md.code(a['expression'])}", ""]
+        body += [f"- `{k}` = {md.esc(v)}" for k, v in a.get("values", {}).items()]
+        for k, v in a.get("parameters", {}).items():
+            body.append(
+                f"- `p.{k}` = **{md.esc(v.get('value'))}** {md.badge(v.get('confidence', ''))} "
+                f"{md.esc(v.get('citation', ''))}"
+            )
+    kind = "success" if p.eligible else "info"
+    return md.block(kind, f"为什么 Why: {p.label_zh} {p.label_en}", body, collapsible=True)
+
+
+def examples_index(packs: list[Pack], links: Links) -> str:
+    out = [
+        "# 案例 Worked examples",
+        "",
+        "Golden cases: example households with the answer worked out by hand, checked by the "
+        "test suite and evaluated again each time this site is built. 标准案例。",
+        "",
+    ]
+    rows = []
+    for p in packs:
+        if p.id not in links.example_pages:
+            continue
+        target = Links.rel("examples/index.md", Links.examples(p.id))
+        ids = ", ".join(f"[{md.esc(c.id)}]({target}#{md.anchor('case', c.id)})" for c in p.cases)
+        rows.append([f"[{md.bilingual(p.manifest.label)}]({target})", str(len(p.cases)), ids])
+    if rows:
+        out += md.table(["政策包 Pack", "案例数 Cases", "案例 Case ids"], rows)
+    else:
+        out += ["No pack has golden cases yet. 尚无标准案例。", ""]
+    return "\n".join(out)

@@ -1,0 +1,330 @@
+"""One page per pack: its programs in plain words, its parameters with history and sources,
+its tags, needs model and assistance catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen.links import Links
+from minzheng_rules.docsgen.needs import assistance_section, needs_summary, tags_section
+from minzheng_rules.docsgen.plain import plain
+from minzheng_rules.docsgen.svg import Series, Step, figure, step_chart
+from minzheng_rules.docsgen.values import Shown, defined_in, is_standard, series, value_on
+from minzheng_rules.packs import schema as S
+from minzheng_rules.packs.pack import Pack
+
+ENTITY_TEXT = {"household": "按户 per household", "member": "按人 per member"}
+HIT_TEXT = {
+    "first": "first 首条命中",
+    "unique": "unique 唯一命中",
+    "collect_sum": "collect_sum 命中各行求和",
+}
+
+
+def confidence_marks(shown: Shown) -> str:
+    """Badges for a value's confidence(s), modelled first so it is seen first."""
+    order = ["modelled", "published", "seed"]
+    return " ".join(md.badge(c) for c in order if c in shown.confidences)
+
+
+def title(pack: Pack) -> str:
+    return f"{pack.manifest.label.zh} {pack.manifest.label.en}"
+
+
+def rule_lines(text: str, pack: Pack) -> list[str]:
+    """A rule three ways: plain Chinese, plain English, and the expression as written."""
+    return [
+        f"<span class='mz-lang'>中文</span> {plain(text, pack, 'zh')}",
+        f"<span class='mz-lang'>EN</span> {plain(text, pack, 'en')}",
+        f"<span class='mz-lang'>rule</span> {md.code(text)}",
+    ]
+
+
+def pack_page(pack: Pack, on: dt.date, links: Links) -> str:
+    src = Links.pack(pack.id)
+    m = pack.manifest
+    zh_level, en_level = md.LEVEL_TEXT.get(m.level, (m.level, m.level))
+    chain = " → ".join(links.pack_link(src, pid) for pid in pack.definition.chain)
+    out = [f"# {md.esc(m.label.zh)} {md.esc(m.label.en)}", ""]
+    out += [f"**{zh_level} {en_level}** pack `{m.id}` · chain 继承链: {chain}", ""]
+    if m.description is not None:
+        out += [md.esc(m.description.zh), "", md.esc(m.description.en), ""]
+    out += _sourcing(pack)
+    out += _current(pack, on)
+    out += _programs(pack, links, src)
+    out += _tables(pack)
+    out += _variables(pack)
+    out += _parameters(pack, on)
+    out += tags_section(pack)
+    out += needs_summary(pack, links, src)
+    out += assistance_section(pack)
+    out += _alerts(pack)
+    out += _examples(pack, links, src)
+    return "\n".join(out)
+
+
+def _sourcing(pack: Pack) -> list[str]:
+    cov = pack.coverage
+    v = cov["values"]
+    total = sum(v.values())
+    body = [
+        f"{cov['parameters']} parameters 参数, {total} values 取值: "
+        f"{md.badge('seed')} {v['seed']} · {md.badge('published')} {v['published']} · "
+        f"{md.badge('modelled')} {v['modelled']}.",
+    ]
+    if v["modelled"]:
+        body += [
+            "",
+            f"{v['modelled']} of {total} values ({cov['modelled_share']:.0%}) are **modelled**: "
+            "no source was found, so they are reasoned estimates, marked 模型推定 wherever they "
+            "appear. 本包中标为“模型推定”的取值没有找到出处，仅为推定。",
+        ]
+        return md.block("warning", "How sure are these numbers? 数据来源", body)
+    return md.block("success", "How sure are these numbers? 数据来源", body)
+
+
+def _value_cell(shown: Shown, spec: S.Parameter) -> str:
+    return f"**{md.number(shown.value)}**"
+
+
+def _current(pack: Pack, on: dt.date) -> list[str]:
+    out = [
+        f"## 现行标准 Current standards {{#current}}",
+        "",
+        f"Values in force on {on} 于该日有效的取值。",
+        "",
+    ]
+    rows_money, rows_other = [], []
+    for name, spec in pack.parameters.items():
+        shown = value_on(pack, name, on)
+        if shown is None:
+            continue
+        row = [
+            f"[{md.bilingual(spec.label)}](#{md.anchor('param', name)})<br>{md.code(name)}",
+            _value_cell(shown, spec),
+            md.unit_text(spec.unit),
+            str(shown.since or "—") + (" (derived 推导)" if shown.formula else ""),
+            confidence_marks(shown),
+            f"`{defined_in(pack, 'parameters', name)}`",
+        ]
+        (rows_money if is_standard(spec) else rows_other).append(row)
+    headers = ["参数 Parameter", "值 Value", "单位 Unit", "起始 Since", "可信度 Confidence", "pack"]
+    if rows_money:
+        out += md.table(headers, rows_money)
+    else:
+        out += ["No money standard is in force on this date. 该日无有效的金额标准。", ""]
+    if rows_other:
+        out += ["**Other parameters 其他参数** (ratios, ages, limits 比例、年龄、限额)", ""]
+        out += md.table(headers, rows_other)
+    return out
+
+
+def _programs(pack: Pack, links: Links, src: str) -> list[str]:
+    out = ["## 救助项目 Programs {#programs}", ""]
+    if not pack.programs:
+        return [*out, "This pack runs no programs of its own. 本包不含救助项目。", ""]
+    out += md.table(
+        ["项目 Program", "id", "对象 For", "单位 Unit"],
+        [
+            [
+                f"[{md.bilingual(p.spec.label)}](#{md.anchor('program', pid)})",
+                f"`{pid}`",
+                ENTITY_TEXT[p.spec.entity],
+                md.unit_text(p.spec.unit),
+            ]
+            for pid, p in pack.programs.items()
+        ],
+    )
+    for pid, prog in pack.programs.items():
+        s = prog.spec
+        out += [f"### {md.bilingual(s.label, ' ')} {{#{md.anchor('program', pid)}}}", ""]
+        meta = [f"`{pid}`", ENTITY_TEXT[s.entity], md.unit_text(s.unit)]
+        if s.in_force.since or s.in_force.until:
+            meta.append(f"in force 有效期 {s.in_force.since or '…'} – {s.in_force.until or '…'}")
+        meta.append(f"defined in 定义于 {links.pack_link(src, defined_in(pack, 'programs', pid))}")
+        out += [" · ".join(meta), ""]
+        if s.description is not None:
+            out += [md.esc(s.description.zh), "", md.esc(s.description.en), ""]
+        out += ["**认定条件 Eligibility** — all must hold 须同时满足:", ""]
+        for i, c in enumerate(s.conditions, 1):
+            out.append(f"{i}. **{md.esc(c.label.zh)}** — {md.esc(c.label.en)}<br>")
+            out.append("   " + "<br>".join(rule_lines(c.when, pack)))
+        out.append("")
+        out += ["**金额 Amount**", ""]
+        if s.amount is None:
+            out += ["Eligibility only, no cash of its own 仅认定资格，本身不发放现金。", ""]
+        else:
+            out += ["- " + line for line in rule_lines(s.amount, pack)]
+            r = s.rounding
+            out += [f"- rounded 取整: {r.digits} decimals 位小数, {r.mode}", ""]
+        excl = [e for e in pack.exclusions.values() if pid in e.programs]
+        if excl:
+            out += ["**不同时享受 Not paid together**", ""]
+            for e in excl:
+                keep = (
+                    "the first listed is kept 保留排在前面的项目"
+                    if e.keep == "first"
+                    else ("the higher amount is kept 保留金额较高者")
+                )
+                others = ", ".join(f"[`{q}`](#{md.anchor('program', q)})" for q in e.programs)
+                out.append(f"- {md.bilingual(e.label)}: {others}; {keep}")
+                out += ["  " + line for line in md.citation_lines(e.citations)]
+            out.append("")
+        out += ["**依据 Sources**", "", *md.citation_lines(s.citations), ""]
+    return out
+
+
+def _tables(pack: Pack) -> list[str]:
+    tables = pack.definition.tables
+    if not tables:
+        return []
+    out = ["## 决策表 Decision tables {#tables}", ""]
+    for name, t in tables.items():
+        out += [f"### {md.bilingual(t.label, ' ')} {{#{md.anchor('table', name)}}}", ""]
+        out += [
+            f"`{name}` · {ENTITY_TEXT[t.entity]} · hit policy 命中规则 {HIT_TEXT[t.hit_policy.value]}",
+            "",
+        ]
+        rows = [
+            [
+                md.bilingual(row.label) if row.label else "",
+                f"{plain(row.when, pack, 'zh')}<br>{md.code(row.when)}",
+                f"{plain(row.then, pack, 'zh')}<br>{md.code(row.then)}",
+            ]
+            for row in t.rows
+        ]
+        rows.append(
+            ["否则 otherwise", "", f"{plain(t.default, pack, 'zh')}<br>{md.code(t.default)}"]
+        )
+        out += md.table(["行 Row", "条件 When", "结果 Then"], rows)
+        if t.citations:
+            out += ["**依据 Sources**", "", *md.citation_lines(t.citations), ""]
+    return out
+
+
+def _variables(pack: Pack) -> list[str]:
+    variables = pack.definition.variables
+    if not variables:
+        return []
+    rows = [
+        [
+            f"{md.bilingual(v.label)}<br>`{name}`",
+            ENTITY_TEXT[v.entity],
+            "<br>".join(rule_lines(v.formula, pack)),
+        ]
+        for name, v in variables.items()
+    ]
+    body = [
+        "Named formulas the programs use. 项目规则中使用的中间量。",
+        "",
+        *md.table(["变量 Variable", "对象 For", "定义 Definition"], rows),
+    ]
+    return [
+        "## 变量 Variables {#variables}",
+        "",
+        *md.block("abstract", f"{len(variables)} variables 个变量", body, collapsible=True),
+    ]
+
+
+def _parameters(pack: Pack, on: dt.date) -> list[str]:
+    out = ["## 参数 Parameters and their history 参数及其历史 {#parameters}", ""]
+    for name, spec in sorted(pack.parameters.items()):
+        out += [f"### {md.bilingual(spec.label, ' ')} {{#{md.anchor('param', name)}}}", ""]
+        meta = [md.code(name), md.unit_text(spec.unit), f"type {spec.type}"]
+        meta.append(f"defined in 定义于 `{defined_in(pack, 'parameters', name)}`")
+        out += [" · ".join(meta), ""]
+        if spec.description is not None:
+            out += [md.bilingual(spec.description), ""]
+        if spec.set_by is not None:
+            out += [
+                f"Declared here; its value is set by a **{spec.set_by}** pack. "
+                f"此处仅声明，取值由{md.LEVEL_TEXT[spec.set_by][0]}政策包设定。",
+                "",
+            ]
+            continue
+        if spec.history is not None:
+            rows = [
+                [
+                    str(h.since),
+                    f"**{md.number(h.value)}**",
+                    md.badge(h.confidence),
+                    md.source_text(h.source),
+                ]
+                for h in spec.history
+            ]
+            out += md.table(["起始 Since", "值 Value", "可信度 Confidence", "出处 Source"], rows)
+        else:
+            assert spec.formula is not None and spec.confidence is not None
+            out += [
+                "Derived 推导: " + "<br>".join(rule_lines(spec.formula, pack)),
+                "",
+                f"Rule 规则: {md.badge(spec.confidence)} {md.source_text(spec.source)}",
+                "",
+            ]
+            steps = series(pack, name, on)
+            if steps:
+                rows = [
+                    [str(day), f"**{md.number(s.value)}**", confidence_marks(s)] for day, s in steps
+                ]
+                out += md.table(
+                    ["起始 Since", "值 Value", "可信度 Confidence (rule and inputs)"], rows
+                )
+        if is_standard(spec):
+            out += _history_chart(pack, name, spec, on)
+    return out
+
+
+def _history_chart(pack: Pack, name: str, spec: S.Parameter, on: dt.date) -> list[str]:
+    steps = series(pack, name, on)
+    if len(steps) < 2:
+        return []
+    label = f"{pack.manifest.label.zh} {pack.manifest.label.en}"
+    data = Series(
+        label,
+        tuple(
+            Step(
+                day,
+                s.value,
+                s.modelled,
+                f"{day}: {md.number(s.value)} ({', '.join(sorted(s.confidences))})",
+            )  # type: ignore[arg-type]
+            for day, s in steps
+        ),
+    )
+    caption = f"{spec.label.zh} {spec.label.en} ({spec.unit.value}), {label}"
+    return figure(step_chart(caption, [data], on, md.unit_text(spec.unit)), caption)
+
+
+def _alerts(pack: Pack) -> list[str]:
+    alerts = pack.definition.alerts
+    if not alerts:
+        return []
+    rows = [
+        [
+            f"{md.bilingual(a.label)}<br>`{aid}`",
+            f"`{a.event}`",
+            a.tier,
+            "<br>".join(rule_lines(a.when, pack)),
+        ]
+        for aid, a in alerts.items()
+    ]
+    return [
+        "## 监测预警 Monitoring alerts {#alerts}",
+        "",
+        *md.table(["预警 Alert", "事件 Event", "级别 Tier", "条件 When"], rows),
+    ]
+
+
+def _examples(pack: Pack, links: Links, src: str) -> list[str]:
+    out = ["## 案例 Worked examples {#examples}", ""]
+    if pack.id in links.example_pages:
+        link = Links.rel(src, Links.examples(pack.id))
+        out += [
+            f"{len(pack.cases)} golden cases with their explanation traces: "
+            f"[案例 Worked examples]({link}). 附解释过程的标准案例。",
+            "",
+        ]
+    else:
+        out += ["This pack has no golden cases of its own. 本包没有自己的标准案例。", ""]
+    return out

@@ -1,0 +1,93 @@
+"""All generated pages of the site, and where they go in the navigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen.compare import compare_page
+from minzheng_rules.docsgen.examples import examples_index, examples_page
+from minzheng_rules.docsgen.links import Links
+from minzheng_rules.docsgen.needs import needs_index, needs_owner, needs_page
+from minzheng_rules.docsgen.pages_pack import pack_page
+from minzheng_rules.docsgen.reference import SCHEMA_FILE, cli_page, schema_json, schema_page
+from minzheng_rules.packs.pack import Pack
+
+# Index pages the hand-written nav names; the generated pages of each are listed after it.
+SECTIONS = ("packs/index.md", "needs/index.md", "examples/index.md")
+
+
+@dataclass
+class GeneratedSite:
+    """Generated files (path under docs/ → text) and the pages to list under each index."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    nav: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    date: dt.date | None = None
+
+
+def _packs_index(packs: list[Pack], on: dt.date) -> str:
+    out = [
+        "# 政策包 Policy packs",
+        "",
+        "One page per pack: the city packs, and the provincial and national packs they build "
+        "on. Each page shows the programs' rules in plain words, the parameters with their "
+        "history and sources, and how sure each value is. 每个政策包一页。",
+        "",
+    ]
+    rows = []
+    for p in packs:
+        zh, en = md.LEVEL_TEXT.get(p.manifest.level, (p.manifest.level, p.manifest.level))
+        rows.append(
+            [
+                f"[{md.bilingual(p.manifest.label)}]({p.id}.md)",
+                f"{zh} {en}",
+                " → ".join(f"`{c}`" for c in p.definition.chain),
+                str(len(p.programs)),
+                f"{p.coverage['modelled_share']:.0%}",
+            ]
+        )
+    out += md.table(
+        ["政策包 Pack", "层级 Level", "继承链 Chain", "项目 Programs", "推定占比 Modelled"], rows
+    )
+    out += [f"Values as of 取值日期 {on}.", ""]
+    return "\n".join(out)
+
+
+def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
+    """Every generated page for these packs, with "current" values read on ``on``."""
+    site = GeneratedSite(date=on)
+    by_id = {p.id: p for p in packs}
+    links = Links(pack_pages=set(by_id))
+    for p in packs:
+        owner = needs_owner(p, by_id)
+        if owner is not None:
+            links.needs_pages[p.id] = owner
+        if p.cases:
+            links.example_pages.add(p.id)
+    site.files["packs/index.md"] = _packs_index(packs, on)
+    site.nav["packs/index.md"] = []
+    for p in packs:
+        site.files[Links.pack(p.id)] = pack_page(p, on, links)
+        site.nav["packs/index.md"].append((_nav_title(p), Links.pack(p.id)))
+    site.files["compare.md"] = compare_page(packs, on, links)
+    site.files["needs/index.md"] = needs_index(packs, links)
+    site.nav["needs/index.md"] = []
+    for pid in sorted(set(links.needs_pages.values()), key=[p.id for p in packs].index):
+        site.files[Links.needs(pid)] = needs_page(by_id[pid])
+        site.nav["needs/index.md"].append((_nav_title(by_id[pid]), Links.needs(pid)))
+    site.files["examples/index.md"] = examples_index(packs, links)
+    site.nav["examples/index.md"] = []
+    for p in packs:
+        if p.id in links.example_pages:
+            site.files[Links.examples(p.id)] = examples_page(p)
+            site.nav["examples/index.md"].append((_nav_title(p), Links.examples(p.id)))
+    site.files["reference/cli.md"] = cli_page()
+    site.files["reference/schema.md"] = schema_page()
+    site.files[SCHEMA_FILE] = schema_json()
+    return site
+
+
+def _nav_title(p: Pack) -> str:
+    return f"{p.manifest.label.zh} {p.manifest.label.en}"
