@@ -60,7 +60,7 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
         return "\n".join([*out, "No city pack is loaded. 未加载城市政策包。", ""])
     heads = [links.pack_link(SRC, p.id, md.bilingual(p.manifest.label, " ")) for p in cities]
     names = _standard_names(cities, on)
-    out += [f"## 现行标准 Current standards {{#current}}", ""]
+    out += ["## 现行标准 Current standards {#current}", ""]
     rows = []
     for name in names:
         label = _label(name, packs)
@@ -73,7 +73,7 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
                 unit = md.UNIT_ZH.get(p.parameters[name].unit.value, "")
                 row.append(f"**{md.number(shown.value)}** {unit}<br>{compact_badges(shown)}")
         rows.append(row)
-    out += md.table(["标准 Standard", *heads], rows)
+    out += md.wide(md.table(["标准 Standard", *heads], rows))
     out += ["## 救助项目 Programs each city runs {#programs}", ""]
     program_ids: list[str] = []
     for p in cities:
@@ -83,7 +83,7 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
         spec = next(p.programs[pid].spec for p in cities if pid in p.programs)
         cells = ["✅" if pid in p.programs else "—" for p in cities]
         prog_rows.append([f"{md.bilingual(spec.label, '<br>')} `{pid}`", *cells])
-    out += md.table(["项目 Program", *heads], prog_rows)
+    out += md.wide(md.table(["项目 Program", *heads], prog_rows))
     out += ["## 数据来源 How each city is sourced {#sourcing}", ""]
     src_rows = []
     for conf in ("seed", "published", "modelled"):

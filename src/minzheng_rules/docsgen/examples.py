@@ -13,6 +13,7 @@ from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.runtime import money
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
+from minzheng_rules.reports.plan import plan_lines
 from minzheng_rules.results import ConditionOutcome, Evaluation, ProgramOutcome
 
 log = logging.getLogger("mkdocs.plugins.minzheng")
@@ -51,8 +52,8 @@ def _case(pack: Pack, case: S.Case) -> list[str]:
         log.warning("golden case %s of pack %s cannot be evaluated: %s", case.id, pack.id, e)
         return [*out, *md.block("failure", "Cannot evaluate 无法评估", [md.esc(e)])]
     out += _results(case, ev)
-    out += _plan(ev)
-    for pid, prog in ev.programs.items():
+    out += _plan(pack, ev)
+    for prog in ev.programs.values():
         out += _trace(prog)
     return out
 
@@ -111,30 +112,47 @@ def _results(case: S.Case, ev: Evaluation) -> list[str]:
     ]
 
 
-def _plan(ev: Evaluation) -> list[str]:
-    """What the household receives: a small 幸福清单 (programs, tags, needs, assistance)."""
-    body: list[str] = []
-    total = Decimal(0)
-    for pid, p in ev.programs.items():
-        if not p.eligible:
-            continue
-        body.append(f"- {md.esc(p.label_zh)} {md.esc(p.label_en)} `{pid}`: {_amount(p)}")
-        if p.unit == "CNY/month":
-            total += money(p.amount)
-    if not body:
-        body.append("- No program applies. 无适用项目。")
-    else:
-        body += ["", f"Cash per month 每月现金合计: **{money(total)} 元**"]
-    extras = [
-        ("六无六有 tags", ev.tags),
-        ("需求 needs", ev.needs),
+PLAN_SECTIONS = {
+    "programs": "救助项目 Program",
+    "service": "服务 Service",
+    "charity": "慈善 Charity",
+    "tags": "六无六有 Tag",
+    "needs": "需求 Need",
+}
+
+
+def _cited(citation: str) -> str:
+    """The plan's ``[confidence] text`` citation with the confidence shown as a mark."""
+    if citation.startswith("[") and "]" in citation:
+        conf, _, text = citation[1:].partition("]")
+        if conf in md.CONFIDENCE_TEXT:
+            return f"{md.badge(conf)} {md.esc(text.strip())}"
+    return md.esc(citation)
+
+
+def _plan(pack: Pack, ev: Evaluation) -> list[str]:
+    """The household's 幸福清单 (reports.plan): programs, services, tags and needs, cited."""
+    lines = plan_lines(pack, ev)
+    rows = [
+        [
+            PLAN_SECTIONS.get(ln.section, ln.section),
+            f"{md.esc(ln.label_zh)}<br>{md.esc(ln.label_en)}",
+            f"`{ln.id}`",
+            md.esc(ln.detail),
+            _cited(ln.citation),
+        ]
+        for ln in lines
     ]
-    for title, items in extras:
-        if items:
-            body += ["", f"{title}: " + ", ".join(f"`{md.esc(i)}`" for i in items)]
-    for item in ev.assistance:
-        text = ", ".join(f"{k} = {v}" for k, v in item.items()) if isinstance(item, dict) else item
-        body.append(f"- assistance 救助资源: {md.esc(text)}")
+    total = sum(
+        (money(p.amount) for p in ev.programs.values() if p.eligible and p.unit == "CNY/month"),
+        Decimal(0),
+    )
+    headers = ["类别 Kind", "项目 Item", "id", "内容 Detail", "依据 Source"]
+    if rows:
+        body = md.table(headers, rows)
+    else:
+        body = ["Nothing applies to this household. 无适用项目。", ""]
+    body += [f"Cash per month 每月现金合计: **{money(total)} 元**"]
     return md.block("success", "幸福清单 What this household receives", body)
 
 

@@ -113,6 +113,11 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return out
 
 
+def wide(lines: list[str]) -> list[str]:
+    """Wrap a table so the stylesheet can give its first column room (md_in_html)."""
+    return ['<div class="mz-wide" markdown>', "", *lines, "</div>", ""]
+
+
 def block(kind: str, title: str, body: Iterable[str], collapsible: bool = False) -> list[str]:
     """An admonition (``!!!``) or a collapsed details block (``???``), body indented."""
     mark = "???" if collapsible else "!!!"

@@ -93,8 +93,9 @@ def needs_page(pack: Pack) -> str:
     assert model is not None
     cats, subs, labels = needs_counts(model)
     declared = pack.manifest.declares
+    name = md.bilingual(pack.manifest.label, " ")
     out = [
-        f"# 需求模型 Needs model: {md.esc(pack.manifest.label.zh)} {md.esc(pack.manifest.label.en)}",
+        f"# 需求模型 Needs model: {name}",
         "",
         f"**{cats}** categories 类 × **{subs}** sub-items 子项 × **{labels}** labels 标签. "
         f"{md.badge(model.confidence)} {md.source_text(model.source)}",

@@ -84,15 +84,11 @@ def _sourcing(pack: Pack) -> list[str]:
     return md.block("success", "How sure are these numbers? 数据来源", body)
 
 
-def _value_cell(shown: Shown, spec: S.Parameter) -> str:
-    return f"**{md.number(shown.value)}**"
-
-
 def _current(pack: Pack, on: dt.date) -> list[str]:
     out = [
-        f"## 现行标准 Current standards {{#current}}",
+        "## 现行标准 Current standards {#current}",
         "",
-        f"Values in force on {on} 于该日有效的取值。",
+        f"Values in force on {on} 该日有效的取值。",
         "",
     ]
     rows_money, rows_other = [], []
@@ -100,23 +96,23 @@ def _current(pack: Pack, on: dt.date) -> list[str]:
         shown = value_on(pack, name, on)
         if shown is None:
             continue
+        owner = defined_in(pack, "parameters", name)
         row = [
-            f"[{md.bilingual(spec.label)}](#{md.anchor('param', name)})<br>{md.code(name)}",
-            _value_cell(shown, spec),
-            md.unit_text(spec.unit),
-            str(shown.since or "—") + (" (derived 推导)" if shown.formula else ""),
+            f"[{md.bilingual(spec.label, '<br>')}](#{md.anchor('param', name)})<br>"
+            f"{md.code(name)} <small>({owner})</small>",
+            f"**{md.number(shown.value)}** {md.UNIT_ZH.get(spec.unit.value, spec.unit.value)}",
+            str(shown.since or "—") + (" derived 推导" if shown.formula else ""),
             confidence_marks(shown),
-            f"`{defined_in(pack, 'parameters', name)}`",
         ]
         (rows_money if is_standard(spec) else rows_other).append(row)
-    headers = ["参数 Parameter", "值 Value", "单位 Unit", "起始 Since", "可信度 Confidence", "pack"]
+    headers = ["参数 Parameter", "值 Value", "起始 Since", "可信度 Confidence"]
     if rows_money:
-        out += md.table(headers, rows_money)
+        out += md.wide(md.table(headers, rows_money))
     else:
         out += ["No money standard is in force on this date. 该日无有效的金额标准。", ""]
     if rows_other:
         out += ["**Other parameters 其他参数** (ratios, ages, limits 比例、年龄、限额)", ""]
-        out += md.table(headers, rows_other)
+        out += md.wide(md.table(headers, rows_other))
     return out
 
 
@@ -183,7 +179,8 @@ def _tables(pack: Pack) -> list[str]:
     for name, t in tables.items():
         out += [f"### {md.bilingual(t.label, ' ')} {{#{md.anchor('table', name)}}}", ""]
         out += [
-            f"`{name}` · {ENTITY_TEXT[t.entity]} · hit policy 命中规则 {HIT_TEXT[t.hit_policy.value]}",
+            f"`{name}` · {ENTITY_TEXT[t.entity]} · "
+            f"hit policy 命中规则 {HIT_TEXT[t.hit_policy.value]}",
             "",
         ]
         rows = [

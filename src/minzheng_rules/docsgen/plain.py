@@ -41,6 +41,7 @@ FACT_LABELS: dict[str, tuple[str, str]] = {
     "housing.unsafe": ("住房不安全", "unsafe housing"),
     "emergency": ("遭遇突发事件", "struck by an emergency"),
     "eval_date": ("评估日期", "evaluation date"),
+    "hukou": ("户籍地代码", "hukou (county code)"),
     "relation": ("与户主关系", "relation to the head"),
     "age": ("年龄", "age"),
     "monthly_income": ("月收入", "monthly income"),
@@ -146,6 +147,12 @@ def plain(text: str, pack: Pack, lang: Lang) -> str:
 def _labeller(pack: Pack, lang: Lang) -> Callable[[str, bool], str | None]:
     d = pack.definition
     pick = 0 if lang == "zh" else 1
+    needs = {
+        lab.id: lab.label
+        for c in (d.needs.categories if d.needs else [])
+        for sub in c.subitems
+        for lab in sub.labels
+    }
 
     def label(name: str, is_member: bool) -> str | None:
         if name.startswith("p."):
@@ -154,6 +161,14 @@ def _labeller(pack: Pack, lang: Lang) -> Callable[[str, bool], str | None]:
         if name.startswith("programs."):
             prog = d.programs.get(name[9:])
             return getattr(prog.label, lang) if prog else None
+        head, _, rest = name.partition(".")
+        if head in ("receiving", "receiving_amount") and rest in d.programs:
+            prog_label = getattr(d.programs[rest].label, lang)
+            if head == "receiving":
+                return f"正在享受{prog_label}" if lang == "zh" else f"receiving {prog_label}"
+            return f"现享{prog_label}金额" if lang == "zh" else f"current {prog_label} amount"
+        if head == "needs" and rest in needs:
+            return ("需求：" if lang == "zh" else "need: ") + getattr(needs[rest], lang)
         for section in (d.variables, d.tables):
             spec = section.get(name)
             if spec is not None and (not is_member or spec.entity == "member"):

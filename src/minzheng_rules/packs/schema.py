@@ -250,6 +250,15 @@ class ExpectedProgram(_Model):
     missing: list[str] | None = None
 
 
+class SetExpectation(_Model):
+    """Expected tags or needs: ``has`` must be present, ``lacks`` absent; ``exact`` also requires
+    that nothing outside ``has`` is present."""
+
+    has: list[Identifier] = Field(default_factory=list)
+    lacks: list[Identifier] = Field(default_factory=list)
+    exact: bool = False
+
+
 class Case(_Model):
     """A golden case: a household, a date, what the pack must answer, and the hand computation."""
 
@@ -257,7 +266,9 @@ class Case(_Model):
     date: dt.date
     computation: str = Field(min_length=1, description="How the expected answer was worked out")
     household: dict[str, Any]
-    expect: dict[Identifier, ExpectedProgram]
+    expect: dict[Identifier, ExpectedProgram] = Field(default_factory=dict)
+    tags: SetExpectation | None = None
+    needs: SetExpectation | None = None
 
 
 class Tag(Provenance):

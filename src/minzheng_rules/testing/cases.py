@@ -9,7 +9,7 @@ from decimal import Decimal
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.runtime import money
 from minzheng_rules.packs.pack import Pack
-from minzheng_rules.packs.schema import Case
+from minzheng_rules.packs.schema import Case, SetExpectation
 from minzheng_rules.results import Evaluation
 
 
@@ -63,7 +63,22 @@ def run_case(pack: Pack, case: Case) -> CaseResult:
             result.mismatches.append(
                 f"{pid}: expected missing {sorted(want.missing)}, got {got.missing}"
             )
+    for kind, want_set, got_list in (("tags", case.tags, ev.tags), ("needs", case.needs, ev.needs)):
+        if want_set is not None:
+            result.mismatches += _set_mismatches(kind, want_set, got_list)
     return result
+
+
+def _set_mismatches(kind: str, want: SetExpectation, got: list[str]) -> list[str]:
+    out = []
+    got_set = set(got)
+    if missing := [x for x in want.has if x not in got_set]:
+        out.append(f"{kind}: expected {missing} to be set; got {got}")
+    if present := [x for x in want.lacks if x in got_set]:
+        out.append(f"{kind}: expected {present} not to be set; got {got}")
+    if want.exact and (extra := sorted(got_set - set(want.has))):
+        out.append(f"{kind}: not expected {extra}")
+    return out
 
 
 def _amount(value: Decimal, unit: str) -> Decimal:

@@ -37,7 +37,13 @@ from minzheng_rules.household import Household
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.results import Evaluation, ProgramOutcome, Status
-from minzheng_rules.testing.strategies import evaluable_dates, households, readable
+from minzheng_rules.testing.strategies import (
+    Thresholds,
+    evaluable_dates,
+    households,
+    pack_thresholds,
+    readable,
+)
 
 ASSUMPTION = "invariant_assumption"  # the id of the program that carries an ``assume``
 FEN = Decimal("0.01")
@@ -150,6 +156,7 @@ class _Prepared:
         self.absent = [p for p in names if p not in pack.programs]
         self.pack = _with_assumption(pack, inv) if inv.assume else pack
         self._raised: dict[tuple[dt.date, Decimal], Pack] = {}
+        self._thresholds: dict[dt.date, Thresholds] = {}
 
     def evaluate(self, pack: Pack, h: Household, on: dt.date, change: str = "") -> Evaluation:
         try:
@@ -158,6 +165,11 @@ class _Prepared:
             raise InvariantViolation(
                 self.violation(on, h, change, f"evaluation failed: {err}", None, None)
             ) from None
+
+    def thresholds(self, on: dt.date) -> Thresholds:
+        if on not in self._thresholds:
+            self._thresholds[on] = pack_thresholds(self.pack, on)
+        return self._thresholds[on]
 
     def holds(self, ev: Evaluation) -> bool:
         """Whether the invariant's ``assume`` holds for this household (True without one)."""
@@ -232,11 +244,15 @@ def _monotone(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violation 
     earners = [i for i, m in enumerate(h.members) if m.monthly_income is not None]
     assume(earners)
     i = draw(st.sampled_from(earners), label="member")
-    fen = draw(st.one_of(st.integers(1, 3), st.integers(1, 500_000)), label="extra income, fen")
     member = h.members[i]
     old = member.monthly_income
     assert old is not None
-    new = (old + fen * FEN).quantize(FEN)
+    extra = st.integers(1, 3).map(lambda n: n * FEN)
+    crossing = _crossings(h, member.monthly_income, c.thresholds(on))
+    if crossing:
+        extra = st.one_of(extra, st.sampled_from(crossing))
+    extra = st.one_of(extra, st.integers(1, 500_000).map(lambda n: n * FEN))
+    new = (old + draw(extra, label="extra income")).quantize(FEN)
     richer = h.model_copy(
         update={
             "members": [
@@ -262,6 +278,19 @@ def _monotone(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violation 
             continue
         return c.violation(on, h, change, problem, before, after)
     return None
+
+
+def _crossings(h: Household, own: Decimal, th: Thresholds) -> list[Decimal]:
+    """Raises that take the household's income per countable member, or the member's own
+    income, to a threshold exactly or a fen past it: where a rule turns."""
+    counted = [m for m in h.members if not m.incarcerated and not m.missing]
+    total = sum((m.monthly_income or Decimal(0) for m in counted), Decimal(0))
+    out = set()
+    for t in th.income:
+        for need in (t * max(len(counted), 1) - total, t - own):
+            need = need.quantize(FEN)
+            out |= {need, need + FEN} if need > 0 else set()
+    return sorted(out)
 
 
 def _non_negative(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violation | None:

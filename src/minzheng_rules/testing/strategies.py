@@ -40,9 +40,6 @@ FEN = Decimal("0.01")
 MAX_MONEY = Decimal("999999")
 _OLDEST = 130
 _MONTHLY_UNITS = {"CNY/person/month", "CNY/month"}
-_OTHER_MONEY_UNITS = {"CNY", "CNY/household", "CNY/year", "CNY/person/year"}
-_INCOME_FACTS = {"monthly_income"}
-_OTHER_MONEY_FACTS = {"assets.financial", "expenses.medical_12m", "expenses.education_12m"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,8 @@ class Thresholds:
     """The values a pack's rules turn on, on one date: where generated facts should cluster."""
 
     income: tuple[Decimal, ...] = ()  # per person per month, 元
-    money: tuple[Decimal, ...] = ()  # asset limits, yearly lines, one-off amounts, 元
+    assets: tuple[Decimal, ...] = ()  # financial assets per countable member, 元
+    expenses: tuple[Decimal, ...] = ()  # out-of-pocket spending over 12 months, 元
     ages: tuple[int, ...] = ()
     codes: tuple[str, ...] = ()  # hukou codes the rules name
 
@@ -60,19 +58,38 @@ class Thresholds:
 
 
 GENERIC = Thresholds(
-    income=(Decimal(1000),), money=(Decimal(20000),), ages=(16, 18, 60, 80, 90, 100)
+    income=(Decimal(1000),),
+    assets=(Decimal(20000),),
+    expenses=(Decimal(10000),),
+    ages=(16, 18, 60, 80, 90, 100),
 )
 
 
+def _role(names: set[str]) -> str:
+    """What a comparison is about, from the facts and variables it names."""
+    if any(n.startswith("assets.") or "asset" in n for n in names):
+        return "assets"
+    if any(n.startswith("expenses.") or "expense" in n or "medical" in n for n in names):
+        return "expenses"
+    if any("income" in n for n in names):
+        return "income"
+    return "other"
+
+
 def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
-    """Thresholds found in a pack's parameters in force on ``on`` and in its expressions."""
-    income: set[Decimal] = set()
-    money: set[Decimal] = set()
+    """Thresholds found in a pack's parameters in force on ``on`` and in its expressions.
+
+    A parameter counts when a condition compares something with it: its pool (income per
+    person per month, assets, expenses) follows what it is compared with; a derived line's
+    inputs count as income lines when they are monthly money (``dibao_edge.line`` →
+    ``dibao.standard``). Amounts paid are never compared, so they are left out."""
+    pools: dict[str, set[Decimal]] = {"income": set(), "assets": set(), "expenses": set()}
     ages: set[int] = set()
     codes: set[str] = set()
     literals, compared = _comparisons(pack)
-    for name, spec in pack.parameters.items():
-        if name not in compared:  # an amount, a ratio of one: not a line a fact crosses
+    for name, roles in compared.items():
+        spec = pack.parameters.get(name)
+        if spec is None:
             continue
         try:
             value = pack.parameter(name, on).value
@@ -81,12 +98,14 @@ def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
         if isinstance(value, bool) or value <= 0:
             continue
         unit = spec.unit.value
-        if unit in _MONTHLY_UNITS and spec.type == "money":
-            income.add(Decimal(value))
-        elif unit in _OTHER_MONEY_UNITS and spec.type == "money":
-            money.add(Decimal(value))
-        elif unit == "years":
+        if unit == "years":
             ages.add(int(value))
+        elif spec.type == "money" and value <= MAX_MONEY:
+            for role in roles:
+                if role in ("assets", "expenses"):
+                    pools[role].add(Decimal(value))
+                elif unit in _MONTHLY_UNITS:
+                    pools["income"].add(Decimal(value))
     for fact, literal in literals:
         if isinstance(literal, str):
             if fact == "hukou":
@@ -95,40 +114,37 @@ def pack_thresholds(pack: Pack, on: dt.date) -> Thresholds:
             continue
         elif fact == "age":
             ages.add(int(literal))
-        elif fact in _INCOME_FACTS and literal > 0:
-            income.add(Decimal(literal))
-        elif fact in _OTHER_MONEY_FACTS and literal > 0:
-            money.add(Decimal(literal))
-    cap = lambda xs: tuple(sorted(x for x in xs if x <= MAX_MONEY))  # noqa: E731
+        elif 0 < literal <= MAX_MONEY and (role := _role({fact})) in pools:
+            pools[role].add(Decimal(literal))
     return Thresholds(
-        income=cap(income) or GENERIC.income,
-        money=cap(money) or GENERIC.money,
+        income=tuple(sorted(pools["income"])) or GENERIC.income,
+        assets=tuple(sorted(pools["assets"])) or GENERIC.assets,
+        expenses=tuple(sorted(pools["expenses"])) or GENERIC.expenses,
         ages=tuple(sorted(a for a in ages if 0 < a <= _OLDEST)) or GENERIC.ages,
         codes=tuple(sorted(codes)),
     )
 
 
-def _comparisons(pack: Pack) -> tuple[list[tuple[str, Any]], set[str]]:
-    """What the pack's rules compare: (fact name, literal) for each comparison of a plain fact
-    with a constant, and the parameters that occur inside a comparison (directly, or through
-    a derived parameter such as ``p.dibao_edge.line = p.dibao.standard × 1.5``)."""
+def _comparisons(pack: Pack) -> tuple[list[tuple[str, Any]], dict[str, set[str]]]:
+    """What the pack's conditions compare: (fact name, literal) for each comparison of a plain
+    fact with a constant, and each parameter inside a comparison with what it is compared
+    with (see :func:`_role`); a derived parameter's inputs are marked ``derived``."""
     exprs = [*pack.variables.values()]
     for t in pack.tables.values():
         exprs += [when for when, _ in t.rows]
     for p in pack.programs.values():
         exprs += [e for _, e in p.conditions]
     literals: list[tuple[str, Any]] = []
-    compared: set[str] = set()
+    compared: dict[str, set[str]] = {}
     for e in exprs:
         symbols = e.checked.symbols
         for node in walk(e.checked.node):
             if isinstance(node, Compare):
-                for operand in node.operands:
-                    compared |= {
-                        symbols[id(n)].name
-                        for n in walk(operand)
-                        if id(n) in symbols and symbols[id(n)].kind == "param"
-                    }
+                named = [symbols[id(n)] for o in node.operands for n in walk(o) if id(n) in symbols]
+                role = _role({s.name for s in named if s.kind != "param"})
+                for sym in named:
+                    if sym.kind == "param":
+                        compared.setdefault(sym.name, set()).add(role)
                 pairs = zip(node.operands, node.operands[1:], strict=False)
                 for a, b in pairs:
                     for x, y in ((a, b), (b, a)):
@@ -142,9 +158,10 @@ def _comparisons(pack: Pack) -> tuple[list[tuple[str, Any]], set[str]]:
     while todo:  # a derived parameter's inputs are compared too
         derived = pack.derived.get(todo.pop())
         if derived is not None:
-            new = derived.checked.references("param") - compared
-            compared |= new
-            todo += new
+            for name in derived.checked.references("param"):
+                if name not in compared:
+                    todo.append(name)
+                compared.setdefault(name, set()).add("derived")
     return literals, compared
 
 
@@ -232,8 +249,8 @@ class _Shapes:
         self.th, self.on, self.known = th, on, known
         self.age = st.one_of(st.integers(0, 100), st.sampled_from(th.near_ages()))
         self.income = money(th.income)
-        self.assets = {n: money(th.money, times=n) for n in range(1, max_members + 1)}
-        self.expense = money(th.money)
+        self.assets = {n: money(th.assets, times=n) for n in range(1, max_members + 1)}
+        self.expense = money(th.expenses)
         self.relation = st.sampled_from(_OTHER_RELATIONS)
         self.flag = st.booleans() if known else st.one_of(st.none(), st.booleans())
         self.care_level = (

@@ -1,0 +1,37 @@
+"""Event-driven monitoring and early warning (主动发现, 监测预警).
+
+A stream of events about households on a register (income changes, medical bills, deaths,
+births, disability assessments, home-visit assessments, ticks) is checked against a pack's
+``alerts:`` rules; after each event the household is re-evaluated with the pack to name the
+programs it became eligible for or stopped being eligible for, and its visiting tier.
+
+Two engines answer the same rules: ``python`` (the reference backend's closures) and
+``durable`` (durable_rules, an optional extra: ``pip install 'minzheng-rules[monitor]'``).
+
+    from minzheng_rules.monitor import Monitor
+    monitor = Monitor(load_pack("zhejiang"), households, engine="python")
+    summary = monitor.run(open("events.jsonl"), write=print)
+"""
+
+from __future__ import annotations
+
+from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
+from minzheng_rules.monitor.engines import ENGINES, EngineUnavailableError, make_engine
+from minzheng_rules.monitor.events import EVENT_TYPES, EventError, parse_event, read_events
+from minzheng_rules.monitor.register import load_register, read_register_lines
+from minzheng_rules.monitor.runner import Monitor
+
+__all__ = [
+    "ENGINES",
+    "EVENT_TYPES",
+    "AlertSet",
+    "CompiledAlert",
+    "EngineUnavailableError",
+    "EventError",
+    "Monitor",
+    "load_register",
+    "make_engine",
+    "parse_event",
+    "read_events",
+    "read_register_lines",
+]

@@ -1,0 +1,290 @@
+"""The run loop: apply each event to its household, ask the engine which alerts fire, re-evaluate
+the household with the pack, and write what changed.
+
+An output record is written for every alert that fires, and for every event after which the
+household's programs changed even when no rule fired (``eligibility_changed``: newly eligible =
+主动发现, no longer eligible = a 渐退期 starts). Each record carries the household's visiting
+tier (``high`` = 高风险和重点, ``normal`` = 一般) after the event.
+
+Nothing on input stops the run: a malformed, unknown-household, out-of-order, duplicate or
+inapplicable event is reported with its line number and skipped, and the household's state is
+only written once everything about the event has been computed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from minzheng_rules.errors import MinzhengError
+from minzheng_rules.household import Household
+from minzheng_rules.monitor.alerts import AlertSet
+from minzheng_rules.monitor.binding import Binding, event_context, reasons
+from minzheng_rules.monitor.engines import make_engine
+from minzheng_rules.monitor.events import EventError, read_events
+from minzheng_rules.monitor.state import EventRefused, HouseholdState, add_months, apply_event
+from minzheng_rules.packs.pack import Pack
+from minzheng_rules.results import Status
+
+HIGH_TIER_MONTHS = "monitor.high_tier_months"
+PHASE_OUT_MONTHS = "monitor.phase_out_months"
+MAX_REPORTED_ERRORS = 100
+BUILTIN_ALERTS = {
+    "eligibility_changed": {"zh": "救助资格变化（主动发现/渐退）", "en": "Programs changed"},
+    "phase_out_ended": {"zh": "渐退期结束", "en": "Gradual exit (渐退期) ended"},
+}
+
+
+class Monitor:
+    """Households under watch, one pack, one engine."""
+
+    def __init__(
+        self,
+        pack: Pack,
+        households: Iterable[Household],
+        engine: str = "python",
+        shards: int = 64,
+        bindings: int = 64,
+    ) -> None:
+        self.pack = pack
+        self.alertset = AlertSet.from_pack(pack)
+        self.engine = make_engine(engine, self.alertset, shards)
+        self.states: dict[str, HouseholdState] = {h.id: HouseholdState(h) for h in households}
+        self._bindings: OrderedDict[dt.date, tuple[Binding, int | None, int | None]] = (
+            OrderedDict()
+        )
+        self._max_bindings = bindings
+        self._sets: dict[frozenset[str], frozenset[str]] = {}
+        self.counts: Counter[str] = Counter()
+        self.alert_counts: Counter[str] = Counter()
+        self.error_counts: Counter[str] = Counter()
+        self.newly: Counter[str] = Counter()
+        self.gone: Counter[str] = Counter()
+        self.errors: list[dict[str, Any]] = []
+
+    # -- per date --------------------------------------------------------------------------
+    def _binding(self, on: dt.date) -> tuple[Binding, int | None, int | None]:
+        hit = self._bindings.get(on)
+        if hit is not None:
+            self._bindings.move_to_end(on)
+            return hit
+        binding = Binding(self.alertset, on)
+        params = self.pack.parameters
+        high = int(self.pack.parameter(HIGH_TIER_MONTHS, on).value) if HIGH_TIER_MONTHS in params else None
+        phase = int(self.pack.parameter(PHASE_OUT_MONTHS, on).value) if PHASE_OUT_MONTHS in params else None
+        hit = (binding, high, phase)
+        self._bindings[on] = hit
+        if len(self._bindings) > self._max_bindings:
+            self._bindings.popitem(last=False)
+        return hit
+
+    def _eligible(self, evaluation: Any) -> frozenset[str]:
+        s = frozenset(pid for pid, o in evaluation.programs.items() if o.status is Status.eligible)
+        return self._sets.setdefault(s, s)  # many households share a set: keep one copy
+
+    # -- per event -------------------------------------------------------------------------
+    def _error(self, err: EventError) -> list[dict[str, Any]]:
+        self.counts["skipped"] += 1
+        self.error_counts[err.kind] += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(err.to_dict())
+        return []
+
+    def process(self, line: int, event: Any) -> list[dict[str, Any]]:
+        """The records an event produces; an event that cannot apply is reported and skipped."""
+        self.counts["events"] += 1
+        if isinstance(event, EventError):
+            return self._error(event)
+        state = self.states.get(event.household)
+        if state is None:
+            return self._error(
+                EventError(
+                    line,
+                    f"household '{event.household}' is not on the register",
+                    "unknown_household",
+                    event.id,
+                    event.household,
+                )
+            )
+        problem = state.order_problem(event)
+        if problem is not None:
+            return self._error(EventError(line, problem[1], problem[0], event.id, event.household))
+        try:
+            return self._apply(line, event, state)
+        except EventRefused as err:
+            kind, message = "invalid", str(err)
+        except MinzhengError as err:
+            kind, message = "not_evaluable", str(err)
+        except Exception as err:  # a bug must not stop the watch over every other household
+            kind, message = "internal", f"{type(err).__name__}: {err}"
+        return self._error(EventError(line, message, kind, event.id, event.household))
+
+    def _apply(self, line: int, event: Any, state: HouseholdState) -> list[dict[str, Any]]:
+        binding, high_months, phase_months = self._binding(event.date)
+        before = state.household
+        after = apply_event(before, event)
+        ctx = event_context(
+            binding, event, before, after, self.alertset.extras_by_event[event.type]
+        )
+        fired = self.engine.fire(event, ctx, binding)
+        previous = state.eligible
+        if previous is None:
+            previous = self._eligible(binding.evaluate(before))
+        evaluation = binding.evaluate(after)
+        now = self._eligible(evaluation)
+        newly = sorted(now - previous)
+        gone = sorted(previous - now)
+        # everything is computed: from here on the household's state changes
+        ended = sorted(
+            p for p, until in state.phase_out.items() if until is not None and until < event.date
+        )
+        for p in ended:
+            del state.phase_out[p]
+        for p in newly:
+            state.phase_out.pop(p, None)
+        for p in gone:
+            state.phase_out[p] = (
+                add_months(event.date, phase_months) if phase_months is not None else None
+            )
+        if any(a.tier == "high" for a in fired):
+            state.tier_until = (
+                add_months(event.date, high_months) if high_months is not None else dt.date.max
+            )
+        tier = "high" if state.tier_until is not None and event.date <= state.tier_until else "normal"
+        state.accept(event, after)
+        state.eligible = now
+        self.counts["applied"] += 1
+        self.newly.update(newly)
+        self.gone.update(gone)
+        if not fired and not newly and not gone and not ended:
+            return []
+        base = {
+            "event": event.id,
+            "line": line,
+            "household": event.household,
+            "date": event.date.isoformat(),
+            "type": event.type,
+        }
+        shared = {
+            "tier": tier,
+            "newly_eligible": newly,
+            "no_longer_eligible": gone,
+        }
+        if gone:
+            shared["phase_out_until"] = {
+                p: (d.isoformat() if d is not None else None)
+                for p in gone
+                for d in [state.phase_out.get(p)]
+            }
+        program_reasons = [_program_change(evaluation, p) for p in (*newly, *gone)]
+        records = []
+        for a in fired:
+            self.alert_counts[a.id] += 1
+            records.append(
+                {
+                    **base,
+                    "alert": a.id,
+                    "label": {"zh": a.spec.label.zh, "en": a.spec.label.en},
+                    "alert_tier": a.tier,
+                    **shared,
+                    "reasons": [reasons(binding, a, ctx), *program_reasons],
+                }
+            )
+        if not fired and (newly or gone):
+            self.alert_counts["eligibility_changed"] += 1
+            records.append(
+                {
+                    **base,
+                    "alert": "eligibility_changed",
+                    "label": BUILTIN_ALERTS["eligibility_changed"],
+                    "alert_tier": None,
+                    **shared,
+                    "reasons": program_reasons,
+                }
+            )
+        if ended:
+            self.alert_counts["phase_out_ended"] += 1
+            records.append(
+                {
+                    **base,
+                    "alert": "phase_out_ended",
+                    "label": BUILTIN_ALERTS["phase_out_ended"],
+                    "alert_tier": None,
+                    **shared,
+                    "reasons": [{"program": p, "phase_out_ended_before": event.date.isoformat()}
+                                for p in ended],
+                }
+            )
+        self.counts["records"] += len(records)
+        return records
+
+    # -- whole runs ------------------------------------------------------------------------
+    def run(
+        self,
+        lines: Iterable[str | bytes],
+        write: Callable[[dict[str, Any]], None],
+        on_error: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Process every line; ``write`` gets each record, then the summary."""
+        for line, event in read_events(lines):
+            before = self.counts["skipped"]
+            for record in self.process(line, event):
+                write(record)
+            if on_error is not None and self.counts["skipped"] != before:
+                on_error(self.last_error(line, event))
+        summary = self.summary()
+        write(summary)
+        return summary
+
+    def last_error(self, line: int, event: Any) -> dict[str, Any]:
+        if self.errors and self.errors[-1]["line"] == line:
+            return self.errors[-1]
+        if isinstance(event, EventError):
+            return event.to_dict()
+        return {"line": line, "message": "skipped"}
+
+    def summary(self) -> dict[str, Any]:
+        tiers: Counter[str] = Counter()
+        for s in self.states.values():
+            if s.last_date is None:
+                continue
+            tiers["high" if s.tier_until is not None and s.last_date <= s.tier_until else "normal"] += 1
+        return {
+            "summary": {
+                "pack": self.pack.id,
+                "engine": self.engine.name,
+                "households": len(self.states),
+                "households_with_events": sum(tiers.values()),
+                "events": self.counts["events"],
+                "applied": self.counts["applied"],
+                "skipped": self.counts["skipped"],
+                "skipped_by_kind": dict(sorted(self.error_counts.items())),
+                "records": self.counts["records"],
+                "alerts": dict(sorted(self.alert_counts.items())),
+                "tiers": {"high": tiers["high"], "normal": tiers["normal"]},
+                "newly_eligible": dict(sorted(self.newly.items())),
+                "no_longer_eligible": dict(sorted(self.gone.items())),
+                "errors": self.errors,
+            }
+        }
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def _program_change(evaluation: Any, pid: str) -> dict[str, Any]:
+    """A program that changed: its status now, and how each of its conditions came out."""
+    o = evaluation.programs[pid]
+    out: dict[str, Any] = {
+        "program": pid,
+        "label": {"zh": o.label_zh, "en": o.label_en},
+        "now": o.status.value,
+        "conditions": {r.id: r.passed for r in o.reasons},
+    }
+    if o.status is Status.eligible:
+        out["amount"] = str(o.amount)
+    if o.missing:
+        out["missing"] = o.missing
+    return out

@@ -1,0 +1,157 @@
+"""The explorer's page generator, without building the site: plain-language rules, provenance
+marks, charts, and the tags / needs / assistance sections."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+
+import pytest
+from packs_for_tests import PACK, PARAMETERS, RELIEF, files
+
+from minzheng_rules import load_pack
+from minzheng_rules.docsgen import generate_pages, load_site_packs
+from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen.plain import plain
+from minzheng_rules.docsgen.svg import Series, Step, step_chart
+from minzheng_rules.docsgen.values import series, value_on
+
+ON = dt.date(2024, 6, 1)
+DERIVED = """
+  edge.multiplier:
+    label: {zh: 低边倍数, en: Edge multiple}
+    unit: ratio
+    type: number
+    history:
+      - since: 2020-01-01
+        value: 1.5
+        confidence: published
+        source: {document: 测试文件}
+  edge.line:
+    label: {zh: 低边线, en: Edge line}
+    unit: CNY/person/month
+    type: money
+    formula: p.dibao.standard * p.edge.multiplier
+    confidence: published
+    source: {document: 测试文件}
+"""
+
+
+@pytest.fixture
+def pack(write_pack):
+    return load_pack(write_pack(files(**{"parameters.yaml": PARAMETERS + DERIVED})))
+
+
+@pytest.fixture
+def relief_pack(write_pack):
+    return load_pack(write_pack(files(**{"relief.yaml": RELIEF}), name="relief"))
+
+
+def test_rules_read_in_plain_chinese_and_english(pack):
+    zh = plain("per_head < p.dibao.standard and size >= 2", pack, "zh")
+    en = plain("per_head < p.dibao.standard and size >= 2", pack, "en")
+    assert zh == "(「人均收入」 < 「低保标准」) 且 (「登记人数」 ≥ 2)"
+    assert en == "(*Income per head* < *Dibao standard*) and (*number of members listed* ≥ 2)"
+
+
+def test_aggregations_choices_and_functions_are_worded(pack):
+    text = "max(count(m for m in members if m.age >= 80 and m.self_care == 'none'), 0)"
+    zh = plain(text, pack, "zh")
+    assert zh.startswith("较大值(满足 (「年龄」 ≥ 80) 且 (「生活自理能力」 = 无 (`none`)) 的成员人数")
+    en = plain("1 if any(m.student in ('senior', 'vocational') for m in members) else 0", pack, "en")
+    assert "any of all members: *schooling* is one of senior secondary (`senior`)" in en
+    assert en.endswith("otherwise 0")
+
+
+def test_unknown_names_stay_visible_as_code(pack):
+    assert plain("mystery_fact > 1", pack, "en") == "`mystery_fact` > 1"
+    assert plain("not valid (", pack, "zh") == "`not valid (`"
+
+
+def test_derived_value_carries_confidence_of_rule_and_inputs(pack):
+    shown = value_on(pack, "edge.line", ON)
+    assert shown is not None
+    assert shown.value == Decimal("1500")  # 1000 × 1.5
+    assert shown.confidences == {"published", "modelled"}  # the standard is modelled
+    assert shown.modelled
+    assert shown.since == dt.date(2024, 1, 1)
+    steps = series(pack, "edge.line", ON)
+    assert [(d, s.value) for d, s in steps] == [
+        (dt.date(2020, 1, 1), Decimal("1350")),
+        (dt.date(2024, 1, 1), Decimal("1500")),
+    ]
+    assert value_on(pack, "edge.line", dt.date(2019, 1, 1)) is None
+
+
+def test_chart_is_valid_svg_with_dashed_modelled_steps():
+    steps = (
+        Step(dt.date(2020, 1, 1), Decimal(900), True, "modelled"),
+        Step(dt.date(2023, 1, 1), Decimal(1100), False, "seed"),
+    )
+    svg = step_chart("低保 <test>", [Series("A 甲", steps), Series("B", steps[:1])], ON, "元")
+    root = ET.fromstring(svg)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    groups = root.findall("s:g", ns)
+    assert [g.get("data-series") for g in groups] == ["A 甲", "B"]
+    first = groups[0].findall("s:line[@class='mz-step']", ns)
+    assert [line.get("stroke-dasharray") for line in first] == ["6 4", None]
+    assert root.find("s:title", ns).text == "低保 <test>"
+    assert step_chart("empty", [Series("A", ())], ON, "元") == ""
+
+
+def test_markdown_escaping_keeps_tables_and_html_intact():
+    assert md.esc("a|b <script>*x*") == "a\\|b &lt;script&gt;\\*x\\*"
+    assert md.code("x | y") == "`x | y`"
+    assert md.code("a `b` c") == "``a `b` c``"
+    assert md.number(Decimal("1145.00")) == "1145"
+    assert md.number(Decimal("1E+3")) == "1000"
+
+
+def test_pack_page_shows_history_sources_and_modelled_marks(pack):
+    site = generate_pages([pack], ON)
+    page = site.files["packs/testpack.md"]
+    assert "### 低保标准 Dibao standard {#param-dibao-standard}" in page
+    assert "| 2024-01-01 | **1000** |" in page  # history row
+    assert md.badge("modelled") in page
+    assert "How sure are these numbers?" in page and "are **modelled**" in page
+    # the program's rule in both languages and as written
+    assert "「人均收入」 < 「低保标准」" in page
+    assert "`per_head < p.dibao.standard`" in page
+    assert "## 六无六有 Tags {#tags}" in page
+    assert page.count("Not defined in this pack.") == 3  # tags, needs, assistance
+    assert site.nav["packs/index.md"] == [("测试 Test", "packs/testpack.md")]
+
+
+def test_tags_needs_tree_and_assistance_render_when_present(relief_pack):
+    site = generate_pages([relief_pack], ON)
+    page = site.files["packs/testpack.md"]
+    assert "**学无忧**<br>Schooling without worry<br>`xue_wu_you`" in page
+    assert "2 categories 类 × 2 sub-items 项 × 3 labels 个标签" in page
+    assert "**陪护服务**<br>Companion service" in page
+    assert "Not defined in this pack." not in page
+    tree = site.files["needs/testpack.md"]
+    assert "## 1. 教育 Education {#need-education}" in tree
+    assert "### 2.1 医疗 Medical {#need-health-medical}" in tree
+    assert "assessed 入户评估" in tree
+    assert site.nav["needs/index.md"] == [("测试 Test", "needs/testpack.md")]
+
+
+def test_comparison_lists_every_city_with_current_values(write_pack):
+    a = load_pack(write_pack(files(), name="a"))
+    b_params = PARAMETERS.replace("value: 1000", "value: 1234")
+    b_manifest = PACK.replace("id: testpack", "id: other").replace("测试", "另一")
+    b = load_pack(write_pack(files(**{"pack.yaml": b_manifest, "parameters.yaml": b_params}), "b"))
+    page = generate_pages([a, b], ON).files["compare.md"]
+    row = next(line for line in page.splitlines() if "`dibao.standard`" in line)
+    assert "**1000**" in row and "**1234**" in row
+    assert row.index("**1000**") < row.index("**1234**")  # columns follow the packs
+    assert page.count('<figure class="mz-chart">') == 2  # dibao.standard and bonus
+
+
+def test_site_packs_from_a_folder_of_packs(write_pack, tmp_path):
+    write_pack(files(), name="a")
+    packs = load_site_packs([tmp_path])
+    assert [p.id for p in packs] == ["testpack"]
+    with pytest.raises(Exception, match="no pack folders"):
+        load_site_packs([tmp_path / "a" / "cases"])

@@ -1,0 +1,262 @@
+"""The built policy explorer: `mkdocs build --strict` from the real packs, a pack change that
+shows on rebuild with no other edit, and the site opened in headless Chromium (tables, charts,
+Chinese search). Screenshots go to $MINZHENG_DOCS_SHOTS when set (else a temp folder)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from minzheng_rules.cli.main import app
+from minzheng_rules.packs.discovery import builtin_packs_dir
+
+pytest.importorskip("mkdocs", reason="docs extra not installed (pip install -e '.[docs]')")
+pytest.importorskip("material", reason="mkdocs-material not installed (docs extra)")
+
+from minzheng_rules.docsgen import build_site  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = dt.date.today()
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The real site, built strictly from the shipped packs (one build for the module)."""
+    out = tmp_path_factory.mktemp("site")
+    return build_site(out, on=TODAY, config_file=REPO / "mkdocs.yml", strict=True)
+
+
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _visible(html: str) -> str:
+    """The page's text without tags, so a number split by markup still reads as one."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def test_every_pack_has_a_page_and_generated_sections_exist(site):
+    for pid in (p.name for p in builtin_packs_dir().iterdir() if (p / "pack.yaml").is_file()):
+        assert (site / "packs" / pid / "index.html").is_file(), pid
+    for page in ("compare", "needs", "examples", "reference/cli", "reference/schema"):
+        assert (site / page / "index.html").is_file(), page
+    assert (site / "reference" / "pack.schema.json").is_file()
+    compare = _text(site / "compare" / "index.html")
+    assert compare.count('<figure class="mz-chart">') >= 1
+    assert "<svg" in compare and "mz-step" in compare
+
+
+def test_pack_format_page_carries_the_json_schema(site):
+    page = _text(site / "pack-format" / "index.html")
+    assert "minzheng-rules pack file" in page  # the schema's title, inserted at build time
+    assert "minzheng:json-schema" not in page
+
+
+def test_site_loads_nothing_from_the_internet(site):
+    external = re.compile(r"""<(?:script|link|img|iframe)\b[^>]*(?:src|href)=["'](?:https?:)?//""")
+    for page in site.rglob("*.html"):
+        match = external.search(_text(page))
+        assert match is None, f"{page.relative_to(site)} loads {match.group(0) if match else ''}"
+    assert "fonts.googleapis" not in _text(site / "index.html")
+
+
+def test_search_index_holds_chinese_words(site):
+    index = json.loads(_text(site / "search" / "search_index.json"))
+    words = {w for doc in index["docs"] for w in re.split(index["config"]["separator"], doc["text"])}
+    assert {"低保", "孤儿", "特困"} <= words  # cut into words by jieba at build time
+
+
+def test_changing_a_standard_changes_city_and_comparison_pages(site, tmp_path):
+    """Copy the packs, give 湖州 a new 低保 standard from a date, rebuild: the city page and the
+    comparison page show it, with no other edit."""
+    packs = tmp_path / "policies"
+    shutil.copytree(builtin_packs_dir(), packs)
+    path = packs / "huzhou" / "parameters.yaml"
+    data = yaml.safe_load(_text(path))
+    history = data["parameters"]["dibao.standard"]["history"]
+    since = max(TODAY, history[-1]["since"] + dt.timedelta(days=1))
+    new_value = 4321
+    history.append(
+        {
+            "since": since,
+            "value": new_value,
+            "confidence": "modelled",
+            "source": {"reasoning": "a test of the explorer: a changed standard"},
+        }
+    )
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    before = {p: _visible(_text(site / p / "index.html")) for p in ("packs/huzhou", "compare")}
+    if since != TODAY:  # a pack already dated past today: rebuild the baseline on that date
+        base = build_site(tmp_path / "base", on=since, config_file=REPO / "mkdocs.yml")
+        before = {p: _visible(_text(base / p / "index.html")) for p in before}
+    out = tmp_path / "site"
+    result = CliRunner().invoke(
+        app,
+        ["docs", "build", "--out", str(out), "--packs", str(packs), "--date", str(since)]
+        + ["--config", str(REPO / "mkdocs.yml")],
+    )
+    assert result.exit_code == 0, result.output
+    for page, old in before.items():
+        new = _visible(_text(out / page / "index.html"))
+        assert str(new_value) not in old, page
+        assert f"{new_value} 元/人·月" in new, page  # the current standard, with its unit
+    huzhou = _visible(_text(out / "packs" / "huzhou" / "index.html"))
+    assert f"{since} {new_value} modelled" in " ".join(huzhou.split())  # history row, marked
+    chart = _text(out / "compare" / "index.html")
+    assert f"{since}: {new_value} (modelled)" in chart  # a point of the 低保 chart
+
+
+# --- in a browser -------------------------------------------------------------------------
+
+
+def _server(root: Path) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
+    )
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(site, tmp_path_factory):
+    if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+        pytest.skip(
+            "headless Chromium not installed: apt-get install chromium chromium-driver "
+            "(.ci/run installs it)"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1800",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(30)
+    server = _server(site)
+    base = next(server)
+    shots = Path(os.environ.get("MINZHENG_DOCS_SHOTS") or tmp_path_factory.mktemp("shots"))
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        yield driver, base, shots
+    finally:
+        driver.quit()
+        next(server, None)
+
+
+def _wait(predicate, timeout: float = 15.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    return predicate()
+
+
+def _rendered_tables(driver) -> list[int]:
+    """Row counts of the visible tables that have a body."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('article table')]"
+        ".filter(t => t.getBoundingClientRect().width > 0)"
+        ".map(t => t.querySelectorAll('tbody tr').length)"
+    )
+
+
+def _chart_sizes(driver) -> list[list[float]]:
+    """For each chart: its drawn width and height, and the width of its longest step line."""
+    return driver.execute_script(
+        "return [...document.querySelectorAll('figure.mz-chart svg')].map(s => {"
+        " const r = s.getBoundingClientRect();"
+        " const steps = [...s.querySelectorAll('line.mz-step')]"
+        "   .map(l => l.getBoundingClientRect().width);"
+        " return [r.width, r.height, Math.max(0, ...steps)]; })"
+    )
+
+
+def _only_local_resources(driver, base: str) -> list[str]:
+    urls = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    return [u for u in urls if not u.startswith(base)]
+
+
+def _screenshot_chart(driver, shots: Path, name: str) -> None:
+    driver.execute_script(
+        "const f = document.querySelector('figure.mz-chart');"
+        "f.scrollIntoView(); window.scrollBy(0, -90);"
+    )
+    driver.save_screenshot(str(shots / name))
+
+
+@pytest.mark.parametrize("page", ["compare/", "packs/huzhou/"])
+def test_tables_and_charts_render_in_chromium(browser, page):
+    driver, base, shots = browser
+    driver.get(base + page)
+    assert _wait(lambda: driver.execute_script("return document.readyState") == "complete")
+    name = page.strip("/").replace("/", "-")
+    driver.save_screenshot(str(shots / f"{name}.png"))
+    rows = _rendered_tables(driver)
+    assert len(rows) >= 2 and min(rows) >= 1, rows
+    charts = _chart_sizes(driver)
+    assert charts, "no chart on the page"
+    for width, height, longest_step in charts:
+        assert width > 300 and height > 100, charts  # laid out, not collapsed
+        assert longest_step > 5, charts  # its lines were drawn
+    _screenshot_chart(driver, shots, f"{name}-chart.png")
+    assert _only_local_resources(driver, base) == []
+
+
+@pytest.mark.parametrize("query", ["低保", "孤儿"])
+def test_chinese_search_returns_results(browser, query):
+    from selenium.webdriver.common.by import By
+
+    driver, base, shots = browser
+    driver.get(base)
+    box = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "input.md-search__input"))
+    box[0].click()
+    box[0].send_keys(query)
+    results = _wait(
+        lambda: driver.find_elements(By.CSS_SELECTOR, ".md-search-result__item"), timeout=20
+    )
+    driver.save_screenshot(str(shots / f"search-{query}.png"))
+    assert results, f"no search results for {query}"
+    meta = driver.find_element(By.CSS_SELECTOR, ".md-search-result__meta").text
+    assert re.search(r"\d+ matching document", meta), meta
+    highlighted = driver.find_elements(By.CSS_SELECTOR, ".md-search-result mark")
+    assert any(query in m.text for m in highlighted)
