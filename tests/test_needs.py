@@ -5,9 +5,10 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from packs_for_tests import PACK, RELIEF, files
 
 from minzheng_rules import HouseholdError, PackErrors, evaluate, load_pack
+
+from packs_for_tests import PACK, RELIEF, files
 
 ON = dt.date(2024, 6, 1)
 

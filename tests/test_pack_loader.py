@@ -196,3 +196,34 @@ def test_json_schema_describes_the_sections():
         "cases",
     }
     assert "Parameter" in schema["$defs"]
+
+
+def test_a_distribution_can_register_a_pack_through_an_entry_point(
+    write_pack, tmp_path, monkeypatch
+):
+    """A third-party city installed as a package: `minzheng_rules.packs` entry point → folder."""
+    import sys
+    from importlib.metadata import EntryPoint
+
+    from minzheng_rules.packs import discovery
+
+    folder = write_pack(
+        files(**{"pack.yaml": files()["pack.yaml"].replace("id: testpack", "id: thirdcity")}),
+        name="thirdcity",
+    )
+    module = tmp_path / "thirdcity_pack.py"
+    module.write_text(
+        f"from pathlib import Path\n\ndef pack_folder():\n    return Path({str(folder)!r})\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = EntryPoint(
+        name="thirdcity", value="thirdcity_pack:pack_folder", group=discovery.ENTRY_POINT_GROUP
+    )
+    monkeypatch.setattr(
+        discovery,
+        "entry_points",
+        lambda group: [entry] if group == discovery.ENTRY_POINT_GROUP else [],
+    )
+    assert available_packs()["thirdcity"] == folder
+    assert load_pack("thirdcity").id == "thirdcity"
+    sys.modules.pop("thirdcity_pack", None)

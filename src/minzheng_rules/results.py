@@ -167,5 +167,5 @@ class Evaluation:
             "tags": list(self.tags),
             "needs": list(self.needs),
             "assistance": list(self.assistance),
-            **({"undetermined": dict(self.undetermined)} if self.undetermined else {}),
+            "undetermined": {k: list(v) for k, v in self.undetermined.items()},
         }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from minzheng_rules.cli import docs, evaluate, packs, plan  # noqa: F401  (registers commands)
+from minzheng_rules.cli import docs, evaluate, monitor, packs, plan  # noqa: F401  (registers commands)
 from minzheng_rules.cli.app import app
 
 __all__ = ["app", "main"]

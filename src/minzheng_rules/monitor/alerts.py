@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from minzheng_rules.errors import PackError, PackErrors
+from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import ExpressionTypeError, Scope, check
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
-from minzheng_rules.expr import types as T
 from minzheng_rules.monitor.events import EVENT_TYPES, MEMBER_EVENTS, PAYLOAD_TYPES
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Expr, Pack
@@ -58,8 +58,9 @@ def alert_scope(pack: Pack, events: tuple[str, ...]) -> Scope:
         for name, t in pack.scope.member.items():
             household[MEMBER + name] = t
             household[PREVIOUS_MEMBER + name] = t
-    return Scope(household=household, member=dict(pack.scope.member), params=pack.scope.params,
-                 programs={})
+    return Scope(
+        household=household, member=dict(pack.scope.member), params=pack.scope.params, programs={}
+    )
 
 
 def base_name(name: str) -> tuple[str, str]:
@@ -87,10 +88,14 @@ class AlertSet:
     household_vars: set[str] = field(default_factory=set)  # variables/tables read, any depth
     member_vars: set[str] = field(default_factory=set)
     params: set[str] = field(default_factory=set)
+    programs_read: frozenset[str] = frozenset()  # facts any program reads, through any variable
+    programs_read_date: bool = False
 
     @classmethod
     def from_pack(cls, pack: Pack) -> AlertSet:
         out = cls(pack)
+        out.programs_read = program_facts(pack)
+        out.programs_read_date = "eval_date" in out.programs_read
         errors: list[PackError] = []
         for i, (aid, spec) in enumerate(pack.definition.alerts.items()):
             compiled = out._compile(aid, i, spec, errors)
@@ -115,8 +120,9 @@ class AlertSet:
         except ExpressionSyntaxError as err:
             line = (origin.line or 0) + err.line - 1 if origin.line else None
             errors.append(
-                PackError(f"in alerts '{aid}': {err.message}", file=origin.file, line=line,
-                          name=err.name)
+                PackError(
+                    f"in alerts '{aid}': {err.message}", file=origin.file, line=line, name=err.name
+                )
             )
             return None
         except ExpressionTypeError as err:
@@ -190,3 +196,23 @@ def _closure(pack: Pack, nodes: set[str]) -> set[str]:
                 if not m.startswith("prog:"):
                     todo.append(m)
     return seen
+
+
+def program_facts(pack: Pack) -> frozenset[str]:
+    """Every fact name (household or member) that a program, a variable or a table reads.
+
+    An event that changes none of them cannot change any program's result on the same date,
+    so the monitor need not re-evaluate the household (a superset is safe)."""
+    exprs: list[Expr] = []
+    for prog in pack.programs.values():
+        exprs.extend(prog.expressions())
+    exprs.extend(pack.variables.values())
+    for t in pack.tables.values():
+        exprs.extend(e for row in t.rows for e in row)
+        exprs.append(t.default)
+    names: set[str] = set()
+    for e in exprs:
+        for sym in e.checked.symbols.values():
+            if sym.kind in ("household", "member"):
+                names.add(sym.name)
+    return frozenset(names)

@@ -15,7 +15,7 @@ from typing import Any
 
 from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
 from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.facts import household_facts, member_facts
+from minzheng_rules.facts import household_facts, member_facts, receiving_values
 from minzheng_rules.household import Household
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert, base_name
 from minzheng_rules.packs.pack import ParameterValue
@@ -31,6 +31,14 @@ class Binding:
         self.alertset = alertset
         self.date = on
         self.bound = pack.bind(on)  # the reference backend, for re-evaluating households
+        self.program_ids = list(pack.programs)
+        # two dates with the same key give every household the same program results, unless a
+        # member's age moves with a birth date (checked by the caller)
+        self.period_key: tuple = (
+            tuple(self.bound.active),
+            tuple((n, pv.value) for n, pv in sorted(self.bound.parameters.items())),
+            on if alertset.programs_read_date else None,
+        )
         self.parameters: dict[str, ParameterValue] = {
             n: pack.parameter(n, on) for n in sorted(alertset.params)
         }
@@ -70,7 +78,9 @@ def _entity(pack: Any, name: str) -> str:
 def context(binding: Binding, h: Household) -> EvalContext:
     """A fresh evaluation context for ``h`` on the binding's date."""
     on = binding.date
-    return EvalContext(binding, household_facts(h, on), member_facts(h, on))
+    hh = household_facts(h, on)
+    hh.update(receiving_values(h, binding.program_ids))
+    return EvalContext(binding, hh, member_facts(h, on))
 
 
 def household_value(ctx: EvalContext, name: str) -> Any:

@@ -147,8 +147,13 @@ def compile_atom(checked: Checked, atom: Atom, params: dict[str, Any]) -> tuple[
     """Closures computing the atom's operands with the reference backend."""
     return tuple(
         compile_expression(
-            Checked(n, checked.types.get(id(n), checked.type), checked.entity, checked.symbols,
-                    checked.types),
+            Checked(
+                n,
+                checked.types.get(id(n), checked.type),
+                checked.entity,
+                checked.symbols,
+                checked.types,
+            ),
             params,
         )
         for n in atom.nodes

@@ -42,7 +42,9 @@ def load_register(path: str | Path) -> tuple[dict[str, Household], list[str]]:
             if isinstance(item, str):
                 problems.append(item)
             elif item.id in households:
-                problems.append(f"{path}:{n}: household id '{item.id}' appears twice; kept the first")
+                problems.append(
+                    f"{path}:{n}: household id '{item.id}' appears twice; kept the first"
+                )
             else:
                 households[item.id] = item
     return households, problems

@@ -18,8 +18,9 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.errors import MinzhengError, suggest
 from minzheng_rules.household import Household
+from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet
 from minzheng_rules.monitor.binding import Binding, event_context, reasons
 from minzheng_rules.monitor.engines import make_engine
@@ -47,16 +48,19 @@ class Monitor:
         engine: str = "python",
         shards: int = 64,
         bindings: int = 64,
+        always_evaluate: bool = False,
     ) -> None:
         self.pack = pack
+        self.always_evaluate = always_evaluate
         self.alertset = AlertSet.from_pack(pack)
         self.engine = make_engine(engine, self.alertset, shards)
         self.states: dict[str, HouseholdState] = {h.id: HouseholdState(h) for h in households}
-        self._bindings: OrderedDict[dt.date, tuple[Binding, int | None, int | None]] = (
-            OrderedDict()
-        )
+        self._bindings: OrderedDict[dt.date, tuple[Binding, int | None, int | None]] = OrderedDict()
         self._max_bindings = bindings
         self._sets: dict[frozenset[str], frozenset[str]] = {}
+        self._keys: dict[tuple, tuple] = {}
+        labels = getattr(getattr(pack, "relief", None), "labels", None)
+        self._need_labels: set[str] = set(labels or ())
         self.counts: Counter[str] = Counter()
         self.alert_counts: Counter[str] = Counter()
         self.error_counts: Counter[str] = Counter()
@@ -71,14 +75,29 @@ class Monitor:
             self._bindings.move_to_end(on)
             return hit
         binding = Binding(self.alertset, on)
+        binding.period_key = self._keys.setdefault(binding.period_key, binding.period_key)
         params = self.pack.parameters
-        high = int(self.pack.parameter(HIGH_TIER_MONTHS, on).value) if HIGH_TIER_MONTHS in params else None
-        phase = int(self.pack.parameter(PHASE_OUT_MONTHS, on).value) if PHASE_OUT_MONTHS in params else None
+        high = (
+            int(self.pack.parameter(HIGH_TIER_MONTHS, on).value)
+            if HIGH_TIER_MONTHS in params
+            else None
+        )
+        phase = (
+            int(self.pack.parameter(PHASE_OUT_MONTHS, on).value)
+            if PHASE_OUT_MONTHS in params
+            else None
+        )
         hit = (binding, high, phase)
         self._bindings[on] = hit
         if len(self._bindings) > self._max_bindings:
             self._bindings.popitem(last=False)
         return hit
+
+    def _months(self, name: str, on: dt.date) -> int | None:
+        """A monitoring period in months from the pack, or None when the pack has none."""
+        if name not in self.pack.parameters:
+            return None
+        return int(self.pack.parameter(name, on).value)
 
     def _eligible(self, evaluation: Any) -> frozenset[str]:
         s = frozenset(pid for pid, o in evaluation.programs.items() if o.status is Status.eligible)
@@ -124,16 +143,22 @@ class Monitor:
     def _apply(self, line: int, event: Any, state: HouseholdState) -> list[dict[str, Any]]:
         binding, high_months, phase_months = self._binding(event.date)
         before = state.household
+        if isinstance(event, E.Assessment):
+            self._check_needs(event)
         after = apply_event(before, event)
         ctx = event_context(
             binding, event, before, after, self.alertset.extras_by_event[event.type]
         )
         fired = self.engine.fire(event, ctx, binding)
-        previous = state.eligible
+        previous, key = state.eligible, state.period_key
         if previous is None:
-            previous = self._eligible(binding.evaluate(before))
-        evaluation = binding.evaluate(after)
-        now = self._eligible(evaluation)
+            previous, key = self._eligible(binding.evaluate(before)), binding.period_key
+        evaluation = None
+        if self._unchanged(event, before, key, binding, state):
+            now = previous
+        else:
+            evaluation = binding.evaluate(after)
+            now = self._eligible(evaluation)
         newly = sorted(now - previous)
         gone = sorted(previous - now)
         # everything is computed: from here on the household's state changes
@@ -152,9 +177,11 @@ class Monitor:
             state.tier_until = (
                 add_months(event.date, high_months) if high_months is not None else dt.date.max
             )
-        tier = "high" if state.tier_until is not None and event.date <= state.tier_until else "normal"
+        tier = (
+            "high" if state.tier_until is not None and event.date <= state.tier_until else "normal"
+        )
         state.accept(event, after)
-        state.eligible = now
+        state.eligible, state.period_key = now, binding.period_key
         self.counts["applied"] += 1
         self.newly.update(newly)
         self.gone.update(gone)
@@ -179,6 +206,7 @@ class Monitor:
                 for d in [state.phase_out.get(p)]
             }
         program_reasons = [_program_change(evaluation, p) for p in (*newly, *gone)]
+        assert evaluation is not None or not program_reasons
         records = []
         for a in fired:
             self.alert_counts[a.id] += 1
@@ -213,12 +241,38 @@ class Monitor:
                     "label": BUILTIN_ALERTS["phase_out_ended"],
                     "alert_tier": None,
                     **shared,
-                    "reasons": [{"program": p, "phase_out_ended_before": event.date.isoformat()}
-                                for p in ended],
+                    "reasons": [
+                        {"program": p, "phase_out_ended_before": event.date.isoformat()}
+                        for p in ended
+                    ],
                 }
             )
         self.counts["records"] += len(records)
         return records
+
+    def _unchanged(
+        self, event: Any, before: Household, key: tuple | None, binding: Binding, state: Any
+    ) -> bool:
+        """True when the event cannot change any program's result: it changes no fact a program
+        reads, the date gives the same parameters and programs, and no age moved."""
+        if self.always_evaluate or key is not binding.period_key:
+            return False
+        changed = changed_facts(event)
+        if changed is None or not changed.isdisjoint(self.alertset.programs_read):
+            return False
+        moved = state.last_date is not None and state.last_date != event.date
+        return not (moved and any(m.birth_date is not None for m in before.members))
+
+    def _check_needs(self, event: Any) -> None:
+        for lid in event.needs:
+            if lid not in self._need_labels:
+                hint = suggest(lid, self._need_labels)
+                what = (
+                    f"unknown need label '{lid}'"
+                    if self._need_labels
+                    else f"need label '{lid}': this pack has no needs model"
+                )
+                raise EventRefused(what + (f" (did you mean '{hint}'?)" if hint else ""))
 
     # -- whole runs ------------------------------------------------------------------------
     def run(
@@ -250,7 +304,9 @@ class Monitor:
         for s in self.states.values():
             if s.last_date is None:
                 continue
-            tiers["high" if s.tier_until is not None and s.last_date <= s.tier_until else "normal"] += 1
+            tiers[
+                "high" if s.tier_until is not None and s.last_date <= s.tier_until else "normal"
+            ] += 1
         return {
             "summary": {
                 "pack": self.pack.id,
@@ -274,6 +330,11 @@ class Monitor:
         self.engine.close()
 
 
+def _tier(state: HouseholdState, on: dt.date) -> str:
+    """The visiting tier on a date: high (高风险和重点) while a high alert's period runs."""
+    return "high" if state.tier_until is not None and on <= state.tier_until else "normal"
+
+
 def _program_change(evaluation: Any, pid: str) -> dict[str, Any]:
     """A program that changed: its status now, and how each of its conditions came out."""
     o = evaluation.programs[pid]
@@ -288,3 +349,19 @@ def _program_change(evaluation: Any, pid: str) -> dict[str, Any]:
     if o.missing:
         out["missing"] = o.missing
     return out
+
+
+def changed_facts(event: Any) -> frozenset[str] | None:
+    """The fact names an event changes (None: possibly any, e.g. a member joins or leaves)."""
+    match event:
+        case E.Tick() | E.Assessment():
+            return frozenset()
+        case E.IncomeChange():
+            return frozenset({"monthly_income"})
+        case E.MedicalExpense():
+            return frozenset({"expenses.medical_12m"})
+        case E.DisabilityAssessed():
+            return frozenset({"disability_grade", "disability_type"})
+        case E.MemberChanged():
+            return frozenset("age" if k == "birth_date" else k for k in event.changes)
+    return None

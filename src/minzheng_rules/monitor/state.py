@@ -29,6 +29,7 @@ class HouseholdState:
         "household",
         "ids_on_last_date",
         "last_date",
+        "period_key",
         "phase_out",
         "tier_until",
     )
@@ -38,6 +39,7 @@ class HouseholdState:
         self.last_date: dt.date | None = None
         self.ids_on_last_date: set[str] = set()
         self.eligible: frozenset[str] | None = None  # programs eligible after the last event
+        self.period_key: tuple | None = None  # the parameters and programs they were judged by
         self.tier_until: dt.date | None = None  # in the high visiting tier up to this day
         self.phase_out: dict[str, dt.date | None] = {}  # program -> last day of its 渐退期
 

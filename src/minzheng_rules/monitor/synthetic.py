@@ -21,9 +21,11 @@ def _member(rng: random.Random, mid: str, relation: str, age: int) -> dict[str, 
     m: dict[str, Any] = {"id": mid, "relation": relation, "age": age}
     if rng.random() < 0.97:
         working = 18 <= age < 60
-        m["monthly_income"] = rng.choice((0, 0, 300, 600, 900, 1200, 1600, 2200, 3000, 4500)) if (
-            working
-        ) else rng.choice((0, 0, 0, 200, 400, 800))
+        m["monthly_income"] = (
+            rng.choice((0, 0, 300, 600, 900, 1200, 1600, 2200, 3000, 4500))
+            if (working)
+            else rng.choice((0, 0, 0, 200, 400, 800))
+        )
     if rng.random() < 0.06:
         m["disability_grade"] = rng.randint(1, 4)
         m["disability_type"] = rng.choice(DISABILITY_TYPES)
@@ -102,30 +104,50 @@ def events(
         r = rng.random()
         ev: dict[str, Any] = {"id": eid, "household": hid, "date": day.isoformat()}
         if r < 0.40:
-            ev |= {"type": "income_change", "member": mid,
-                   "monthly_income": rng.choice((0, 0, 200, 500, 800, 1200, 1800, 2500, 4000))}
+            ev |= {
+                "type": "income_change",
+                "member": mid,
+                "monthly_income": rng.choice((0, 0, 200, 500, 800, 1200, 1800, 2500, 4000)),
+            }
         elif r < 0.55:
-            ev |= {"type": "medical_expense", "member": mid,
-                   "amount": rng.choice((300, 1500, 6000, 20000, 50000))}
+            ev |= {
+                "type": "medical_expense",
+                "member": mid,
+                "amount": rng.choice((300, 1500, 6000, 20000, 50000)),
+            }
         elif r < 0.58 and len(ms) > 1:
             ev |= {"type": "member_died", "member": mid}
             ms.remove(mid)
         elif r < 0.61 and len(ms) < 8:
             new = f"n{emitted + 1}"
-            ev |= {"type": "member_added",
-                   "member": _member(rng, new, rng.choice(("child", "grandchild", "spouse")), 0)}
+            ev |= {
+                "type": "member_added",
+                "member": _member(rng, new, rng.choice(("child", "grandchild", "spouse")), 0),
+            }
             ms.append(new)
             ages[hid][new] = 0
         elif r < 0.66:
-            ev |= {"type": "disability_assessed", "member": mid, "grade": rng.randint(1, 4),
-                   "disability_type": rng.choice(DISABILITY_TYPES)}
+            ev |= {
+                "type": "disability_assessed",
+                "member": mid,
+                "grade": rng.randint(1, 4),
+                "disability_type": rng.choice(DISABILITY_TYPES),
+            }
         elif r < 0.70:
-            ev |= {"type": "member_changed", "member": mid,
-                   "changes": rng.choice(({"lives_alone": True}, {"lives_alone": False},
-                                          {"father_status": "deceased"},
-                                          {"mother_status": "imprisoned"},
-                                          {"age": min(130, ages[hid][mid] + 1)},
-                                          {"major_illness": True}))}
+            ev |= {
+                "type": "member_changed",
+                "member": mid,
+                "changes": rng.choice(
+                    (
+                        {"lives_alone": True},
+                        {"lives_alone": False},
+                        {"father_status": "deceased"},
+                        {"mother_status": "imprisoned"},
+                        {"age": min(130, ages[hid][mid] + 1)},
+                        {"major_illness": True},
+                    )
+                ),
+            }
         elif r < 0.72:
             ev |= {"type": "assessment", "needs": rng.sample(("meals", "care", "school"), 2)}
         else:

@@ -74,7 +74,11 @@ class Violation:
             lines.append(f"  change: {self.change}")
         lines.append(f"  problem: {self.problem}")
         text = yaml.safe_dump(
-            readable(self.household), allow_unicode=True, sort_keys=False, width=100
+            readable(self.household),
+            allow_unicode=True,
+            sort_keys=False,
+            width=100,
+            default_flow_style=None,
         )
         lines.append("  household:")
         lines += [f"    {line}" for line in text.rstrip().splitlines()]

@@ -128,7 +128,9 @@ class _Compiler:
             case Binary(op=op, left=a, right=b):
                 return self._binary(op, self.build(a), self.build(b), node)
             case Compare(ops=ops, operands=operands):
-                return self._compare(ops, [self.build(o) for o in operands])
+                fs = [self.build(o) for o in operands]
+                fast = self._fact_compare(ops, operands, fs)
+                return fast if fast is not None else self._compare(ops, fs)
             case In(operand=o, options=opts, negated=neg):
                 f, options = self.build(o), frozenset(opts)
 
@@ -223,6 +225,39 @@ class _Compiler:
                 raise EvaluationError(f"division by zero in '{to_source(node)}'") from None
 
         return binary
+
+    def _fact_compare(
+        self, ops: tuple[str, ...], operands: tuple[Node, ...], fs: list[Fn]
+    ) -> Fn | None:
+        """``fact <op> constant`` on the current member or a household fact: one closure, no
+        nested call (the most common condition shape, e.g. ``age >= 60``)."""
+        if len(ops) != 1 or fs[1] not in self.constants or not isinstance(operands[0], Name):
+            return None
+        s = self.checked.symbols[id(operands[0])]
+        cmp, k, name = _CMP[ops[0]], self.constants[fs[1]], s.name
+        if s.kind == "member" and s.loop_var is None and name in MEMBER_FACTS:
+
+            def member_fact(c, m):
+                a = m[name]
+                return a if a.__class__ is Unknown else cmp(a, k)
+
+            return member_fact
+        if s.kind == "member" and name in MEMBER_FACTS:
+            var = s.loop_var
+
+            def looped_fact(c, m):
+                a = c.loops[var][name]
+                return a if a.__class__ is Unknown else cmp(a, k)
+
+            return looped_fact
+        if s.kind == "household" and name in HOUSEHOLD_FACTS:
+
+            def household_fact(c, m):
+                a = c.hh[name]
+                return a if a.__class__ is Unknown else cmp(a, k)
+
+            return household_fact
+        return None
 
     def _compare(self, ops: tuple[str, ...], fs: list[Fn]) -> Fn:
         if len(ops) == 1 and fs[1] in self.constants:

@@ -90,6 +90,12 @@ class BoundPack:
         self.exclusions = [
             exc for exc in pack.exclusions.values() if sum(p in active for p in exc.programs) >= 2
         ]
+        # an exclusion is settled right after the last of its programs has been evaluated
+        position = {pid: i for i, pid in enumerate(self.active)}
+        self.resolve_after: dict[str, list[Any]] = {}
+        for exc in self.exclusions:
+            last = max((p for p in exc.programs if p in position), key=position.__getitem__)
+            self.resolve_after.setdefault(last, []).append(exc)
 
     def _compile(self, e: Expr) -> Fn:
         return compile_expression(e.checked, self._values)
@@ -139,19 +145,10 @@ class BoundPack:
                 md[f"programs.{pid}.eligible"], md[f"programs.{pid}.amount"] = False, ZERO
         member_ids = [m.id for m in h.members]
         outcomes: dict[str, ProgramOutcome] = {}
-        pending = list(self.exclusions)
         for prog in self.programs:
             outcomes[prog.id] = self._run(prog, ctx, member_ids, explain)
-            still = []
-            for exc in pending:
-                if all(
-                    p in outcomes or p not in self.pack.programs or p not in self.active
-                    for p in exc.programs
-                ):
-                    self._exclude(exc, outcomes, ctx)
-                else:
-                    still.append(exc)
-            pending = still
+            for exc in self.resolve_after.get(prog.id, ()):
+                self._exclude(exc, outcomes, ctx)
         for pid in self.pack.order:
             if pid not in outcomes:
                 p = self.pack.programs[pid]

@@ -64,7 +64,9 @@ def _count(name: str, level: str, column: str, fill=None) -> Fact:
 def _age(on: dt.date) -> pl.Expr:
     b = pl.col("birth_date")
     before = (b.dt.month() > on.month) | ((b.dt.month() == on.month) & (b.dt.day() > on.day))
-    from_birth = pl.lit(on.year, dtype=pl.Int64) - b.dt.year().cast(pl.Int64) - before.cast(pl.Int64)
+    from_birth = (
+        pl.lit(on.year, dtype=pl.Int64) - b.dt.year().cast(pl.Int64) - before.cast(pl.Int64)
+    )
     return pl.when(b.is_null()).then(pl.col("age")).otherwise(from_birth)
 
 
@@ -153,5 +155,7 @@ MEMBER = member_facts()
 
 def add_size(h: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
     """``size``: the number of member rows of each household."""
-    counts = m.get_column(HH).bincount(length=h.height) if h.height else pl.Series([], dtype=pl.UInt32)
+    counts = (
+        m.get_column(HH).bincount(length=h.height) if h.height else pl.Series([], dtype=pl.UInt32)
+    )
     return h.with_columns(counts.cast(pl.Int64).alias("size"))

@@ -36,6 +36,7 @@ class Plan:
 
     defs: list[ColDef] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    flags: list[tuple[str, str]] = field(default_factory=list)  # (level, column)
     _count: int = 0
     _bcast: dict[str, str] = field(default_factory=dict)
     _by_name: dict[str, ColDef] = field(default_factory=dict)

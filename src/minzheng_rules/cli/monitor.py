@@ -1,0 +1,94 @@
+"""``minzheng monitor``: a stream of household events against a pack's alert rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
+from minzheng_rules.errors import PackErrors
+from minzheng_rules.monitor import ENGINES, EngineUnavailableError, Monitor, load_register
+
+
+@app.command("monitor")
+def monitor_command(
+    events: Annotated[Path, typer.Argument(help="Events as JSON Lines ('-' reads stdin)")],
+    register: Annotated[
+        Path, typer.Option("--register", "-r", help="The households under watch (JSON Lines)")
+    ],
+    pack: PackOption,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write alerts here (default: stdout)")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="python or durable (needs the monitor extra)")] = (
+        "python"
+    ),
+    shards: Annotated[int, typer.Option(help="durable_rules shard sessions (1–1024)")] = 64,
+    quiet: Annotated[bool, typer.Option(help="Do not list skipped events on stderr")] = False,
+) -> None:
+    """Watch households for early warnings (监测预警) and newly eligible programs (主动发现).
+
+    Writes one JSON line per alert (event, household, alert, tier, reasons with values,
+    newly_eligible, no_longer_eligible), then a summary line. A malformed or out-of-order event
+    is reported with its line number and skipped."""
+    if engine not in ENGINES:
+        fail(ValueError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'"))
+    if not 1 <= shards <= 1024:
+        fail(ValueError(f"--shards must be 1 to 1024, got {shards}"))
+    p = load_or_exit(pack)
+    try:
+        households, problems = load_register(register)
+    except OSError as e:
+        fail(e)
+        raise
+    for problem in problems:
+        err.print(f"skipped household: {problem}", markup=False, highlight=False)
+    try:
+        monitor = Monitor(p, households.values(), engine=engine, shards=shards)
+    except PackErrors as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    except EngineUnavailableError as e:
+        fail(e)
+        raise
+    del households
+    source = "stdin" if str(events) == "-" else str(events)
+
+    def report(error: dict[str, Any]) -> None:
+        if not quiet:
+            err.print(
+                f"{source}:{error['line']}: {error['message']}", markup=False, highlight=False
+            )
+
+    start = time.perf_counter()
+    try:
+        stream: IO[bytes] = sys.stdin.buffer if source == "stdin" else events.open("rb")
+    except OSError as e:
+        fail(e)
+        raise
+    target = open(out, "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
+    try:
+
+        def write(record: dict[str, Any]) -> None:
+            target.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        summary = monitor.run(stream, write, report)["summary"]
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+        if target is not sys.stdout:
+            target.close()
+        monitor.close()
+    seconds = time.perf_counter() - start
+    rate = summary["events"] / seconds if seconds > 0 else 0.0
+    err.print(
+        f"{summary['events']} events: {summary['applied']} applied, {summary['skipped']} skipped, "
+        f"{summary['records']} alerts ({engine} engine, {seconds:.1f} s, {rate:,.0f} events/s)",
+        markup=False,
+        highlight=False,
+    )
