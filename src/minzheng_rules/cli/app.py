@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from minzheng_rules.errors import MinzhengError
+from minzheng_rules.household import load_household
 from minzheng_rules.packs.pack import Pack, load_pack
+from minzheng_rules.results import Evaluation
 
 app = typer.Typer(
     help="minzheng-rules: evaluate Chinese social-assistance policy packs.",
@@ -42,5 +45,24 @@ def load_or_exit(name: str) -> Pack:
     try:
         return load_pack(name)
     except MinzhengError as e:
+        fail(e)
+        raise
+
+
+DateOption = Annotated[
+    str | None, typer.Option("--date", help="Evaluation date YYYY-MM-DD (default today)")
+]
+HouseholdArgument = Annotated[Path, typer.Argument(help="A household as JSON or YAML")]
+
+
+def evaluate_file(
+    pack: str, file: Path, date: str | None, explain: bool = False
+) -> tuple[Pack, Evaluation]:
+    """Load the pack and the household file and evaluate; any bad input exits with code 2."""
+    p = load_or_exit(pack)
+    on = parse_date(date)
+    try:
+        return p, p.evaluate(load_household(file), on, explain=explain)
+    except (MinzhengError, OSError) as e:
         fail(e)
         raise

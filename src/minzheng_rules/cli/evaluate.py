@@ -4,40 +4,36 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from minzheng_rules.cli.app import PackOption, app, fail, load_or_exit, out, parse_date
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.household import load_household
+from minzheng_rules.cli.app import (
+    DateOption,
+    HouseholdArgument,
+    PackOption,
+    app,
+    evaluate_file,
+    fail,
+    out,
+)
 from minzheng_rules.results import Evaluation, Status
 
 
 @app.command("eval")
 def eval_command(
-    file: Annotated[Path, typer.Argument(help="A household as JSON or YAML")],
+    file: HouseholdArgument,
     pack: PackOption,
-    date: Annotated[
-        str | None, typer.Option(help="Evaluation date YYYY-MM-DD (default today)")
-    ] = None,
+    date: DateOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
     explain: Annotated[bool, typer.Option(help="Show values and cited parameters")] = False,
 ) -> None:
     """Evaluate one household against a pack on a date."""
     if format not in ("table", "json"):
         fail(ValueError(f"--format must be table or json, got '{format}'"))
-    p = load_or_exit(pack)
-    on = parse_date(date)
-    try:
-        household = load_household(file)
-        result = p.evaluate(household, on, explain=explain)
-    except (MinzhengError, OSError) as e:
-        fail(e)
-        raise
+    _, result = evaluate_file(pack, file, date, explain)
     if format == "json":
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return

@@ -8,32 +8,30 @@ from typing import Annotated
 
 import typer
 
-from minzheng_rules.cli.app import PackOption, app, fail, load_or_exit, out, parse_date
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.household import load_household
+from minzheng_rules.cli.app import (
+    DateOption,
+    HouseholdArgument,
+    PackOption,
+    app,
+    evaluate_file,
+    fail,
+    out,
+)
 from minzheng_rules.reports.plan import render_html, render_markdown
 
 
 @app.command("plan")
 def plan_command(
-    file: Annotated[Path, typer.Argument(help="A household as JSON or YAML")],
+    file: HouseholdArgument,
     pack: PackOption,
-    date: Annotated[
-        str | None, typer.Option(help="Evaluation date YYYY-MM-DD (default today)")
-    ] = None,
+    date: DateOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="markdown or html")] = "markdown",
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write here")] = None,
 ) -> None:
     """The household's 幸福清单: programs and amounts, services, tags and needs, with sources."""
     if format not in ("markdown", "html"):
         fail(ValueError(f"--format must be markdown or html, got '{format}'"))
-    p = load_or_exit(pack)
-    on = parse_date(date)
-    try:
-        ev = p.evaluate(load_household(file), on)
-    except (MinzhengError, OSError) as e:
-        fail(e)
-        raise
+    p, ev = evaluate_file(pack, file, date)
     text = render_markdown(p, ev) if format == "markdown" else render_html(p, ev)
     if out_file is None:
         sys.stdout.write(text + "\n")
