@@ -1,12 +1,15 @@
 """Every shipped pack validates and passes its own golden cases."""
 
+from functools import cache
+
 import pytest
 
-from minzheng_rules import load_pack
+from minzheng_rules import load_pack as _load_pack
 from minzheng_rules.household import parse_household
 from minzheng_rules.packs.discovery import available_packs
 from minzheng_rules.testing.cases import run_case
 
+load_pack = cache(_load_pack)  # one load per pack for the whole module
 PACKS = sorted(available_packs())
 CASES = [(name, case.id) for name in PACKS for case in load_pack(name).cases]
 
