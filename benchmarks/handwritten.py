@@ -28,7 +28,9 @@ def _unable_to_work(m) -> bool:
 def huzhou_2024(h: Household) -> dict[str, Decimal | None]:
     """Amounts for dibao, dibao_edge (0 when eligible) and tekun; None when ineligible.
     Assumes every fact is known (the benchmark's households are complete)."""
-    countable = [m for m in h.members if not m.incarcerated and not m.missing]
+    countable = [
+        m for m in h.members if not m.incarcerated and not m.missing and m.care != "institutional"
+    ]
     n = len(countable)
     income = sum((m.monthly_income for m in countable), Decimal(0))
     per_head = income / max(n, 1)
@@ -41,9 +43,10 @@ def huzhou_2024(h: Household) -> dict[str, Decimal | None]:
         or (m.disability_type in ("intellectual", "mental") and m.disability_grade == 3)
         or m.major_illness
     ]
+    severe = [m for m in severe if m.monthly_income < STANDARD]
     single = 0 if whole else (len(severe) if per_head < EDGE_LINE else 0)
     dibao = None
-    if (whole or single > 0) and assets_ok:
+    if n > 0 and (whole or single > 0) and assets_ok:
         if whole:
             dibao = max(STANDARD * n - income, Decimal(0))
         else:

@@ -23,7 +23,7 @@ def test_issue_2_examples(huzhou, three_people):
 
 def test_explain_shows_the_standard_and_its_source(huzhou, three_people):
     r = evaluate(huzhou, three_people, on=JUNE_2024, explain=True)
-    means = r.programs["dibao"].reasons[0]
+    means = next(c for c in r.programs["dibao"].reasons if c.id == "means_test")
     used = {u.name: u for u in means.parameters}
     assert used["dibao.standard"].value == "1145"
     assert used["dibao.standard"].source["seed"] == "001_1b52696736c8d6eb.txt"

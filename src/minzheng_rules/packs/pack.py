@@ -289,23 +289,75 @@ class Pack:
             deps[f"var:{name}"] = set().union(
                 *(refs(a) | refs(b) for a, b in t.rows), refs(t.default)
             )
-        groups: dict[str, set[str]] = {}
-        for exc in self.exclusions.values():
-            for pid in exc.programs:
-                groups.setdefault(pid, set()).update(exc.programs)
+        groups = self.exclusion_groups()
+
+        def programs_read(nodes: set[str]) -> set[str]:
+            """Programs read directly or through variables and tables, at any depth."""
+            seen, todo, found = set(), list(nodes), set()
+            while todo:
+                n = todo.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                if n.startswith("prog:"):
+                    found.add(n[5:])
+                elif n.startswith("var:"):
+                    todo.extend(deps.get(n, ()))
+            return found
+
         for pid, p in self.programs.items():
-            needed = (
-                set().union(*(refs(e) for e in p.expressions())) if list(p.expressions()) else set()
-            )
-            # reading a program's final status needs every program it is excluded against
-            for dep in [n for n in needed if n.startswith("prog:")]:
-                needed |= {f"prog:{q}" for q in groups.get(dep[5:], ())}
+            exprs = list(p.expressions())
+            needed = set().union(*(refs(e) for e in exprs)) if exprs else set()
+            # reading a program's final status (even through a variable) needs every program
+            # its exclusions can change
+            for read in programs_read(needed):
+                needed |= {f"prog:{q}" for q in groups.get(read, {read})}
             needed.discard(f"prog:{pid}")
             deps[f"prog:{pid}"] = needed
         for node, e in self.relief.expressions():
             deps[node] = refs(e)
         self._find_cycle(deps)
         return deps
+
+    def exclusion_groups(self) -> dict[str, set[str]]:
+        """Program → every program linked to it through exclusions (a connected component):
+        all of them are settled together, once the last one has been evaluated."""
+        groups: dict[str, set[str]] = {}
+        for exc in self.exclusions.values():
+            merged = set(exc.programs)
+            for pid in exc.programs:
+                merged |= groups.get(pid, set())
+            for pid in merged:
+                groups[pid] = merged
+        return groups
+
+    def exclusion_order(self) -> list[S.Exclusion]:
+        """Exclusions in the order they are applied: one that can make a program lose comes
+        before one where that program could win (an orphan who keeps the orphan allowance has
+        lost tekun before tekun is weighed against dibao). Declaration order breaks ties."""
+        excs = list(self.exclusions.values())
+
+        def can_lose(e: S.Exclusion) -> set[str]:
+            return set(e.programs) if e.keep == "highest_amount" else set(e.programs[1:])
+
+        def can_win(e: S.Exclusion) -> set[str]:
+            return set(e.programs) if e.keep == "highest_amount" else set(e.programs[:-1])
+
+        ordered: list[S.Exclusion] = []
+        remaining = excs[:]
+        while remaining:
+            for e in remaining:
+                blocked = any(
+                    o is not e and can_lose(o) & can_win(e) and not (can_lose(e) & can_win(o))
+                    for o in remaining
+                )
+                if not blocked:
+                    break
+            else:
+                e = remaining[0]  # a cycle: fall back to declaration order
+            ordered.append(e)
+            remaining.remove(e)
+        return ordered
 
     def _find_cycle(self, deps: dict[str, set[str]]) -> None:
         state: dict[str, int] = {}

@@ -88,13 +88,15 @@ class BoundPack:
         }
         active = set(self.active)
         self.exclusions = [
-            exc for exc in pack.exclusions.values() if sum(p in active for p in exc.programs) >= 2
+            exc for exc in pack.exclusion_order() if sum(p in active for p in exc.programs) >= 2
         ]
-        # an exclusion is settled right after the last of its programs has been evaluated
+        # linked exclusions are settled together, right after the last of their programs
         position = {pid: i for i, pid in enumerate(self.active)}
+        groups = pack.exclusion_groups()
         self.resolve_after: dict[str, list[Any]] = {}
         for exc in self.exclusions:
-            last = max((p for p in exc.programs if p in position), key=position.__getitem__)
+            linked = [p for p in groups[exc.programs[0]] if p in position]
+            last = max(linked, key=position.__getitem__)
             self.resolve_after.setdefault(last, []).append(exc)
 
     def _compile(self, e: Expr) -> Fn:
