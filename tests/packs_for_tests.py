@@ -81,6 +81,7 @@ def files(**overrides: str) -> dict[str, str]:
     base.update(overrides)
     return base
 
+
 RELIEF = """
 tags:
   xue_wu_you:

@@ -8,14 +8,14 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 
 import pytest
-from packs_for_tests import PACK, PARAMETERS, RELIEF, files
 
 from minzheng_rules import load_pack
-from minzheng_rules.docsgen import generate_pages, load_site_packs
-from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen import generate_pages, load_site_packs, md
 from minzheng_rules.docsgen.plain import plain
 from minzheng_rules.docsgen.svg import Series, Step, step_chart
 from minzheng_rules.docsgen.values import series, value_on
+
+from packs_for_tests import PACK, PARAMETERS, RELIEF, files
 
 ON = dt.date(2024, 6, 1)
 DERIVED = """
@@ -58,8 +58,12 @@ def test_rules_read_in_plain_chinese_and_english(pack):
 def test_aggregations_choices_and_functions_are_worded(pack):
     text = "max(count(m for m in members if m.age >= 80 and m.self_care == 'none'), 0)"
     zh = plain(text, pack, "zh")
-    assert zh.startswith("较大值(满足 (「年龄」 ≥ 80) 且 (「生活自理能力」 = 无 (`none`)) 的成员人数")
-    en = plain("1 if any(m.student in ('senior', 'vocational') for m in members) else 0", pack, "en")
+    assert zh.startswith(
+        "较大值(满足 (「年龄」 ≥ 80) 且 (「生活自理能力」 = 无 (`none`)) 的成员人数"
+    )
+    en = plain(
+        "1 if any(m.student in ('senior', 'vocational') for m in members) else 0", pack, "en"
+    )
     assert "any of all members: *schooling* is one of senior secondary (`senior`)" in en
     assert en.endswith("otherwise 0")
 
@@ -155,3 +159,55 @@ def test_site_packs_from_a_folder_of_packs(write_pack, tmp_path):
     assert [p.id for p in packs] == ["testpack"]
     with pytest.raises(Exception, match="no pack folders"):
         load_site_packs([tmp_path / "a" / "cases"])
+
+
+CASES = """
+cases:
+  - id: two-people-2024
+    date: 2024-06-01
+    computation: "2 members, income 300. Per head 150 < 1000. Gap 2 × 1000 − 300 = 1700."
+    household:
+      id: h2
+      members:
+        - {id: a, age: 45, monthly_income: 300}
+        - {id: b, age: 17, monthly_income: 0}
+    expect:
+      dibao: {status: eligible, amount: "1700"}
+  - id: wrong-on-purpose
+    date: 2024-06-01
+    computation: "A case whose expected amount is wrong, to show the mismatch."
+    household:
+      id: h3
+      members:
+        - {id: a, age: 45, monthly_income: 300}
+    expect:
+      dibao: {status: eligible, amount: "1"}
+"""
+
+
+def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
+    pack = load_pack(write_pack(files(**{"cases/golden.yaml": CASES})))
+    site = generate_pages([pack], ON)
+    page = site.files["examples/testpack.md"]
+    first = page[page.index("## two-people-2024") : page.index("## wrong-on-purpose")]
+    assert "Per head 150 &lt; 1000" in first  # the hand computation
+    assert "| id | age | monthly_income |" in first and "| a | 45 | 300 |" in first  # household
+    assert "matches 一致" in first and "1700.00 元/月" in first
+    assert '??? success "为什么 Why: 低保 Dibao"' in first  # the trace, collapsed
+    assert "`per_head` = 150" in first  # a value the condition read
+    assert "Parameters used and their sources" in first and "test value" in first
+    assert "幸福清单 What this household receives" in first
+    wrong = page[page.index("## wrong-on-purpose") :]
+    assert "differs 不一致" in wrong
+    assert any("wrong-on-purpose" in r.getMessage() for r in caplog.records)  # fails --strict
+    assert site.nav["examples/index.md"] == [("测试 Test", "examples/testpack.md")]
+
+
+def test_command_line_reference_is_read_from_the_app():
+    from minzheng_rules.docsgen.reference import cli_page
+
+    page = cli_page()
+    assert "## `minzheng eval` {#eval}" in page
+    assert "minzheng eval [OPTIONS] FILE" in page
+    assert "| `--pack`, `-p` (required) | Pack name or folder |" in page
+    assert "## `minzheng docs build` {#docs-build}" in page

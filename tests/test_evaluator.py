@@ -33,7 +33,16 @@ def test_explain_shows_the_standard_and_its_source(huzhou, three_people):
 
 def test_json_shape(huzhou, three_people):
     d = evaluate(huzhou, three_people, on=JUNE_2024).to_dict()
-    assert set(d) == {"pack", "date", "household", "programs", "tags", "needs", "assistance", "undetermined"}
+    assert set(d) == {
+        "pack",
+        "date",
+        "household",
+        "programs",
+        "tags",
+        "needs",
+        "assistance",
+        "undetermined",
+    }
     assert d["programs"]["dibao"]["amount"] == "1435.00"
     assert d["programs"]["dibao"]["unit"] == "CNY/month"
     assert d["programs"]["dibao_edge"]["amount"] == "0.00"

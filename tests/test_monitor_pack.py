@@ -1,4 +1,10 @@
-"""A small self-contained pack with alerts, written by the monitor tests (tests/test_monitor*)."""
+"""A small self-contained pack with alerts, shared by the monitor tests (tests/test_monitor*).
+
+``write_monitor_pack(folder)`` writes it; the tests at the end check it loads and that every one
+of its alerts compiles, so the other monitor tests start from a known-good pack."""
+
+import textwrap
+from pathlib import Path
 
 MONITOR_PACK = {
     "pack.yaml": """
@@ -170,3 +176,25 @@ alerts:
     citations: [{confidence: modelled, source: {reasoning: test}}]
 """,
 }
+
+
+def write_monitor_pack(folder: Path) -> Path:
+    """Write the pack into ``folder`` (created) and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in MONITOR_PACK.items():
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return folder
+
+
+def test_the_monitor_test_pack_loads_with_every_alert(tmp_path):
+    from minzheng_rules import load_pack
+    from minzheng_rules.monitor import AlertSet
+
+    pack = load_pack(write_monitor_pack(tmp_path / "monitorpack"))
+    alerts = AlertSet.from_pack(pack)
+    assert [a.id for a in alerts.alerts] == list(pack.definition.alerts)
+    assert {a.id for a in alerts.by_event["income_change"]} == {
+        "income_drop",
+        "member_income_drop",
+        "working_age_poor",
+    }

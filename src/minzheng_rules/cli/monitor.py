@@ -12,7 +12,7 @@ import typer
 
 from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
 from minzheng_rules.errors import PackErrors
-from minzheng_rules.monitor import ENGINES, EngineUnavailableError, Monitor, load_register
+from minzheng_rules.monitor import ENGINES, EngineUnavailableError, Monitor, iter_register
 
 
 @app.command("monitor")
@@ -41,22 +41,22 @@ def monitor_command(
     if not 1 <= shards <= 1024:
         fail(ValueError(f"--shards must be 1 to 1024, got {shards}"))
     p = load_or_exit(pack)
+    if not register.is_file():
+        fail(FileNotFoundError(f"register not found: {register}"))
+    problems: list[str] = []
     try:
-        households, problems = load_register(register)
-    except OSError as e:
-        fail(e)
-        raise
-    for problem in problems:
-        err.print(f"skipped household: {problem}", markup=False, highlight=False)
-    try:
-        monitor = Monitor(p, households.values(), engine=engine, shards=shards)
+        monitor = Monitor(p, iter_register(register, problems), engine=engine, shards=shards)
     except PackErrors as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
-    except EngineUnavailableError as e:
+    except (EngineUnavailableError, OSError) as e:
         fail(e)
         raise
-    del households
+    problems += [
+        f"{register}: household id '{h}' appears twice; kept the first" for h in monitor.duplicates
+    ]
+    for problem in problems:
+        err.print(f"skipped household: {problem}", markup=False, highlight=False)
     source = "stdin" if str(events) == "-" else str(events)
 
     def report(error: dict[str, Any]) -> None:

@@ -122,8 +122,15 @@ def schema_command(
 
 
 @app.command("test")
-def test_command(pack: Annotated[str, typer.Argument(help="Pack name or folder")]) -> None:
-    """Run a pack's golden cases; a failure shows expected against got, with the trace."""
+def test_command(
+    pack: Annotated[str, typer.Argument(help="Pack name or folder")],
+    invariants: Annotated[
+        bool, typer.Option(help="Also check the declared invariants with generated households")
+    ] = True,
+    examples: Annotated[int, typer.Option(min=1, help="Generated households per invariant")] = 100,
+) -> None:
+    """Run a pack's golden cases and invariants; a failure shows expected against got with the
+    trace, or the shrunk household and both results. Generation is deterministic."""
     from minzheng_rules.testing.cases import run_cases
 
     p = load_or_exit(pack)
@@ -135,6 +142,21 @@ def test_command(pack: Annotated[str, typer.Argument(help="Pack name or folder")
         else:
             failures += 1
             out.print(f"[red]FAIL[/] {r.case.id}\n{r.report()}", highlight=False)
-    out.print(f"{len(results) - failures} passed, {failures} failed")
+    total = len(results)
+    if invariants and p.definition.invariants:
+        from minzheng_rules.testing.invariants import check_invariants
+
+        for inv in check_invariants(p, max_examples=examples, derandomize=True):
+            total += 1
+            if inv.status == "failed":
+                failures += 1
+                out.print(
+                    f"[red]FAIL[/] invariant {inv.invariant.id}\n{inv.report()}", highlight=False
+                )
+            else:
+                mark = "[green]pass[/]" if inv.status == "passed" else "[yellow]skip[/]"
+                note = f" ({inv.note})" if inv.note else f" ({inv.examples} households)"
+                out.print(f"{mark} invariant {inv.invariant.id}{note}", highlight=False)
+    out.print(f"{total - failures} passed, {failures} failed")
     if failures:
         raise typer.Exit(1)

@@ -19,7 +19,7 @@ def compact_badges(shown: Shown) -> str:
     """Short marks for a crowded table; modelled still says so in words."""
     marks = []
     if "modelled" in shown.confidences:
-        marks.append(md.badge("modelled"))
+        marks.append('<span class="mz-conf mz-modelled">modelled 推定</span>')
     for c in ("published", "seed"):
         if c in shown.confidences:
             marks.append(
@@ -81,7 +81,7 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
     prog_rows = []
     for pid in program_ids:
         spec = next(p.programs[pid].spec for p in cities if pid in p.programs)
-        cells = ["✅" if pid in p.programs else "—" for p in cities]
+        cells = ['<span class="mz-yes">✓</span>' if pid in p.programs else "—" for p in cities]
         prog_rows.append([f"{md.bilingual(spec.label, '<br>')} `{pid}`", *cells])
     out += md.wide(md.table(["项目 Program", *heads], prog_rows))
     out += ["## 数据来源 How each city is sourced {#sourcing}", ""]

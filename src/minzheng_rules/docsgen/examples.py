@@ -19,11 +19,15 @@ from minzheng_rules.results import ConditionOutcome, Evaluation, ProgramOutcome
 log = logging.getLogger("mkdocs.plugins.minzheng")
 
 STATUS_TEXT = {
-    "eligible": "✅ eligible 符合",
-    "ineligible": "— ineligible 不符合",
-    "undetermined": "❔ undetermined 待定",
+    "eligible": '<span class="mz-yes">✓</span> eligible 符合',
+    "ineligible": '<span class="mz-no">✗</span> ineligible 不符合',
+    "undetermined": '<span class="mz-maybe">?</span> undetermined 待定',
 }
-MARK = {True: "✅", False: "❌", None: "❔"}
+MARK = {
+    True: '<span class="mz-yes">✓</span>',
+    False: '<span class="mz-no">✗</span>',
+    None: '<span class="mz-maybe">?</span>',
+}
 
 
 def examples_page(pack: Pack) -> str:
@@ -52,10 +56,18 @@ def _case(pack: Pack, case: S.Case) -> list[str]:
         log.warning("golden case %s of pack %s cannot be evaluated: %s", case.id, pack.id, e)
         return [*out, *md.block("failure", "Cannot evaluate 无法评估", [md.esc(e)])]
     out += _results(case, ev)
+    # The long trace is read on the page, not searched: it would swell the search index.
+    out += ['<section class="mz-trace" data-search-exclude markdown>', ""]
     out += _plan(pack, ev)
-    for prog in ev.programs.values():
-        out += _trace(prog)
-    return out
+    used: dict[str, list[str]] = {}
+    for pid in case.expect:
+        if pid in ev.programs:
+            out += _trace(ev.programs[pid], used)
+    if used:
+        rows = [[f"`p.{name}`", *cells] for name, cells in sorted(used.items())]
+        body = md.table(["参数 Parameter", "值 Value", "可信度", "出处 Source"], rows)
+        out += md.block("abstract", "Parameters used and their sources 所用参数及出处", body, True)
+    return [*out, "</section>", ""]
 
 
 def _household(data: dict[str, Any]) -> list[str]:
@@ -86,6 +98,8 @@ def _results(case: S.Case, ev: Evaluation) -> list[str]:
     rows = []
     for pid, p in ev.programs.items():
         want = case.expect.get(pid)
+        if want is None and p.status.value == "ineligible":
+            continue  # the case is not about it, and it does not apply
         expected, ok = "", ""
         if want is not None:
             expected = want.status + (f" {want.amount}" if want.amount is not None else "")
@@ -93,7 +107,7 @@ def _results(case: S.Case, ev: Evaluation) -> list[str]:
             same = want.status == p.status.value and (
                 want.amount is None or Decimal(want.amount) == got_amount
             )
-            ok = "✅ matches 一致" if same else "❌ differs 不一致"
+            ok = f"{MARK[True]} matches 一致" if same else f"{MARK[False]} differs 不一致"
             if not same:
                 log.warning("golden case %s: %s expected %s", case.id, pid, expected)
         rows.append(
@@ -108,7 +122,7 @@ def _results(case: S.Case, ev: Evaluation) -> list[str]:
     return [
         "**结果 Result**",
         "",
-        *md.table(["项目 Program", "结果 Status", "金额 Amount", "预期 Expected", ""], rows),
+        *md.table(["项目 Program", "结果 Status", "金额 Amount", "预期 Expected", "核对"], rows),
     ]
 
 
@@ -126,7 +140,9 @@ def _cited(citation: str) -> str:
     if citation.startswith("[") and "]" in citation:
         conf, _, text = citation[1:].partition("]")
         if conf in md.CONFIDENCE_TEXT:
-            return f"{md.badge(conf)} {md.esc(text.strip())}"
+            text = text.strip()
+            short = text if len(text) <= 160 else text[:159] + "…"
+            return f"{md.badge(conf)} {md.esc(short)}"
     return md.esc(citation)
 
 
@@ -156,11 +172,11 @@ def _plan(pack: Pack, ev: Evaluation) -> list[str]:
     return md.block("success", "幸福清单 What this household receives", body)
 
 
-def _conditions(reasons: list[ConditionOutcome], prefix: str = "") -> list[str]:
+def _conditions(reasons: list[ConditionOutcome], used: dict[str, list[str]]) -> list[str]:
     out: list[str] = []
     for r in reasons:
         out.append(
-            f"- {MARK[r.passed]} {prefix}**{md.esc(r.label_zh)}** {md.esc(r.label_en)}: "
+            f"- {MARK[r.passed]} **{md.esc(r.label_zh)}** {md.esc(r.label_en)}: "
             f"{md.code(r.expression)}"
         )
         if r.missing:
@@ -168,11 +184,13 @@ def _conditions(reasons: list[ConditionOutcome], prefix: str = "") -> list[str]:
         for k, v in (r.values or {}).items():
             out.append(f"    - `{k}` = {md.esc(v)}")
         for u in r.parameters or []:
-            source = _source(u.source)
-            out.append(
-                f"    - `p.{u.name}` = **{md.esc(u.value)}** {md.esc(u.unit)} "
-                f"{md.badge(u.confidence)} {source}"
-            )
+            out.append(f"    - `p.{u.name}` = **{md.esc(u.value)}** {md.badge(u.confidence)}")
+            if u.name not in used:
+                used[u.name] = [
+                    f"{md.esc(u.value)} {md.esc(u.unit)}",
+                    md.badge(u.confidence),
+                    _source(u.source),
+                ]
     return out
 
 
@@ -183,25 +201,26 @@ def _source(raw: dict[str, str]) -> str:
         return md.esc(raw)
 
 
-def _trace(p: ProgramOutcome) -> list[str]:
+def _trace(p: ProgramOutcome, used: dict[str, list[str]]) -> list[str]:
+    """Why a program came out as it did: each condition with its values, then the amount."""
     body = [f"Status 结果: {STATUS_TEXT[p.status.value]}, amount 金额 {_amount(p)}", ""]
     if p.missing:
         body += [f"Missing facts 缺少信息: {', '.join(f'`{x}`' for x in p.missing)}", ""]
     if p.excluded_by:
         body += [f"Not paid: excluded by 因互斥未发放: `{p.excluded_by}`", ""]
-    body += _conditions(p.reasons)
+    body += _conditions(p.reasons, used)
     for mid, mo in (p.members or {}).items():
         body += ["", f"Member 成员 `{mid}`: {STATUS_TEXT[mo.status.value]}, {money(mo.amount)}", ""]
-        body += _conditions(mo.reasons)
+        body += _conditions(mo.reasons, used)
     a = p.amount_explanation
     if a:
         body += ["", f"**Amount 金额** = {md.code(a['expression'])}", ""]
         body += [f"- `{k}` = {md.esc(v)}" for k, v in a.get("values", {}).items()]
         for k, v in a.get("parameters", {}).items():
-            body.append(
-                f"- `p.{k}` = **{md.esc(v.get('value'))}** {md.badge(v.get('confidence', ''))} "
-                f"{md.esc(v.get('citation', ''))}"
-            )
+            conf = v.get("confidence", "")
+            body.append(f"- `p.{k}` = **{md.esc(v.get('value'))}** {md.badge(conf)}")
+            if k not in used:
+                used[k] = [md.esc(v.get("value")), md.badge(conf), md.esc(v.get("citation", ""))]
     kind = "success" if p.eligible else "info"
     return md.block(kind, f"为什么 Why: {p.label_zh} {p.label_en}", body, collapsible=True)
 

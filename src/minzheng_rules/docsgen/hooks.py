@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     if SCHEMA_MARKER in markdown:
         markdown = markdown.replace(SCHEMA_MARKER, "\n".join(schema_block()))
     return markdown
+
+
+_ROLE = re.compile(r":(?:class|func|meth|attr|mod|exc|data|obj):(?=<code)")
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """Docstrings use Sphinx roles (``:class:`Pack```); mkdocstrings shows them raw, so drop
+    the role and keep the code."""
+    if ":" in html and "<code" in html:
+        html = _ROLE.sub("", html)
+    return html
 
 
 def on_serve(server: Any, config: Any, builder: Any) -> Any:

@@ -83,8 +83,7 @@ def badge(confidence: str | S.Confidence) -> str:
     """A coloured mark for seed / published / modelled; modelled always says so in words."""
     c = str(getattr(confidence, "value", confidence))
     en, zh = CONFIDENCE_TEXT.get(c, (c, c))
-    title = CONFIDENCE_HELP.get(c, c)
-    return f'<span class="mz-conf mz-{c}" title="{html.escape(title)}">{en} {zh}</span>'
+    return f'<span class="mz-conf mz-{c}">{en} {zh}</span>'
 
 
 def unit_text(unit: str | S.Unit) -> str:

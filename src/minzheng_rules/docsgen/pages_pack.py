@@ -300,7 +300,7 @@ def _alerts(pack: Pack) -> list[str]:
     rows = [
         [
             f"{md.bilingual(a.label)}<br>`{aid}`",
-            f"`{a.event}`",
+            ", ".join(f"`{e}`" for e in ([a.event] if isinstance(a.event, str) else a.event)),
             a.tier,
             "<br>".join(rule_lines(a.when, pack)),
         ]

@@ -167,6 +167,15 @@ def _labeller(pack: Pack, lang: Lang) -> Callable[[str, bool], str | None]:
             if head == "receiving":
                 return f"正在享受{prog_label}" if lang == "zh" else f"receiving {prog_label}"
             return f"现享{prog_label}金额" if lang == "zh" else f"current {prog_label} amount"
+        if head in ("previous", "member") and rest:  # monitoring rules (alerts)
+            inner = label(rest, head == "member")
+            if inner is None:
+                return None
+            if head == "previous":
+                return f"事件前的{inner}" if lang == "zh" else f"{inner} before the event"
+            return f"该成员的{inner}" if lang == "zh" else f"the member's {inner}"
+        if head == "event" and rest:
+            return f"事件的 {rest}" if lang == "zh" else f"the event's {rest}"
         if head == "needs" and rest in needs:
             return ("需求：" if lang == "zh" else "need: ") + getattr(needs[rest], lang)
         for section in (d.variables, d.tables):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import inspect
 import json
 import typing
+from typing import Any
 
-import click
 import typer
 from pydantic import BaseModel
 
@@ -78,41 +78,53 @@ def schema_page() -> str:
     return "\n".join(out)
 
 
-def _params(cmd: click.Command) -> list[list[str]]:
+def _params(cmd: Any) -> list[list[str]]:
+    """Arguments and options of a command (read by duck typing: Typer may vendor click)."""
     rows = []
     for p in cmd.params:
-        if isinstance(p, click.Option):
-            if p.hidden or "--help" in p.opts:
+        kind = getattr(p, "param_type_name", "")
+        if kind == "option":
+            if getattr(p, "hidden", False) or "--help" in p.opts:
                 continue
             names = ", ".join(f"`{o}`" for o in [*p.opts, *p.secondary_opts])
-            default = p.default if p.default not in (None, (), []) and not p.is_flag else ""
+            default = p.default
             if p.is_flag and p.secondary_opts:
                 default = p.opts[0] if p.default else p.secondary_opts[0]
-            rows.append([names, md.esc(p.help or ""), md.esc(default) if default != "" else ""])
-        elif isinstance(p, click.Argument):
-            name = (p.metavar or p.name or "").upper()
+            elif p.is_flag or default in (None, (), []):
+                default = ""
+            need = " (required)" if p.required else ""
+            shown = md.esc(default) if default != "" else ""
+            rows.append([names + need, md.esc(p.help or ""), shown])
+        elif kind == "argument":
             req = "required" if p.required else "optional"
-            help_text = getattr(p, "help", None) or ""
-            rows.append([f"`{name}` ({req})", md.esc(help_text), ""])
+            rows.append([f"`{(p.name or '').upper()}` ({req})", md.esc(getattr(p, "help", "")), ""])
     return rows
 
 
-def _commands(group: click.Group, prefix: str, ctx: click.Context) -> list[str]:
+def _usage(full: str, cmd: Any) -> str:
+    parts = [full, "[OPTIONS]"]
+    for p in cmd.params:
+        if getattr(p, "param_type_name", "") == "argument":
+            name = (p.name or "").upper() + ("..." if getattr(p, "nargs", 1) == -1 else "")
+            parts.append(name if p.required else f"[{name}]")
+    if getattr(cmd, "commands", None):
+        parts.append("COMMAND [ARGS]...")
+    return " ".join(parts)
+
+
+def _commands(group: Any, prefix: str) -> list[str]:
     out: list[str] = []
-    for name in sorted(group.list_commands(ctx)):
-        cmd = group.get_command(ctx, name)
-        if cmd is None or cmd.hidden:
+    for name, cmd in sorted((getattr(group, "commands", None) or {}).items()):
+        if getattr(cmd, "hidden", False):
             continue
         full = f"{prefix} {name}"
-        sub = click.Context(cmd, info_name=name, parent=ctx)
-        usage = " ".join([full, *cmd.collect_usage_pieces(sub)])
         out += [f"## `{full}` {{#{md.anchor(*full.split()[1:])}}}", ""]
-        out += [md.esc(inspect.cleandoc(cmd.help or "")), "", f"```\n{usage}\n```", ""]
+        out += [md.esc(inspect.cleandoc(cmd.help or "")), ""]
+        out += ["```text", _usage(full, cmd), "```", ""]
         rows = _params(cmd)
         if rows:
             out += md.table(["argument / option", "help", "default"], rows)
-        if isinstance(cmd, click.Group):
-            out += _commands(cmd, full, sub)
+        out += _commands(cmd, full)
     return out
 
 
@@ -120,7 +132,6 @@ def cli_page() -> str:
     from minzheng_rules.cli.main import app
 
     root = typer.main.get_command(app)
-    ctx = click.Context(root, info_name="minzheng")
     out = [
         "# 命令行 Command line",
         "",
@@ -131,6 +142,5 @@ def cli_page() -> str:
         "退出码：0 成功；1 校验或案例失败；2 输入有误。",
         "",
     ]
-    if isinstance(root, click.Group):
-        out += _commands(root, "minzheng", ctx)
+    out += _commands(root, "minzheng")
     return "\n".join(out)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
 from minzheng_rules.monitor.engines import ENGINES, EngineUnavailableError, make_engine
 from minzheng_rules.monitor.events import EVENT_TYPES, EventError, parse_event, read_events
-from minzheng_rules.monitor.register import load_register, read_register_lines
+from minzheng_rules.monitor.register import iter_register, load_register, read_register_lines
 from minzheng_rules.monitor.runner import Monitor
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "EngineUnavailableError",
     "EventError",
     "Monitor",
+    "iter_register",
     "load_register",
     "make_engine",
     "parse_event",

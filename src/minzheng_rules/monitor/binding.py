@@ -23,22 +23,41 @@ from minzheng_rules.packs.pack import ParameterValue
 _MISSING = object()
 
 
-class Binding:
-    """Everything the monitor runs on one date, compiled once and reused for every event."""
+def period_key(alertset: AlertSet, on: dt.date) -> tuple:
+    """What decides every program's result on a date besides the facts: which value of each
+    parameter is in force and which programs are (and the date itself when a program reads it).
+    Two dates with the same key share compiled rules."""
+    pack = alertset.pack
+    entries = []
+    for spec in pack.parameters.values():
+        if spec.history is not None:
+            i = -1
+            for j, h in enumerate(spec.history):
+                if h.since > on:
+                    break
+                i = j
+            entries.append(i)
+    active = tuple(pid for pid in pack.order if pack.programs[pid].in_force(on))
+    return (active, tuple(entries), on if alertset.programs_read_date else None)
 
-    def __init__(self, alertset: AlertSet, on: dt.date) -> None:
+
+class Binding:
+    """Everything the monitor runs on one date. Compiled once per period (see
+    :func:`period_key`); another date of the same period reuses the closures of ``like``."""
+
+    def __init__(self, alertset: AlertSet, on: dt.date, like: Binding | None = None) -> None:
+        if like is not None:
+            self.__dict__.update(like.__dict__)
+            self.date = on
+            self.bound = copy.copy(like.bound)  # its closures do not depend on the date
+            self.bound.date = on
+            return
         pack = alertset.pack
         self.alertset = alertset
         self.date = on
+        self.period_key = period_key(alertset, on)
         self.bound = pack.bind(on)  # the reference backend, for re-evaluating households
         self.program_ids = list(pack.programs)
-        # two dates with the same key give every household the same program results, unless a
-        # member's age moves with a birth date (checked by the caller)
-        self.period_key: tuple = (
-            tuple(self.bound.active),
-            tuple((n, pv.value) for n, pv in sorted(self.bound.parameters.items())),
-            on if alertset.programs_read_date else None,
-        )
         self.parameters: dict[str, ParameterValue] = {
             n: pack.parameter(n, on) for n in sorted(alertset.params)
         }
@@ -57,7 +76,7 @@ class Binding:
                     tables = copy.copy(self.bound)
                     tables._values = {**self.bound._values, **self.values}
                 target[name] = tables._table(name, pack.tables[name])
-        self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per date
+        self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per period
         self.predicates: dict[int, Fn] = {
             a.index: compile_expression(a.expr.checked, self.values) for a in alertset.alerts
         }
@@ -130,8 +149,6 @@ def event_context(
             value = household_value(prev, base)
         elif kind == "event":
             value = getattr(event, base)
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = int(value)
         elif kind == "member":
             value = (
                 member_value(ctx_member, md_after, base)

@@ -12,7 +12,9 @@ durable_rules' sharp edges (measured with 2.0.28, see POLICY_NOTES.md) and what 
   deleted;
 * an event fires only the first matching rule, a fact fires them all: events are asserted as
   facts, then retracted;
-* a message matching no rule raises ``MessageNotHandledException``: caught (a quiet event);
+* a message matching no rule raises ``MessageNotHandledException`` (after serialising the whole
+  message again): the native calls are made directly and their result code read instead, and
+  the ruleset's own ``do_actions`` runs the actions of a matched fact;
 * duplicate ids in a session raise: every fact gets a fresh sequence number as its id;
 * ``set_rulesets`` mutates its argument: it gets a deep copy;
 * the global host and its timer threads: a private :class:`Host` whose background dispatch
@@ -29,10 +31,12 @@ values before the event reach the rules as ``previous.*`` in the event fact.
 from __future__ import annotations
 
 import copy
+import json
 import warnings
 import zlib
 from typing import Any
 
+import durable_rules_engine as _native
 from durable import engine as _durable
 
 from minzheng_rules.backends.reference.compiler import EvalContext
@@ -81,6 +85,7 @@ class DurableEngine:
         self._fired: list[int] = []
         self._errors: list[str] = []
         self._seq = 0
+        self._by_index = {a.index: a for a in alertset.alerts}
         rules: dict[str, Any] = {}
         for a in alertset.alerts:
             form = _normal_form(a.expr.checked)
@@ -95,9 +100,11 @@ class DurableEngine:
             rules[f"a{a.index}"] = {"all": [{"e": {"$and": conditions}}], "run": self._action(a)}
         self._name = f"minzheng_{alertset.pack.id}"
         self._host: _Host | None = None
+        self._ruleset: Any = None
         if rules:
             self._host = _Host()
             self._host.set_rulesets(copy.deepcopy({self._name: rules}))
+            self._ruleset = self._host.get_ruleset(self._name)
 
     def _json(self, f: Formula, names: dict[int, str]) -> Any:
         if isinstance(f, And | Or):
@@ -155,21 +162,31 @@ class DurableEngine:
         return msg
 
     def fire(self, event: Any, ctx: EvalContext, binding: Binding) -> list[CompiledAlert]:
-        if self._host is None or not self.alertset.by_event[event.type]:
+        if self._ruleset is None or not self.alertset.by_event[event.type]:
             return []
         msg = self.message(event, ctx, binding)
+        handle = self._ruleset._handle
+        code, state = _native.assert_fact(handle, json.dumps(msg, separators=(",", ":")))
+        if code == 1:  # matched no rule; durable_rules keeps nothing
+            return []
+        if code != 0:
+            raise DurableEngineError(f"durable_rules refused event fact {msg['id']} (code {code})")
         self._fired.clear()
-        host = self._host
         try:
-            host.assert_fact(self._name, msg)
-        except _durable.MessageNotHandledException:
-            return []  # no rule matched: nothing was stored
-        host.retract_fact(self._name, {"sid": msg["sid"], "id": msg["id"]})
+            self._ruleset.do_actions(state, self._completed)
+        finally:
+            _native.retract_fact(
+                handle, json.dumps({"sid": msg["sid"], "id": msg["id"]}, separators=(",", ":"))
+            )
         if self._errors:
             errors, self._errors = self._errors, []
             raise DurableEngineError("; ".join(errors))
-        by_index = {a.index: a for a in self.alertset.alerts}
+        by_index = self._by_index
         return [by_index[i] for i in sorted(set(self._fired))]
 
+    def _completed(self, error: Any, state: Any) -> None:
+        if error:
+            self._errors.append(f"durable_rules: {error!r}")
+
     def close(self) -> None:
-        self._host = None
+        self._host = self._ruleset = None

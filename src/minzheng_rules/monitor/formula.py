@@ -138,9 +138,9 @@ def atom_value(atom: Atom, fns: tuple[Fn, ...], ctx: Any) -> Any:
             return 0 if a == b else 1
         return (a > b) - (a < b)
     v = fns[0](ctx, None)
-    if isinstance(v, bool) or v.__class__ is Unknown:
+    if isinstance(v, bool | str) or v.__class__ is Unknown:
         return v
-    return v if isinstance(v, str) else int(v)
+    return int(v) if v == int(v) else float(v)  # a count tested against whole-number options
 
 
 def compile_atom(checked: Checked, atom: Atom, params: dict[str, Any]) -> tuple[Fn, ...]:

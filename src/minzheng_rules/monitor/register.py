@@ -32,19 +32,25 @@ def read_register_lines(
             yield n, str(err)
 
 
-def load_register(path: str | Path) -> tuple[dict[str, Household], list[str]]:
-    """Households by id, and the problems found (bad lines, repeated ids)."""
+def iter_register(path: str | Path, problems: list[str]) -> Iterator[Household]:
+    """The households of a JSON Lines register, one at a time (bad lines go to ``problems``),
+    so a large register never sits in memory as pydantic objects all at once."""
     path = Path(path)
-    households: dict[str, Household] = {}
-    problems: list[str] = []
     with path.open("rb") as f:
-        for n, item in read_register_lines(f, str(path)):
+        for _, item in read_register_lines(f, str(path)):
             if isinstance(item, str):
                 problems.append(item)
-            elif item.id in households:
-                problems.append(
-                    f"{path}:{n}: household id '{item.id}' appears twice; kept the first"
-                )
             else:
-                households[item.id] = item
+                yield item
+
+
+def load_register(path: str | Path) -> tuple[dict[str, Household], list[str]]:
+    """Households by id, and the problems found (bad lines, repeated ids)."""
+    households: dict[str, Household] = {}
+    problems: list[str] = []
+    for h in iter_register(path, problems):
+        if h.id in households:
+            problems.append(f"{path}: household id '{h.id}' appears twice; kept the first")
+        else:
+            households[h.id] = h
     return households, problems

@@ -19,10 +19,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from minzheng_rules.errors import MinzhengError, suggest
+from minzheng_rules.expr.runtime import money
 from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet
-from minzheng_rules.monitor.binding import Binding, event_context, reasons
+from minzheng_rules.monitor.binding import Binding, event_context, period_key, reasons
 from minzheng_rules.monitor.engines import make_engine
 from minzheng_rules.monitor.events import EventError, read_events
 from minzheng_rules.monitor.state import EventRefused, HouseholdState, add_months, apply_event
@@ -49,16 +50,23 @@ class Monitor:
         shards: int = 64,
         bindings: int = 64,
         always_evaluate: bool = False,
+        compact: bool = True,
     ) -> None:
         self.pack = pack
         self.always_evaluate = always_evaluate
         self.alertset = AlertSet.from_pack(pack)
         self.engine = make_engine(engine, self.alertset, shards)
-        self.states: dict[str, HouseholdState] = {h.id: HouseholdState(h) for h in households}
+        self.states: dict[str, HouseholdState] = {}
+        self.duplicates: list[str] = []  # household ids given twice (the first one is kept)
+        for h in households:
+            if h.id in self.states:
+                self.duplicates.append(h.id)
+            else:
+                self.states[h.id] = HouseholdState(h, compact)
         self._bindings: OrderedDict[dt.date, tuple[Binding, int | None, int | None]] = OrderedDict()
         self._max_bindings = bindings
         self._sets: dict[frozenset[str], frozenset[str]] = {}
-        self._keys: dict[tuple, tuple] = {}
+        self._periods: dict[tuple, Binding] = {}
         labels = getattr(getattr(pack, "relief", None), "labels", None)
         self._need_labels: set[str] = set(labels or ())
         self.counts: Counter[str] = Counter()
@@ -74,20 +82,14 @@ class Monitor:
         if hit is not None:
             self._bindings.move_to_end(on)
             return hit
-        binding = Binding(self.alertset, on)
-        binding.period_key = self._keys.setdefault(binding.period_key, binding.period_key)
-        params = self.pack.parameters
-        high = (
-            int(self.pack.parameter(HIGH_TIER_MONTHS, on).value)
-            if HIGH_TIER_MONTHS in params
-            else None
-        )
-        phase = (
-            int(self.pack.parameter(PHASE_OUT_MONTHS, on).value)
-            if PHASE_OUT_MONTHS in params
-            else None
-        )
-        hit = (binding, high, phase)
+        key = period_key(self.alertset, on)
+        like = self._periods.get(key)
+        binding = Binding(self.alertset, on, like)
+        if like is None:
+            if len(self._periods) >= self._max_bindings:
+                self._periods.clear()
+            self._periods[key] = binding
+        hit = (binding, self._months(HIGH_TIER_MONTHS, on), self._months(PHASE_OUT_MONTHS, on))
         self._bindings[on] = hit
         if len(self._bindings) > self._max_bindings:
             self._bindings.popitem(last=False)
@@ -162,25 +164,25 @@ class Monitor:
         newly = sorted(now - previous)
         gone = sorted(previous - now)
         # everything is computed: from here on the household's state changes
+        phase_out = state.phase_out or {}
         ended = sorted(
-            p for p, until in state.phase_out.items() if until is not None and until < event.date
+            p for p, until in phase_out.items() if until is not None and until < event.date
         )
         for p in ended:
-            del state.phase_out[p]
+            del phase_out[p]
         for p in newly:
-            state.phase_out.pop(p, None)
+            phase_out.pop(p, None)
         for p in gone:
-            state.phase_out[p] = (
+            phase_out[p] = (
                 add_months(event.date, phase_months) if phase_months is not None else None
             )
+        state.phase_out = phase_out or None
         if any(a.tier == "high" for a in fired):
             state.tier_until = (
                 add_months(event.date, high_months) if high_months is not None else dt.date.max
             )
-        tier = (
-            "high" if state.tier_until is not None and event.date <= state.tier_until else "normal"
-        )
-        state.accept(event, after)
+        tier = _tier(state, event.date)
+        state.accept(event, before, after)
         state.eligible, state.period_key = now, binding.period_key
         self.counts["applied"] += 1
         self.newly.update(newly)
@@ -203,7 +205,7 @@ class Monitor:
             shared["phase_out_until"] = {
                 p: (d.isoformat() if d is not None else None)
                 for p in gone
-                for d in [state.phase_out.get(p)]
+                for d in [phase_out.get(p)]
             }
         program_reasons = [_program_change(evaluation, p) for p in (*newly, *gone)]
         assert evaluation is not None or not program_reasons
@@ -255,7 +257,7 @@ class Monitor:
     ) -> bool:
         """True when the event cannot change any program's result: it changes no fact a program
         reads, the date gives the same parameters and programs, and no age moved."""
-        if self.always_evaluate or key is not binding.period_key:
+        if self.always_evaluate or key != binding.period_key:
             return False
         changed = changed_facts(event)
         if changed is None or not changed.isdisjoint(self.alertset.programs_read):
@@ -300,13 +302,10 @@ class Monitor:
         return {"line": line, "message": "skipped"}
 
     def summary(self) -> dict[str, Any]:
-        tiers: Counter[str] = Counter()
-        for s in self.states.values():
-            if s.last_date is None:
-                continue
-            tiers[
-                "high" if s.tier_until is not None and s.last_date <= s.tier_until else "normal"
-            ] += 1
+        """Counts for the whole run; tiers are each household's on the day of its last event."""
+        tiers: Counter[str] = Counter(
+            _tier(s, s.last_date) for s in self.states.values() if s.last_date is not None
+        )
         return {
             "summary": {
                 "pack": self.pack.id,
@@ -345,7 +344,7 @@ def _program_change(evaluation: Any, pid: str) -> dict[str, Any]:
         "conditions": {r.id: r.passed for r in o.reasons},
     }
     if o.status is Status.eligible:
-        out["amount"] = str(o.amount)
+        out["amount"] = str(money(o.amount)) if o.unit.startswith("CNY") else str(o.amount)
     if o.missing:
         out["missing"] = o.missing
     return out

@@ -83,11 +83,13 @@ def events(
     start: dt.date = dt.date(2024, 1, 1),
     days: int = 366,
     bad_share: float = 0.0,
+    needs: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """``n`` JSON lines of events over ``households`` (as given to :func:`register`), by date.
 
     The generator follows each household's members (deaths, births) so most events apply;
-    ``bad_share`` of the lines are broken on purpose."""
+    ``bad_share`` of the lines are broken on purpose. Home-visit ``assessment`` events are made
+    only when assessed ``needs`` label ids are given (they must exist in the pack)."""
     rng = random.Random(seed)
     members = {h["id"]: [m["id"] for m in h["members"]] for h in households}
     ages = {h["id"]: {m["id"]: m["age"] for m in h["members"]} for h in households}
@@ -148,8 +150,8 @@ def events(
                     )
                 ),
             }
-        elif r < 0.72:
-            ev |= {"type": "assessment", "needs": rng.sample(("meals", "care", "school"), 2)}
+        elif r < 0.72 and needs:
+            ev |= {"type": "assessment", "needs": rng.sample(needs, min(2, len(needs)))}
         else:
             ev |= {"type": "tick"}
         if bad_share and rng.random() < bad_share:

@@ -237,8 +237,9 @@ def reform_impact(
         a = _evaluate(before, h)
         b = _evaluate(after, h)
         count += 1
+        better = [pid for pid in programs if _better(a.programs.get(pid), b.programs.get(pid))]
         for pid, impact in programs.items():
-            _tally(impact, h.id, a.programs.get(pid), b.programs.get(pid), examples)
+            _tally(impact, h.id, a.programs.get(pid), b.programs.get(pid), examples, better)
     return Impact(before, after, count, programs, _parameter_changes(before, after))
 
 
@@ -249,13 +250,23 @@ def _evaluate(scenario: Scenario, h: Household) -> Evaluation:
         raise EvaluationError(f"household '{h.id}' under {scenario.label()}: {err}") from None
 
 
+def _better(a: ProgramOutcome | None, b: ProgramOutcome | None) -> bool:
+    """Eligible after and not before, or paid more."""
+    if b is None or not b.eligible:
+        return False
+    return a is None or not a.eligible or _amount(b) > _amount(a)
+
+
 def _tally(
     impact: ProgramImpact,
     hid: str,
     a: ProgramOutcome | None,
     b: ProgramOutcome | None,
     examples: int,
+    better: list[str],
 ) -> None:
+    """Count one household for one program; ``better`` names the programs it gained or gets
+    more from, so a loss can say where the household went."""
     was = a is not None and a.eligible
     now = b is not None and b.eligible
     impact.eligible_before += was
@@ -276,6 +287,8 @@ def _tally(
         if b is not None and b.excluded_by:
             impact.lost_to_exclusion += 1
             note = f"excluded by {b.excluded_by}"
+        elif better:
+            note = f"better off in {', '.join(better)}"
     elif was and now and y != x:
         change = "increased" if y > x else "decreased"
         setattr(impact, change, getattr(impact, change) + 1)
@@ -302,10 +315,18 @@ def _parameter_changes(before: Scenario, after: Scenario) -> list[dict[str, str]
 # -- registers ------------------------------------------------------------------------------
 
 
-def read_register(path: str | Path) -> Iterator[Household]:
-    """Households from a JSON Lines file, one per line (blank lines skipped). A bad line stops
-    the read with an error naming the file, the line and the field: no row is dropped."""
+_COLUMNAR = {".parquet", ".pq", ".csv", ".txt"}
+
+
+def read_register(path: str | Path, members: str | Path | None = None) -> Iterator[Household]:
+    """Households from a register: JSON Lines (one canonical household per line, blank lines
+    skipped), or the columnar form (a folder from ``minzheng synth``, or a households table with
+    its ``members`` table; needs the ``batch`` extra). A bad row stops the read with an error
+    naming the file, the row and the field: no row is dropped silently."""
     path = Path(path)
+    if path.is_dir() or path.suffix.lower() in _COLUMNAR or members is not None:
+        yield from _read_columnar(path, members)
+        return
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, start=1):
             if not line.strip():
@@ -316,6 +337,28 @@ def read_register(path: str | Path) -> Iterator[Household]:
             except json.JSONDecodeError as err:
                 raise HouseholdError([("line", f"not valid JSON: {err.msg}")], where) from None
             yield parse_household(data, where)
+
+
+def _read_columnar(path: Path, members: str | Path | None) -> Iterator[Household]:
+    try:
+        from minzheng_rules.io.convert import frames_to_dicts
+        from minzheng_rules.io.readers import open_register
+    except ImportError as err:
+        raise MinzhengError(
+            f"{path}: reading a columnar register needs the batch extra "
+            f"(pip install 'minzheng-rules[batch]'): {err}"
+        ) from None
+    for chunk in open_register(path, members).chunks(2000):
+        if chunk.rejects:
+            first = chunk.rejects[0]
+            problems = [("row", reason) for reason in first.reasons]
+            more = len(chunk.rejects) - 1
+            if more:
+                problems.append(("register", f"and {more} more refused rows in this chunk"))
+            raise HouseholdError(problems, f"{first.source}:{first.row}")
+        rows = list(range(chunk.households.height))
+        for data in frames_to_dicts(chunk.households, chunk.members, rows):
+            yield parse_household(data, f"{path} household {data.get('id')}")
 
 
 def write_register(households: Iterable[Household], path: str | Path) -> int:

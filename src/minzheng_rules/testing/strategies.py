@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import product
 from typing import Any
 
 from hypothesis import strategies as st
@@ -234,80 +235,144 @@ _OTHER_RELATIONS = [r.value for r in Relation if r is not Relation.head]
 _CARE_LEVELS = ["full", "partial", "none"]
 
 
+def used_facts(pack: Pack) -> frozenset[str]:
+    """The household and member facts a pack's rules read: the only ones worth drawing."""
+    exprs = [*pack.variables.values(), *pack.derived.values()]
+    for t in pack.tables.values():
+        exprs += [e for row in t.rows for e in row] + [t.default]
+    for p in pack.programs.values():
+        exprs += list(p.expressions())
+    names = {
+        s.name
+        for e in exprs
+        for s in e.checked.symbols.values()
+        if s.kind in ("household", "member")
+    }
+    return frozenset(names)
+
+
+def _group(used: Any, fields: dict[str, list[Any]]) -> tuple[list[str], Any]:
+    """The used ones of ``fields`` drawn as one choice (fewer draws; each field shrinks to its
+    first value), or no strategy when none is used."""
+    names = [n for n in fields if used(n)]
+    if not names:
+        return names, None
+    return names, st.sampled_from(list(product(*(fields[n] for n in names))))
+
+
 class _Shapes:
     """The strategies for one pack and date, built once: Hypothesis strategies are cheap to
-    draw from but not to create, so draws reuse these."""
+    draw from but not to create, so draws reuse these. Facts the pack never reads are not
+    drawn at all, which keeps generation fast and the shrunk examples short."""
 
     def __init__(
         self,
         th: Thresholds,
         on: dt.date | None,
         known: bool,
-        max_members: int,
+        sizes: tuple[int, int],
         program_ids: tuple[str, ...],
+        uses: frozenset[str] | None = None,
     ) -> None:
         self.th, self.on, self.known = th, on, known
+        self.used = (lambda name: True) if uses is None else uses.__contains__
+        used = self.used
+        max_members = sizes[1]
         self.age = st.one_of(st.integers(0, 100), st.sampled_from(th.near_ages()))
         self.income = money(th.income)
         self.assets = {n: money(th.assets, times=n) for n in range(1, max_members + 1)}
         self.expense = money(th.expenses)
         self.relation = st.sampled_from(_OTHER_RELATIONS)
-        self.flag = st.booleans() if known else st.one_of(st.none(), st.booleans())
-        self.care_level = (
-            st.sampled_from(_CARE_LEVELS)
-            if known
-            else st.one_of(st.none(), st.sampled_from(_CARE_LEVELS))
+        flags: list[bool | None] = [False, True] if known else [False, True, None]
+        levels: list[str | None] = [*_CARE_LEVELS] if known else [*_CARE_LEVELS, None]
+        self.abilities = _group(
+            used, {"self_care": levels, "employed": flags, "has_capable_obligor": flags}
         )
+        self.situation = _group(
+            used,
+            {"student": [s.value for s in Schooling], "care": [c.value for c in Care]},
+        )
+        self.holdings = _group(used, {"assets.vehicles": [0, 1, 2], "assets.properties": [1, 0, 2]})
+        self.rare_facts = [
+            n
+            for n in (
+                "disability_grade",
+                "disability_type",
+                "major_illness",
+                "chronic_illness",
+                "father_status",
+                "mother_status",
+                "lives_alone",
+                "incarcerated",
+                "missing",
+            )
+            if used(n)
+        ]
         self.rare = _rare()
         self.offset = st.integers(-1, 1)
         self.grade = st.integers(1, 4)
         self.disability = st.sampled_from([t.value for t in DisabilityType])
-        self.student = st.sampled_from([s.value for s in Schooling])
         self.parent = st.sampled_from([s.value for s in ParentStatus])
-        self.care = st.sampled_from([c.value for c in Care])
         self.threshold = st.sampled_from(th.income)
         self.few_fen = st.integers(-3, 3)
         self.aim = st.integers(0, 3).map(bool)  # three times in four; shrinks to False
-        self.codes = st.sampled_from(th.codes) if th.codes else None
+        self.codes = st.sampled_from(th.codes) if th.codes and used("hukou") else None
+        reads_receiving = uses is None or any(n.startswith("receiving") for n in uses)
         self.receiving = (
             st.dictionaries(st.sampled_from(program_ids), self.income, max_size=2)
-            if program_ids
+            if program_ids and reads_receiving
             else None
         )
 
-    def member(self, draw: Any, index: int) -> dict[str, Any]:
-        """One member's fields, drawn in an order that shrinks to a plain adult-less head."""
-        m: dict[str, Any] = {"id": _member_id(index)}
-        m["relation"] = "head" if index == 0 else draw(self.relation)
-        age = draw(self.age)
+        @st.composite
+        def one(draw: Any) -> dict[str, Any]:
+            return self.member(draw)
+
+        # a list, so that shrinking deletes whole members
+        self.people = st.lists(one(), min_size=sizes[0], max_size=sizes[1])
+
+    def member(self, draw: Any) -> dict[str, Any]:
+        """One member's fields (id and head are set by the household), drawn so that they
+        shrink to defaults."""
+        used = self.used
+        m: dict[str, Any] = {"relation": draw(self.relation) if used("relation") else "other"}
+        age = draw(self.age) if used("age") else 40
         on = self.on
-        if on is not None and age <= on.year - 1 and draw(self.rare):
+        if used("age") and on is not None and age <= on.year - 1 and draw(self.rare):
             m["birth_date"] = _birth_date(on, age, draw(self.offset))
         else:
             m["age"] = age
-        income = draw(self.income)
-        if self.known or draw(st.booleans()):
-            m["monthly_income"] = income
-        m["self_care"] = draw(self.care_level)
-        m["employed"] = draw(self.flag)
-        m["has_capable_obligor"] = draw(self.flag)
-        m["student"] = draw(self.student)
-        m["care"] = draw(self.care)
-        if draw(self.rare):  # the less common facts, drawn together so most members stay short
-            if draw(st.booleans()):
+        if used("monthly_income"):
+            income = draw(self.income)
+            if self.known or draw(st.booleans()):
+                m["monthly_income"] = income
+        for names, strategy in (self.abilities, self.situation):
+            if strategy is not None:
+                m.update(zip(names, draw(strategy), strict=True))
+        if self.rare_facts and draw(self.rare):  # the less common facts, drawn together
+            wanted = set(self.rare_facts)
+            if wanted & {"disability_grade", "disability_type"} and draw(st.booleans()):
                 m["disability_grade"] = draw(self.grade)
                 m["disability_type"] = draw(self.disability)
-            m["major_illness"] = draw(st.booleans())
-            m["chronic_illness"] = draw(st.booleans())
-            m["father_status"] = draw(self.parent)
-            m["mother_status"] = draw(self.parent)
-            m["lives_alone"] = draw(st.booleans())
-            m["incarcerated"] = draw(self.rare)
-            m["missing"] = draw(self.rare)
+            for name in ("major_illness", "chronic_illness", "lives_alone"):
+                if name in wanted:
+                    m[name] = draw(st.booleans())
+            for name in ("father_status", "mother_status"):
+                if name in wanted:
+                    m[name] = draw(self.parent)
+            for name in ("incarcerated", "missing"):
+                if name in wanted:
+                    m[name] = draw(self.rare)
         return {k: v for k, v in m.items() if v is not None}
 
-    def household(self, draw: Any, n: int) -> dict[str, Any]:
-        people = [self.member(draw, i) for i in range(n)]
+    def household(self, draw: Any) -> dict[str, Any]:
+        used = self.used
+        people = draw(self.people)
+        n = len(people)
+        for i, person in enumerate(people):
+            person["id"] = _member_id(i)
+            if i == 0:
+                person["relation"] = "head"
         countable = [
             p
             for p in people
@@ -321,15 +386,23 @@ class _Shapes:
                 countable[-1]["monthly_income"] = (target - rest).quantize(FEN)
         h: dict[str, Any] = {"id": "h1", "members": people}
         assets: dict[str, Any] = {}
-        financial = draw(self.assets[n])
-        if self.known or draw(st.booleans()):
-            assets["financial"] = financial
-        assets["vehicles"] = draw(st.sampled_from([0, 1, 2]))
-        assets["properties"] = draw(st.sampled_from([1, 0, 2]))
+        if used("assets.financial"):
+            financial = draw(self.assets[n])
+            if self.known or draw(st.booleans()):
+                assets["financial"] = financial
+        names, holdings = self.holdings
+        if holdings is not None:
+            for name, value in zip(names, draw(holdings), strict=True):
+                assets[name.removeprefix("assets.")] = value
         h["assets"] = assets
-        h["expenses"] = {"medical_12m": draw(self.expense), "education_12m": draw(self.expense)}
-        h["housing"] = {"unsafe": draw(self.rare)}
-        h["emergency"] = draw(self.rare)
+        h["expenses"] = {
+            name: draw(self.expense)
+            for name in ("medical_12m", "education_12m")
+            if used(f"expenses.{name}")
+        }
+        if (used("housing.unsafe") or used("emergency")) and draw(self.rare):
+            h["housing"] = {"unsafe": draw(st.booleans())}
+            h["emergency"] = draw(st.booleans())
         if self.codes is not None and (self.known or draw(st.booleans())):
             h["hukou"] = draw(self.codes)
         if self.receiving is not None and draw(self.rare):
@@ -351,11 +424,12 @@ def members(
 ) -> st.SearchStrategy[Member]:
     """One member, shaped by ``pack`` on ``on`` when given. ``known=False`` leaves some facts
     out (unknown), which makes the programs that need them undetermined."""
-    shapes = _Shapes(_thresholds(pack, on), on, known, 1, ())
+    uses = used_facts(pack) if pack is not None else None
+    shapes = _Shapes(_thresholds(pack, on), on, known, (1, 1), (), uses)
 
     @st.composite
     def member(draw: Any) -> Member:
-        return Member.model_validate(shapes.member(draw, 0))
+        return Member.model_validate({"id": "a", **shapes.member(draw)})
 
     return member()
 
@@ -368,21 +442,24 @@ def households(
     min_members: int = 1,
     max_members: int = 6,
     thresholds: Thresholds | None = None,
+    every_fact: bool = False,
 ) -> st.SearchStrategy[Household]:
     """Canonical households, valid by construction, shrinking to one member with no income.
 
-    With ``pack`` and ``on`` the facts cluster at the pack's thresholds on that date;
-    ``known=False`` leaves some facts unknown; ``thresholds`` replaces the ones found."""
+    With ``pack`` and ``on`` the facts cluster at the pack's thresholds on that date, and
+    only the facts its rules read are drawn (``every_fact=True`` draws all of them, e.g. for
+    tags or needs); ``known=False`` leaves some facts unknown; ``thresholds`` replaces the
+    ones found."""
     if not 1 <= min_members <= max_members <= 30:
         raise ValueError("need 1 <= min_members <= max_members <= 30")
     th = thresholds or _thresholds(pack, on)
     program_ids = tuple(sorted(pack.programs)) if pack is not None else ()
-    shapes = _Shapes(th, on, known, max_members, program_ids)
-    sizes = st.integers(min_members, max_members)
+    uses = used_facts(pack) if pack is not None and not every_fact else None
+    shapes = _Shapes(th, on, known, (min_members, max_members), program_ids, uses)
 
     @st.composite
     def household(draw: Any) -> Household:
-        return Household.model_validate(shapes.household(draw, draw(sizes)))
+        return Household.model_validate(shapes.household(draw))
 
     return household()
 
@@ -415,4 +492,5 @@ __all__ = [
     "near",
     "pack_thresholds",
     "readable",
+    "used_facts",
 ]

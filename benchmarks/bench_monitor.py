@@ -1,0 +1,223 @@
+"""Monitoring throughput, both engines in one run, on one synthetic register and stream.
+
+    .venv/bin/python -m benchmarks.bench_monitor                     # 20,000 households, 100,000 events
+    .venv/bin/python -m benchmarks.bench_monitor --households 200000 --events 1000000
+
+Writes the register and the stream to a work folder, then runs the monitor once per engine, each
+in its own process (so each one's peak memory is its own), and reports for each:
+
+* end-to-end events per second: parse, apply, alert rules, re-evaluate the household with the
+  pack, write the records;
+* alert-rule events per second: the time inside the engine's ``fire`` alone (the part the two
+  engines do differently), and durable / python as a ratio measured in the same run;
+* peak memory (ru_maxrss) and the memory after loading the register, to show it stays bounded
+  while the stream runs.
+
+Then it checks that the two engines wrote the same alert records (everything but the summary's
+``engine`` field). Goal (issue #7): 25,000 events/s with 200,000 households, peak under 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def generate(folder: Path, households: int, events: int, seed: int) -> tuple[Path, Path]:
+    from minzheng_rules.monitor import synthetic
+
+    register = folder / f"register-{households}-{seed}.jsonl"
+    stream = folder / f"events-{households}-{events}-{seed}.jsonl"
+    if register.exists() and stream.exists():
+        return register, stream
+    hs = list(synthetic.register(households, seed=seed))
+    with register.open("w", encoding="utf-8") as f:
+        for h in hs:
+            f.write(json.dumps(h, ensure_ascii=False) + "\n")
+    with stream.open("w", encoding="utf-8") as f:
+        for line in synthetic.events(
+            hs, events, seed=seed + 1, start=dt.date(2024, 1, 1), bad_share=0.001
+        ):
+            f.write(line + "\n")
+    return register, stream
+
+
+def run_one(engine: str, pack_name: str, register: Path, stream: Path, out: Path) -> dict:
+    """One engine over the stream, in this process; returns its figures."""
+    from minzheng_rules import load_pack
+    from minzheng_rules.monitor import Monitor, iter_register
+
+    rss0 = _rss_mb()
+    pack = load_pack(pack_name)
+    t0 = time.perf_counter()
+    problems: list[str] = []
+    monitor = Monitor(pack, iter_register(register, problems), engine=engine)
+    load_s = time.perf_counter() - t0
+    rss_loaded = _rss_mb()
+    fire_s = [0.0]
+    fire = monitor.engine.fire
+
+    def timed_fire(*args):
+        t = time.perf_counter()
+        try:
+            return fire(*args)
+        finally:
+            fire_s[0] += time.perf_counter() - t
+
+    monitor.engine.fire = timed_fire  # type: ignore[method-assign]
+    samples = []
+    t0 = time.perf_counter()
+    with stream.open("rb") as lines, out.open("w", encoding="utf-8") as f:
+        count = [0]
+
+        def write(record: dict) -> None:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+        def counted():
+            for line in lines:
+                count[0] += 1
+                if count[0] % 100_000 == 0:
+                    samples.append(round(_rss_mb()))
+                    with out.with_suffix(".progress").open("a", encoding="utf-8") as p:
+                        p.write(
+                            f"{count[0]} events {time.perf_counter() - t0:.0f} s "
+                            f"rss {samples[-1]} MB\n"
+                        )
+                yield line
+
+        summary = monitor.run(counted(), write)["summary"]
+    run_s = time.perf_counter() - t0
+    return {
+        "engine": engine,
+        "events": summary["events"],
+        "applied": summary["applied"],
+        "skipped": summary["skipped"],
+        "records": summary["records"],
+        "register_problems": len(problems),
+        "load_seconds": round(load_s, 1),
+        "run_seconds": round(run_s, 1),
+        "events_per_second": round(summary["events"] / run_s),
+        "fire_seconds": round(fire_s[0], 2),
+        "alert_events_per_second": round(summary["applied"] / fire_s[0]) if fire_s[0] else None,
+        "rss_start_mb": round(rss0),
+        "rss_after_register_mb": round(rss_loaded),
+        "rss_every_100k_events_mb": samples,
+        "peak_rss_mb": round(_peak_mb()),
+    }
+
+
+def digest(path: Path) -> tuple[str, dict]:
+    """A hash of every record, and the summary without its ``engine`` field."""
+    h = hashlib.sha256()
+    last = b""
+    with path.open("rb") as f:
+        for line in f:
+            if last:
+                h.update(last)
+            last = line
+    summary = json.loads(last)["summary"]
+    summary.pop("engine")
+    return h.hexdigest(), summary
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--households", type=int, default=20_000)
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--pack", default="zhenjiang")
+    ap.add_argument("--engines", default="python,durable")
+    ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument(
+        "--parallel", action="store_true", help="run the engines at the same time (2 cores)"
+    )
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-monitor")
+    ap.add_argument("--run", help=argparse.SUPPRESS)  # internal: one engine in this process
+    ap.add_argument("--register", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.run:
+        print(json.dumps(run_one(args.run, args.pack, args.register, args.stream, args.out)))
+        return
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    register, stream = generate(args.workdir, args.households, args.events, args.seed)
+    print(f"register {register} ({args.households:,} households)")
+    print(f"stream   {stream} ({args.events:,} events), made in {time.perf_counter() - t:.0f} s")
+    results, digests = {}, {}
+    engines = args.engines.split(",")
+    procs = {}
+    for engine in engines:
+        out = args.workdir / f"alerts-{engine}.jsonl"
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_monitor",
+            "--run",
+            engine,
+            "--pack",
+            args.pack,
+            "--register",
+            str(register),
+            "--stream",
+            str(stream),
+            "--out",
+            str(out),
+        ]
+        procs[engine] = (
+            out,
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        )
+        if not args.parallel:
+            procs[engine][1].wait()
+    for engine, (out, proc) in procs.items():
+        stdout, stderr = proc.communicate()
+        if proc.returncode != 0:
+            print(f"{engine}: FAILED (exit {proc.returncode})\n{stderr[-3000:]}")
+            continue
+        results[engine] = json.loads(stdout.strip().splitlines()[-1])
+        digests[engine] = digest(out)
+        print(json.dumps(results[engine]))
+    how = "engines run side by side" if args.parallel else "engines run one after the other"
+    print(
+        f"\nmonitor, pack {args.pack}, {args.households:,} households, {args.events:,} events"
+        f" ({how}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f})"
+    )
+    for engine, r in results.items():
+        print(
+            f"  {engine:8s} end-to-end {r['events_per_second']:>8,} events/s   "
+            f"alert rules only {r['alert_events_per_second'] or 0:>8,} events/s   "
+            f"peak {r['peak_rss_mb']:,} MB (after register {r['rss_after_register_mb']:,} MB)   "
+            f"{r['records']:,} records, {r['skipped']:,} skipped"
+        )
+    if "python" in results and "durable" in results:
+        p, d = results["python"], results["durable"]
+        print(
+            f"  durable / python: end-to-end {d['events_per_second'] / p['events_per_second']:.2f} ×"
+            f", alert rules only {d['alert_events_per_second'] / p['alert_events_per_second']:.2f} ×"
+        )
+        same = digests["python"] == digests["durable"]
+        print(f"  same alerts from both engines: {'yes' if same else 'NO'}")
+    print("  goal: 25,000 events/s with 200,000 households, peak memory under 1,500 MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,248 @@
+"""Declared invariants: they hold for every shipped pack, and each kind catches a pack broken
+on purpose, with a shrunk household and both results in the report."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import shutil
+from pathlib import Path
+
+import pytest
+
+from minzheng_rules import load_pack
+from minzheng_rules.errors import PackErrors
+from minzheng_rules.packs.discovery import available_packs, builtin_packs_dir
+from minzheng_rules.packs.pack import Pack
+from minzheng_rules.testing.invariants import (
+    assert_invariants,
+    check_invariant,
+    check_invariants,
+)
+
+from packs_for_tests import PROGRAMS, files
+
+# Where a test expects a failure: a margin over the CI profile's 60 examples. The search stops
+# at the first failure, so it costs little; it keeps the test independent of which examples
+# Hypothesis happens to try (its choices also draw on constants in the code loaded).
+SEARCH = 300
+
+INVARIANTS = """
+invariants:
+  - id: more_income_never_helps
+    label: {zh: 收入增加不提高低保, en: More income never raises dibao}
+    kind: monotone_in_income
+    programs: [dibao]
+  - id: never_negative
+    label: {zh: 金额不为负, en: No negative amount}
+    kind: non_negative
+  - id: higher_standard_removes_nobody
+    label: {zh: 提高标准不减少对象, en: A higher standard removes nobody}
+    kind: raise_keeps_eligibility
+    parameter: dibao.standard
+    programs: [dibao]
+  - id: order_irrelevant
+    label: {zh: 成员顺序无关, en: Member order is irrelevant}
+    kind: member_order_independent
+"""
+
+FLIPPED_PROGRAMS = PROGRAMS.replace("per_head < p.dibao.standard", "per_head > p.dibao.standard")
+
+
+@functools.cache
+def shipped(name: str) -> Pack:
+    """Each shipped pack, loaded once for collection and the tests."""
+    return load_pack(name)
+
+
+def shipped_invariants() -> list[tuple[str, str]]:
+    return [
+        (name, inv_id)
+        for name in sorted(available_packs())
+        for inv_id in shipped(name).definition.invariants
+    ]
+
+
+@pytest.mark.parametrize(("name", "inv_id"), shipped_invariants())
+def test_shipped_invariant_holds(name, inv_id):
+    pack = shipped(name)
+    result = check_invariant(pack, pack.definition.invariants[inv_id])
+    if result.status == "skipped":
+        pytest.skip(f"{name}: {result.note}")
+    assert result.ok, result.report()
+    assert result.examples > 0
+
+
+def test_the_huzhou_chain_declares_and_runs_every_kind(huzhou):
+    kinds = {inv.kind.value for inv in huzhou.definition.invariants.values()}
+    assert kinds == {
+        "monotone_in_income",
+        "non_negative",
+        "exclusive",
+        "raise_keeps_eligibility",
+        "member_order_independent",
+    }
+
+
+def test_the_test_pack_keeps_its_invariants(write_pack):
+    pack = load_pack(write_pack(files(**{"invariants.yaml": INVARIANTS})))
+    results = check_invariants(pack)
+    assert [r.status for r in results] == ["passed"] * 4, [r.report() for r in results]
+    assert_invariants(pack)
+
+
+def test_a_flipped_comparison_is_caught_with_a_shrunk_household(write_pack):
+    folder = write_pack(files(**{"invariants.yaml": INVARIANTS, "programs.yaml": FLIPPED_PROGRAMS}))
+    pack = load_pack(folder)
+    for inv_id in ("more_income_never_helps", "higher_standard_removes_nobody"):
+        result = check_invariant(pack, pack.definition.invariants[inv_id], max_examples=SEARCH)
+        assert result.status == "failed"
+        v = result.violation
+        assert v is not None and len(v.household.members) == 1
+        text = result.report()
+        for part in ("household:", "before:", "after:", "dibao:", "change:", f"'{inv_id}'"):
+            assert part in text
+    with pytest.raises(AssertionError, match="more_income_never_helps"):
+        assert_invariants(pack)
+
+
+@pytest.fixture(scope="module")
+def broken_huzhou(tmp_path_factory) -> Pack:
+    """A copy of the shipped huzhou chain with the dibao means test's comparison flipped."""
+    root = tmp_path_factory.mktemp("broken")
+    for name in ("national", "zhejiang", "huzhou"):
+        shutil.copytree(builtin_packs_dir() / name, root / name)
+    variables = root / "national" / "variables.yaml"
+    text = variables.read_text(encoding="utf-8")
+    rule = "per_capita_income < p.dibao.standard"
+    assert text.count(rule) == 1
+    variables.write_text(text.replace(rule, "per_capita_income > p.dibao.standard"), "utf-8")
+    return load_pack(root / "huzhou")
+
+
+def test_a_broken_copy_of_a_shipped_pack_is_caught(broken_huzhou):
+    inv = broken_huzhou.definition.invariants["more_income_never_helps"]
+    result = check_invariant(broken_huzhou, inv, max_examples=SEARCH)
+    assert result.status == "failed", result.report()
+    v = result.violation
+    assert v is not None and len(v.household.members) <= 2
+    assert v.before is not None and v.after is not None
+    assert not v.before.programs["dibao"].eligible and v.after.programs["dibao"].eligible
+    assert "more income made the household eligible" in result.report()
+
+
+def test_a_missing_exclusion_is_caught(huzhou):
+    d = huzhou.definition
+    kept = {k: e for k, e in d.exclusions.items() if set(e.programs) != {"tekun", "dibao"}}
+    broken = Pack(dataclasses.replace(d, exclusions=kept))
+    result = check_invariant(
+        broken, d.invariants["tekun_and_dibao_not_together"], max_examples=SEARCH
+    )
+    assert result.status == "failed"
+    assert "eligible for tekun and dibao together" in result.report()
+    assert "result:" in result.report()  # one evaluation: shown once
+
+
+def test_a_negative_amount_is_caught(write_pack):
+    programs = PROGRAMS.replace(
+        "amount: p.dibao.standard * size - income", "amount: income - p.dibao.standard * size"
+    )
+    pack = load_pack(
+        write_pack(files(**{"invariants.yaml": INVARIANTS, "programs.yaml": programs}))
+    )
+    result = check_invariant(
+        pack, pack.definition.invariants["never_negative"], max_examples=SEARCH
+    )
+    assert result.status == "failed"
+    assert "dibao: a negative amount" in result.report()
+
+
+def test_an_order_dependent_answer_is_caught(write_pack):
+    pack = load_pack(write_pack(files(**{"invariants.yaml": INVARIANTS})))
+    real = pack.evaluate
+    # a faulty evaluator that only looks at the first member listed
+    pack.evaluate = (
+        lambda h, on, explain=False: real(  # type: ignore[method-assign]
+            h.model_copy(update={"members": h.members[:1]}), on
+        )
+    )
+    result = check_invariant(
+        pack, pack.definition.invariants["order_irrelevant"], max_examples=SEARCH
+    )
+    assert result.status == "failed"
+    assert "members listed as" in result.report()
+
+
+EXTRA = """
+programs:
+  pairs:
+    label: {zh: 多人户, en: Two or more}
+    conditions:
+      - id: two_and_above_the_standard
+        label: {zh: 两人以上且人均收入高于标准, en: "Two or more, income per head above the standard"}
+        when: size >= 2 and per_head > p.dibao.standard
+    citations:
+      - confidence: modelled
+        source: {reasoning: test}
+"""
+
+
+def assumption(text: str) -> str:
+    return f"""
+invariants:
+  - id: pairs_monotone
+    label: {{zh: 测试, en: Test}}
+    kind: monotone_in_income
+    programs: [pairs]
+    assume: {text}
+"""
+
+
+@pytest.mark.parametrize(("assume", "status"), [("size == 1", "passed"), ("size >= 1", "failed")])
+def test_assume_limits_the_households(write_pack, assume, status):
+    pack = load_pack(
+        write_pack(files(**{"extra.yaml": EXTRA, "invariants.yaml": assumption(assume)}))
+    )
+    budget = SEARCH if status == "failed" else None
+    result = check_invariant(
+        pack, pack.definition.invariants["pairs_monotone"], max_examples=budget
+    )
+    assert result.status == status, result.report()
+
+
+def test_an_assumption_no_household_meets_is_skipped(write_pack):
+    folder = write_pack(files(**{"extra.yaml": EXTRA, "invariants.yaml": assumption("size > 40")}))
+    pack = load_pack(folder)
+    result = check_invariant(pack, pack.definition.invariants["pairs_monotone"], max_examples=5)
+    assert result.status == "skipped" and "assume" in result.note
+
+
+def test_a_bad_assumption_names_the_file_and_line(write_pack):
+    folder = write_pack(files(**{"extra.yaml": EXTRA, "invariants.yaml": assumption("sise == 1")}))
+    pack = load_pack(folder)
+    result = check_invariant(pack, pack.definition.invariants["pairs_monotone"])
+    assert result.status == "failed"
+    assert f"{Path(folder) / 'invariants.yaml'}:7" in result.note
+    assert "'size'" in result.note  # the suggestion
+
+
+def test_programs_the_pack_lacks_are_skipped(write_pack):
+    text = INVARIANTS.replace(
+        "programs: [dibao]\n  - id: never", "programs: [nothere]\n  - id: never"
+    )
+    pack = load_pack(write_pack(files(**{"invariants.yaml": text})))
+    result = check_invariant(pack, pack.definition.invariants["more_income_never_helps"])
+    assert result.status == "skipped" and "nothere" in result.note
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (INVARIANTS.replace("kind: non_negative", "kind: non_negativ"), "non_negative"),
+        (INVARIANTS.replace("    parameter: dibao.standard\n", ""), "parameter"),
+    ],
+)
+def test_a_malformed_invariant_names_the_file_and_line(write_pack, text, message):
+    with pytest.raises(PackErrors, match=message) as err:
+        load_pack(write_pack(files(**{"invariants.yaml": text})))
+    assert "invariants.yaml:" in str(err.value)

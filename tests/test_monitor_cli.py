@@ -1,0 +1,97 @@
+"""``minzheng monitor``: alerts as JSON Lines with a summary, skipped lines on stderr, clear
+failures for bad options."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from minzheng_rules.cli.main import app
+from minzheng_rules.monitor import synthetic
+from test_monitor_pack import write_monitor_pack
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def files(tmp_path):
+    hs = list(synthetic.register(40, seed=51))
+    register = tmp_path / "register.jsonl"
+    register.write_text(
+        "\n".join(json.dumps(h) for h in hs) + '\n{"id": "bad", "members": []}\n', encoding="utf-8"
+    )
+    lines = list(synthetic.events(hs, 300, seed=52))
+    lines.insert(10, "{oops")
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return write_monitor_pack(tmp_path / "monitorpack"), register, events
+
+
+def test_monitor_writes_alerts_then_a_summary(files, tmp_path):
+    pack, register, events = files
+    out = tmp_path / "alerts.jsonl"
+    r = runner.invoke(
+        app,
+        [
+            "monitor",
+            str(events),
+            "--register",
+            str(register),
+            "--pack",
+            str(pack),
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    summary = records.pop()["summary"]
+    assert summary["events"] == 301 and summary["skipped_by_kind"]["malformed"] == 1
+    assert summary["households"] == 40 and summary["records"] == len(records) > 0
+    for rec in records:
+        assert {
+            "event",
+            "household",
+            "alert",
+            "tier",
+            "reasons",
+            "newly_eligible",
+            "no_longer_eligible",
+        } <= set(rec)
+    assert f"{events}:11: not valid JSON" in r.stderr
+    assert "register.jsonl:41" in r.stderr  # the bad household, skipped
+    assert "301 events" in r.stderr
+
+
+def test_monitor_to_stdout_matches_the_file(files, tmp_path):
+    pack, register, events = files
+    r = runner.invoke(
+        app, ["monitor", str(events), "-r", str(register), "-p", str(pack), "--quiet"]
+    )
+    assert r.exit_code == 0, r.output
+    assert "not valid JSON" not in r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert json.loads(lines[-1])["summary"]["events"] == 301
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "drools"], "--engine must be one of python, durable"),
+        (["--shards", "2000"], "--shards must be 1 to 1024"),
+        (["--pack", "atlantis"], "unknown pack"),
+    ],
+)
+def test_monitor_bad_options_exit_2(files, args, message):
+    pack, register, events = files
+    base = ["monitor", str(events), "--register", str(register), "--pack", str(pack)]
+    r = runner.invoke(app, base + args)
+    assert r.exit_code == 2 and message in r.stderr, r.output
+
+
+def test_monitor_missing_register_exits_2(files, tmp_path):
+    pack, _, events = files
+    r = runner.invoke(
+        app, ["monitor", str(events), "-r", str(tmp_path / "none.jsonl"), "-p", str(pack)]
+    )
+    assert r.exit_code == 2 and "none.jsonl" in r.stderr
