@@ -61,7 +61,7 @@ def third_party(pytester: pytest.Pytester):
     pytester.makeconftest(
         """
         from hypothesis import settings
-        settings.register_profile("theirs", derandomize=True, max_examples=40, deadline=None)
+        settings.register_profile("theirs", derandomize=True, max_examples=150, deadline=None)
         settings.load_profile("theirs")
         """
     )
@@ -128,7 +128,7 @@ def test_cli_test_runs_cases_and_invariants(write_pack):
 
 def test_cli_test_fails_on_a_broken_pack_with_the_example(write_pack):
     folder = write_pack(files(**{"invariants.yaml": INVARIANTS, "programs.yaml": FLIPPED}))
-    r = runner.invoke(app, ["test", str(folder), "--examples", "30"])
+    r = runner.invoke(app, ["test", str(folder), "--examples", "300"])  # stops at the failure
     assert r.exit_code == 1
     assert "FAIL invariant more_income_never_helps" in r.stdout
     assert "household:" in r.stdout and "after:" in r.stdout
