@@ -279,10 +279,6 @@ def test_costs_by_period():
 
 
 def test_a_columnar_register_from_synth_gives_the_same_report(tmp_path, huzhou):
-    pytest.importorskip(
-        "minzheng_rules.synth",
-        reason="the synth and register modules (issue #5) are not in this tree",
-    )
     folder = tmp_path / "synth"
     r = runner.invoke(
         app, ["synth", "-n", "60", "-p", "huzhou", "-o", str(folder), "--date", str(AFTER)]

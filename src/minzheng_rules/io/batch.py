@@ -1,0 +1,353 @@
+"""Evaluate a whole register chunk by chunk: resumable, atomic, with a rejects file and counts
+that reconcile (households read = evaluated + rejected).
+
+Each chunk's answers go to ``<OUT>.parts/part-<n>.<fmt>`` (written under a temporary name, then
+renamed) and a line in ``manifest.json`` records it done with its counts. An interrupted run
+started again with the same input, pack and date skips the chunks already done. At the end the
+parts are joined into ``OUT`` and ``OUT.rejects.jsonl`` (again via temporary names) and the
+parts folder is removed.
+
+Output columns: ``household_id``, ``<program>_status`` (eligible / ineligible / undetermined),
+``<program>_amount`` (exact decimal: Parquet ``decimal128``, text in CSV and JSON Lines),
+``tags`` and ``needs`` (lists; JSON text in CSV).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from minzheng_rules.io.formats import FORMATS, TableWriter, decimal_array, money_text
+from minzheng_rules.io.readers import Chunk, Source
+from minzheng_rules.io.schema import HOUSEHOLD_ID
+from minzheng_rules.io.validate import InputError
+
+STATUS = {2: "eligible", 1: "undetermined", 0: "ineligible"}
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class ProgramTotals:
+    unit: str
+    eligible: int = 0
+    amount: Decimal = Decimal(0)
+
+
+@dataclass
+class Summary:
+    """What a batch did: counts that reconcile and, per program, how many households are
+    eligible and what they are paid in total (in the program's unit, e.g. 元 per month)."""
+
+    households: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    rejected_members: int = 0
+    fallback: int = 0
+    programs: dict[str, ProgramTotals] = field(default_factory=dict)
+    seconds: float = 0.0
+    output: str = ""
+    rejects: str = ""
+    mode: str = ""
+
+    @property
+    def reconciles(self) -> bool:
+        return self.households == self.evaluated + self.rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "households": self.households,
+            "evaluated": self.evaluated,
+            "rejected": self.rejected,
+            "rejected_members": self.rejected_members,
+            "decided_by_reference": self.fallback,
+            "reconciles": self.reconciles,
+            "programs": {
+                p: {"unit": t.unit, "eligible": t.eligible, "amount": str(t.amount)}
+                for p, t in self.programs.items()
+            },
+            "seconds": round(self.seconds, 3),
+            "output": self.output,
+            "rejects": self.rejects,
+            "mode": self.mode,
+        }
+
+
+def pack_fingerprint(pack: Any) -> str:
+    """A hash of the pack's files, so a resumed run refuses a pack that changed meanwhile."""
+    digest = hashlib.sha256()
+    files = {o.file for o in pack.definition.origins.values() if getattr(o, "file", None)}
+    for name in sorted(files):
+        p = Path(name)
+        if p.is_file():
+            digest.update(p.name.encode())
+            digest.update(p.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def result_table(frame: pl.DataFrame, programs: list[Any], fmt: str) -> pa.Table:
+    """The evaluation frame as the output table: statuses as words, amounts as exact
+    decimals (Parquet) or decimal text, tags and needs as lists (JSON text in CSV)."""
+    arrays: list[Any] = [frame.get_column(HOUSEHOLD_ID).to_arrow().cast(pa.string())]
+    names = [HOUSEHOLD_ID]
+    for p in programs:
+        status = frame.get_column(f"{p.program}_status").replace_strict(
+            STATUS, return_dtype=pl.String
+        )
+        amount = frame.get_column(f"{p.program}_amount")
+        arrays.append(status.to_arrow().cast(pa.string()))
+        arrays.append(
+            decimal_array(amount, p.scale)
+            if fmt == "parquet"
+            else money_text(amount, p.scale).to_arrow().cast(pa.string())
+        )
+        names += [f"{p.program}_status", f"{p.program}_amount"]
+    for name in ("tags", "needs"):
+        col = frame.get_column(name)
+        if fmt == "csv":
+            col = col.list.join(",").map_elements(
+                lambda s: json.dumps(s.split(",") if s else []), return_dtype=pl.String
+            )
+        arrays.append(col.to_arrow().cast(pa.string() if fmt == "csv" else pa.list_(pa.string())))
+        names.append(name)
+    return pa.Table.from_arrays(
+        [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays], names=names
+    )
+
+
+class Batch:
+    """One run of a register through a compiled pack."""
+
+    def __init__(
+        self,
+        source: Source,
+        out: Path,
+        pack: Any,
+        on: dt.date,
+        fmt: str | None = None,
+        chunk_size: int = 250_000,
+        restart: bool = False,
+        evaluator: Any = None,
+    ) -> None:
+        self.source = source
+        self.out = Path(out)
+        self.fmt = fmt or _format_from_name(self.out)
+        if self.fmt not in FORMATS:
+            raise InputError(f"output format must be one of {', '.join(FORMATS)}")
+        self.pack = pack
+        self.on = on
+        self.chunk_size = chunk_size
+        self.parts = self.out.with_name(self.out.name + ".parts")
+        self.manifest_path = self.parts / "manifest.json"
+        if evaluator is None:
+            from minzheng_rules.backends.vectorized.engine import VectorizedPack
+
+            evaluator = VectorizedPack(pack, on)
+        self.vp = evaluator
+        self.identity = {
+            "version": MANIFEST_VERSION,
+            "input": source.fingerprint(),
+            "pack": pack.id,
+            "pack_files": pack_fingerprint(pack),
+            "date": on.isoformat(),
+            "chunk_size": chunk_size,
+            "format": self.fmt,
+        }
+        self.manifest = self._load_manifest(restart)
+
+    def _load_manifest(self, restart: bool) -> dict[str, Any]:
+        if restart and self.parts.exists():
+            shutil.rmtree(self.parts)
+        if self.manifest_path.exists():
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            if data.get("identity") != self.identity:
+                raise InputError(
+                    f"{self.parts} holds an unfinished run with another input, pack, date, "
+                    "chunk size or format; rerun with --restart to discard it"
+                )
+            return data
+        self.parts.mkdir(parents=True, exist_ok=True)
+        data = {"identity": self.identity, "chunks": {}}
+        self._save(data)
+        return data
+
+    def _save(self, data: dict[str, Any]) -> None:
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+
+    @property
+    def done(self) -> int:
+        return len(self.manifest["chunks"])
+
+    def run(self, progress: Callable[[int], None] | None = None) -> Summary:
+        started = time.perf_counter()
+        for chunk in prefetch(self.source.chunks(self.chunk_size, self.parts)):
+            key = str(chunk.index)
+            if key in self.manifest["chunks"]:
+                if progress:
+                    progress(chunk.read)
+                continue
+            self.manifest["chunks"][key] = self._chunk(chunk)
+            self._save(self.manifest)
+            if progress:
+                progress(chunk.read)
+        summary = self._finish()
+        summary.seconds = time.perf_counter() - started
+        summary.mode = getattr(self.source, "mode", "") or ""
+        return summary
+
+    def _chunk(self, chunk: Chunk) -> dict[str, Any]:
+        result = self.vp.evaluate(chunk.households, chunk.members)
+        rejects = [r.to_dict() for r in chunk.rejects]
+        ids = chunk.households.get_column(HOUSEHOLD_ID)
+        for row, hid, reason in result.rejected:
+            rejects.append(
+                {
+                    "source": "evaluation",
+                    "row": row,
+                    "household_id": hid or ids[row],
+                    "reasons": [reason],
+                }
+            )
+        frame = result.frame
+        part = self.parts / f"part-{chunk.index:06d}.{self.fmt}"
+        w = TableWriter(part, self.fmt)
+        try:
+            w.write(result_table(frame, self.vp.programs, self.fmt))
+        except BaseException:
+            w.abort()
+            raise
+        w.close()
+        rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
+        tmp = rpath.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for r in rejects:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        os.replace(tmp, rpath)
+        totals = {}
+        for p in self.vp.programs:
+            eligible = frame.get_column(f"{p.program}_status") == 2
+            amount = frame.get_column(f"{p.program}_amount").filter(eligible).sum()
+            totals[p.program] = [int(eligible.sum()), int(amount or 0), p.scale, p.unit]
+        household_rejects = len(rejects) - chunk.member_rejects
+        return {
+            "read": chunk.read,
+            "evaluated": frame.height,
+            "rejected": household_rejects,
+            "rejected_members": chunk.member_rejects,
+            "fallback": result.fallback,
+            "programs": totals,
+        }
+
+    def _finish(self) -> Summary:
+        s = Summary()
+        keys = sorted(self.manifest["chunks"], key=int)
+        for k in keys:
+            c = self.manifest["chunks"][k]
+            s.households += c["read"]
+            s.evaluated += c["evaluated"]
+            s.rejected += c["rejected"]
+            s.rejected_members += c["rejected_members"]
+            s.fallback += c["fallback"]
+            for pid, (count, amount, scale, unit) in c["programs"].items():
+                t = s.programs.setdefault(pid, ProgramTotals(unit))
+                t.eligible += count
+                t.amount += Decimal(amount).scaleb(-scale)
+        for p in self.vp.programs:
+            s.programs.setdefault(p.program, ProgramTotals(p.unit))
+        w = TableWriter(self.out, self.fmt)
+        try:
+            for k in keys:
+                part = self.parts / f"part-{int(k):06d}.{self.fmt}"
+                _append(w, part, self.fmt)
+        except BaseException:
+            w.abort()
+            raise
+        if w.rows == 0:
+            w.write(result_table(self.vp._empty(), self.vp.programs, self.fmt))
+        w.close()
+        rejects = self.out.with_name(self.out.name + ".rejects.jsonl")
+        tmp = rejects.with_name(f".{rejects.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for k in keys:
+                f.write((self.parts / f"rejects-{int(k):06d}.jsonl").read_text(encoding="utf-8"))
+        os.replace(tmp, rejects)
+        s.output, s.rejects = str(self.out), str(rejects)
+        summary = self.out.with_name(self.out.name + ".summary.json")
+        tmp = summary.with_name(f".{summary.name}.tmp")
+        tmp.write_text(json.dumps(s.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, summary)
+        shutil.rmtree(self.parts, ignore_errors=True)
+        return s
+
+
+def prefetch(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """Read and validate the next chunk on another thread while this one is evaluated (Polars,
+    Arrow and NumPy release the interpreter lock, so the two overlap on the machine's cores)."""
+    done = object()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(next, chunks, done)
+        while True:
+            item = future.result()
+            if item is done:
+                return
+            future = pool.submit(next, chunks, done)
+            yield item  # type: ignore[misc]
+
+
+def _append(w: TableWriter, part: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        f = pq.ParquetFile(part)
+        for i in range(f.num_row_groups):
+            w.write(f.read_row_group(i))
+    elif fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        table = pacsv.read_csv(
+            part,
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in _csv_header(part)},
+                strings_can_be_null=False,
+            ),
+        )
+        w.write(table)
+    else:
+        if w._file is None:
+            w._file = open(w.tmp, "w", encoding="utf-8")  # noqa: SIM115
+        with open(part, encoding="utf-8") as f:
+            for line in f:
+                w._file.write(line)
+                w.rows += 1
+
+
+def _csv_header(path: Path) -> list[str]:
+    import csv
+
+    with open(path, encoding="utf-8") as f:
+        return next(csv.reader(f), [])
+
+
+def _format_from_name(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    return {
+        "parquet": "parquet",
+        "pq": "parquet",
+        "csv": "csv",
+        "jsonl": "jsonl",
+        "ndjson": "jsonl",
+    }.get(suffix, "parquet")

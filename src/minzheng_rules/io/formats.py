@@ -1,0 +1,204 @@
+"""On-disk forms: clean frames ↔ Parquet / CSV tables, exact money either way.
+
+Parquet keeps money as ``decimal128(14, 2)`` (built from the fen integers directly, no float in
+between), ``assessed_needs`` as a list of text and ``receiving`` as a list of
+``{program, amount}``. CSV writes money as text (``1234.50``), booleans as ``true``/``false`` and
+the two lists as JSON text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute
+
+from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Column
+
+HH = "_hh"
+FORMATS = ("parquet", "csv", "jsonl")
+
+
+def decimal_array(values: pl.Series, scale: int, precision: int = 18) -> pa.Array:
+    """An Arrow decimal array holding ``values / 10**scale`` exactly (values: integers)."""
+    ints = values.cast(pl.Int64)
+    arrow = ints.to_arrow()
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    arrow = pa.concat_arrays([arrow]) if arrow.offset else arrow
+    low = ints.fill_null(0).to_numpy().astype(np.int64)
+    buf = np.empty((len(low), 2), dtype=np.int64)
+    buf[:, 0] = low
+    buf[:, 1] = low >> 63
+    validity = arrow.buffers()[0]
+    return pa.Array.from_buffers(
+        pa.decimal128(precision, scale),
+        len(low),
+        [validity, pa.py_buffer(buf.tobytes())],
+        null_count=ints.null_count(),
+    )
+
+
+def money_text(values: pl.Series, scale: int = 2) -> pl.Series:
+    """``values / 10**scale`` as decimal text (``-12.05``), null stays null."""
+    if scale == 0:
+        return values.cast(pl.String)
+    v = values.cast(pl.Int64)
+    sign = pl.select(pl.when(v < 0).then(pl.lit("-")).otherwise(pl.lit(""))).to_series()
+    a = v.abs()
+    whole = (a // 10**scale).cast(pl.String)
+    frac = (a % 10**scale).cast(pl.String).str.zfill(scale)
+    return pl.select(
+        pl.when(v.is_null()).then(None).otherwise(sign + whole + pl.lit(".") + frac)
+    ).to_series()
+
+
+def _disk_column(c: Column, s: pl.Series, fmt: str) -> pa.Array | pl.Series:
+    if c.kind == "money":
+        return decimal_array(s, 2, 14) if fmt == "parquet" else money_text(s)
+    if c.kind == "money_map":
+        if fmt == "parquet":
+            la = s.to_arrow()
+            if isinstance(la, pa.ChunkedArray):
+                la = la.combine_chunks()
+            la = pa.concat_arrays([la])
+            flat = la.flatten()
+            programs = flat.field("program")
+            amounts = decimal_array(pl.from_arrow(flat.field("fen")), 2, 14)  # type: ignore[arg-type]
+            struct = pa.StructArray.from_arrays([programs, amounts], names=["program", "amount"])
+            offsets = pa.compute.subtract(la.offsets, la.offsets[0])
+            return pa.ListArray.from_arrays(offsets, struct)
+        return pl.Series(
+            c.name,
+            [
+                json.dumps({e["program"]: str(_yuan(e["fen"])) for e in x}) if x else ""
+                for x in s.to_list()
+            ],
+        )
+    if c.kind == "text_list" and fmt != "parquet":
+        return pl.Series(
+            c.name, [json.dumps(x, ensure_ascii=False) if x else "" for x in s.to_list()]
+        )
+    if c.kind == "bool" and fmt != "parquet":
+        return s.cast(pl.String).str.to_lowercase()
+    return s
+
+
+def _yuan(fen: int) -> Any:
+    from decimal import Decimal
+
+    return Decimal(fen).scaleb(-2)
+
+
+def disk_table(frame: pl.DataFrame, columns: tuple[Column, ...], fmt: str) -> pa.Table:
+    """A clean frame as the on-disk table of ``fmt`` (``_hh`` dropped)."""
+    arrays, names = [], []
+    for c in columns:
+        a = _disk_column(c, frame.get_column(c.name), fmt)
+        arrays.append(a if isinstance(a, pa.Array | pa.ChunkedArray) else a.to_arrow())
+        names.append(c.name)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+class TableWriter:
+    """Appends tables to one Parquet, CSV or JSON Lines file, written under a temporary name
+    and renamed into place by :meth:`close` (a crash leaves no half file under the real name)."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+        self.path = Path(path)
+        self.fmt = fmt
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._writer: Any = None
+        self._file: Any = None
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+            self._writer.write_table(table)
+        elif self.fmt == "csv":
+            import pyarrow.csv as pacsv
+
+            if self._writer is None:
+                self._file = open(self.tmp, "wb")  # noqa: SIM115
+                self._writer = pacsv.CSVWriter(self._file, table.schema)
+            self._writer.write_table(table)
+        else:
+            if self._file is None:
+                self._file = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115
+            for row in table.to_pylist():
+                self._file.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+    def close(self) -> Path:
+        if self._writer is not None:
+            self._writer.close()
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+        if self._writer is None and self._file is None:
+            self.tmp.touch()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        for x in (self._writer, self._file):
+            if x is not None:
+                with contextlib.suppress(Exception):  # cleaning up after a failure
+                    x.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def write_register(
+    folder: Path, chunks: Any, fmt: str = "parquet", progress: Any = None
+) -> tuple[int, int]:
+    """Write clean (households, members) chunks as ``households.<fmt>`` and ``members.<fmt>``
+    (JSON Lines: one ``households.jsonl`` of canonical households). Returns the counts."""
+    from minzheng_rules.io.convert import frames_to_dicts
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    n_h = n_m = 0
+    if fmt == "jsonl":
+        w = TableWriter(folder / "households.jsonl", "jsonl")
+        try:
+            with open(w.tmp, "w", encoding="utf-8") as f:
+                for h, m in chunks:
+                    for d in frames_to_dicts(h, m, list(range(h.height))):
+                        f.write(json.dumps(d, ensure_ascii=False, default=str) + "\n")
+                    n_h, n_m = n_h + h.height, n_m + m.height
+                    if progress:
+                        progress(h.height)
+            os.replace(w.tmp, w.path)
+        except BaseException:
+            w.tmp.unlink(missing_ok=True)
+            raise
+        return n_h, n_m
+    hw = TableWriter(folder / f"households.{fmt}", fmt)
+    mw = TableWriter(folder / f"members.{fmt}", fmt)
+    try:
+        for h, m in chunks:
+            hw.write(disk_table(h, HOUSEHOLD_COLUMNS, fmt))
+            mw.write(disk_table(m, MEMBER_COLUMNS, fmt))
+            n_h, n_m = n_h + h.height, n_m + m.height
+            if progress:
+                progress(h.height)
+    except BaseException:
+        hw.abort()
+        mw.abort()
+        raise
+    hw.close()
+    mw.close()
+    return n_h, n_m

@@ -1,0 +1,269 @@
+"""Register readers and writers: the columnar schema follows the pydantic models, vectorized
+validation accepts and refuses exactly what pydantic does, money survives every format to the
+fen, and unordered input (members not beside their household) gives the same answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import typing
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from minzheng_rules import load_pack
+from minzheng_rules.backends.vectorized.engine import VectorizedPack
+from minzheng_rules.errors import HouseholdError
+from minzheng_rules.household import Household, Member, parse_household
+from minzheng_rules.io.formats import write_register
+from minzheng_rules.io.readers import open_register
+from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.io.validate import InputError, assemble, clean
+from minzheng_rules.synth import generate
+
+ON = dt.date(2024, 6, 1)
+
+
+def _fields(model: type[BaseModel], prefix: str = "") -> set[str]:
+    out = set()
+    hints = typing.get_type_hints(model)
+    for name in model.model_fields:
+        t = hints[name]
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            out |= _fields(t, f"{prefix}{name}_")
+        elif typing.get_origin(t) is list and typing.get_args(t) == (Member,):
+            continue
+        else:
+            out.add(prefix + name)
+    return out
+
+
+def test_the_columns_are_the_models_fields():
+    household = {c.name for c in HOUSEHOLD_COLUMNS}
+    member = {c.name for c in MEMBER_COLUMNS}
+    assert household == (_fields(Household) - {"id"}) | {"household_id"}
+    assert member == (_fields(Member) - {"id"}) | {"member_id", "household_id"}
+
+
+# -- validation agrees with pydantic ----------------------------------------------------------
+
+MONEY_TEXT = st.one_of(
+    st.decimals(min_value=0, max_value=10**12, places=2).map(str),
+    st.sampled_from(["1.005", "-3", "abc", "12.3", "0", "1000000000000", "7.10", "2.500"]),
+)
+MEMBER_VALUES = {
+    "age": st.one_of(st.integers(-2, 135).map(str), st.just("x")),
+    "birth_date": st.one_of(
+        st.dates(dt.date(1900, 1, 1), dt.date(2030, 1, 1)).map(str), st.just("2024-02-30")
+    ),
+    "monthly_income": MONEY_TEXT,
+    "disability_grade": st.integers(0, 5).map(str),
+    "disability_type": st.sampled_from(["physical", "mental", "blind"]),
+    "self_care": st.sampled_from(["full", "partial", "none", "some"]),
+    "employed": st.sampled_from(["true", "false", "maybe"]),
+    "relation": st.sampled_from(["head", "child", "cousin"]),
+    "student": st.sampled_from(["none", "senior", "phd"]),
+}
+HOUSEHOLD_VALUES = {
+    "assets_financial": MONEY_TEXT,
+    "assets_vehicles": st.integers(-1, 3).map(str),
+    "expenses_medical_12m": MONEY_TEXT,
+    "hukou": st.sampled_from(["330503", "x"]),
+    "emergency": st.sampled_from(["true", "false", "2"]),
+}
+
+
+@st.composite
+def raw_household(draw):
+    h = {"household_id": draw(st.sampled_from(["h1", "h" * 70]))}
+    for k, s in HOUSEHOLD_VALUES.items():
+        if draw(st.booleans()):
+            h[k] = draw(s)
+    members = []
+    for i in range(draw(st.integers(0, 4))):
+        m = {
+            "household_id": h["household_id"],
+            "member_id": draw(st.sampled_from([f"m{i}", "dup"])),
+        }
+        for k, s in MEMBER_VALUES.items():
+            if draw(st.integers(0, 2)) == 0:
+                m[k] = draw(s)
+        members.append(m)
+    return h, members
+
+
+def _pydantic_accepts(h: dict, members: list[dict]) -> bool:
+    data: dict = {"id": h["household_id"], "members": []}
+    for k, v in h.items():
+        if k == "household_id":
+            continue
+        section, _, field = k.partition("_")
+        if section in ("assets", "expenses", "housing"):
+            data.setdefault(section, {})[field] = v
+        else:
+            data[k] = v
+    for m in members:
+        d = {("id" if k == "member_id" else k): v for k, v in m.items() if k != "household_id"}
+        data["members"].append(d)
+    try:
+        parse_household(data)
+        return True
+    except HouseholdError:
+        return False
+
+
+@settings(max_examples=150)
+@given(raw_household())
+def test_validation_accepts_and_refuses_what_pydantic_does(case):
+    h, members = case
+    hraw = pl.DataFrame([h], schema={k: pl.String for k in h})
+    mcols = {"household_id", "member_id", *MEMBER_VALUES}
+    mraw = pl.DataFrame(
+        [{k: m.get(k) for k in mcols} for m in members], schema={k: pl.String for k in mcols}
+    )
+    hc = clean(hraw, HOUSEHOLD_COLUMNS, "households.csv")
+    mc = clean(mraw, MEMBER_COLUMNS, "members.csv")
+    import numpy as np
+
+    good_h, _, rejects = assemble(
+        hc,
+        mc,
+        np.zeros(len(members), dtype=np.int64),
+        "households.csv",
+        "members.csv",
+        np.array([1]),
+        np.arange(len(members)),
+    )
+    accepted = good_h.height == 1
+    assert accepted == _pydantic_accepts(h, members), (rejects, h, members)
+    if not accepted:
+        assert rejects[0].reasons and all(isinstance(r, str) and r for r in rejects[0].reasons)
+
+
+# -- formats ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def huzhou():
+    return load_pack("huzhou")
+
+
+@pytest.fixture(scope="module")
+def register(huzhou):
+    return list(generate(huzhou, ON, 3000, seed=4, chunk=1000))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_every_format_reads_back_what_was_written(tmp_path, register, fmt):
+    write_register(tmp_path, iter(register), fmt)
+    source = open_register(tmp_path)
+    chunks = list(source.chunks(700))
+    assert sum(c.read for c in chunks) == 3000
+    assert all(not c.rejects for c in chunks)
+    h = pl.concat([c.households for c in chunks])
+    m = pl.concat([c.members.drop("_hh") for c in chunks])
+    want_h = pl.concat([x for x, _ in register])
+    want_m = pl.concat([y.drop("_hh") for _, y in register])
+    assert h.equals(want_h.select(h.columns))
+    assert m.equals(want_m.select(m.columns))
+
+
+def test_money_is_exact_in_parquet(tmp_path, register):
+    import pyarrow.parquet as pq
+
+    write_register(tmp_path, iter(register[:1]), "parquet")
+    schema = pq.read_schema(tmp_path / "members.parquet")
+    assert str(schema.field("monthly_income").type) == "decimal128(14, 2)"
+    table = pq.read_table(tmp_path / "members.parquet", columns=["monthly_income"])
+    first = next(v for v in table.column(0).to_pylist() if v is not None)
+    fen = register[0][1].get_column("monthly_income").drop_nulls()[0]
+    assert first == Decimal(fen).scaleb(-2)
+
+
+def test_members_out_of_order_give_the_same_answers(tmp_path, register, huzhou):
+    ordered, shuffled = tmp_path / "a", tmp_path / "b"
+    write_register(ordered, iter(register), "parquet")
+    shuffled.mkdir()
+    pl.read_parquet(ordered / "households.parquet").write_parquet(shuffled / "households.parquet")
+    pl.read_parquet(ordered / "members.parquet").sample(
+        fraction=1.0, shuffle=True, seed=1
+    ).write_parquet(shuffled / "members.parquet")
+    vp = VectorizedPack(huzhou, ON)
+
+    def answers(folder):
+        src = open_register(folder)
+        frames = [vp.evaluate(c.households, c.members).frame for c in src.chunks(1000, tmp_path)]
+        return src.mode, pl.concat(frames).sort("household_id")
+
+    mode_a, a = answers(ordered)
+    mode_b, b = answers(shuffled)
+    assert (mode_a, mode_b) == ("aligned", "partitioned")
+    assert a.equals(b)
+
+
+def test_bad_rows_are_refused_with_reasons_and_counted(tmp_path):
+    (tmp_path / "households.csv").write_text(
+        "household_id,assets_financial,hukou\n"
+        "h1,100.50,330503\n"
+        "h2,1.005,\n"  # too many decimals
+        "h3,7,\n"  # no members
+        "h1,5,\n"  # the same id twice
+        "h4,0,\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "members.csv").write_text(
+        "household_id,member_id,age,monthly_income\n"
+        "h4,a,,10\n"  # neither age nor birth date
+        "h1,a,30,1000\n"
+        "h2,a,40,0\n"
+        "hx,a,1,0\n",  # no such household
+        encoding="utf-8",
+    )
+    src = open_register(tmp_path)
+    chunks = list(src.chunks(10, tmp_path))
+    assert src.mode == "partitioned"
+    rejects = [r for c in chunks for r in c.rejects]
+    by_id = {}
+    for r in rejects:
+        by_id.setdefault(r.household_id, []).extend(r.reasons)
+    assert any("more than 2 decimal places" in x for x in by_id["h2"])
+    assert any("at least 1 item" in x for x in by_id["h3"])
+    assert any("more than once" in x for x in by_id["h1"])
+    assert any("give 'age' or 'birth_date'" in x for x in by_id["h4"])
+    assert any("no such household" in x for x in by_id["hx"])
+    read = sum(c.read for c in chunks)
+    evaluable = sum(c.households.height for c in chunks)
+    household_rejects = sum(len(c.rejects) - c.member_rejects for c in chunks)
+    assert read == 5 and evaluable == 0 and read == evaluable + household_rejects
+
+
+def test_whole_file_problems_are_errors(tmp_path):
+    pl.DataFrame({"household_id": ["h"], "asets_financial": ["1"]}).write_csv(
+        tmp_path / "households.csv"
+    )
+    pl.DataFrame({"household_id": ["h"], "member_id": ["a"], "age": ["3"]}).write_csv(
+        tmp_path / "members.csv"
+    )
+    with pytest.raises(InputError, match="did you mean 'assets_financial'"):
+        list(open_register(tmp_path).chunks(10))
+    pl.DataFrame({"household_id": ["h"], "assets_financial": [1.5]}).write_parquet(
+        tmp_path / "households.parquet"
+    )
+    pl.DataFrame({"household_id": ["h"], "member_id": ["a"], "age": [3]}).write_parquet(
+        tmp_path / "members.parquet"
+    )
+    with pytest.raises(InputError, match="binary floats"):
+        list(open_register(tmp_path / "households.parquet").chunks(10))
+
+
+def test_jsonl_lines_that_fail_are_refused_with_their_line(tmp_path):
+    good = {"id": "a", "members": [{"id": "x", "age": 3}]}
+    lines = [json.dumps(good), "{not json", json.dumps({"id": "b", "members": [{"id": "x"}]})]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (chunk,) = open_register(tmp_path / "r.jsonl").chunks(10)
+    assert chunk.read == 3 and chunk.households.height == 1
+    assert [(r.row, r.household_id) for r in chunk.rejects] == [(2, None), (3, "b")]
