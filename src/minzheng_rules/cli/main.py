@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import minzheng_rules.cli.batch  # noqa: F401  (registers `minzheng batch` and `synth`)
+import minzheng_rules.cli.batch  # registers `minzheng batch` and `synth`
 import minzheng_rules.cli.diff  # noqa: F401  (registers `minzheng diff`)
 from minzheng_rules.cli import docs, evaluate, monitor, packs, plan  # noqa: F401  (registers commands)
 from minzheng_rules.cli.app import app
