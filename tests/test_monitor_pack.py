@@ -198,3 +198,26 @@ def test_the_monitor_test_pack_loads_with_every_alert(tmp_path):
         "member_income_drop",
         "working_age_poor",
     }
+
+
+def test_validate_checks_alert_rules(tmp_path):
+    """`minzheng validate` refuses a pack whose alert misspells a name, naming file and line."""
+    from typer.testing import CliRunner
+
+    from minzheng_rules.cli.main import app
+
+    good = write_monitor_pack(tmp_path / "good")
+    r = CliRunner().invoke(app, ["validate", str(good)])
+    assert r.exit_code == 0, r.output
+    assert "8 alert rules" in r.stdout
+    broken = write_monitor_pack(tmp_path / "broken")
+    alerts = broken / "alerts.yaml"
+    alerts.write_text(
+        alerts.read_text(encoding="utf-8").replace(
+            "when: income < previous.income", "when: income < previous.incme"
+        ),
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(app, ["validate", str(broken)])
+    assert r.exit_code == 1
+    assert "alerts.yaml:6" in r.stderr and "did you mean 'previous.income'" in r.stderr

@@ -86,8 +86,10 @@ def _extra_summary(p: Pack) -> list[str]:
 def validate_command(
     paths: Annotated[list[str], typer.Argument(help="Pack names or folders")],
 ) -> None:
-    """Load and check packs: format, names, types, cycles, golden-case households."""
+    """Load and check packs: format, names, types, cycles, golden-case households and alert
+    rules (which the monitor would otherwise only check when it starts)."""
     from minzheng_rules.household import parse_household
+    from minzheng_rules.monitor.alerts import AlertSet
 
     failed = False
     for path in paths:
@@ -95,9 +97,10 @@ def validate_command(
             p = load_pack(path)
             for case in p.cases:
                 parse_household(case.household, f"case '{case.id}'")
+            alerts = AlertSet.from_pack(p).alerts
             out.print(
                 f"[green]ok[/] {p.id}: {len(p.programs)} programs, "
-                f"{len(p.parameters)} parameters, {len(p.cases)} cases"
+                f"{len(p.parameters)} parameters, {len(p.cases)} cases, {len(alerts)} alert rules"
             )
         except MinzhengError as e:
             failed = True
