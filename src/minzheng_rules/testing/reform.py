@@ -16,15 +16,15 @@ a program whose amount is not money (hours, a flag) has no cost.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from minzheng_rules.errors import EvaluationError, HouseholdError, MinzhengError
+from minzheng_rules.errors import EvaluationError, MinzhengError
 from minzheng_rules.household import Household, parse_household
+from minzheng_rules.io.households import read_households
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.results import Evaluation, ProgramOutcome, Status
 
@@ -315,50 +315,11 @@ def _parameter_changes(before: Scenario, after: Scenario) -> list[dict[str, str]
 # -- registers ------------------------------------------------------------------------------
 
 
-_COLUMNAR = {".parquet", ".pq", ".csv", ".txt"}
-
-
 def read_register(path: str | Path, members: str | Path | None = None) -> Iterator[Household]:
-    """Households from a register: JSON Lines (one canonical household per line, blank lines
-    skipped), or the columnar form (a folder from ``minzheng synth``, or a households table with
-    its ``members`` table; needs the ``batch`` extra). A bad row stops the read with an error
-    naming the file, the row and the field: no row is dropped silently."""
-    path = Path(path)
-    if path.is_dir() or path.suffix.lower() in _COLUMNAR or members is not None:
-        yield from _read_columnar(path, members)
-        return
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise HouseholdError([("line", f"not valid JSON: {err.msg}")], where) from None
-            yield parse_household(data, where)
-
-
-def _read_columnar(path: Path, members: str | Path | None) -> Iterator[Household]:
-    try:
-        from minzheng_rules.io.convert import frames_to_dicts
-        from minzheng_rules.io.readers import open_register
-    except ImportError as err:
-        raise MinzhengError(
-            f"{path}: reading a columnar register needs the batch extra "
-            f"(pip install 'minzheng-rules[batch]'): {err}"
-        ) from None
-    for chunk in open_register(path, members).chunks(2000):
-        if chunk.rejects:
-            first = chunk.rejects[0]
-            problems = [("row", reason) for reason in first.reasons]
-            more = len(chunk.rejects) - 1
-            if more:
-                problems.append(("register", f"and {more} more refused rows in this chunk"))
-            raise HouseholdError(problems, f"{first.source}:{first.row}")
-        rows = list(range(chunk.households.height))
-        for data in frames_to_dicts(chunk.households, chunk.members, rows):
-            yield parse_household(data, f"{path} household {data.get('id')}")
+    """Households from a register: JSON Lines, or the columnar form (needs the ``batch``
+    extra). A bad row stops the read with an error naming the file, the row and the field: no
+    row is dropped silently (see :func:`minzheng_rules.io.households.read_households`)."""
+    return read_households(path, members)
 
 
 def write_register(households: Iterable[Household], path: str | Path) -> int:
