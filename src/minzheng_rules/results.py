@@ -43,7 +43,7 @@ class ParameterUse:
         return f"[{self.confidence}] {text}"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class ConditionOutcome:
     """One eligibility condition: whether it held (None: could not be judged) and why."""
 

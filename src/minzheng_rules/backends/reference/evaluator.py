@@ -32,6 +32,36 @@ def _status(value: Any) -> Status:
     return Status.ineligible
 
 
+class _Condition:
+    """A condition compiled for one date, with its passed and failed outcomes built once:
+    untraced evaluations share them (outcomes are frozen), which saves an object per
+    condition per household."""
+
+    __slots__ = ("expr", "failed", "fn", "passed", "spec")
+
+    def __init__(self, spec: Any, expr: Expr, fn: Any) -> None:
+        self.spec, self.expr, self.fn = spec, expr, fn
+        self.passed = self.outcome(True)
+        self.failed = self.outcome(False)
+
+    def outcome(
+        self, verdict: Any, values: dict[str, str] | None = None, parameters: Any = None
+    ) -> ConditionOutcome:
+        """A new outcome (traced, or for a verdict that is Unknown)."""
+        unknown = verdict is not True and verdict is not False
+        spec = self.spec
+        return ConditionOutcome(
+            spec.id,
+            spec.label.zh,
+            spec.label.en,
+            self.expr.source,
+            None if unknown else verdict,
+            sorted(verdict.missing) if unknown else [],
+            values,
+            parameters,
+        )
+
+
 class _Program:
     """A program compiled for one date."""
 
@@ -39,7 +69,7 @@ class _Program:
         self.program = program
         self.id = program.id
         self.per_member = program.entity == "member"
-        self.conditions = [(c, e, compile_(e)) for c, e in program.conditions]
+        self.conditions = [_Condition(c, e, compile_(e)) for c, e in program.conditions]
         self.amount = compile_(program.amount) if program.amount is not None else None
         r = program.spec.rounding
         self.digits, self.mode = r.digits, r.mode
@@ -246,25 +276,19 @@ class BoundPack:
         ``explain`` it stops at the first condition that fails, which decides the answer;
         with it, every condition is evaluated and traced."""
         reasons, verdict = [], True
-        for spec, expr, fn in prog.conditions:
-            v = fn(ctx, m)
-            if v is True:
-                outcome = ConditionOutcome(spec.id, spec.label.zh, spec.label.en, expr.source, True)
-            elif v is False:
+        for cond in prog.conditions:
+            v = cond.fn(ctx, m)
+            if v is False:
                 verdict = False
-                outcome = ConditionOutcome(
-                    spec.id, spec.label.zh, spec.label.en, expr.source, False
-                )
-            else:
-                if verdict is not False:
-                    verdict = v if verdict is True else merge(verdict, v)
-                outcome = ConditionOutcome(
-                    spec.id, spec.label.zh, spec.label.en, expr.source, None, sorted(v.missing)
-                )
-            reasons.append(outcome)
+            elif v is not True and verdict is not False:
+                verdict = v if verdict is True else merge(verdict, v)
             if explain:
-                outcome.values, outcome.parameters = self._trace(expr, ctx, m)
-            elif verdict is False:
+                reasons.append(cond.outcome(v, *self._trace(cond.expr, ctx, m)))
+                continue
+            reasons.append(
+                cond.passed if v is True else cond.failed if v is False else cond.outcome(v)
+            )
+            if verdict is False:
                 break
         return verdict, reasons
 
