@@ -67,6 +67,17 @@ def test_yaml_tags_that_build_python_objects_are_refused(write_pack):
     assert "parameters.yaml" in str(info.value)
 
 
+def test_yaml_syntax_error_names_file_and_line(write_pack):
+    lines = PARAMETERS.splitlines()
+    at = next(i for i, line in enumerate(lines) if "value: 50" in line)
+    lines[at] = lines[at].replace("value: 50", "value: [50")
+    with pytest.raises((PackError, PackErrors), match="YAML syntax") as info:
+        load_pack(write_pack(files(**{"parameters.yaml": "\n".join(lines) + "\n"})))
+    error = errors_of(info)[0]
+    assert str(error.file).endswith("parameters.yaml")
+    assert error.line is not None and at + 1 <= error.line <= at + 3
+
+
 def test_unknown_key_gets_a_suggestion(write_pack):
     broken = PROGRAMS.replace("        when: per_head", "        whn: per_head")
     with pytest.raises(PackErrors) as info:
