@@ -90,6 +90,9 @@ class AlertSet:
     params: set[str] = field(default_factory=set)
     programs_read: frozenset[str] = frozenset()  # facts any program reads, through any variable
     programs_read_date: bool = False
+    _variable_facts: dict[str, frozenset[str] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_pack(cls, pack: Pack) -> AlertSet:
@@ -108,6 +111,35 @@ class AlertSet:
             out.by_event[etype] = listening
             out.extras_by_event[etype] = frozenset().union(*(a.extras for a in listening))
         return out
+
+    def variable_facts(self, name: str) -> frozenset[str] | None:
+        """Every fact (household or member) the variable or table ``name`` reads, through the
+        variables and tables it reads; None when it reads a program's result.
+
+        The monitor uses it to see that an event cannot have changed a variable's value (the
+        event changes none of these facts), so its value before is the value after."""
+        if name not in self._variable_facts:
+            self._variable_facts[name] = self._facts_of(name)
+        return self._variable_facts[name]
+
+    def _facts_of(self, name: str) -> frozenset[str] | None:
+        pack = self.pack
+        facts: set[str] = set()
+        seen = {name}
+        todo = [name]
+        while todo:
+            for e in _expressions(pack, todo.pop()):
+                for sym in e.checked.symbols.values():
+                    if sym.kind == "program":
+                        return None
+                    if sym.kind not in ("household", "member"):
+                        continue
+                    if not _is_var(pack, sym.name):
+                        facts.add(sym.name)
+                    elif sym.name not in seen:
+                        seen.add(sym.name)
+                        todo.append(sym.name)
+        return frozenset(facts)
 
     def _compile(
         self, aid: str, index: int, spec: S.Alert, errors: list[PackError]
@@ -183,6 +215,14 @@ class AlertSet:
 
 def _is_var(pack: Pack, name: str) -> bool:
     return name in pack.variables or name in pack.tables
+
+
+def _expressions(pack: Pack, name: str) -> list[Expr]:
+    """The expressions of a variable, or of a table's rows and default."""
+    if name in pack.variables:
+        return [pack.variables[name]]
+    t = pack.tables[name]
+    return [*(e for row in t.rows for e in row), t.default]
 
 
 def _closure(pack: Pack, nodes: set[str]) -> set[str]:

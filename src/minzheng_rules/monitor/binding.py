@@ -4,23 +4,33 @@
 closures for the alert rules and the variables they read. :func:`event_context` builds the
 evaluation context after an event, with the monitor-supplied names (``previous.*``, ``event.*``,
 ``member.*``) filled in, so both engines read exactly the same values.
+
+Per event, this is most of the monitor's work outside re-evaluation, so contexts compute a fact
+only when a rule reads it, and a ``previous.*`` value the event cannot have changed is read
+(once) after the event instead of in a second context built for the household before it.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
 from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
 from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.facts import household_facts, member_facts, receiving_values
-from minzheng_rules.household import Household
+from minzheng_rules.facts import (
+    _OPTIONAL_MEMBER_FIELDS,
+    _PLAIN_MEMBER_FIELDS,
+    HOUSEHOLD_FACTS,
+    household_facts,
+    receiving_values,
+)
+from minzheng_rules.household import Household, Member
+from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert, base_name
 from minzheng_rules.packs.pack import ParameterValue
-
-_MISSING = object()
 
 
 def period_key(alertset: AlertSet, on: dt.date) -> tuple:
@@ -77,6 +87,7 @@ class Binding:
                     tables._values = {**self.bound._values, **self.values}
                 target[name] = tables._table(name, pack.tables[name])
         self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per period
+        self.reason_cache: dict[int, Any] = {}  # what reasons() shows of each alert, per period
         self.predicates: dict[int, Fn] = {
             a.index: compile_expression(a.expr.checked, self.values) for a in alertset.alerts
         }
@@ -94,27 +105,94 @@ def _entity(pack: Any, name: str) -> str:
     return pack.tables[name].spec.entity
 
 
+class _HouseholdFacts(dict):
+    """A household's facts, computed when a rule first reads one.
+
+    Alert rules read a handful of the facts (often none of the 30 ``receiving.*`` names), so
+    filling them all in for every context, before and after every event, cost more than the
+    rules themselves. Names that are not facts (variables, ``previous.*``) raise ``KeyError``
+    like a plain dict, which is how the compiled closures know to compute a variable."""
+
+    __slots__ = ("_h", "_on", "_programs")
+
+    def __missing__(self, name: str) -> Any:
+        if name in HOUSEHOLD_FACTS:
+            self.update(household_facts(self._h, self._on))
+        elif name.startswith(_RECEIVING):
+            self.update(receiving_values(self._h, self._programs))
+        else:
+            raise KeyError(name)
+        v = self.get(name, _MISSING)  # (``get`` does not call ``__missing__``)
+        if v is _MISSING:  # e.g. ``receiving.<not a program>``
+            raise KeyError(name)
+        return v
+
+
+_RECEIVING = ("receiving.", "receiving_amount.")
+_MISSING = object()
+_PLAIN = frozenset(_PLAIN_MEMBER_FIELDS)
+_OPTIONAL = frozenset(_OPTIONAL_MEMBER_FIELDS)
+
+
+class _MemberFacts(dict):
+    """One member's facts, computed when a rule first reads one (see :class:`_HouseholdFacts`);
+    the values are those of :func:`minzheng_rules.facts.member_facts` (a test checks)."""
+
+    __slots__ = ("_m", "_on")
+
+    def __missing__(self, name: str) -> Any:
+        m = self._m
+        if name in _PLAIN:
+            v = m.__dict__[name]
+        elif name in _OPTIONAL:
+            v = m.__dict__[name]
+            if v is None:
+                v = Unknown(frozenset({f"members[{m.id}].{name}"}))
+        elif name == "age":
+            v = m.age if m.birth_date is None else m.age_on(self._on)
+        elif name == "disability_grade":
+            v = m.disability_grade or 0
+        elif name == "disability_type":
+            v = m.disability_type or "none"
+        else:
+            raise KeyError(name)
+        self[name] = v
+        return v
+
+
 def context(binding: Binding, h: Household) -> EvalContext:
-    """A fresh evaluation context for ``h`` on the binding's date."""
+    """A fresh evaluation context for ``h`` on the binding's date (facts filled in on demand)."""
     on = binding.date
-    hh = household_facts(h, on)
-    hh.update(receiving_values(h, binding.program_ids))
-    return EvalContext(binding, hh, member_facts(h, on))
+    hh = _HouseholdFacts()
+    hh._h = h
+    hh._on = on
+    hh._programs = binding.program_ids
+    return EvalContext(binding, hh, [_member_facts(m, on) for m in h.members])
+
+
+def _member_facts(m: Member, on: dt.date) -> _MemberFacts:
+    md = _MemberFacts()
+    md._m = m
+    md._on = on
+    return md
 
 
 def household_value(ctx: EvalContext, name: str) -> Any:
     """A household fact or variable, computed once per context."""
-    v = ctx.hh.get(name, _MISSING)
-    if v is _MISSING:
-        v = ctx.hh[name] = ctx.bound.household_fns[name](ctx, None)
-    return v
+    hh = ctx.hh
+    try:
+        return hh[name]
+    except KeyError:
+        v = hh[name] = ctx.bound.household_fns[name](ctx, None)
+        return v
 
 
 def member_value(ctx: EvalContext, md: dict[str, Any], name: str) -> Any:
-    v = md.get(name, _MISSING)
-    if v is _MISSING:
+    try:
+        return md[name]
+    except KeyError:
         v = md[name] = ctx.bound.member_fns[name](ctx, md)
-    return v
+        return v
 
 
 def _member_dict(ctx: EvalContext, h: Household, member_id: str) -> dict[str, Any] | None:
@@ -124,44 +202,93 @@ def _member_dict(ctx: EvalContext, h: Household, member_id: str) -> dict[str, An
     return None
 
 
+def changed_facts(event: Any) -> frozenset[str] | None:
+    """The fact names an event can change (None: possibly any, e.g. a member joins or leaves).
+
+    Applying the event changes only these (see :func:`minzheng_rules.monitor.state.apply_event`),
+    so a value that reads none of them is the same before and after it on the same date."""
+    match event:
+        case E.Tick() | E.Assessment():
+            return frozenset()
+        case E.IncomeChange():
+            return _INCOME
+        case E.MedicalExpense():
+            return _MEDICAL
+        case E.DisabilityAssessed():
+            return _DISABILITY
+        case E.MemberChanged():
+            return frozenset("age" if k == "birth_date" else k for k in event.changes)
+    return None
+
+
+_INCOME = frozenset({"monthly_income"})
+_MEDICAL = frozenset({"expenses.medical_12m"})
+_DISABILITY = frozenset({"disability_grade", "disability_type"})
+
+
+def _same_after(alertset: AlertSet, name: str, changed: frozenset[str] | None) -> bool:
+    """True when the household fact or variable ``name`` cannot differ before and after an
+    event that changes the facts ``changed``."""
+    if changed is None:
+        return False
+    if name in HOUSEHOLD_FACTS or name.startswith(_RECEIVING):
+        return name not in changed
+    facts = alertset.variable_facts(name) if name in alertset.household_vars else None
+    return facts is not None and facts.isdisjoint(changed)
+
+
+@functools.cache
+def _parsed(extras: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
+    """``(name, kind, base)`` of each monitor-supplied name (a few sets per pack)."""
+    return tuple((name, *base_name(name)) for name in extras)
+
+
 def event_context(
     binding: Binding, event: Any, before: Household, after: Household, extras: frozenset[str]
 ) -> EvalContext:
-    """The context after ``event`` with the ``extras`` names alerts read filled in."""
+    """The context after ``event`` with the ``extras`` names alerts read filled in.
+
+    The context before the event is only built when a value must be read from it: when the
+    event leaves the household as it was (``after is before``, e.g. a tick) or changes no fact a
+    ``previous.<name>`` reads, the value before is the value after on the same date, and is
+    read (and computed once) in the context after."""
     ctx = context(binding, after)
     if not extras:
         return ctx
-    prev = context(binding, before)
+    alertset = binding.alertset
+    changed = frozenset() if after is before else changed_facts(event)
+    prev_ctx: EvalContext | None = ctx if after is before else None
+
+    def prev() -> EvalContext:
+        nonlocal prev_ctx
+        if prev_ctx is None:
+            prev_ctx = context(binding, before)
+        return prev_ctx
+
     member_id = getattr(event, "member", None)
     if member_id is not None and not isinstance(member_id, str):
         member_id = member_id.id  # member_added carries the whole member
-    md_after = md_before = None
-    ctx_member = ctx
-    if member_id is not None:
-        md_after = _member_dict(ctx, after, member_id)
-        md_before = _member_dict(prev, before, member_id)
-        if md_after is None:  # member_died: the member as they were
-            md_after, ctx_member = md_before, prev
-    for name in extras:
-        kind, base = base_name(name)
+    values: dict[str, Any] = {}
+    for name, kind, base in _parsed(extras):
         value: Any
         if kind == "previous":
-            value = household_value(prev, base)
+            value = household_value(ctx if _same_after(alertset, base, changed) else prev(), base)
         elif kind == "event":
             value = getattr(event, base)
         elif kind == "member":
-            value = (
-                member_value(ctx_member, md_after, base)
-                if md_after is not None
-                else Unknown(frozenset({name}))
-            )
+            md = _member_dict(ctx, after, member_id) if member_id is not None else None
+            if md is not None:
+                value = member_value(ctx, md, base)
+            else:  # member_died: the member as they were
+                p = prev()
+                md = _member_dict(p, before, member_id) if member_id is not None else None
+                value = member_value(p, md, base) if md is not None else Unknown(frozenset({name}))
         else:  # previous_member
-            value = (
-                member_value(prev, md_before, base)
-                if md_before is not None
-                else Unknown(frozenset({name}))
-            )
-        ctx.hh[name] = value
+            p = prev()
+            md = _member_dict(p, before, member_id) if member_id is not None else None
+            value = member_value(p, md, base) if md is not None else Unknown(frozenset({name}))
+        values[name] = value
+    ctx.hh.update(values)  # after reading them all: the context before may be this one
     return ctx
 
 
@@ -179,35 +306,54 @@ def show(value: Any) -> Any:
     return value
 
 
+def _reason_parts(binding: Binding, alert: CompiledAlert) -> tuple[tuple[str, ...], dict]:
+    """What :func:`reasons` shows that does not depend on the household: the household names
+    the rule reads (first-read order) and its parameters' entries, once per period."""
+    parts = binding.reason_cache.get(alert.index)
+    if parts is None:
+        names: dict[str, None] = {}
+        params: dict[str, Any] = {}
+        for sym in alert.expr.checked.symbols.values():
+            if sym.loop_var is not None:
+                continue
+            if sym.kind == "param":
+                pv = binding.parameter(sym.name)
+                spec = binding.alertset.pack.parameters[sym.name]
+                params[sym.name] = {
+                    "value": show(pv.value),
+                    "unit": str(spec.unit.value),
+                    "label": {"zh": spec.label.zh, "en": spec.label.en},
+                    "confidence": pv.confidence.value,
+                    "source": pv.source.model_dump(exclude_none=True),
+                }
+            elif sym.kind == "household":
+                names[sym.name] = None
+        parts = binding.reason_cache[alert.index] = (tuple(names), dict(sorted(params.items())))
+    return parts
+
+
 def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> dict[str, Any]:
-    """Why an alert fired: its rule, every name it read with its value, the parameters cited."""
+    """Why an alert fired: its rule, every name it read with its value, the parameters cited.
+
+    Every call returns new dicts (down to the parameters' labels and sources), so a caller may
+    change one record without touching another."""
+    names, params = _reason_parts(binding, alert)
     values: dict[str, Any] = {}
     missing: set[str] = set()
-    params: dict[str, Any] = {}
-    for sym in alert.expr.checked.symbols.values():
-        if sym.loop_var is not None:
-            continue
-        if sym.kind == "param":
-            pv = binding.parameter(sym.name)
-            spec = binding.alertset.pack.parameters[sym.name]
-            params[sym.name] = {
-                "value": show(pv.value),
-                "unit": str(spec.unit.value),
-                "label": {"zh": spec.label.zh, "en": spec.label.en},
-                "confidence": pv.confidence.value,
-                "source": pv.source.model_dump(exclude_none=True),
-            }
-        elif sym.kind == "household":
-            v = household_value(ctx, sym.name)
-            if v.__class__ is Unknown:
-                missing |= v.missing
-            values[sym.name] = show(v)
+    for name in names:
+        v = household_value(ctx, name)
+        if v.__class__ is Unknown:
+            missing |= v.missing
+        values[name] = show(v)
     out: dict[str, Any] = {
         "alert": alert.id,
         "label": {"zh": alert.spec.label.zh, "en": alert.spec.label.en},
         "when": alert.expr.source.strip(),
         "values": dict(sorted(values.items())),
-        "parameters": dict(sorted(params.items())),
+        "parameters": {
+            name: {**p, "label": dict(p["label"]), "source": dict(p["source"])}
+            for name, p in params.items()
+        },
     }
     if missing:
         out["missing"] = sorted(missing)
