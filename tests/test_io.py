@@ -267,3 +267,29 @@ def test_jsonl_lines_that_fail_are_refused_with_their_line(tmp_path):
     (chunk,) = open_register(tmp_path / "r.jsonl").chunks(10)
     assert chunk.read == 3 and chunk.households.height == 1
     assert [(r.row, r.household_id) for r in chunk.rejects] == [(2, None), (3, "b")]
+
+
+def test_a_member_id_twice_in_a_household_is_refused_but_not_across_households(tmp_path):
+    (tmp_path / "households.csv").write_text("household_id\nh1\nh2\nh3\nh4\n", encoding="utf-8")
+    (tmp_path / "members.csv").write_text(
+        "household_id,member_id,age\n"
+        "h1,a,30\nh1,b,31\nh1,a,32\n"  # a twice, not next to each other
+        "h2,a,40\nh2,b,41\n"  # the same ids as h1: fine
+        "h3,c,50\nh3,c,51\n"  # twice, side by side
+        "h4,a,60\n",
+        encoding="utf-8",
+    )
+    src = open_register(tmp_path)
+    chunks = list(src.chunks(10, tmp_path))
+    assert src.mode == "aligned"
+    twice = {
+        r.household_id
+        for c in chunks
+        for r in c.rejects
+        if any("appears twice" in x for x in r.reasons)
+    }
+    assert twice == {"h1", "h3"}
+    assert sorted(x for c in chunks for x in c.households.get_column("household_id")) == [
+        "h2",
+        "h4",
+    ]

@@ -32,15 +32,15 @@ def decimal_array(values: pl.Series, scale: int, precision: int = 18) -> pa.Arra
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks()
     arrow = pa.concat_arrays([arrow]) if arrow.offset else arrow
-    low = ints.fill_null(0).to_numpy().astype(np.int64)
+    low = np.asarray(ints.fill_null(0).to_numpy(), dtype=np.int64)
     buf = np.empty((len(low), 2), dtype=np.int64)
     buf[:, 0] = low
-    buf[:, 1] = low >> 63
+    np.right_shift(low, 63, out=buf[:, 1])
     validity = arrow.buffers()[0]
     return pa.Array.from_buffers(
         pa.decimal128(precision, scale),
         len(low),
-        [validity, pa.py_buffer(buf.tobytes())],
+        [validity, pa.py_buffer(buf)],  # the array's own memory: no copy
         null_count=ints.null_count(),
     )
 
@@ -110,7 +110,9 @@ class TableWriter:
     """Appends tables to one Parquet, CSV or JSON Lines file, written under a temporary name
     and renamed into place by :meth:`close` (a crash leaves no half file under the real name)."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, store_schema: bool = True) -> None:
+        """``store_schema=False``: Parquet without the Arrow schema in its metadata, so
+        dictionary-encoded text reads back as plain text."""
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")
         self.path = Path(path)
@@ -119,6 +121,7 @@ class TableWriter:
         self._writer: Any = None
         self._file: Any = None
         self.rows = 0
+        self.store_schema = store_schema
 
     def write(self, table: pa.Table) -> None:
         self.rows += table.num_rows
@@ -126,7 +129,9 @@ class TableWriter:
             import pyarrow.parquet as pq
 
             if self._writer is None:
-                self._writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+                self._writer = pq.ParquetWriter(
+                    self.tmp, table.schema, compression="zstd", store_schema=self.store_schema
+                )
             self._writer.write_table(table)
         elif self.fmt == "csv":
             import pyarrow.csv as pacsv

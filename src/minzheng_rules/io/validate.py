@@ -101,22 +101,31 @@ def _money(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series
     dtype = col.dtype
     limit = 10 ** (c.whole_digits + 2)
     if dtype == pl.Null:
-        return pl.Series(name, [None] * len(col), dtype=pl.Int64), _no_errors(len(col))
+        return _nulls(len(col), pl.Int64, name), _no_errors(len(col))
     if dtype.is_float():
         raise InputError(
             f"{source}: column '{name}' holds binary floats; write money as decimal or text"
         )
     if dtype.is_integer():
         fen = col.cast(pl.Int64) * 100
-        bad = pl.Series([False] * len(col))
+        bad = pl.Series(np.zeros(len(col), dtype=np.bool_))
     elif isinstance(dtype, pl.Decimal):
         arrow = col.to_arrow()
-        values, bad_np = _fen_from_decimal(arrow.cast(pa.decimal128(38, arrow.type.scale)), 2)
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        if not pa.types.is_decimal128(arrow.type):  # any decimal128 has the 16-byte layout
+            arrow = arrow.cast(pa.decimal128(38, arrow.type.scale))
+        values, bad_np = _fen_from_decimal(arrow, 2)
         fen = pl.Series(name, values, dtype=pl.Int64)
-        fen = pl.select(pl.when(col.is_null()).then(None).otherwise(fen)).to_series()
-        bad = pl.Series(bad_np) & col.is_not_null()
+        if col.null_count():
+            fen = pl.select(pl.when(col.is_null()).then(None).otherwise(fen)).to_series()
+            bad_np = bad_np & col.is_not_null().to_numpy()
+        if not bad_np.any():  # the usual case: skip building a column of no messages
+            return _money_limits(fen, _no_errors(len(col)), c, limit)
         err = pl.select(
-            pl.when(bad).then(pl.lit(f"{name}: more than 2 decimal places")).otherwise(None)
+            pl.when(pl.Series(bad_np))
+            .then(pl.lit(f"{name}: more than 2 decimal places"))
+            .otherwise(None)
         ).to_series()
         return _money_limits(fen, err, c, limit)
     elif dtype == pl.String:
@@ -159,6 +168,8 @@ def _money(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series
 def _money_limits(
     fen: pl.Series, err: pl.Series, c: Column, limit: int
 ) -> tuple[pl.Series, pl.Series]:
+    if err.null_count() == err.len() and not ((fen < 0) | (fen >= limit)).any():
+        return fen.alias(c.name), err  # nothing to say: no column of messages to build
     e = pl.select(
         pl.when(err.is_not_null())
         .then(err)
@@ -171,14 +182,19 @@ def _money_limits(
     return fen.alias(c.name), e
 
 
+def _nulls(n: int, dtype: pl.DataType | type[pl.DataType], name: str = "") -> pl.Series:
+    """``n`` nulls, made without a Python list (a list of a million Nones costs a second)."""
+    return pl.Series(name, dtype=dtype).extend_constant(None, n)
+
+
 def _no_errors(n: int) -> pl.Series:
-    return pl.Series([None] * n, dtype=pl.String)
+    return _nulls(n, pl.String)
 
 
 def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
     dtype = col.dtype
     if dtype == pl.Null:
-        v = pl.Series(c.name, [None] * len(col), dtype=pl.Int64)
+        v = _nulls(len(col), pl.Int64, c.name)
         err = _no_errors(len(col))
     elif dtype.is_integer():
         v, err = col.cast(pl.Int64), _no_errors(len(col))
@@ -209,7 +225,7 @@ def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if dtype == pl.Boolean:
         return col.alias(c.name), _no_errors(len(col))
     if dtype == pl.Null:
-        return pl.Series(c.name, [None] * len(col), dtype=pl.Boolean), _no_errors(len(col))
+        return _nulls(len(col), pl.Boolean, c.name), _no_errors(len(col))
     if dtype.is_integer():
         v = pl.select(pl.when(col == 1).then(True).when(col == 0).then(False)).to_series()
     elif dtype == pl.String:
@@ -254,7 +270,7 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.Date:
         return col.alias(c.name), _no_errors(len(col))
     if col.dtype == pl.Null:
-        return pl.Series(c.name, [None] * len(col), dtype=pl.Date), _no_errors(len(col))
+        return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
     if col.dtype == pl.String:
         v = col.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
         err = pl.select(
@@ -373,7 +389,7 @@ def clean(raw: pl.DataFrame, columns: tuple[Column, ...], source: str) -> pl.Dat
     out: list[pl.Series] = []
     errors: list[pl.Series] = []
     for c in columns:
-        col = raw.get_column(c.name) if c.name in raw.columns else pl.Series([None] * n)
+        col = raw.get_column(c.name) if c.name in raw.columns else _nulls(n, pl.Null)
         value, err = _CONVERT[c.kind](col, c, source)
         if c.required:
             err = pl.select(
@@ -383,8 +399,11 @@ def clean(raw: pl.DataFrame, columns: tuple[Column, ...], source: str) -> pl.Dat
             default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
             value = value.fill_null(default)
         out.append(value.alias(c.name))
-        errors.append(err)
+        if err.null_count() < err.len():  # most columns have no problem at all: skip them
+            errors.append(err)
     frame = pl.DataFrame(out).cast(clean_schema(columns))
+    if not errors:
+        return frame.with_columns(_no_errors(n).alias(ERR))
     joined = pl.concat_str(
         [e.alias(f"e{i}") for i, e in enumerate(errors)], separator="; ", ignore_nulls=True
     )
@@ -409,6 +428,26 @@ def member_rules(m: pl.DataFrame) -> pl.Series:
     return m.select(pl.when(problems == "").then(None).otherwise(problems)).to_series()
 
 
+def _shared_ids(ids: pl.Series, hh: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per household, whether two of its members share an id (two nulls count as shared).
+    Members of a household are contiguous, so each member is compared with the ones before it
+    in its household: on 64-bit hashes first, then exactly where the hashes agree (no hash of
+    a (household, id) struct over the whole column)."""
+    out = np.zeros(len(counts), dtype=np.bool_)
+    if len(hh) == 0:
+        return out
+    starts = np.cumsum(counts) - counts
+    pos = np.arange(len(hh)) - starts[hh]
+    hashes = ids.hash(seed=20240601).to_numpy()
+    for d in range(1, int(counts.max())):
+        rows = np.flatnonzero(pos >= d)
+        rows = rows[hashes[rows] == hashes[rows - d]]
+        if len(rows):
+            same = ids.gather(rows).eq_missing(ids.gather(rows - d)).to_numpy()
+            out[hh[rows[same]]] = True
+    return out
+
+
 def assemble(
     h: pl.DataFrame,
     m: pl.DataFrame,
@@ -431,23 +470,22 @@ def assemble(
     labelled = pl.select(
         pl.when(m_err.is_not_null()).then(pl.lit("members[") + mid + pl.lit("].") + m_err)
     ).to_series()
-    ids = pl.DataFrame({HH: m.get_column(HH), "id": m.get_column(MEMBER_ID)})
-    twice = ids.filter(ids.select(pl.struct(HH, "id").is_duplicated()).to_series())
-    counts = ids.group_by(HH).len("count")
+    hh = np.asarray(hh_index, dtype=np.int64)
+    count = np.bincount(hh, minlength=n)
+    dup = _shared_ids(m.get_column(MEMBER_ID), hh, count)
     problems = pl.DataFrame({HH: m.get_column(HH), "e": labelled}).filter(pl.col("e").is_not_null())
-    per_member = counts.join(
-        problems.group_by(HH).agg(pl.col("e").str.join("; ")), on=HH, how="left"
-    ).join(twice.select(HH).unique().with_columns(pl.lit(True).alias("dup")), on=HH, how="left")
-    stats = pl.DataFrame({HH: np.arange(n, dtype=np.uint32)}).join(per_member, on=HH, how="left")
-    count = stats.get_column("count").fill_null(0)
+    per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
+    member_problems = _nulls(n, pl.String).scatter(
+        per_member.get_column(HH).cast(pl.Int64), per_member.get_column("e")
+    )
     reasons = (
         pl.DataFrame(
             {
                 "h": h.get_column(ERR),
-                "m": stats.get_column("e"),
+                "m": member_problems,
                 "few": count < MIN_MEMBERS,
                 "many": count > MAX_MEMBERS,
-                "dup": stats.get_column("dup").fill_null(False),
+                "dup": dup,
             }
         )
         .select(

@@ -168,37 +168,26 @@ class VectorizedPack:
 
 
 def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Series:
-    """A list column of the ids whose boolean column holds, in ``columns``' order (built
-    with NumPy: one pass over a rows × ids matrix)."""
+    """A list column of the ids whose boolean column holds, in ``columns``' order, built as
+    Arrow offsets and values with NumPy: per id, the rows where it holds are written to the
+    next free slot of those rows (a pass per id over one column, no rows × ids matrix)."""
     n = frame.height
     offsets = np.zeros(n + 1, dtype=np.int32)
     if not columns:
         empty = pa.ListArray.from_arrays(pa.array(offsets), pa.array([], type=pa.string()))
         return pl.Series(name, empty, dtype=pl.List(pl.String))
-    names = list(columns.values())
-    # the flags as bits of 64-bit words (one Polars pass per 62 ids), unpacked by NumPy
-    words = frame.select(
-        [
-            pl.sum_horizontal(
-                [pl.col(c).cast(pl.Int64) * (1 << j) for j, c in enumerate(names[i : i + 62])]
-            ).alias(f"w{i}")
-            for i in range(0, len(names), 62)
-        ]
-    ).to_numpy()
-    bits = (
-        np.unpackbits(
-            np.ascontiguousarray(words.astype(np.uint64))
-            .view(np.uint8)
-            .reshape(n, -1, 8)[:, :, :8],
-            axis=2,
-            bitorder="little",
-        )
-        .reshape(n, -1, 64)[:, :, :62]
-        .reshape(n, -1)[:, : len(names)]
-    )
-    rows, which = np.nonzero(bits)  # row-major: each row's ids in declared order
-    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
-    which = which.astype(np.int32)
+    flags = frame.select(pl.col(c).fill_null(False) for c in columns.values())
+    hits = [np.flatnonzero(s.to_numpy()) for s in flags.get_columns()]
+    counts = np.zeros(n, dtype=np.int32)
+    for rows in hits:
+        counts[rows] += 1
+    np.cumsum(counts, out=offsets[1:])
+    which = np.empty(int(offsets[-1]), dtype=np.int32)
+    free = offsets[:-1].copy()
+    for j, rows in enumerate(hits):  # ids in declared order: each row's ids come out in order
+        slots = free[rows]
+        which[slots] = j
+        free[rows] = slots + 1
     ids = pa.array(list(columns), type=pa.string())
     values = pa.DictionaryArray.from_arrays(pa.array(which), ids).cast(pa.string())
     arr = pa.ListArray.from_arrays(pa.array(offsets), values)

@@ -129,24 +129,62 @@ def _reduce(m: pl.DataFrame, defs: list[ColDef], starts: np.ndarray) -> list[pl.
         )
     anys = fast["any"]
     if anys:
-        # every flag one bit: pack the rows' flags into 64-bit words, or the words of each
-        # household's members together, and unpack (one pass whatever the number of flags)
-        matrix = m.select([pl.col(d.source) for d in anys]).to_numpy()  # type: ignore[misc]
-        packed = np.packbits(matrix.astype(np.bool_, copy=False), axis=1, bitorder="little")
-        pad = (-packed.shape[1]) % 8
-        if pad:
-            packed = np.pad(packed, ((0, 0), (0, pad)))
-        words = np.ascontiguousarray(packed).view(np.uint64)
-        reduced = np.bitwise_or.reduceat(words, starts, axis=0)
-        bits = np.unpackbits(reduced.view(np.uint8), axis=1, bitorder="little")
-        out += [pl.Series(d.name, bits[:, j].astype(np.bool_)) for j, d in enumerate(anys)]
-    for d in fast["sum"]:
-        a = m.get_column(d.source).to_numpy()  # type: ignore[arg-type]
-        out.append(pl.Series(d.name, np.add.reduceat(a.astype(np.int64), starts)))
+        # every flag one bit: Polars packs up to 64 member flags into one word column (as
+        # ``when(flag).then(bit)`` or-ed together: a select on the flags' bitmaps, in the
+        # narrowest integer type, many times faster than summing casts), NumPy ors each
+        # household's contiguous words together, Polars unpacks: a pass per word, not per flag
+        groups = [anys[i : i + 64] for i in range(0, len(anys), 64)]
+        types = [_word_type(len(g)) for g in groups]
+        words = m.select(
+            _pack(g, t).alias(f"w{i}") for i, (g, t) in enumerate(zip(groups, types, strict=True))
+        )
+        reduced = pl.DataFrame(
+            [
+                pl.Series(
+                    f"w{i}",
+                    np.bitwise_or.reduceat(words.get_column(f"w{i}").to_numpy(), starts),
+                    dtype=types[i],
+                )
+                for i in range(len(groups))
+            ]
+        )
+        unpacked = reduced.select(
+            ((pl.col(f"w{i}") & pl.lit(1 << j, dtype=types[i])) != 0).alias(d.name)
+            for i, g in enumerate(groups)
+            for j, d in enumerate(g)
+        )
+        out += unpacked.get_columns()
+    if fast["sum"]:
+        # a running total read at each household's last member, differenced: twice as fast as
+        # ``np.add.reduceat``; exact, as int64 wraps and the differences undo the wrapping
+        ends = np.append(starts[1:], m.height) - 1
+        for d in fast["sum"]:
+            a = m.get_column(d.source).to_numpy().astype(np.int64)  # type: ignore[arg-type]
+            total = np.cumsum(a)[ends]
+            out.append(pl.Series(d.name, np.diff(total, prepend=np.int64(0))))
     if slow:
         grouped = m.group_by(HH, maintain_order=True).agg(slow)
         out += [grouped.get_column(c) for c in grouped.columns if c != HH]
     return out
+
+
+def _word_type(bits: int) -> type[pl.DataType]:
+    for t, size in ((pl.UInt8, 8), (pl.UInt16, 16), (pl.UInt32, 32)):
+        if bits <= size:
+            return t
+    return pl.UInt64
+
+
+def _pack(defs: list[ColDef], dtype: type[pl.DataType]) -> pl.Expr:
+    """The null-free boolean member columns of ``defs`` as the bits of one integer column."""
+    zero = pl.lit(0, dtype=dtype)
+    word: pl.Expr | None = None
+    for j, d in enumerate(defs):
+        flag = pl.col(d.source).cast(pl.Boolean)  # type: ignore[arg-type]
+        bit = pl.when(flag).then(pl.lit(1 << j, dtype=dtype)).otherwise(zero)
+        word = bit if word is None else word | bit
+    assert word is not None
+    return word
 
 
 _BITS = 62
@@ -196,7 +234,8 @@ def run(
             )
         clock("bcast")
         h, m = new_h, new_m
-        dead = [c for c, last in last_use.items() if last == i and c not in keep]
-        h = h.drop([c for c in dead if c in h.columns])
-        m = m.drop([c for c in dead if c in m.columns])
+        dead = {c for c, last in last_use.items() if last == i and c not in keep}
+        if dead:
+            h = h.drop([c for c in h.columns if c in dead])
+            m = m.drop([c for c in m.columns if c in dead])
     return h
