@@ -71,7 +71,7 @@ def test_batch_writes_exact_answers_and_a_summary(register, tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
-    assert "2,500 households read" in r.output and "dibao" in r.output
+    assert "2,500 households read" in r.output and "最低生活保障" in r.output
     schema = pq.read_schema(out)
     assert schema.field("dibao_amount").type.scale == 2
     assert str(schema.field("tags").type) == "list<element: string>"
@@ -97,6 +97,10 @@ def test_batch_writes_exact_answers_and_a_summary(register, tmp_path):
     assert summary["programs"]["dibao"]["eligible"] == eligible
     total = sum((row["dibao_amount"] for row in table), Decimal(0))
     assert Decimal(summary["programs"]["dibao"]["amount"]) == total
+    for pid in ("dibao", "tekun", "medical_relief"):
+        unknown = sum(1 for row in table if row[f"{pid}_status"] == "undetermined")
+        assert summary["programs"][pid]["undetermined"] == unknown
+    assert any(p["undetermined"] for p in summary["programs"].values())
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

@@ -250,6 +250,7 @@ def run_spark_batch(
                 eligible = frame.filter(pl.col(f"{p.program}_status") == STATUS[2])
                 t = s.programs[p.program]
                 t.eligible += eligible.height
+                t.undetermined += frame.filter(pl.col(f"{p.program}_status") == STATUS[1]).height
                 amount = eligible.get_column(f"{p.program}_amount").sum()
                 if amount is not None:
                     t.amount += amount

@@ -85,7 +85,7 @@ def batch_command(
     except (MinzhengError, OSError) as e:
         fail(e)
         raise
-    _print_summary(summary)
+    _print_summary(summary, p)
     if not summary.reconciles:
         err.print("[bold red]counts do not reconcile[/]")
         raise typer.Exit(1)
@@ -114,19 +114,27 @@ def _run_local(source, output, p, on, format, chunk_size, restart):
         return batch.run(advance)
 
 
-def _print_summary(s) -> None:
+def _print_summary(s, pack) -> None:
     table = Table(
-        "program",
+        "program 项目",
         "eligible 符合",
+        "undetermined 待定",
         "total 合计",
-        "unit",
+        "unit 单位",
         title=(
             f"{s.households:,} households read 读取 = {s.evaluated:,} evaluated 已评估 "
             f"+ {s.rejected:,} rejected 拒绝"
         ),
     )
     for pid, t in s.programs.items():
-        table.add_row(pid, f"{t.eligible:,}", f"{t.amount:,.2f}", t.unit)
+        label = pack.programs[pid].spec.label
+        table.add_row(
+            f"{label.zh} {label.en}",
+            f"{t.eligible:,}",
+            f"{t.undetermined:,}",
+            f"{t.amount:,.2f}",
+            t.unit,
+        )
     out.print(table)
     extra = []
     if s.rejected_members:

@@ -41,7 +41,7 @@ from minzheng_rules.io.validate import InputError
 
 STATUS = {2: "eligible", 1: "undetermined", 0: "ineligible"}
 _STATUS_WORDS = pa.array([STATUS[0], STATUS[1], STATUS[2]], type=pa.string())
-MANIFEST_VERSION = 2  # 2: parts are Arrow IPC evaluation frames
+MANIFEST_VERSION = 3  # 2: parts are Arrow IPC evaluation frames; 3: undetermined counts
 
 
 @dataclass
@@ -49,12 +49,14 @@ class ProgramTotals:
     unit: str
     eligible: int = 0
     amount: Decimal = Decimal(0)
+    undetermined: int = 0  # households whose answer needs facts the register lacks
 
 
 @dataclass
 class Summary:
     """What a batch did: counts that reconcile and, per program, how many households are
-    eligible and what they are paid in total (in the program's unit, e.g. 元 per month)."""
+    eligible and what they are paid in total (in the program's unit, e.g. 元 per month), and how
+    many could not be decided for missing facts."""
 
     households: int = 0
     evaluated: int = 0
@@ -80,7 +82,12 @@ class Summary:
             "decided_by_reference": self.fallback,
             "reconciles": self.reconciles,
             "programs": {
-                p: {"unit": t.unit, "eligible": t.eligible, "amount": str(t.amount)}
+                p: {
+                    "unit": t.unit,
+                    "eligible": t.eligible,
+                    "amount": str(t.amount),
+                    "undetermined": t.undetermined,
+                }
                 for p, t in self.programs.items()
             },
             "seconds": round(self.seconds, 3),
@@ -278,11 +285,13 @@ class Batch:
                 .filter(pl.col(f"{p.program}_status") == 2)
                 .sum()
                 .alias(f"a{p.program}"),
+                (pl.col(f"{p.program}_status") == 1).sum().alias(f"u{p.program}"),
             )
         ).row(0, named=True)
         for p in self.vp.programs:
             count, amount = sums[f"n{p.program}"], sums[f"a{p.program}"]
-            totals[p.program] = [int(count or 0), int(amount or 0), p.scale, p.unit]
+            unknown = int(sums[f"u{p.program}"] or 0)
+            totals[p.program] = [int(count or 0), int(amount or 0), p.scale, p.unit, unknown]
         household_rejects = len(rejects) - chunk.member_rejects
         return {
             "read": chunk.read,
@@ -303,9 +312,10 @@ class Batch:
             s.rejected += c["rejected"]
             s.rejected_members += c["rejected_members"]
             s.fallback += c["fallback"]
-            for pid, (count, amount, scale, unit) in c["programs"].items():
+            for pid, (count, amount, scale, unit, unknown) in c["programs"].items():
                 t = s.programs.setdefault(pid, ProgramTotals(unit))
                 t.eligible += count
+                t.undetermined += unknown
                 t.amount += Decimal(amount).scaleb(-scale)
         for p in self.vp.programs:
             s.programs.setdefault(p.program, ProgramTotals(p.unit))
