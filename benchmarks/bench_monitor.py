@@ -13,8 +13,10 @@ in its own process (so each one's peak memory is its own), and reports for each:
 * peak memory (ru_maxrss) and the memory after loading the register, to show it stays bounded
   while the stream runs.
 
-Then it checks that the two engines wrote the same alert records (everything but the summary's
-``engine`` field). Goal (issue #7): 25,000 events/s with 200,000 households, peak under 1.5 GB.
+By default the monitor judges households a window of events at a time with the vectorized
+backend (``--windows 20000``); ``--windows 1,20000`` also runs each engine one event at a time
+(the reference evaluator per event) so the two are measured in the same run. Then it checks that
+every run wrote the same alert records (everything but the summary's ``engine`` field). Goal (issue #7): 25,000 events/s with 200,000 households, peak under 1.5 GB.
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ def generate(folder: Path, households: int, events: int, seed: int) -> tuple[Pat
     return register, stream
 
 
-def run_one(engine: str, pack_name: str, register: Path, stream: Path, out: Path) -> dict:
+def run_one(
+    engine: str, pack_name: str, register: Path, stream: Path, out: Path, window: int
+) -> dict:
     """One engine over the stream, in this process; returns its figures."""
     from minzheng_rules import load_pack
     from minzheng_rules.monitor import Monitor, iter_register
@@ -69,7 +73,7 @@ def run_one(engine: str, pack_name: str, register: Path, stream: Path, out: Path
     pack = load_pack(pack_name)
     t0 = time.perf_counter()
     problems: list[str] = []
-    monitor = Monitor(pack, iter_register(register, problems), engine=engine)
+    monitor = Monitor(pack, iter_register(register, problems), engine=engine, window=window)
     load_s = time.perf_counter() - t0
     rss_loaded = _rss_mb()
     fire_s = [0.0]
@@ -107,6 +111,7 @@ def run_one(engine: str, pack_name: str, register: Path, stream: Path, out: Path
     run_s = time.perf_counter() - t0
     return {
         "engine": engine,
+        "window": window,
         "events": summary["events"],
         "applied": summary["applied"],
         "skipped": summary["skipped"],
@@ -117,6 +122,9 @@ def run_one(engine: str, pack_name: str, register: Path, stream: Path, out: Path
         "events_per_second": round(summary["events"] / run_s),
         "fire_seconds": round(fire_s[0], 2),
         "alert_events_per_second": round(summary["applied"] / fire_s[0]) if fire_s[0] else None,
+        "reference_evaluations": monitor.reference_evaluations,
+        "vectorized_rows": monitor._vectorized.rows,
+        "vectorized_packs": monitor._vectorized.compiled,
         "rss_start_mb": round(rss0),
         "rss_after_register_mb": round(rss_loaded),
         "rss_every_100k_events_mb": samples,
@@ -146,6 +154,11 @@ def main() -> None:
     ap.add_argument("--engines", default="python,durable")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument(
+        "--windows",
+        default="20000",
+        help="comma-separated event windows to run each engine with (1: one event at a time)",
+    )
+    ap.add_argument(
         "--parallel", action="store_true", help="run the engines at the same time (2 cores)"
     )
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-monitor")
@@ -153,9 +166,11 @@ def main() -> None:
     ap.add_argument("--register", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--window", type=int, default=20_000, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run:
-        print(json.dumps(run_one(args.run, args.pack, args.register, args.stream, args.out)))
+        figures = run_one(args.run, args.pack, args.register, args.stream, args.out, args.window)
+        print(json.dumps(figures))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
@@ -164,9 +179,11 @@ def main() -> None:
     print(f"stream   {stream} ({args.events:,} events), made in {time.perf_counter() - t:.0f} s")
     results, digests = {}, {}
     engines = args.engines.split(",")
+    windows = [int(w) for w in args.windows.split(",")]
     procs = {}
-    for engine in engines:
-        out = args.workdir / f"alerts-{engine}.jsonl"
+    for engine, window in [(e, w) for w in windows for e in engines]:
+        name = engine if len(windows) == 1 else f"{engine}/w{window}"
+        out = args.workdir / f"alerts-{engine}-w{window}.jsonl"
         cmd = [
             sys.executable,
             "-m",
@@ -181,13 +198,15 @@ def main() -> None:
             str(stream),
             "--out",
             str(out),
+            "--window",
+            str(window),
         ]
-        procs[engine] = (
+        procs[name] = (
             out,
             subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
         )
         if not args.parallel:
-            procs[engine][1].wait()
+            procs[name][1].wait()
     for engine, (out, proc) in procs.items():
         stdout, stderr = proc.communicate()
         if proc.returncode != 0:
@@ -204,18 +223,29 @@ def main() -> None:
     for engine, r in results.items():
         print(
             f"  {engine:8s} end-to-end {r['events_per_second']:>8,} events/s   "
+            f"(window {r['window']:,}, reference evaluations {r['reference_evaluations']:,})   "
             f"alert rules only {r['alert_events_per_second'] or 0:>8,} events/s   "
             f"peak {r['peak_rss_mb']:,} MB (after register {r['rss_after_register_mb']:,} MB)   "
             f"{r['records']:,} records, {r['skipped']:,} skipped"
         )
-    if "python" in results and "durable" in results:
-        p, d = results["python"], results["durable"]
-        print(
-            f"  durable / python: end-to-end {d['events_per_second'] / p['events_per_second']:.2f} ×"
-            f", alert rules only {d['alert_events_per_second'] / p['alert_events_per_second']:.2f} ×"
-        )
-        same = digests["python"] == digests["durable"]
-        print(f"  same alerts from both engines: {'yes' if same else 'NO'}")
+    for w in windows:
+        tag = "" if len(windows) == 1 else f"/w{w}"
+        p, d = results.get("python" + tag), results.get("durable" + tag)
+        if p and d:
+            print(
+                f"  durable / python{tag}: end-to-end "
+                f"{d['events_per_second'] / p['events_per_second']:.2f} ×, alert rules only "
+                f"{d['alert_events_per_second'] / p['alert_events_per_second']:.2f} ×"
+            )
+    for e in engines:
+        one, most = results.get(f"{e}/w{min(windows)}"), results.get(f"{e}/w{max(windows)}")
+        if len(windows) > 1 and one and most:
+            ratio = most["events_per_second"] / one["events_per_second"]
+            print(f"  {e}: window {max(windows):,} / window {min(windows):,}: {ratio:.2f} ×")
+    if len(digests) > 1:
+        first = next(iter(digests.values()))
+        same = all(d == first for d in digests.values())
+        print(f"  same alerts from every run: {'yes' if same else 'NO'}")
     print("  goal: 25,000 events/s with 200,000 households, peak memory under 1,500 MB")
 
 

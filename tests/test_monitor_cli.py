@@ -74,11 +74,24 @@ def test_monitor_to_stdout_matches_the_file(files, tmp_path):
     assert json.loads(lines[-1])["summary"]["events"] == 301
 
 
+def test_monitor_one_event_at_a_time_writes_the_same_output(files, tmp_path):
+    pack, register, events = files
+    outs = []
+    for window in ("1", "50"):
+        out = tmp_path / f"alerts-{window}.jsonl"
+        args = ["monitor", str(events), "-r", str(register), "-p", str(pack), "-o", str(out)]
+        r = runner.invoke(app, [*args, "--window", window])
+        assert r.exit_code == 0 and "not valid JSON" in r.stderr, r.output
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1] and outs[0].count("\n") > 10
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--engine", "drools"], "--engine must be one of python, durable"),
         (["--shards", "2000"], "--shards must be 1 to 1024"),
+        (["--window", "0"], "--window must be 1 to 1,000,000"),
         (["--pack", "atlantis"], "unknown pack"),
     ],
 )

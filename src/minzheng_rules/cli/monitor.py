@@ -13,6 +13,7 @@ import typer
 from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
 from minzheng_rules.errors import PackErrors
 from minzheng_rules.monitor import ENGINES, EngineUnavailableError, Monitor, iter_register
+from minzheng_rules.monitor.runner import WINDOW
 
 
 @app.command("monitor")
@@ -29,6 +30,13 @@ def monitor_command(
         "python"
     ),
     shards: Annotated[int, typer.Option(help="durable_rules shard sessions (1–1024)")] = 64,
+    window: Annotated[
+        int,
+        typer.Option(
+            help="Events whose households are judged together by the vectorized backend "
+            "(1: one event at a time by the reference evaluator; the records are the same)"
+        ),
+    ] = WINDOW,
     quiet: Annotated[bool, typer.Option(help="Do not list skipped events on stderr")] = False,
 ) -> None:
     """Watch households for early warnings (监测预警) and newly eligible programs (主动发现).
@@ -40,12 +48,16 @@ def monitor_command(
         fail(ValueError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'"))
     if not 1 <= shards <= 1024:
         fail(ValueError(f"--shards must be 1 to 1024, got {shards}"))
+    if not 1 <= window <= 1_000_000:
+        fail(ValueError(f"--window must be 1 to 1,000,000, got {window}"))
     p = load_or_exit(pack)
     if not register.is_file():
         fail(FileNotFoundError(f"register not found: {register}"))
     problems: list[str] = []
     try:
-        monitor = Monitor(p, iter_register(register, problems), engine=engine, shards=shards)
+        monitor = Monitor(
+            p, iter_register(register, problems), engine=engine, shards=shards, window=window
+        )
     except PackErrors as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None

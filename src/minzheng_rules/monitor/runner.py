@@ -9,11 +9,19 @@ tier (``high`` = 高风险和重点, ``normal`` = 一般) after the event.
 Nothing on input stops the run: a malformed, unknown-household, out-of-order, duplicate or
 inapplicable event is reported with its line number and skipped, and the household's state is
 only written once everything about the event has been computed.
+
+Re-evaluating a household with the reference evaluator after each event was most of the run's
+time, so by default events are taken a window at a time (:meth:`Monitor._window`): the
+households they leave are judged together by the vectorized backend, and the reference evaluator
+only runs for the events whose programs changed (their records show each condition). The records
+are exactly those of ``window=1``, one event at a time (tests/test_monitor_window.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import itertools
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,16 +31,25 @@ from minzheng_rules.expr.runtime import money
 from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet
-from minzheng_rules.monitor.binding import Binding, event_context, period_key, reasons
+from minzheng_rules.monitor.binding import (
+    Binding,
+    changed_facts,
+    event_context,
+    period_key,
+    reasons,
+)
 from minzheng_rules.monitor.engines import make_engine
 from minzheng_rules.monitor.events import EventError, read_events
 from minzheng_rules.monitor.state import EventRefused, HouseholdState, add_months, apply_event
+from minzheng_rules.monitor.vectorized import Unusable, Vectorized
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.results import Status
 
 HIGH_TIER_MONTHS = "monitor.high_tier_months"
 PHASE_OUT_MONTHS = "monitor.phase_out_months"
 MAX_REPORTED_ERRORS = 100
+WINDOW = 20_000
+_MIN_WINDOW = 64
 BUILTIN_ALERTS = {
     "eligibility_changed": {"zh": "救助资格变化（主动发现/渐退）", "en": "Programs changed"},
     "phase_out_ended": {"zh": "渐退期结束", "en": "Gradual exit (渐退期) ended"},
@@ -51,8 +68,14 @@ class Monitor:
         bindings: int = 64,
         always_evaluate: bool = False,
         compact: bool = True,
+        window: int = WINDOW,
     ) -> None:
         self.pack = pack
+        self.window = window  # events judged together (1: one at a time, the reference way)
+        self._size = window
+        self._vectorized = Vectorized(pack)
+        self.reference_evaluations = 0  # events in windows whose programs changed
+        self.fallbacks = 0  # events a window could not judge, processed one at a time
         self.always_evaluate = always_evaluate
         self.alertset = AlertSet.from_pack(pack)
         self.engine = make_engine(engine, self.alertset, shards)
@@ -134,17 +157,27 @@ class Monitor:
             return self._error(EventError(line, problem[1], problem[0], event.id, event.household))
         try:
             return self._apply(line, event, state)
-        except EventRefused as err:
-            kind, message = "invalid", str(err)
-        except MinzhengError as err:
-            kind, message = "not_evaluable", str(err)
         except Exception as err:  # a bug must not stop the watch over every other household
-            kind, message = "internal", f"{type(err).__name__}: {err}"
-        return self._error(EventError(line, message, kind, event.id, event.household))
+            return self._error(self._refusal(line, event, err))
 
     def _apply(self, line: int, event: Any, state: HouseholdState) -> list[dict[str, Any]]:
+        p = self._prepare(line, event, state, state)
+        previous = self._eligible(p.binding.evaluate(p.before)) if p.first else state.eligible
+        evaluation = None
+        if p.unchanged:
+            now = previous
+        else:
+            evaluation = p.binding.evaluate(p.after)
+            now = self._eligible(evaluation)
+        return self._commit(p, previous, now, evaluation)
+
+    def _prepare(self, line: int, event: Any, state: HouseholdState, view: Any) -> _Pending:
+        """Everything about an event that needs no evaluation of the household: the household
+        after it, the alerts it fires, and whether its programs must be judged again. ``view``
+        is the household as the events before this one left it (``state`` itself, or in a
+        window a :class:`_Shadow` of the events not yet committed); nothing is changed."""
         binding, high_months, phase_months = self._binding(event.date)
-        before = state.household
+        before = view.household
         if isinstance(event, E.Assessment):
             self._check_needs(event)
         after = apply_event(before, event)
@@ -152,37 +185,46 @@ class Monitor:
             binding, event, before, after, self.alertset.extras_by_event[event.type]
         )
         fired = self.engine.fire(event, ctx, binding)
-        previous, key = state.eligible, state.period_key
-        if previous is None:
-            previous, key = self._eligible(binding.evaluate(before)), binding.period_key
-        evaluation = None
-        if self._unchanged(event, before, key, binding, state):
-            now = previous
-        else:
-            evaluation = binding.evaluate(after)
-            now = self._eligible(evaluation)
+        first = view.eligible is None
+        key = binding.period_key if first else view.period_key
+        unchanged = self._unchanged(event, before, key, binding, view)
+        return _Pending(
+            line, event, state, before, after, binding, high_months, phase_months,
+            ctx if fired else None, fired, first, unchanged,
+        )  # fmt: skip
+
+    def _commit(
+        self,
+        p: _Pending,
+        previous: frozenset[str],
+        now: frozenset[str],
+        evaluation: Any,
+    ) -> list[dict[str, Any]]:
+        """Write what an event did to its household's state, and the records it produces."""
+        event, state, fired = p.event, p.state, p.fired
+        binding, phase_months = p.binding, p.phase_months
         newly = sorted(now - previous)
         gone = sorted(previous - now)
         # everything is computed: from here on the household's state changes
         phase_out = state.phase_out or {}
         ended = sorted(
-            p for p, until in phase_out.items() if until is not None and until < event.date
+            pid for pid, until in phase_out.items() if until is not None and until < event.date
         )
-        for p in ended:
-            del phase_out[p]
-        for p in newly:
-            phase_out.pop(p, None)
-        for p in gone:
-            phase_out[p] = (
+        for pid in ended:
+            del phase_out[pid]
+        for pid in newly:
+            phase_out.pop(pid, None)
+        for pid in gone:
+            phase_out[pid] = (
                 add_months(event.date, phase_months) if phase_months is not None else None
             )
         state.phase_out = phase_out or None
         if any(a.tier == "high" for a in fired):
             state.tier_until = (
-                add_months(event.date, high_months) if high_months is not None else dt.date.max
+                add_months(event.date, p.high_months) if p.high_months is not None else dt.date.max
             )
         tier = _tier(state, event.date)
-        state.accept(event, before, after)
+        state.accept(event, p.before, p.after)
         state.eligible, state.period_key = now, binding.period_key
         self.counts["applied"] += 1
         self.newly.update(newly)
@@ -191,7 +233,7 @@ class Monitor:
             return []
         base = {
             "event": event.id,
-            "line": line,
+            "line": p.line,
             "household": event.household,
             "date": event.date.isoformat(),
             "type": event.type,
@@ -203,11 +245,11 @@ class Monitor:
         }
         if gone:
             shared["phase_out_until"] = {
-                p: (d.isoformat() if d is not None else None)
-                for p in gone
-                for d in [phase_out.get(p)]
+                pid: (d.isoformat() if d is not None else None)
+                for pid in gone
+                for d in [phase_out.get(pid)]
             }
-        program_reasons = [_program_change(evaluation, p) for p in (*newly, *gone)]
+        program_reasons = [_program_change(evaluation, pid) for pid in (*newly, *gone)]
         assert evaluation is not None or not program_reasons
         records = []
         for a in fired:
@@ -219,7 +261,7 @@ class Monitor:
                     "label": {"zh": a.spec.label.zh, "en": a.spec.label.en},
                     "alert_tier": a.tier,
                     **shared,
-                    "reasons": [reasons(binding, a, ctx), *program_reasons],
+                    "reasons": [reasons(binding, a, p.ctx), *program_reasons],
                 }
             )
         if not fired and (newly or gone):
@@ -244,8 +286,8 @@ class Monitor:
                     "alert_tier": None,
                     **shared,
                     "reasons": [
-                        {"program": p, "phase_out_ended_before": event.date.isoformat()}
-                        for p in ended
+                        {"program": pid, "phase_out_ended_before": event.date.isoformat()}
+                        for pid in ended
                     ],
                 }
             )
@@ -283,16 +325,204 @@ class Monitor:
         write: Callable[[dict[str, Any]], None],
         on_error: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
-        """Process every line; ``write`` gets each record, then the summary."""
-        for line, event in read_events(lines):
-            before = self.counts["skipped"]
-            for record in self.process(line, event):
-                write(record)
-            if on_error is not None and self.counts["skipped"] != before:
-                on_error(self.last_error(line, event))
+        """Process every line; ``write`` gets each record, then the summary.
+
+        With ``window`` > 1 events are taken a window at a time and the households' programs
+        judged together (see :meth:`_window`); the records are those of one event at a time."""
+        events = read_events(lines)
+        if self.window <= 1:
+            for line, event in events:
+                self._one(line, event, write, on_error)
+        else:
+            waiting: list[tuple[int, Any]] = []
+            while True:
+                if len(waiting) < self._size:
+                    waiting.extend(itertools.islice(events, self._size - len(waiting)))
+                if not waiting:
+                    break
+                collecting = gc.isenabled()
+                gc.disable()  # see _window
+                try:
+                    done = self._window(waiting[: self._size], write, on_error)
+                finally:
+                    if collecting:
+                        gc.enable()
+                del waiting[:done]
         summary = self.summary()
         write(summary)
         return summary
+
+    def _one(
+        self,
+        line: int,
+        event: Any,
+        write: Callable[[dict[str, Any]], None],
+        on_error: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        before = self.counts["skipped"]
+        for record in self.process(line, event):
+            write(record)
+        if on_error is not None and self.counts["skipped"] != before:
+            on_error(self.last_error(line, event))
+
+    def _window(
+        self,
+        items: list[tuple[int, Any]],
+        write: Callable[[dict[str, Any]], None],
+        on_error: Callable[[dict[str, Any]], None] | None,
+    ) -> int:
+        """Process the first events of ``items``; returns how many.
+
+        Phase 1 goes through the events in order without changing any state: checks, the
+        household after each event (kept in a :class:`_Shadow` per household), the alerts,
+        and which (household, date) snapshots need their programs judged. Phase 2 judges them
+        all with the vectorized backend, grouped by period; then the eligible sets are chained
+        in event order, and the few events whose programs changed are evaluated by the
+        reference evaluator for the conditions their records show. Phase 3 commits the events
+        in order exactly as :meth:`process` would. The first event whose judgement fails (a
+        row the backend refused, an evaluation error) ends the window: the events before it are
+        committed, it is processed alone (so its error is reported as before), and the events
+        after it, which assumed it applied, come again in the next window.
+
+        The caller turns the cyclic garbage collector off for the window: a window keeps tens of
+        thousands of households and contexts alive, which the collector would otherwise walk
+        again and again (measured: the reference evaluations took 2.5 times as long); what it
+        would have freed is freed when it runs after the window."""
+        shadows: dict[str, _Shadow] = {}
+        work: list[Any] = []  # per item: EventError or _Pending
+        groups: dict[tuple, dict[tuple[int, dt.date], Household]] = {}  # per period
+        unusable = self._vectorized.unusable
+        for line, event in items:
+            item = self._phase1(line, event, shadows, unusable)
+            work.append(item)
+            if item.__class__ is _Pending and item.sets is None:
+                if item.unchanged and not item.first:
+                    continue
+                group = groups.setdefault(item.binding.period_key, {})
+                on = item.event.date
+                if item.first:
+                    group.setdefault((id(item.before), on), item.before)
+                if not item.unchanged:
+                    group.setdefault((id(item.after), on), item.after)
+        stop = len(work)
+        judged: dict[tuple, dict[tuple[int, dt.date], frozenset[str] | None]] = {}
+        for key, group in groups.items():
+            rows = [(h, on) for (_, on), h in group.items()]
+            try:
+                sets = self._vectorized.eligible(key, rows)
+            except Unusable:
+                sets = [None] * len(rows)
+            judged[key] = dict(zip(group, sets, strict=True))
+        # chain the eligible sets in event order; the first failure stops the window
+        current: dict[str, frozenset[str] | None] = {}
+        finals: list[tuple[frozenset[str], frozenset[str], Any]] = []
+        for i, p in enumerate(work):
+            if p.__class__ is not _Pending:
+                finals.append(None)  # type: ignore[arg-type]
+                continue
+            hid = p.event.household
+            seen = judged.get(p.binding.period_key)
+            on = p.event.date
+            if p.first:
+                previous = p.sets[0] if seen is None else seen[(id(p.before), on)]
+            else:
+                previous = current.get(hid, p.state.eligible)
+            evaluation = None
+            if p.unchanged:
+                now = previous
+            elif seen is None:  # judged in phase 1 (a period the backend cannot judge)
+                evaluation = p.sets[1]
+                now = self._eligible(evaluation)
+            else:
+                now = seen[(id(p.after), on)]
+            if previous is None or now is None:
+                stop = i
+                break
+            if now != previous and evaluation is None:
+                self.reference_evaluations += 1
+                try:
+                    evaluation = p.binding.evaluate(p.after)
+                except Exception:
+                    stop = i
+                    break
+                if self._eligible(evaluation) != now:  # the backends disagree: trust neither
+                    stop = i
+                    break
+            current[hid] = now
+            finals.append((previous, now, evaluation))
+        for i in range(stop):
+            p = work[i]
+            skipped = self.counts["skipped"]
+            self.counts["events"] += 1
+            failed = False
+            if p.__class__ is _Pending:
+                try:
+                    records = self._commit(p, *finals[i])
+                except Exception as err:  # as process() does; the state may be half written
+                    self._error(self._refusal(p.line, p.event, err))
+                    failed = True
+                else:
+                    for record in records:
+                        write(record)
+            else:
+                self._error(p)
+            if on_error is not None and self.counts["skipped"] != skipped:
+                on_error(self.last_error(*items[i]))
+            if failed:  # the events after it assumed it was applied whole: they come again
+                self._size = self.window
+                return i + 1
+        if stop == len(work):
+            self._size = min(self.window, 2 * self._size)
+            return stop
+        self.fallbacks += 1
+        self._one(*items[stop], write, on_error)
+        # failures close together: smaller windows, so fewer events are prepared twice
+        self._size = max(_MIN_WINDOW, min(self.window, 2 * (stop + 1)))
+        return stop + 1
+
+    def _phase1(
+        self, line: int, event: Any, shadows: dict[str, _Shadow], unusable: set[tuple]
+    ) -> Any:
+        """An event's :class:`_Pending`, or the :class:`EventError` it is refused with."""
+        if isinstance(event, EventError):
+            return event
+        state = self.states.get(event.household)
+        if state is None:
+            return EventError(
+                line,
+                f"household '{event.household}' is not on the register",
+                "unknown_household",
+                event.id,
+                event.household,
+            )
+        view = shadows.get(event.household)
+        if view is None:
+            view = state
+        problem = view.order_problem(event)
+        if problem is not None:
+            return EventError(line, problem[1], problem[0], event.id, event.household)
+        try:
+            p = self._prepare(line, event, state, view)
+            if p.binding.period_key in unusable:  # judged now, by the reference evaluator
+                p.sets = (
+                    self._eligible(p.binding.evaluate(p.before)) if p.first else None,
+                    None if p.unchanged else p.binding.evaluate(p.after),
+                )
+        except Exception as err:
+            return self._refusal(line, event, err)
+        if view is state:
+            view = shadows[event.household] = _Shadow(state, p.before)
+        view.advance(event, p.after, p.binding.period_key)
+        return p
+
+    def _refusal(self, line: int, event: Any, err: Exception) -> EventError:
+        if isinstance(err, EventRefused):
+            kind, message = "invalid", str(err)
+        elif isinstance(err, MinzhengError):
+            kind, message = "not_evaluable", str(err)
+        else:
+            kind, message = "internal", f"{type(err).__name__}: {err}"
+        return EventError(line, message, kind, event.id, event.household)
 
     def last_error(self, line: int, event: Any) -> dict[str, Any]:
         if self.errors and self.errors[-1]["line"] == line:
@@ -329,6 +559,78 @@ class Monitor:
         self.engine.close()
 
 
+class _Pending:
+    """An event prepared in a window (see :meth:`Monitor._prepare`), waiting for its programs'
+    judgement; ``sets`` holds the reference's when its period cannot be judged vectorized."""
+
+    __slots__ = (
+        "after",
+        "before",
+        "binding",
+        "ctx",
+        "event",
+        "fired",
+        "first",
+        "high_months",
+        "line",
+        "phase_months",
+        "sets",
+        "state",
+        "unchanged",
+    )
+
+    def __init__(
+        self,
+        line: int,
+        event: Any,
+        state: HouseholdState,
+        before: Household,
+        after: Household,
+        binding: Binding,
+        high_months: int | None,
+        phase_months: int | None,
+        ctx: Any,
+        fired: list[Any],
+        first: bool,
+        unchanged: bool,
+    ) -> None:
+        self.line, self.event, self.state = line, event, state
+        self.before, self.after, self.binding = before, after, binding
+        self.high_months, self.phase_months = high_months, phase_months
+        self.ctx, self.fired, self.first, self.unchanged = ctx, fired, first, unchanged
+        self.sets: tuple[frozenset[str] | None, Any] | None = None
+
+
+class _Shadow:
+    """A household as the uncommitted events of a window leave it: what the checks of the next
+    event read (:meth:`HouseholdState.order_problem`, ``_unchanged``), nothing else."""
+
+    __slots__ = ("eligible", "household", "ids_on_last_date", "last_date", "period_key")
+
+    order_problem = HouseholdState.order_problem
+
+    def __init__(self, state: HouseholdState, household: Household) -> None:
+        self.household = household  # ``state.household``, already decoded
+        self.last_date = state.last_date
+        self.ids_on_last_date = state.ids_on_last_date
+        self.eligible: object = state.eligible
+        self.period_key = state.period_key
+
+    def advance(self, event: Any, after: Household, period_key: tuple) -> None:
+        """As :meth:`HouseholdState.accept` and the eligible set's bookkeeping would."""
+        self.household = after
+        if event.date != self.last_date:
+            self.last_date = event.date
+            self.ids_on_last_date = (event.id,)
+        else:
+            self.ids_on_last_date = (*self.ids_on_last_date, event.id)
+        self.eligible = _JUDGED
+        self.period_key = period_key
+
+
+_JUDGED = object()  # a shadow's eligible set: known once its window is judged
+
+
 def _tier(state: HouseholdState, on: dt.date) -> str:
     """The visiting tier on a date: high (高风险和重点) while a high alert's period runs."""
     return "high" if state.tier_until is not None and on <= state.tier_until else "normal"
@@ -348,19 +650,3 @@ def _program_change(evaluation: Any, pid: str) -> dict[str, Any]:
     if o.missing:
         out["missing"] = o.missing
     return out
-
-
-def changed_facts(event: Any) -> frozenset[str] | None:
-    """The fact names an event changes (None: possibly any, e.g. a member joins or leaves)."""
-    match event:
-        case E.Tick() | E.Assessment():
-            return frozenset()
-        case E.IncomeChange():
-            return frozenset({"monthly_income"})
-        case E.MedicalExpense():
-            return frozenset({"expenses.medical_12m"})
-        case E.DisabilityAssessed():
-            return frozenset({"disability_grade", "disability_type"})
-        case E.MemberChanged():
-            return frozenset("age" if k == "birth_date" else k for k in event.changes)
-    return None
