@@ -11,7 +11,7 @@ from typing import IO, Annotated, Any
 import typer
 
 from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
-from minzheng_rules.errors import PackErrors
+from minzheng_rules.errors import MinzhengError, PackErrors
 from minzheng_rules.monitor import ENGINES, EngineUnavailableError, Monitor, iter_register
 from minzheng_rules.monitor.runner import WINDOW
 
@@ -20,9 +20,18 @@ from minzheng_rules.monitor.runner import WINDOW
 def monitor_command(
     events: Annotated[Path, typer.Argument(help="Events as JSON Lines ('-' reads stdin)")],
     register: Annotated[
-        Path, typer.Option("--register", "-r", help="The households under watch (JSON Lines)")
+        Path,
+        typer.Option(
+            "--register",
+            "-r",
+            help="The households under watch: JSON Lines, or the columnar form (a folder with "
+            "households.* and members.*, or a households table; needs the batch extra)",
+        ),
     ],
     pack: PackOption,
+    members: Annotated[
+        Path | None, typer.Option(help="The members table, when not beside the households table")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write alerts here (default: stdout)")
     ] = None,
@@ -51,17 +60,21 @@ def monitor_command(
     if not 1 <= window <= 1_000_000:
         fail(ValueError(f"--window must be 1 to 1,000,000, got {window}"))
     p = load_or_exit(pack)
-    if not register.is_file():
+    if not register.exists():
         fail(FileNotFoundError(f"register not found: {register}"))
     problems: list[str] = []
     try:
         monitor = Monitor(
-            p, iter_register(register, problems), engine=engine, shards=shards, window=window
+            p,
+            iter_register(register, problems, members),
+            engine=engine,
+            shards=shards,
+            window=window,
         )
     except PackErrors as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
-    except (EngineUnavailableError, OSError) as e:
+    except (EngineUnavailableError, OSError, MinzhengError) as e:
         fail(e)
         raise
     problems += [
@@ -69,6 +82,8 @@ def monitor_command(
     ]
     for problem in problems:
         err.print(f"skipped household: {problem}", markup=False, highlight=False)
+    if monitor.unbatched_reason:
+        err.print(f"note: {monitor.unbatched_reason}", markup=False, highlight=False)
     source = "stdin" if str(events) == "-" else str(events)
 
     def report(error: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
 from minzheng_rules.monitor.engines import ENGINES, EngineUnavailableError, make_engine
 from minzheng_rules.monitor.events import EVENT_TYPES, EventError, parse_event, read_events
-from minzheng_rules.monitor.register import iter_register, load_register, read_register_lines
+from minzheng_rules.monitor.register import iter_register, load_register
 from minzheng_rules.monitor.runner import Monitor
 
 __all__ = [
@@ -34,5 +34,4 @@ __all__ = [
     "make_engine",
     "parse_event",
     "read_events",
-    "read_register_lines",
 ]

@@ -41,7 +41,6 @@ from minzheng_rules.monitor.binding import (
 from minzheng_rules.monitor.engines import make_engine
 from minzheng_rules.monitor.events import EventError, read_events
 from minzheng_rules.monitor.state import EventRefused, HouseholdState, add_months, apply_event
-from minzheng_rules.monitor.vectorized import Unusable, Vectorized
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.results import Status
 
@@ -71,9 +70,11 @@ class Monitor:
         window: int = WINDOW,
     ) -> None:
         self.pack = pack
+        self._vectorized, self.unbatched_reason = _vectorized(pack) if window > 1 else (None, None)
+        if self._vectorized is None:
+            window = 1
         self.window = window  # events judged together (1: one at a time, the reference way)
         self._size = window
-        self._vectorized = Vectorized(pack)
         self.reference_evaluations = 0  # events in windows whose programs changed
         self.fallbacks = 0  # events a window could not judge, processed one at a time
         self.always_evaluate = always_evaluate
@@ -391,7 +392,9 @@ class Monitor:
         shadows: dict[str, _Shadow] = {}
         work: list[Any] = []  # per item: EventError or _Pending
         groups: dict[tuple, dict[tuple[int, dt.date], Household]] = {}  # per period
-        unusable = self._vectorized.unusable
+        vectorized = self._vectorized
+        assert vectorized is not None  # a window > 1 has it (see __init__)
+        unusable = vectorized.unusable
         for line, event in items:
             item = self._phase1(line, event, shadows, unusable)
             work.append(item)
@@ -409,8 +412,8 @@ class Monitor:
         for key, group in groups.items():
             rows = [(h, on) for (_, on), h in group.items()]
             try:
-                sets = self._vectorized.eligible(key, rows)
-            except Unusable:
+                sets = vectorized.eligible(key, rows)
+            except vectorized.Unusable:
                 sets = [None] * len(rows)
             judged[key] = dict(zip(group, sets, strict=True))
         # chain the eligible sets in event order; the first failure stops the window
@@ -629,6 +632,16 @@ class _Shadow:
 
 
 _JUDGED = object()  # a shadow's eligible set: known once its window is judged
+
+
+def _vectorized(pack: Pack) -> tuple[Any, str | None]:
+    """The vectorized judge for windows, or None and why: it needs the ``batch`` extra (Polars,
+    NumPy, PyArrow); without it every event is judged on its own by the reference evaluator."""
+    try:
+        from minzheng_rules.monitor.vectorized import Vectorized
+    except ImportError as err:
+        return None, f"events judged one at a time: the batch extra is not installed ({err})"
+    return Vectorized(pack), None
 
 
 def _tier(state: HouseholdState, on: dt.date) -> str:

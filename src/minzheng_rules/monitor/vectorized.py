@@ -34,6 +34,8 @@ class Unusable(Exception):
 class Vectorized:
     """Compiled packs per period (a few kept), and the periods they cannot be compiled for."""
 
+    Unusable = Unusable  # so callers need not import this module (it needs the batch extra)
+
     def __init__(self, pack: Any, keep: int = 8) -> None:
         self.pack = pack
         self.keep = keep
