@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def _rss_mb() -> float:
@@ -63,30 +64,43 @@ def generate(folder: Path, households: int, events: int, seed: int) -> tuple[Pat
 
 
 def run_one(
-    engine: str, pack_name: str, register: Path, stream: Path, out: Path, window: int
+    engine: str,
+    pack_name: str,
+    register: Path,
+    stream: Path,
+    out: Path,
+    window: int,
+    workers: int = 1,
 ) -> dict:
-    """One engine over the stream, in this process; returns its figures."""
+    """One engine over the stream, in this process (and its workers); returns its figures."""
     from minzheng_rules import load_pack
     from minzheng_rules.monitor import Monitor, iter_register
+    from minzheng_rules.monitor.sharded import ShardedMonitor
 
     rss0 = _rss_mb()
-    pack = load_pack(pack_name)
     t0 = time.perf_counter()
     problems: list[str] = []
-    monitor = Monitor(pack, iter_register(register, problems), engine=engine, window=window)
+    fire_s = [0.0]
+    if workers > 1:
+        monitor: Any = ShardedMonitor(
+            pack_name, register, workers=workers, engine=engine, window=window
+        )
+        problems = monitor.problems
+    else:
+        pack = load_pack(pack_name)
+        monitor = Monitor(pack, iter_register(register, problems), engine=engine, window=window)
+        fire = monitor.engine.fire
+
+        def timed_fire(*args):
+            t = time.perf_counter()
+            try:
+                return fire(*args)
+            finally:
+                fire_s[0] += time.perf_counter() - t
+
+        monitor.engine.fire = timed_fire  # type: ignore[method-assign]
     load_s = time.perf_counter() - t0
     rss_loaded = _rss_mb()
-    fire_s = [0.0]
-    fire = monitor.engine.fire
-
-    def timed_fire(*args):
-        t = time.perf_counter()
-        try:
-            return fire(*args)
-        finally:
-            fire_s[0] += time.perf_counter() - t
-
-    monitor.engine.fire = timed_fire  # type: ignore[method-assign]
     samples = []
     t0 = time.perf_counter()
     with stream.open("rb") as lines, out.open("w", encoding="utf-8") as f:
@@ -107,11 +121,18 @@ def run_one(
                         )
                 yield line
 
-        summary = monitor.run(counted(), write)["summary"]
+        if workers > 1:
+            summary = monitor.run(counted(), f)["summary"]
+        else:
+            summary = monitor.run(counted(), write)["summary"]
     run_s = time.perf_counter() - t0
+    stats = monitor.stats if workers > 1 else {}
+    if workers > 1:
+        monitor.close()
     return {
         "engine": engine,
         "window": window,
+        "workers": workers,
         "events": summary["events"],
         "applied": summary["applied"],
         "skipped": summary["skipped"],
@@ -122,13 +143,17 @@ def run_one(
         "events_per_second": round(summary["events"] / run_s),
         "fire_seconds": round(fire_s[0], 2),
         "alert_events_per_second": round(summary["applied"] / fire_s[0]) if fire_s[0] else None,
-        "reference_evaluations": monitor.reference_evaluations,
-        "vectorized_rows": monitor._vectorized.rows if monitor._vectorized else 0,
-        "vectorized_packs": monitor._vectorized.compiled if monitor._vectorized else 0,
+        "reference_evaluations": stats.get("reference_evaluations")
+        if workers > 1
+        else monitor.reference_evaluations,
+        "vectorized_rows": stats.get("vectorized_rows")
+        if workers > 1
+        else (monitor._vectorized.rows if monitor._vectorized else 0),
         "rss_start_mb": round(rss0),
         "rss_after_register_mb": round(rss_loaded),
         "rss_every_100k_events_mb": samples,
-        "peak_rss_mb": round(_peak_mb()),
+        # with workers: the parent's peak plus every worker's (an upper bound of the total)
+        "peak_rss_mb": round(_peak_mb() + stats.get("peak_rss_mb", 0)),
     }
 
 
@@ -146,6 +171,11 @@ def digest(path: Path) -> tuple[str, dict]:
     return h.hexdigest(), summary
 
 
+def _rate(value: int | None) -> str:
+    """A rate for the table; workers' alert rules are not timed separately."""
+    return "n/a" if value is None else f"{value:,}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", type=int, default=20_000)
@@ -159,6 +189,11 @@ def main() -> None:
         help="comma-separated event windows to run each engine with (1: one event at a time)",
     )
     ap.add_argument(
+        "--workers",
+        default="1",
+        help="comma-separated worker processes to run each engine with (see monitor.sharded)",
+    )
+    ap.add_argument(
         "--parallel", action="store_true", help="run the engines at the same time (2 cores)"
     )
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-monitor")
@@ -167,9 +202,18 @@ def main() -> None:
     ap.add_argument("--stream", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--window", type=int, default=20_000, help=argparse.SUPPRESS)
+    ap.add_argument("--worker-count", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.run:
-        figures = run_one(args.run, args.pack, args.register, args.stream, args.out, args.window)
+        figures = run_one(
+            args.run,
+            args.pack,
+            args.register,
+            args.stream,
+            args.out,
+            args.window,
+            args.worker_count,
+        )
         print(json.dumps(figures))
         return
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -180,10 +224,12 @@ def main() -> None:
     results, digests = {}, {}
     engines = args.engines.split(",")
     windows = [int(w) for w in args.windows.split(",")]
+    counts = [int(w) for w in args.workers.split(",")]
     procs = {}
-    for engine, window in [(e, w) for w in windows for e in engines]:
-        name = engine if len(windows) == 1 else f"{engine}/w{window}"
-        out = args.workdir / f"alerts-{engine}-w{window}.jsonl"
+    for engine, window, workers in [(e, w, n) for n in counts for w in windows for e in engines]:
+        name = engine + (f"/w{window}" if len(windows) > 1 else "")
+        name += f"/x{workers}" if len(counts) > 1 else ""
+        out = args.workdir / f"alerts-{engine}-w{window}-x{workers}.jsonl"
         cmd = [
             sys.executable,
             "-m",
@@ -200,6 +246,8 @@ def main() -> None:
             str(out),
             "--window",
             str(window),
+            "--worker-count",
+            str(workers),
         ]
         procs[name] = (
             out,
@@ -223,8 +271,9 @@ def main() -> None:
     for engine, r in results.items():
         print(
             f"  {engine:8s} end-to-end {r['events_per_second']:>8,} events/s   "
-            f"(window {r['window']:,}, reference evaluations {r['reference_evaluations']:,})   "
-            f"alert rules only {r['alert_events_per_second'] or 0:>8,} events/s   "
+            f"(window {r['window']:,}, workers {r['workers']}, "
+            f"reference evaluations {r['reference_evaluations']:,})   "
+            f"alert rules only {_rate(r['alert_events_per_second']):>8} events/s   "
             f"peak {r['peak_rss_mb']:,} MB (after register {r['rss_after_register_mb']:,} MB)   "
             f"{r['records']:,} records, {r['skipped']:,} skipped"
         )
@@ -232,16 +281,23 @@ def main() -> None:
         tag = "" if len(windows) == 1 else f"/w{w}"
         p, d = results.get("python" + tag), results.get("durable" + tag)
         if p and d:
-            print(
-                f"  durable / python{tag}: end-to-end "
-                f"{d['events_per_second'] / p['events_per_second']:.2f} ×, alert rules only "
+            rules = (
+                f", alert rules only "
                 f"{d['alert_events_per_second'] / p['alert_events_per_second']:.2f} ×"
+                if d["alert_events_per_second"] and p["alert_events_per_second"]
+                else ""
             )
+            ratio = d["events_per_second"] / p["events_per_second"]
+            print(f"  durable / python{tag}: end-to-end {ratio:.2f} ×{rules}")
     for e in engines:
         one, most = results.get(f"{e}/w{min(windows)}"), results.get(f"{e}/w{max(windows)}")
         if len(windows) > 1 and one and most:
             ratio = most["events_per_second"] / one["events_per_second"]
             print(f"  {e}: window {max(windows):,} / window {min(windows):,}: {ratio:.2f} ×")
+        one, most = results.get(f"{e}/x{min(counts)}"), results.get(f"{e}/x{max(counts)}")
+        if len(counts) > 1 and len(windows) == 1 and one and most:
+            ratio = most["events_per_second"] / one["events_per_second"]
+            print(f"  {e}: {max(counts)} workers / {min(counts)}: {ratio:.2f} ×")
     if len(digests) > 1:
         first = next(iter(digests.values()))
         same = all(d == first for d in digests.values())

@@ -77,13 +77,14 @@ def test_monitor_to_stdout_matches_the_file(files, tmp_path):
 def test_monitor_one_event_at_a_time_writes_the_same_output(files, tmp_path):
     pack, register, events = files
     outs = []
-    for window in ("1", "50"):
-        out = tmp_path / f"alerts-{window}.jsonl"
+    for i, options in enumerate((["--window", "1"], ["--window", "50"], ["--workers", "2"])):
+        out = tmp_path / f"alerts-{i}.jsonl"
         args = ["monitor", str(events), "-r", str(register), "-p", str(pack), "-o", str(out)]
-        r = runner.invoke(app, [*args, "--window", window])
+        r = runner.invoke(app, [*args, *options])
         assert r.exit_code == 0 and "not valid JSON" in r.stderr, r.output
+        assert "skipped household" in r.stderr, r.output  # the register's bad row
         outs.append(out.read_text(encoding="utf-8"))
-    assert outs[0] == outs[1] and outs[0].count("\n") > 10
+    assert outs[0] == outs[1] == outs[2] and outs[0].count("\n") > 10
 
 
 @pytest.mark.parametrize(
@@ -92,6 +93,7 @@ def test_monitor_one_event_at_a_time_writes_the_same_output(files, tmp_path):
         (["--engine", "drools"], "--engine must be one of python, durable"),
         (["--shards", "2000"], "--shards must be 1 to 1024"),
         (["--window", "0"], "--window must be 1 to 1,000,000"),
+        (["--workers", "0"], "--workers must be 1 to 64"),
         (["--pack", "atlantis"], "unknown pack"),
     ],
 )

@@ -12,8 +12,16 @@ import typer
 
 from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
 from minzheng_rules.errors import MinzhengError, PackErrors
-from minzheng_rules.monitor import ENGINES, EngineUnavailableError, Monitor, iter_register
+from minzheng_rules.monitor import (
+    ENGINES,
+    AlertSet,
+    EngineUnavailableError,
+    Monitor,
+    iter_register,
+    make_engine,
+)
 from minzheng_rules.monitor.runner import WINDOW
+from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError
 
 
 @app.command("monitor")
@@ -46,6 +54,13 @@ def monitor_command(
             "(1: one event at a time by the reference evaluator; the records are the same)"
         ),
     ] = WINDOW,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes, each watching its share of the households (records come out when "
+            "all are done; the records are the same)"
+        ),
+    ] = 1,
     quiet: Annotated[bool, typer.Option(help="Do not list skipped events on stderr")] = False,
 ) -> None:
     """Watch households for early warnings (监测预警) and newly eligible programs (主动发现).
@@ -59,22 +74,37 @@ def monitor_command(
         fail(ValueError(f"--shards must be 1 to 1024, got {shards}"))
     if not 1 <= window <= 1_000_000:
         fail(ValueError(f"--window must be 1 to 1,000,000, got {window}"))
+    if not 1 <= workers <= 64:
+        fail(ValueError(f"--workers must be 1 to 64, got {workers}"))
     p = load_or_exit(pack)
     if not register.exists():
         fail(FileNotFoundError(f"register not found: {register}"))
     problems: list[str] = []
     try:
-        monitor = Monitor(
-            p,
-            iter_register(register, problems, members),
-            engine=engine,
-            shards=shards,
-            window=window,
-        )
+        if workers > 1:
+            make_engine(engine, AlertSet.from_pack(p), shards).close()  # refused here, not in each
+            monitor: Monitor | ShardedMonitor = ShardedMonitor(
+                pack,
+                register,
+                members=members,
+                workers=workers,
+                engine=engine,
+                shards=shards,
+                window=window,
+            )
+            problems += monitor.problems
+        else:
+            monitor = Monitor(
+                p,
+                iter_register(register, problems, members),
+                engine=engine,
+                shards=shards,
+                window=window,
+            )
     except PackErrors as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
-    except (EngineUnavailableError, OSError, MinzhengError) as e:
+    except (EngineUnavailableError, OSError, MinzhengError, WorkerError) as e:
         fail(e)
         raise
     problems += [
@@ -104,7 +134,10 @@ def monitor_command(
         def write(record: dict[str, Any]) -> None:
             target.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-        summary = monitor.run(stream, write, report)["summary"]
+        if isinstance(monitor, ShardedMonitor):
+            summary = monitor.run(stream, target, report)["summary"]
+        else:
+            summary = monitor.run(stream, write, report)["summary"]
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -197,8 +197,14 @@ def read_events(lines: Iterable[str | bytes], first_line: int = 1) -> Iterator[t
     reads a whole JSON float into a Decimal differently (``7.0`` gives ``Decimal('7')`` where
     ``json.loads`` then pydantic give ``Decimal('7.0')``; other values, ``Any`` ones included,
     come out the same)."""
+    return read_numbered(enumerate(lines, start=first_line))
+
+
+def read_numbered(lines: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, Any]]:
+    """As :func:`read_events`, for lines that carry their own numbers (a shard of a stream,
+    see :mod:`minzheng_rules.monitor.sharded`)."""
     validate_json = _ADAPTER.validate_json
-    for n, raw in enumerate(lines, start=first_line):
+    for n, raw in lines:
         if not raw.strip():
             continue
         try:

@@ -330,7 +330,16 @@ class Monitor:
 
         With ``window`` > 1 events are taken a window at a time and the households' programs
         judged together (see :meth:`_window`); the records are those of one event at a time."""
-        events = read_events(lines)
+        return self.run_events(read_events(lines), write, on_error)
+
+    def run_events(
+        self,
+        events: Iterable[tuple[int, Any]],
+        write: Callable[[dict[str, Any]], None],
+        on_error: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """As :meth:`run`, for events already parsed (``(line number, event or EventError)``)."""
+        events = iter(events)
         if self.window <= 1:
             for line, event in events:
                 self._one(line, event, write, on_error)

@@ -1,0 +1,318 @@
+"""One stream watched by several processes, each over its own share of the households.
+
+A household's events only ever touch that household's state, so the register splits into
+shards by a stable hash of the household id, each shard watched by a worker process with its
+own :class:`~minzheng_rules.monitor.runner.Monitor` (and, with the durable engine, its own
+durable_rules host). The parent reads the stream, sends each line (with its number) to the
+worker of the household it names, and at the end merges the workers' records and skipped-event
+reports by line number. The output is exactly a single monitor's: the same records in the same
+order, and the same summary (tests/test_monitor_sharded.py).
+
+A line whose household cannot be read cheaply (not JSON, not an object, no string
+``household``) goes to the first worker, which reports it as a single monitor would.
+
+Records reach the output when every worker has finished, so this suits files of events rather
+than a live feed; workers are started with ``spawn`` (never ``fork``: Polars' thread pool must
+not be copied mid-flight), so the pack is given by name or folder and loaded again in each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from minzheng_rules.monitor.runner import MAX_REPORTED_ERRORS, WINDOW
+
+BATCH = 4_096  # lines sent to a worker at a time
+
+
+def shard_of(household: str, workers: int) -> int:
+    """The worker that watches a household: stable across runs and processes."""
+    return zlib.crc32(household.encode("utf-8")) % workers
+
+
+class WorkerError(RuntimeError):
+    """A worker failed to start or stopped with an error (its message is given)."""
+
+
+class ShardedMonitor:
+    """Like :class:`Monitor`, over ``workers`` processes; see the module.
+
+    Starting it loads the pack and each worker's share of the register (in parallel); ``run``
+    then processes a stream and writes the JSON lines a single monitor's ``run`` would."""
+
+    def __init__(
+        self,
+        pack: str | Path,
+        register: str | Path,
+        *,
+        members: str | Path | None = None,
+        workers: int = 2,
+        engine: str = "python",
+        shards: int = 64,
+        window: int = WINDOW,
+    ) -> None:
+        if workers < 2:
+            raise ValueError(f"a sharded monitor needs at least 2 workers, got {workers}")
+        self.workers = workers
+        self._folder = tempfile.TemporaryDirectory(prefix="minzheng-monitor-")
+        folder = Path(self._folder.name)
+        self._channels: list[_Channel] = []
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._outputs: list[tuple[Path, Path]] = []
+        for k in range(workers):
+            paths = (folder / f"records-{k}.txt", folder / f"skipped-{k}.txt")
+            config = {
+                "shard": k,
+                "workers": workers,
+                "pack": str(pack),
+                "register": str(register),
+                "members": None if members is None else str(members),
+                "engine": engine,
+                "shards": shards,
+                "window": window,
+                "records": str(paths[0]),
+                "skipped": str(paths[1]),
+            }
+            to_worker, channel = _Channel.pair()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", __name__, json.dumps(config), *map(str, to_worker)],
+                pass_fds=to_worker,
+            )
+            for fd in to_worker:
+                os.close(fd)
+            self._channels.append(channel)
+            self._procs.append(proc)
+            self._outputs.append(paths)
+        ready = [self._receive(k) for k in range(workers)]
+        self.problems: list[str] = ready[0]["problems"]  # every worker reads every row
+        self.duplicates: list[str] = sorted(d for r in ready for d in r["duplicates"])
+        self.unbatched_reason: str | None = ready[0]["unbatched_reason"]
+        self.households = sum(r["households"] for r in ready)
+        self.stats: dict[str, int] = {}
+
+    def _receive(self, k: int) -> dict[str, Any]:
+        try:
+            kind, payload = self._channels[k].recv()
+        except EOFError:
+            raise WorkerError(f"monitor worker {k} stopped without a word") from None
+        if kind == "error":
+            self.close()
+            raise WorkerError(payload)
+        return payload
+
+    def _send(self, k: int, batch: list[tuple[int, str | bytes]] | None) -> None:
+        try:
+            self._channels[k].send(batch)
+        except OSError:  # the worker is gone: its own message says why, if it sent one
+            self._receive(k)
+            raise WorkerError(f"monitor worker {k} stopped") from None
+
+    def run(
+        self,
+        lines: Iterable[str | bytes],
+        out: IO[str],
+        on_error: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Process every line; writes the records then the summary to ``out`` as JSON Lines
+        (as ``json.dumps(record, ensure_ascii=False)``) and returns the summary."""
+        workers = self.workers
+        batches: list[list[tuple[int, str | bytes]]] = [[] for _ in range(workers)]
+        for n, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            k = _route(raw, workers)
+            batch = batches[k]
+            batch.append((n, raw))
+            if len(batch) >= BATCH:
+                self._send(k, batch)
+                batches[k] = []
+        for k, batch in enumerate(batches):
+            if batch:
+                self._send(k, batch)
+            self._send(k, None)
+        done = [self._receive(k) for k in range(workers)]
+        for proc in self._procs:
+            proc.wait()
+        for _, text in _merged(path for path, _ in self._outputs):
+            out.write(text)
+        if on_error is not None:
+            for _, text in _merged(path for _, path in self._outputs):
+                on_error(json.loads(text))
+        summary = {"summary": merge_summaries([d["summary"]["summary"] for d in done])}
+        self.stats = dict(sum((Counter(d["stats"]) for d in done), Counter()))
+        out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        return summary
+
+    def close(self) -> None:
+        for channel in self._channels:
+            channel.close()
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self._folder.cleanup()
+
+
+def _route(raw: str | bytes, workers: int) -> int:
+    """The worker for a line: its household's, or the first when the line names none."""
+    try:
+        data = json.loads(raw)
+    except Exception:  # not JSON, bad UTF-8, nested too deeply: the first worker reports it
+        return 0
+    household = data.get("household") if isinstance(data, dict) else None
+    return shard_of(household, workers) if isinstance(household, str) else 0
+
+
+def _merged(paths: Iterable[Path]) -> Iterator[tuple[int, str]]:
+    """The lines of the workers' files (``<line>\\t<json>``), in stream order; one event's lines
+    all come from one worker, in the order it wrote them."""
+    files = [open(p, encoding="utf-8") for p in paths]  # noqa: SIM115 (closed below)
+    try:
+        streams = [((int(line[: line.index("\t")]), line[line.index("\t") + 1 :]) for line in f)
+                   for f in files]  # fmt: skip
+        yield from heapq.merge(*streams, key=lambda item: item[0])
+    finally:
+        for f in files:
+            f.close()
+
+
+def merge_summaries(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One summary from the workers': counts added, the first reported errors by line."""
+    first = parts[0]
+
+    def total(key: str) -> int:
+        return sum(p[key] for p in parts)
+
+    def added(key: str) -> dict[str, int]:
+        return dict(sorted(sum((Counter(p[key]) for p in parts), Counter()).items()))
+
+    errors = sorted((e for p in parts for e in p["errors"]), key=lambda e: e["line"])
+    return {
+        "pack": first["pack"],
+        "engine": first["engine"],
+        "households": total("households"),
+        "households_with_events": total("households_with_events"),
+        "events": total("events"),
+        "applied": total("applied"),
+        "skipped": total("skipped"),
+        "skipped_by_kind": added("skipped_by_kind"),
+        "records": total("records"),
+        "alerts": added("alerts"),
+        "tiers": {t: sum(p["tiers"][t] for p in parts) for t in first["tiers"]},
+        "newly_eligible": added("newly_eligible"),
+        "no_longer_eligible": added("no_longer_eligible"),
+        "errors": errors[:MAX_REPORTED_ERRORS],
+    }
+
+
+class _Channel:
+    """Pickled messages over two pipes, between the parent and one worker (nothing else reads
+    them: the pickles are our own)."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._read = os.fdopen(read_fd, "rb")
+        self._write = os.fdopen(write_fd, "wb")
+
+    @staticmethod
+    def pair() -> tuple[tuple[int, int], _Channel]:
+        """The worker's ends (to pass on its command line) and the parent's channel."""
+        down_r, down_w = os.pipe()
+        up_r, up_w = os.pipe()
+        return (down_r, up_w), _Channel(up_r, down_w)
+
+    def send(self, message: Any) -> None:
+        pickle.dump(message, self._write, protocol=pickle.HIGHEST_PROTOCOL)
+        self._write.flush()
+
+    def recv(self) -> Any:
+        return pickle.load(self._read)
+
+    def close(self) -> None:
+        for f in (self._write, self._read):
+            with contextlib.suppress(OSError):
+                f.close()
+
+
+def _worker(config: dict[str, Any], conn: _Channel) -> None:
+    """A worker process: load its share, then process the lines it is sent until ``None``."""
+    k, workers = config["shard"], config["workers"]
+    try:
+        from minzheng_rules.monitor.events import read_numbered
+        from minzheng_rules.monitor.register import iter_register
+        from minzheng_rules.monitor.runner import Monitor
+        from minzheng_rules.packs.pack import load_pack
+
+        pack = load_pack(config["pack"])
+        problems: list[str] = []
+        register = iter_register(config["register"], problems, config["members"])
+        monitor = Monitor(
+            pack,
+            (h for h in register if shard_of(h.id, workers) == k),
+            engine=config["engine"],
+            shards=config["shards"],
+            window=config["window"],
+        )
+    except Exception as err:
+        conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
+        return
+    conn.send(
+        (
+            "ready",
+            {
+                "problems": problems,
+                "duplicates": monitor.duplicates,
+                "unbatched_reason": monitor.unbatched_reason,
+                "households": len(monitor.states),
+            },
+        )
+    )
+
+    def received() -> Iterator[tuple[int, Any]]:
+        while (batch := conn.recv()) is not None:
+            yield from batch
+
+    try:
+        with (
+            open(config["records"], "w", encoding="utf-8") as r,
+            open(config["skipped"], "w", encoding="utf-8") as s,
+        ):
+
+            def write(record: dict[str, Any]) -> None:
+                if "summary" not in record:
+                    r.write(f"{record['line']}\t{json.dumps(record, ensure_ascii=False)}\n")
+
+            def report(error: dict[str, Any]) -> None:
+                s.write(f"{error['line']}\t{json.dumps(error, ensure_ascii=False)}\n")
+
+            summary = monitor.run_events(read_numbered(received()), write, report)
+        stats = {
+            "reference_evaluations": monitor.reference_evaluations,
+            "fallbacks": monitor.fallbacks,
+            "vectorized_rows": monitor._vectorized.rows if monitor._vectorized else 0,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        }
+        conn.send(("done", {"summary": summary, "stats": stats}))
+    except Exception as err:
+        conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
+        while conn.recv() is not None:  # let the parent finish sending; it then reads the error
+            pass
+    finally:
+        monitor.close()
+
+
+if __name__ == "__main__":  # a worker: python -m minzheng_rules.monitor.sharded CONFIG READ WRITE
+    _worker(json.loads(sys.argv[1]), _Channel(int(sys.argv[2]), int(sys.argv[3])))

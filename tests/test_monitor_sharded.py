@@ -1,0 +1,87 @@
+"""Several worker processes, each watching a share of the households, write exactly the records,
+skipped-event reports and summary of a single monitor: on the noisy stream of
+test_monitor_window (bad lines, replays, unknown households, a standard change, birthdays) and
+on lines no worker can route (not JSON, no household)."""
+
+import io
+import json
+
+import pytest
+
+from minzheng_rules import load_pack, parse_household
+from minzheng_rules.monitor import Monitor
+from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError, merge_summaries, shard_of
+from test_monitor_pack import write_monitor_pack
+from test_monitor_window import stream  # noqa: F401  (a fixture)
+
+
+@pytest.fixture(scope="module")
+def pack_dir(tmp_path_factory):
+    return write_monitor_pack(tmp_path_factory.mktemp("p") / "monitorpack")
+
+
+def _single(pack, hs, lines):
+    out, errors = [], []
+    Monitor(pack, [parse_household(h) for h in hs]).run(
+        lines, lambda r: out.append(json.dumps(r, ensure_ascii=False) + "\n"), errors.append
+    )
+    return "".join(out), errors
+
+
+@pytest.fixture(scope="module")
+def register(tmp_path_factory, stream):  # noqa: F811
+    hs, _ = stream
+    path = tmp_path_factory.mktemp("reg") / "register.jsonl"
+    path.write_text("".join(json.dumps(h, ensure_ascii=False) + "\n" for h in hs), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_write_what_one_monitor_writes(pack_dir, stream, register, workers):  # noqa: F811
+    hs, lines = stream
+    lines = [*lines, "[1, 2]", '{"household": 7}', "\xff not json", "   "]
+    expected, expected_errors = _single(load_pack(pack_dir), hs, lines)
+    monitor = ShardedMonitor(pack_dir, register, workers=workers)
+    try:
+        out, errors = io.StringIO(), []
+        summary = monitor.run(lines, out, errors.append)
+    finally:
+        monitor.close()
+    assert out.getvalue() == expected
+    assert errors == expected_errors
+    assert summary["summary"]["skipped"] == len(errors) >= 9  # the front's 6, and the 3 here
+    assert [e["line"] for e in errors[-3:]] == [len(lines) - 3, len(lines) - 2, len(lines) - 1]
+    assert monitor.households == len(hs)
+    shares = {shard_of(h["id"], workers) for h in hs}
+    assert shares == set(range(workers))  # every worker had households to watch
+
+
+def test_a_worker_that_cannot_start_says_why(register):
+    with pytest.raises(WorkerError, match="pack"):
+        ShardedMonitor("no-such-pack", register, workers=2)
+
+
+def test_summaries_add_up_and_keep_the_first_errors_by_line():
+    def part(lines, high):
+        return {
+            "pack": "p",
+            "engine": "python",
+            "households": 2,
+            "households_with_events": 1,
+            "events": len(lines),
+            "applied": 0,
+            "skipped": len(lines),
+            "skipped_by_kind": {"invalid": len(lines)},
+            "records": 0,
+            "alerts": {"a": 1},
+            "tiers": {"high": high, "normal": 0},
+            "newly_eligible": {},
+            "no_longer_eligible": {"x": 1},
+            "errors": [{"line": n} for n in lines],
+        }
+
+    merged = merge_summaries([part(range(1, 200, 2), 1), part(range(2, 200, 2), 0)])
+    assert [e["line"] for e in merged["errors"]] == list(range(1, 101))
+    assert merged["events"] == 199 and merged["households"] == 4
+    assert merged["alerts"] == {"a": 2} and merged["tiers"] == {"high": 1, "normal": 0}
+    assert merged["no_longer_eligible"] == {"x": 2}
