@@ -7,10 +7,18 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.monitor import Monitor
-from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError, merge_summaries, shard_of
+from minzheng_rules.monitor.sharded import (
+    ShardedMonitor,
+    WorkerError,
+    _route,
+    merge_summaries,
+    shard_of,
+)
 from test_monitor_pack import write_monitor_pack
 from test_monitor_window import stream  # noqa: F401  (a fixture)
 
@@ -85,3 +93,27 @@ def test_summaries_add_up_and_keep_the_first_errors_by_line():
     assert merged["events"] == 199 and merged["households"] == 4
     assert merged["alerts"] == {"a": 2} and merged["tiers"] == {"high": 1, "normal": 0}
     assert merged["no_longer_eligible"] == {"x": 2}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    household=st.text(st.characters(exclude_categories=()), min_size=1, max_size=12),
+    ascii_only=st.booleans(),
+    spaced=st.booleans(),
+    workers=st.integers(2, 7),
+)
+def test_a_line_goes_to_the_worker_of_the_household_it_names(
+    household, ascii_only, spaced, workers
+):
+    event = {"id": "e1", "household": household, "date": "2024-01-01", "type": "tick"}
+    separators = (", ", ": ") if spaced else (",", ":")
+    line = json.dumps(event, ensure_ascii=ascii_only, separators=separators)
+    assert _route(line, workers) == shard_of(household, workers)
+    if ascii_only:
+        assert _route(line.encode("ascii"), workers) == shard_of(household, workers)
+
+
+def test_a_line_naming_two_households_goes_where_json_says():
+    line = '{"id": "e1", "household": "a", "date": "2024-01-01", "household": "b"}'
+    assert json.loads(line)["household"] == "b"
+    assert all(_route(line, w) == shard_of("b", w) for w in range(2, 9))
