@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from enum import StrEnum
+from itertools import accumulate
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -63,33 +64,14 @@ def _scalar_column(column: Column, raw: list[Any]) -> pl.Series:
 
 def _list_column(column: Column, raw: list[Any]) -> pl.Series:
     """A list column from flat values + offsets via pyarrow, instead of one Series per row."""
-    offsets = [0]
-    nulls: list[bool] = []
-    end = 0
+    present = [v for v in raw if v is not None]
+    nulls = [v is None for v in raw]
+    offsets = list(accumulate((0 if v is None else len(v) for v in raw), initial=0))
     if column.kind == "text_list":
-        flat: list[Any] = []
-        for v in raw:
-            if v is None:
-                nulls.append(True)
-            else:
-                nulls.append(False)
-                flat.extend(v)
-                end += len(v)
-            offsets.append(end)
-        values: pa.Array = pa.array(flat, type=pa.large_string())
+        values: pa.Array = pa.array([x for v in present for x in v], type=pa.large_string())
     else:  # money_map: list of {program, fen}
-        programs: list[str] = []
-        fens: list[int] = []
-        for v in raw:
-            if v is None:
-                nulls.append(True)
-            else:
-                nulls.append(False)
-                for k, d in v.items():
-                    programs.append(k)
-                    fens.append(int(d.scaleb(2)))
-                end += len(v)
-            offsets.append(end)
+        programs = [k for v in present for k in v]
+        fens = [int(d.scaleb(2)) for v in present for d in v.values()]
         values = pa.StructArray.from_arrays(
             [pa.array(programs, type=pa.large_string()), pa.array(fens, type=pa.int64())],
             names=["program", "fen"],

@@ -195,12 +195,16 @@ def _merged(paths: Iterable[Path]) -> Iterator[tuple[int, str]]:
     all come from one worker, in the order it wrote them."""
     files = [open(p, encoding="utf-8") for p in paths]  # noqa: SIM115 (closed below)
     try:
-        streams = [((int(line[: line.index("\t")]), line[line.index("\t") + 1 :]) for line in f)
-                   for f in files]  # fmt: skip
+        streams = [map(_numbered, f) for f in files]
         yield from heapq.merge(*streams, key=lambda item: item[0])
     finally:
         for f in files:
             f.close()
+
+
+def _numbered(line: str) -> tuple[int, str]:
+    number, _, text = line.partition("\t")
+    return int(number), text
 
 
 def merge_summaries(parts: list[dict[str, Any]]) -> dict[str, Any]:
