@@ -170,7 +170,7 @@ class Monitor:
         else:
             evaluation = p.binding.evaluate(p.after)
             now = self._eligible(evaluation)
-        return self._commit(p, previous, now, evaluation)
+        return self._commit(p, previous, now, evaluation.programs if evaluation else None)
 
     def _prepare(self, line: int, event: Any, state: HouseholdState, view: Any) -> _Pending:
         """Everything about an event that needs no evaluation of the household: the household
@@ -199,39 +199,47 @@ class Monitor:
         p: _Pending,
         previous: frozenset[str],
         now: frozenset[str],
-        evaluation: Any,
+        outcomes: dict[str, Any] | None,
     ) -> list[dict[str, Any]]:
-        """Write what an event did to its household's state, and the records it produces."""
+        """Write what an event did to its household's state, and the records it produces;
+        ``outcomes`` holds (at least) the reference evaluator's outcome of each program that
+        changed."""
         event, state, fired = p.event, p.state, p.fired
         binding, phase_months = p.binding, p.phase_months
-        newly = sorted(now - previous)
-        gone = sorted(previous - now)
+        if now == previous:  # most events: no program changed (skip the set arithmetic)
+            newly = gone = _NONE
+        else:
+            newly = sorted(now - previous)
+            gone = sorted(previous - now)
+            self.newly.update(newly)
+            self.gone.update(gone)
         # everything is computed: from here on the household's state changes
-        phase_out = state.phase_out or {}
-        ended = sorted(
-            pid for pid, until in phase_out.items() if until is not None and until < event.date
-        )
-        for pid in ended:
-            del phase_out[pid]
-        for pid in newly:
-            phase_out.pop(pid, None)
-        for pid in gone:
-            phase_out[pid] = (
-                add_months(event.date, phase_months) if phase_months is not None else None
+        ended = _NONE
+        if state.phase_out is not None or gone:
+            phase_out = state.phase_out or {}
+            ended = sorted(
+                pid for pid, until in phase_out.items() if until is not None and until < event.date
             )
-        state.phase_out = phase_out or None
-        if any(a.tier == "high" for a in fired):
+            for pid in ended:
+                del phase_out[pid]
+            for pid in newly:
+                phase_out.pop(pid, None)
+            for pid in gone:
+                phase_out[pid] = (
+                    add_months(event.date, phase_months) if phase_months is not None else None
+                )
+            state.phase_out = phase_out or None
+        if fired and any(a.tier == "high" for a in fired):
             state.tier_until = (
                 add_months(event.date, p.high_months) if p.high_months is not None else dt.date.max
             )
-        tier = _tier(state, event.date)
         state.accept(event, p.before, p.after)
         state.eligible, state.period_key = now, binding.period_key
         self.counts["applied"] += 1
-        self.newly.update(newly)
-        self.gone.update(gone)
         if not fired and not newly and not gone and not ended:
             return []
+        tier = _tier(state, event.date)
+        phase_out = state.phase_out or {}
         base = {
             "event": event.id,
             "line": p.line,
@@ -241,8 +249,8 @@ class Monitor:
         }
         shared = {
             "tier": tier,
-            "newly_eligible": newly,
-            "no_longer_eligible": gone,
+            "newly_eligible": list(newly),
+            "no_longer_eligible": list(gone),
         }
         if gone:
             shared["phase_out_until"] = {
@@ -250,8 +258,8 @@ class Monitor:
                 for pid in gone
                 for d in [phase_out.get(pid)]
             }
-        program_reasons = [_program_change(evaluation, pid) for pid in (*newly, *gone)]
-        assert evaluation is not None or not program_reasons
+        program_reasons = [_program_change(outcomes, pid) for pid in (*newly, *gone)]
+        assert outcomes is not None or not program_reasons
         records = []
         for a in fired:
             self.alert_counts[a.id] += 1
@@ -387,8 +395,9 @@ class Monitor:
         household after each event (kept in a :class:`_Shadow` per household), the alerts,
         and which (household, date) snapshots need their programs judged. Phase 2 judges them
         all with the vectorized backend, grouped by period; then the eligible sets are chained
-        in event order, and the few events whose programs changed are evaluated by the
-        reference evaluator for the conditions their records show. Phase 3 commits the events
+        in event order, and for the few events whose programs changed the reference evaluator runs
+        those programs (with what they depend on: ``evaluate_programs``) for the conditions their
+        records show. Phase 3 commits the events
         in order exactly as :meth:`process` would. The first event whose judgement fails (a
         row the backend refused, an evaluation error) ends the window: the events before it are
         committed, it is processed alone (so its error is reported as before), and the events
@@ -439,29 +448,31 @@ class Monitor:
                 previous = p.sets[0] if seen is None else seen[(id(p.before), on)]
             else:
                 previous = current.get(hid, p.state.eligible)
-            evaluation = None
+            outcomes = None
             if p.unchanged:
                 now = previous
             elif seen is None:  # judged in phase 1 (a period the backend cannot judge)
-                evaluation = p.sets[1]
-                now = self._eligible(evaluation)
+                outcomes = p.sets[1].programs
+                now = self._eligible(p.sets[1])
             else:
                 now = seen[(id(p.after), on)]
             if previous is None or now is None:
                 stop = i
                 break
-            if now != previous and evaluation is None:
+            if now != previous and outcomes is None:
+                # the records show how each changed program's conditions came out
                 self.reference_evaluations += 1
+                changed = now ^ previous
                 try:
-                    evaluation = p.binding.evaluate(p.after)
+                    outcomes = p.binding.bound.evaluate_programs(p.after, changed)
                 except Exception:
                     stop = i
                     break
-                if self._eligible(evaluation) != now:  # the backends disagree: trust neither
-                    stop = i
+                if any((outcomes[q].status is Status.eligible) != (q in now) for q in changed):
+                    stop = i  # the backends disagree: trust neither
                     break
             current[hid] = now
-            finals.append((previous, now, evaluation))
+            finals.append((previous, now, outcomes))
         for i in range(stop):
             p = work[i]
             skipped = self.counts["skipped"]
@@ -641,6 +652,7 @@ class _Shadow:
 
 
 _JUDGED = object()  # a shadow's eligible set: known once its window is judged
+_NONE: list[str] = []  # no program changed / ended (never appended to)
 
 
 def _vectorized(pack: Pack) -> tuple[Any, str | None]:
@@ -658,9 +670,9 @@ def _tier(state: HouseholdState, on: dt.date) -> str:
     return "high" if state.tier_until is not None and on <= state.tier_until else "normal"
 
 
-def _program_change(evaluation: Any, pid: str) -> dict[str, Any]:
+def _program_change(outcomes: dict[str, Any], pid: str) -> dict[str, Any]:
     """A program that changed: its status now, and how each of its conditions came out."""
-    o = evaluation.programs[pid]
+    o = outcomes[pid]
     out: dict[str, Any] = {
         "program": pid,
         "label": {"zh": o.label_zh, "en": o.label_en},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -128,6 +129,7 @@ class BoundPack:
             linked = [p for p in groups[exc.programs[0]] if p in position]
             last = max(linked, key=position.__getitem__)
             self.resolve_after.setdefault(last, []).append(exc)
+        self._subsets: dict[frozenset[str], list[_Program]] = {}  # see evaluate_programs
 
     def _compile(self, e: Expr) -> Fn:
         return compile_expression(e.checked, self._values)
@@ -168,19 +170,7 @@ class BoundPack:
     ) -> Evaluation:
         h = household if isinstance(household, Household) else parse_household(household)
         on = self.date
-        hh = household_facts(h, on)
-        hh.update(receiving_values(h, self.program_ids))
-        ctx = EvalContext(self, hh, member_facts(h, on))
-        for pid in self.inactive:  # not in force on this date: read as not eligible
-            hh[f"programs.{pid}.eligible"], hh[f"programs.{pid}.amount"] = False, ZERO
-            for md in ctx.members:
-                md[f"programs.{pid}.eligible"], md[f"programs.{pid}.amount"] = False, ZERO
-        member_ids = [m.id for m in h.members]
-        outcomes: dict[str, ProgramOutcome] = {}
-        for prog in self.programs:
-            outcomes[prog.id] = self._run(prog, ctx, member_ids, explain)
-            for exc in self.resolve_after.get(prog.id, ()):
-                self._exclude(exc, outcomes, ctx)
+        ctx, outcomes = self._outcomes(h, self.programs, explain)
         for pid in self.pack.order:
             if pid not in outcomes:
                 p = self.pack.programs[pid]
@@ -205,6 +195,61 @@ class BoundPack:
         evaluation = Evaluation(self.pack.id, on, h.id, ordered)
         self._relief(h, ctx, evaluation)
         return evaluation
+
+    def evaluate_programs(
+        self, household: Household, program_ids: Iterable[str]
+    ) -> dict[str, ProgramOutcome]:
+        """The outcomes of some programs in force, exactly as :meth:`evaluate` gives them, for a
+        fraction of its work: only they and what they depend on are run (the programs they read
+        and those linked to them by exclusions), and no tags, needs or assistance.
+
+        The monitor asks this for the few programs a household's event changed."""
+        wanted = frozenset(program_ids)
+        programs = self._subsets.get(wanted)
+        if programs is None:
+            closure = self._program_closure(wanted)
+            programs = self._subsets[wanted] = [p for p in self.programs if p.id in closure]
+        _, outcomes = self._outcomes(household, programs, False)
+        return {pid: outcomes[pid] for pid in wanted}
+
+    def _program_closure(self, wanted: frozenset[str]) -> set[str]:
+        """The active programs ``wanted`` need: those their rules read, and every program linked
+        to one of them by an exclusion (settled together), through any depth."""
+        active = {p.id for p in self.programs}
+        unknown = wanted - active
+        if unknown:
+            raise KeyError(f"programs not in force on {self.date}: {sorted(unknown)}")
+        groups = self.pack.exclusion_groups()
+        closure: set[str] = set()
+        todo = list(wanted)
+        while todo:
+            pid = todo.pop()
+            if pid in closure or pid not in active:
+                continue
+            closure.add(pid)
+            todo.extend(n[5:] for n in self.pack._closure(f"prog:{pid}") if n.startswith("prog:"))
+            todo.extend(groups.get(pid, ()))
+        return closure
+
+    def _outcomes(
+        self, h: Household, programs: list[_Program], explain: bool
+    ) -> tuple[EvalContext, dict[str, ProgramOutcome]]:
+        """Run ``programs`` (in the pack's order, closed under what they read) on ``h``."""
+        on = self.date
+        hh = household_facts(h, on)
+        hh.update(receiving_values(h, self.program_ids))
+        ctx = EvalContext(self, hh, member_facts(h, on))
+        for pid in self.inactive:  # not in force on this date: read as not eligible
+            hh[f"programs.{pid}.eligible"], hh[f"programs.{pid}.amount"] = False, ZERO
+            for md in ctx.members:
+                md[f"programs.{pid}.eligible"], md[f"programs.{pid}.amount"] = False, ZERO
+        member_ids = [m.id for m in h.members]
+        outcomes: dict[str, ProgramOutcome] = {}
+        for prog in programs:
+            outcomes[prog.id] = self._run(prog, ctx, member_ids, explain)
+            for exc in self.resolve_after.get(prog.id, ()):
+                self._exclude(exc, outcomes, ctx)
+        return ctx, outcomes
 
     # -- tags, needs, assistance -----------------------------------------------------------
     def _relief(self, h: Household, ctx: EvalContext, ev: Evaluation) -> None:
