@@ -75,6 +75,7 @@ def run_one(
     """One engine over the stream, in this process (and its workers); returns its figures."""
     from minzheng_rules import load_pack
     from minzheng_rules.monitor import Monitor, iter_register
+    from minzheng_rules.monitor.runner import freeze_loaded
     from minzheng_rules.monitor.sharded import ShardedMonitor
 
     rss0 = _rss_mb()
@@ -89,6 +90,7 @@ def run_one(
     else:
         pack = load_pack(pack_name)
         monitor = Monitor(pack, iter_register(register, problems), engine=engine, window=window)
+        freeze_loaded()  # as the command line does
         fire = monitor.engine.fire
 
         def timed_fire(*args):

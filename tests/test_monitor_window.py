@@ -155,3 +155,46 @@ def test_ages_from_birth_dates_are_judged_on_each_snapshots_own_date():
     assert vec.eligible(keys.pop(), rows) == expected
     assert vec.compiled == 1
     assert expected[0] != expected[1]  # turning 80 changes the programs (the test can fail)
+
+
+@pytest.mark.parametrize(
+    ("when", "silent"),
+    [
+        ("countable_income > previous.countable_income", True),
+        ("countable_income >= previous.countable_income", False),
+        ("size > 1 and previous.size != size", True),
+        ("size > 1 or countable_income < previous.countable_income", False),
+        ("size < previous.size or countable_income > previous.countable_income", True),
+        ("countable_income * 2 > previous.countable_income * 2", True),
+        ("countable_income * 2 > previous.countable_income * 3", False),
+        ("count(m for m in members if m.age > 80) > previous.size", False),
+        ("size > 2", False),
+    ],
+)
+def test_rules_that_cannot_fire_on_an_unchanged_household(when, silent):
+    from minzheng_rules.expr.parser import parse
+    from minzheng_rules.monitor.alerts import cannot_fire_unchanged
+
+    assert cannot_fire_unchanged(parse(when)) is silent
+
+
+def test_skipping_silent_rules_on_ticks_changes_no_record():
+    """Ticks leave the household as it was, so rules such as ``x > previous.x`` are not asked;
+    asking them anyway gives the same records."""
+    pack = load_pack("zhenjiang")
+    hs = list(synthetic.register(300, seed=5))
+    lines = list(synthetic.events(hs, 3000, seed=6, start=dt.date(2024, 3, 1)))
+    assert sum('"tick"' in line for line in lines) > 300
+
+    def run(silent: bool):
+        monitor = Monitor(pack, [parse_household(h) for h in hs], window=64)
+        assert "tick" in monitor.alertset.silent_when_unchanged
+        if not silent:
+            monitor.alertset.silent_when_unchanged = frozenset()
+        out = []
+        monitor.run(lines, out.append)
+        return out
+
+    skipped, asked = run(True), run(False)
+    assert skipped == asked
+    assert skipped[-1]["summary"]["alerts"].get("elderly_alone", 0) > 0

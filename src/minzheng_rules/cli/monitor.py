@@ -20,7 +20,7 @@ from minzheng_rules.monitor import (
     iter_register,
     make_engine,
 )
-from minzheng_rules.monitor.runner import WINDOW
+from minzheng_rules.monitor.runner import WINDOW, freeze_loaded
 from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError
 
 
@@ -112,6 +112,8 @@ def monitor_command(
     ]
     for problem in problems:
         err.print(f"skipped household: {problem}", markup=False, highlight=False)
+    if isinstance(monitor, Monitor):
+        freeze_loaded()
     if monitor.unbatched_reason:
         err.print(f"note: {monitor.unbatched_reason}", markup=False, highlight=False)
     source = "stdin" if str(events) == "-" else str(events)

@@ -58,8 +58,12 @@ def _scalar_column(column: Column, raw: list[Any]) -> pl.Series:
     elif column.kind in ("bool", "int", "date"):
         values = raw
     else:  # text / enum: enums (and any StrEnum in a text field) become their value
-        values = [v.value if isinstance(v, StrEnum) else v for v in raw]
+        values = [v if v is None or v.__class__ is str else _text(v) for v in raw]
     return pl.Series(column.name, values, dtype=column.dtype)
+
+
+def _text(v: Any) -> Any:
+    return v.value if isinstance(v, StrEnum) else v
 
 
 def _list_column(column: Column, raw: list[Any]) -> pl.Series:

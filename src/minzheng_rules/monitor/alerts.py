@@ -18,6 +18,19 @@ from dataclasses import dataclass, field
 from minzheng_rules.errors import PackError, PackErrors
 from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import ExpressionTypeError, Scope, check
+from minzheng_rules.expr.nodes import (
+    Aggregate,
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Const,
+    IfElse,
+    In,
+    Name,
+    Node,
+    Unary,
+)
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
 from minzheng_rules.monitor.events import EVENT_TYPES, MEMBER_EVENTS, PAYLOAD_TYPES
 from minzheng_rules.packs import schema as S
@@ -89,6 +102,8 @@ class AlertSet:
     member_vars: set[str] = field(default_factory=set)
     params: set[str] = field(default_factory=set)
     programs_read: frozenset[str] = frozenset()  # facts any program reads, through any variable
+    # event types whose rules cannot fire when the event leaves the household as it was (a tick)
+    silent_when_unchanged: frozenset[str] = frozenset()
     programs_read_date: bool = False
     _variable_facts: dict[str, frozenset[str] | None] = field(
         default_factory=dict, repr=False, compare=False
@@ -110,6 +125,11 @@ class AlertSet:
             listening = [a for a in out.alerts if etype in a.events]
             out.by_event[etype] = listening
             out.extras_by_event[etype] = frozenset().union(*(a.extras for a in listening))
+        out.silent_when_unchanged = frozenset(
+            etype
+            for etype, listening in out.by_event.items()
+            if all(cannot_fire_unchanged(a.expr.checked.node) for a in listening)
+        )
         return out
 
     def variable_facts(self, name: str) -> frozenset[str] | None:
@@ -256,3 +276,50 @@ def program_facts(pack: Pack) -> frozenset[str]:
             if sym.kind in ("household", "member"):
                 names.add(sym.name)
     return frozenset(names)
+
+
+def cannot_fire_unchanged(node: Node) -> bool:
+    """True when a rule cannot be true on an event that leaves the household as it was.
+
+    Then every ``previous.<name>`` is ``<name>`` (read in the same context), so a comparison
+    ``x > previous.x`` (or ``<``, ``!=``) is false or unknown, never true; a conjunction with
+    such a part cannot be true, nor a disjunction of them. Anything else may fire."""
+    match node:
+        case Compare(ops=(op,), operands=(left, right)) if op in ("<", ">", "!="):
+            return _as_after(left) == _as_after(right)
+        case BoolOp(op="and", values=values):
+            return any(cannot_fire_unchanged(v) for v in values)
+        case BoolOp(op="or", values=values):
+            return all(cannot_fire_unchanged(v) for v in values)
+    return False
+
+
+def _as_after(node: Node) -> Node:
+    """``node`` with every ``previous.<name>`` read as ``<name>``."""
+    match node:
+        case Name(path=path) if path.startswith(PREVIOUS):
+            return Name(path[len(PREVIOUS) :])
+        case Name() | Const():
+            return node
+        case Unary(op=op, operand=o):
+            return Unary(op, _as_after(o))
+        case Binary(op=op, left=a, right=b):
+            return Binary(op, _as_after(a), _as_after(b))
+        case Compare(ops=ops, operands=operands):
+            return Compare(ops, tuple(map(_as_after, operands)))
+        case In(operand=o, options=options, negated=negated):
+            return In(_as_after(o), options, negated)
+        case BoolOp(op=op, values=values):
+            return BoolOp(op, tuple(map(_as_after, values)))
+        case IfElse(cond=c, then=t, orelse=e):
+            return IfElse(_as_after(c), _as_after(t), _as_after(e))
+        case Call(func=func, args=args):
+            return Call(func, tuple(map(_as_after, args)))
+        case Aggregate(func=func, var=var, element=element, where=where):
+            return Aggregate(
+                func,
+                var,
+                None if element is None else _as_after(element),
+                None if where is None else _as_after(where),
+            )
+    raise TypeError(f"unknown expression node {node!r}")

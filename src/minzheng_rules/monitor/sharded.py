@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from minzheng_rules.monitor.runner import MAX_REPORTED_ERRORS, WINDOW
+from minzheng_rules.monitor.runner import MAX_REPORTED_ERRORS, WINDOW, freeze_loaded
 
 BATCH = 4_096  # lines sent to a worker at a time
 
@@ -286,6 +286,7 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
     except Exception as err:
         conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
         return
+    freeze_loaded()
     conn.send(
         (
             "ready",

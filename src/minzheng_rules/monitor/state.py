@@ -152,6 +152,14 @@ assert tuple(Housing.model_fields) == ("unsafe",)
 assert len(_MEMBER_FIELDS) == 19, "monitor.state: update the member codec for the new fields"
 
 
+# Every field of a decoded model was set, so its models share one fields-set each (a set of 19
+# names costs more to build and free than the rest of a member); the models are frozen, so
+# nothing adds to it, and ``_updated`` makes a new one.
+_MEMBER_SET = set(_ALL_MEMBER)
+_HOUSEHOLD_SET = set(_ALL_HOUSEHOLD)
+_ASSET_SET = set(_ASSET_FIELDS)
+_EXPENSE_SET = set(_EXPENSE_FIELDS)
+
 # BaseModel's four slots, set through their descriptors as model_construct does (with
 # object.__setattr__), minus the attribute lookups
 _set_dict = BaseModel.__dict__["__dict__"].__set__
@@ -205,7 +213,7 @@ def _decode_member(t: tuple[Any, ...]) -> Member:
         d["birth_date"] = dt.date.fromordinal(v)
     m = _new(Member)  # _built, inlined: this runs for every member of every event's household
     _set_dict(m, d)
-    _set_fields_set(m, set(_ALL_MEMBER))
+    _set_fields_set(m, _MEMBER_SET)
     _set_extra(m, None)
     _set_private(m, None)
     return m
@@ -250,7 +258,7 @@ def decode(data: bytes) -> Household:
                 "vehicles": vehicles,
                 "properties": properties,
             },
-            set(_ASSET_FIELDS),
+            _ASSET_SET,
         )
     if expenses is None:
         x = _EXPENSES_DEFAULT
@@ -258,7 +266,7 @@ def decode(data: bytes) -> Household:
         x = _built(
             Expenses,
             {"medical_12m": Decimal(expenses[0]), "education_12m": Decimal(expenses[1])},
-            set(_EXPENSE_FIELDS),
+            _EXPENSE_SET,
         )
     return _built(
         Household,
@@ -277,7 +285,7 @@ def decode(data: bytes) -> Household:
             "emergency": emergency,
             "receiving": {k: Decimal(v) for k, v in receiving},
         },
-        set(_ALL_HOUSEHOLD),
+        _HOUSEHOLD_SET,
     )
 
 
