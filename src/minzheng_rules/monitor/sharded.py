@@ -44,6 +44,16 @@ def shard_of(household: str, workers: int) -> int:
     return zlib.crc32(household.encode("utf-8", "surrogatepass")) % workers
 
 
+def _worker_environment(workers: int) -> dict[str, str]:
+    """The workers' environment: Polars' thread pool sized to this worker's share of the cores
+    (each worker judges its windows on its own; a pool per worker as large as the machine only
+    makes them contend), unless the caller set it."""
+    env = dict(os.environ)
+    if "POLARS_MAX_THREADS" not in env:
+        env["POLARS_MAX_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    return env
+
+
 class WorkerError(RuntimeError):
     """A worker failed to start or stopped with an error (its message is given)."""
 
@@ -91,6 +101,7 @@ class ShardedMonitor:
             proc = subprocess.Popen(
                 [sys.executable, "-m", __name__, json.dumps(config), *map(str, to_worker)],
                 pass_fds=to_worker,
+                env=_worker_environment(workers),
             )
             for fd in to_worker:
                 os.close(fd)
