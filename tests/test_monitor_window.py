@@ -178,16 +178,33 @@ def test_rules_that_cannot_fire_on_an_unchanged_household(when, silent):
     assert cannot_fire_unchanged(parse(when)) is silent
 
 
-def test_skipping_silent_rules_on_ticks_changes_no_record():
-    """Ticks leave the household as it was, so rules such as ``x > previous.x`` are not asked;
-    asking them anyway gives the same records."""
+@pytest.mark.parametrize("window", [1, 64])
+def test_skipping_silent_rules_on_ticks_changes_no_record(window):
+    """Ticks leave the household as it was, so rules such as ``x > previous.x`` are not asked,
+    and a tick on a household whose ages do not move is not even decoded; asking the rules on
+    every tick gives the same records (a member turning 80 between two ticks included)."""
     pack = load_pack("zhenjiang")
     hs = list(synthetic.register(300, seed=5))
     lines = list(synthetic.events(hs, 3000, seed=6, start=dt.date(2024, 3, 1)))
     assert sum('"tick"' in line for line in lines) > 300
+    hs.append(
+        {
+            "id": "old",
+            "members": [
+                {"id": "a", "relation": "head", "birth_date": "1944-05-10", "monthly_income": 0}
+            ],
+            "assets": {"financial": 0},
+        }
+    )
+    lines = [
+        _ev(1, "old", "2024-03-01", "tick"),
+        _ev(2, "old", "2024-05-01", "tick"),
+        _ev(3, "old", "2024-05-15", "tick"),  # 80 since 2024-05-10
+        *lines,
+    ]
 
     def run(silent: bool):
-        monitor = Monitor(pack, [parse_household(h) for h in hs], window=64)
+        monitor = Monitor(pack, [parse_household(h) for h in hs], window=window)
         assert "tick" in monitor.alertset.silent_when_unchanged
         if not silent:
             monitor.alertset.silent_when_unchanged = frozenset()
@@ -198,3 +215,5 @@ def test_skipping_silent_rules_on_ticks_changes_no_record():
     skipped, asked = run(True), run(False)
     assert skipped == asked
     assert skipped[-1]["summary"]["alerts"].get("elderly_alone", 0) > 0
+    turned_80 = [r for r in skipped if r.get("event") == "x3"]
+    assert turned_80 and "longevity_allowance" in turned_80[0]["newly_eligible"]

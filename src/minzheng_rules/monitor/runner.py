@@ -40,7 +40,13 @@ from minzheng_rules.monitor.binding import (
 )
 from minzheng_rules.monitor.engines import make_engine
 from minzheng_rules.monitor.events import EventError, read_events
-from minzheng_rules.monitor.state import EventRefused, HouseholdState, add_months, apply_event
+from minzheng_rules.monitor.state import (
+    EventRefused,
+    HouseholdState,
+    add_months,
+    apply_event,
+    dated,
+)
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.results import Status
 
@@ -178,6 +184,18 @@ class Monitor:
         is the household as the events before this one left it (``state`` itself, or in a
         window a :class:`_Shadow` of the events not yet committed); nothing is changed."""
         binding, high_months, phase_months = self._binding(event.date)
+        if (
+            event.__class__ is E.Tick
+            and not self.always_evaluate
+            and view.eligible is not None
+            and not view.dated
+            and view.period_key == binding.period_key
+            and "tick" in self.alertset.silent_when_unchanged
+        ):  # a tick that changes nothing (see _unchanged) and fires nothing: no household
+            return _Pending(
+                line, event, state, None, None, binding, high_months, phase_months,
+                None, [], False, True,
+            )  # fmt: skip
         before = view.household
         if isinstance(event, E.Assessment):
             self._check_needs(event)
@@ -631,20 +649,39 @@ class _Shadow:
     """A household as the uncommitted events of a window leave it: what the checks of the next
     event read (:meth:`HouseholdState.order_problem`, ``_unchanged``), nothing else."""
 
-    __slots__ = ("eligible", "household", "ids_on_last_date", "last_date", "period_key")
+    __slots__ = (
+        "_household",
+        "_state",
+        "dated",
+        "eligible",
+        "ids_on_last_date",
+        "last_date",
+        "period_key",
+    )
 
     order_problem = HouseholdState.order_problem
 
-    def __init__(self, state: HouseholdState, household: Household) -> None:
-        self.household = household  # ``state.household``, already decoded
+    def __init__(self, state: HouseholdState, household: Household | None) -> None:
+        self._state = state
+        self._household = household  # ``state.household``, when already decoded
+        self.dated = state.dated
         self.last_date = state.last_date
         self.ids_on_last_date = state.ids_on_last_date
         self.eligible: object = state.eligible
         self.period_key = state.period_key
 
-    def advance(self, event: Any, after: Household, period_key: tuple) -> None:
-        """As :meth:`HouseholdState.accept` and the eligible set's bookkeeping would."""
-        self.household = after
+    @property
+    def household(self) -> Household:
+        if self._household is None:
+            self._household = self._state.household
+        return self._household
+
+    def advance(self, event: Any, after: Household | None, period_key: tuple) -> None:
+        """As :meth:`HouseholdState.accept` and the eligible set's bookkeeping would (``after``
+        None: a tick that left the household as it was, not decoded)."""
+        if after is not None:
+            self._household = after
+            self.dated = dated(after)
         if event.date != self.last_date:
             self.last_date = event.date
             self.ids_on_last_date = (event.id,)

@@ -39,6 +39,7 @@ class HouseholdState:
 
     __slots__ = (
         "_household",
+        "dated",
         "eligible",
         "ids_on_last_date",
         "last_date",
@@ -49,6 +50,7 @@ class HouseholdState:
 
     def __init__(self, household: Household, compact: bool = False) -> None:
         self._household: Household | bytes = _stored(household, compact)
+        self.dated = dated(household)  # a member's age comes from a birth date (moves daily)
         self.last_date: dt.date | None = None
         self.ids_on_last_date: tuple[str, ...] = ()
         self.eligible: frozenset[str] | None = None  # programs eligible after the last event
@@ -79,11 +81,17 @@ class HouseholdState:
         """Record the event as applied: the household after it, and its date and id."""
         if after is not before:
             self._household = _stored(after, self._household.__class__ is bytes)
+            self.dated = dated(after)
         if event.date != self.last_date:
             self.last_date = event.date
             self.ids_on_last_date = (event.id,)
         else:
             self.ids_on_last_date = (*self.ids_on_last_date, event.id)
+
+
+def dated(h: Household) -> bool:
+    """True when a member's age comes from a birth date (so it moves with the date)."""
+    return any(m.birth_date is not None for m in h.members)
 
 
 def _stored(h: Household, compact: bool) -> Household | bytes:
