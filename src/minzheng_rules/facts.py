@@ -142,3 +142,74 @@ def member_facts(h: Household, on: dt.date) -> list[dict[str, Any]]:
 
 
 ZERO = Decimal(0)
+
+
+RECEIVING_PREFIXES = ("receiving.", "receiving_amount.")
+_MISSING = object()
+_PLAIN = frozenset(_PLAIN_MEMBER_FIELDS)
+_OPTIONAL = frozenset(_OPTIONAL_MEMBER_FIELDS)
+
+
+class LazyHouseholdFacts(dict):
+    """A household's facts (:func:`household_facts`, :func:`receiving_values`), computed when an
+    expression first reads one.
+
+    Alert rules, and the few programs the monitor re-checks, read a handful of the facts (often
+    none of the 30 ``receiving.*`` names), so filling them all in for every evaluation cost more
+    than the rules themselves. Names that are not facts (variables, ``previous.*``) raise
+    ``KeyError`` like a plain dict, which is how the compiled closures know to compute a
+    variable. ``get`` does not compute: use it only for values stored by the evaluation."""
+
+    __slots__ = ("_h", "_on", "_programs")
+
+    def __missing__(self, name: str) -> Any:
+        if name in HOUSEHOLD_FACTS:
+            self.update(household_facts(self._h, self._on))
+        elif name.startswith(RECEIVING_PREFIXES):
+            self.update(receiving_values(self._h, self._programs))
+        else:
+            raise KeyError(name)
+        v = self.get(name, _MISSING)  # (``get`` does not call ``__missing__``)
+        if v is _MISSING:  # e.g. ``receiving.<not a program>``
+            raise KeyError(name)
+        return v
+
+
+class LazyMemberFacts(dict):
+    """One member's facts, computed when an expression first reads one (see
+    :class:`LazyHouseholdFacts`); the values are those of :func:`member_facts` (a test checks)."""
+
+    __slots__ = ("_m", "_on")
+
+    def __missing__(self, name: str) -> Any:
+        m = self._m
+        if name in _PLAIN:
+            v = m.__dict__[name]
+        elif name in _OPTIONAL:
+            v = m.__dict__[name]
+            if v is None:
+                v = Unknown(frozenset({f"members[{m.id}].{name}"}))
+        elif name == "age":
+            v = m.age if m.birth_date is None else m.age_on(self._on)
+        elif name == "disability_grade":
+            v = m.disability_grade or 0
+        elif name == "disability_type":
+            v = m.disability_type or "none"
+        else:
+            raise KeyError(name)
+        self[name] = v
+        return v
+
+
+def lazy_facts(
+    h: Household, on: dt.date, program_ids: list[str]
+) -> tuple[LazyHouseholdFacts, list[LazyMemberFacts]]:
+    """The household's and each member's facts on a date, computed on first read."""
+    hh = LazyHouseholdFacts()
+    hh._h, hh._on, hh._programs = h, on, program_ids
+    members = []
+    for m in h.members:
+        md = LazyMemberFacts()
+        md._m, md._on = m, on
+        members.append(md)
+    return hh, members

@@ -20,14 +20,8 @@ from typing import Any
 
 from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
 from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.facts import (
-    _OPTIONAL_MEMBER_FIELDS,
-    _PLAIN_MEMBER_FIELDS,
-    HOUSEHOLD_FACTS,
-    household_facts,
-    receiving_values,
-)
-from minzheng_rules.household import Household, Member
+from minzheng_rules.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
+from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert, base_name
 from minzheng_rules.packs.pack import ParameterValue
@@ -105,76 +99,11 @@ def _entity(pack: Any, name: str) -> str:
     return pack.tables[name].spec.entity
 
 
-class _HouseholdFacts(dict):
-    """A household's facts, computed when a rule first reads one.
-
-    Alert rules read a handful of the facts (often none of the 30 ``receiving.*`` names), so
-    filling them all in for every context, before and after every event, cost more than the
-    rules themselves. Names that are not facts (variables, ``previous.*``) raise ``KeyError``
-    like a plain dict, which is how the compiled closures know to compute a variable."""
-
-    __slots__ = ("_h", "_on", "_programs")
-
-    def __missing__(self, name: str) -> Any:
-        if name in HOUSEHOLD_FACTS:
-            self.update(household_facts(self._h, self._on))
-        elif name.startswith(_RECEIVING):
-            self.update(receiving_values(self._h, self._programs))
-        else:
-            raise KeyError(name)
-        v = self.get(name, _MISSING)  # (``get`` does not call ``__missing__``)
-        if v is _MISSING:  # e.g. ``receiving.<not a program>``
-            raise KeyError(name)
-        return v
-
-
-_RECEIVING = ("receiving.", "receiving_amount.")
-_MISSING = object()
-_PLAIN = frozenset(_PLAIN_MEMBER_FIELDS)
-_OPTIONAL = frozenset(_OPTIONAL_MEMBER_FIELDS)
-
-
-class _MemberFacts(dict):
-    """One member's facts, computed when a rule first reads one (see :class:`_HouseholdFacts`);
-    the values are those of :func:`minzheng_rules.facts.member_facts` (a test checks)."""
-
-    __slots__ = ("_m", "_on")
-
-    def __missing__(self, name: str) -> Any:
-        m = self._m
-        if name in _PLAIN:
-            v = m.__dict__[name]
-        elif name in _OPTIONAL:
-            v = m.__dict__[name]
-            if v is None:
-                v = Unknown(frozenset({f"members[{m.id}].{name}"}))
-        elif name == "age":
-            v = m.age if m.birth_date is None else m.age_on(self._on)
-        elif name == "disability_grade":
-            v = m.disability_grade or 0
-        elif name == "disability_type":
-            v = m.disability_type or "none"
-        else:
-            raise KeyError(name)
-        self[name] = v
-        return v
-
-
 def context(binding: Binding, h: Household) -> EvalContext:
-    """A fresh evaluation context for ``h`` on the binding's date (facts filled in on demand)."""
-    on = binding.date
-    hh = _HouseholdFacts()
-    hh._h = h
-    hh._on = on
-    hh._programs = binding.program_ids
-    return EvalContext(binding, hh, [_member_facts(m, on) for m in h.members])
-
-
-def _member_facts(m: Member, on: dt.date) -> _MemberFacts:
-    md = _MemberFacts()
-    md._m = m
-    md._on = on
-    return md
+    """A fresh evaluation context for ``h`` on the binding's date (facts filled in on demand:
+    alert rules read a handful of them)."""
+    hh, members = lazy_facts(h, binding.date, binding.program_ids)
+    return EvalContext(binding, hh, members)
 
 
 def household_value(ctx: EvalContext, name: str) -> Any:
@@ -231,7 +160,7 @@ def _same_after(alertset: AlertSet, name: str, changed: frozenset[str] | None) -
     event that changes the facts ``changed``."""
     if changed is None:
         return False
-    if name in HOUSEHOLD_FACTS or name.startswith(_RECEIVING):
+    if name in HOUSEHOLD_FACTS or name.startswith(RECEIVING_PREFIXES):
         return name not in changed
     facts = alertset.variable_facts(name) if name in alertset.household_vars else None
     return facts is not None and facts.isdisjoint(changed)

@@ -10,7 +10,7 @@ from typing import Any
 from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
 from minzheng_rules.errors import EvaluationError, HouseholdError
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
-from minzheng_rules.facts import household_facts, member_facts, receiving_values
+from minzheng_rules.facts import household_facts, lazy_facts, member_facts, receiving_values
 from minzheng_rules.household import Household, parse_household
 from minzheng_rules.packs.pack import CheckedProgram, CheckedTable, Expr, Pack, ParameterValue
 from minzheng_rules.results import (
@@ -209,7 +209,7 @@ class BoundPack:
         if programs is None:
             closure = self._program_closure(wanted)
             programs = self._subsets[wanted] = [p for p in self.programs if p.id in closure]
-        _, outcomes = self._outcomes(household, programs, False)
+        _, outcomes = self._outcomes(household, programs, False, lazy=True)
         return {pid: outcomes[pid] for pid in wanted}
 
     def _program_closure(self, wanted: frozenset[str]) -> set[str]:
@@ -232,13 +232,19 @@ class BoundPack:
         return closure
 
     def _outcomes(
-        self, h: Household, programs: list[_Program], explain: bool
+        self, h: Household, programs: list[_Program], explain: bool, lazy: bool = False
     ) -> tuple[EvalContext, dict[str, ProgramOutcome]]:
-        """Run ``programs`` (in the pack's order, closed under what they read) on ``h``."""
+        """Run ``programs`` (in the pack's order, closed under what they read) on ``h``; with
+        ``lazy`` the facts are computed as they are read (only when nothing will ``get`` them
+        afterwards: the explanation trace and the relief part do)."""
         on = self.date
-        hh = household_facts(h, on)
-        hh.update(receiving_values(h, self.program_ids))
-        ctx = EvalContext(self, hh, member_facts(h, on))
+        if lazy:
+            hh, members = lazy_facts(h, on, self.program_ids)
+            ctx = EvalContext(self, hh, members)
+        else:
+            hh = household_facts(h, on)
+            hh.update(receiving_values(h, self.program_ids))
+            ctx = EvalContext(self, hh, member_facts(h, on))
         for pid in self.inactive:  # not in force on this date: read as not eligible
             hh[f"programs.{pid}.eligible"], hh[f"programs.{pid}.amount"] = False, ZERO
             for md in ctx.members:
