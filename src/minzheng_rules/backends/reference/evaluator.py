@@ -239,7 +239,7 @@ class BoundPack:
         afterwards: the explanation trace and the relief part do)."""
         on = self.date
         if lazy:
-            hh, members = lazy_facts(h, on, self.program_ids)
+            hh, members = lazy_facts(h, on, self.program_ids, plain=True)
             ctx = EvalContext(self, hh, members)
         else:
             hh = household_facts(h, on)
