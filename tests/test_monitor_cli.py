@@ -110,3 +110,33 @@ def test_monitor_missing_register_exits_2(files, tmp_path):
         app, ["monitor", str(events), "-r", str(tmp_path / "none.jsonl"), "-p", str(pack)]
     )
     assert r.exit_code == 2 and "none.jsonl" in r.stderr
+
+
+def test_one_event_at_a_time_from_stdin_is_a_live_feed(files, tmp_path):
+    """With ``--window 1`` an event's records are on stdout as soon as the event is read, so
+    the monitor can sit on a stream that never ends: only the events up to the first one with a
+    record are sent, and the stream stays open while that record is awaited."""
+    import os
+    import select
+    import subprocess
+    import sys
+
+    pack, register, events = files
+    args = ["--register", str(register), "--pack", str(pack), "--window", "1", "--quiet"]
+    out = tmp_path / "all.jsonl"
+    assert runner.invoke(app, ["monitor", str(events), *args, "--out", str(out)]).exit_code == 0
+    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    lines = events.read_text(encoding="utf-8").splitlines()[: first["line"]]
+    cmd = [sys.executable, "-m", "minzheng_rules.cli.main", "monitor", "-", *args]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as usually run
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.flush()  # ... and the stream stays open
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready, "the record did not come out while the stream was still open"
+        assert json.loads(proc.stdout.readline()) == first
+    finally:
+        rest, _ = proc.communicate(timeout=120)  # closes stdin: the stream ends
+    assert proc.returncode == 0
+    assert "summary" in json.loads(rest.splitlines()[-1])

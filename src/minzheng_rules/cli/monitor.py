@@ -51,7 +51,8 @@ def monitor_command(
         int,
         typer.Option(
             help="Events whose households are judged together by the vectorized backend "
-            "(1: one event at a time by the reference evaluator; the records are the same)"
+            "(1: one event at a time by the reference evaluator, each event's records written "
+            "as it is read: a live feed; the records are the same)"
         ),
     ] = WINDOW,
     workers: Annotated[
@@ -132,9 +133,12 @@ def monitor_command(
         raise
     target = open(out, "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
     try:
+        live = window <= 1 and target is sys.stdout  # a feed: each record as its event comes
 
         def write(record: dict[str, Any]) -> None:
             target.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if live:
+                target.flush()
 
         if isinstance(monitor, ShardedMonitor):
             summary = monitor.run(stream, target, report)["summary"]
