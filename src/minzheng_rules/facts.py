@@ -212,12 +212,11 @@ def lazy_facts(
     members = []
     for m in h.members:
         md = LazyMemberFacts(
-            zip(_PLAIN_FIELDS, _plain_values(m.__dict__), strict=True) if plain else ()
+            zip(_PLAIN_MEMBER_FIELDS, _plain_values(m.__dict__), strict=True) if plain else ()
         )
         md._m, md._on = m, on
         members.append(md)
     return hh, members
 
 
-_PLAIN_FIELDS = _PLAIN_MEMBER_FIELDS  # (zip checks the lengths: always both ten)
 _plain_values = itemgetter(*_PLAIN_MEMBER_FIELDS)

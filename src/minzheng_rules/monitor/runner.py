@@ -185,13 +185,11 @@ class Monitor:
         window a :class:`_Shadow` of the events not yet committed); nothing is changed."""
         binding, high_months, phase_months = self._binding(event.date)
         if (
-            event.__class__ is E.Tick
-            and not self.always_evaluate
+            event.__class__ is E.Tick  # leaves the household as it was
+            and event.type in self.alertset.silent_when_unchanged
             and view.eligible is not None
-            and not view.dated
-            and view.period_key == binding.period_key
-            and "tick" in self.alertset.silent_when_unchanged
-        ):  # a tick that changes nothing (see _unchanged) and fires nothing: no household
+            and self._unchanged(event, view.period_key, binding, view)
+        ):  # nothing to fire and nothing to judge: the household need not even be read
             return _Pending(
                 line, event, state, None, None, binding, high_months, phase_months,
                 None, [], False, True,
@@ -209,7 +207,7 @@ class Monitor:
             fired = self.engine.fire(event, ctx, binding)
         first = view.eligible is None
         key = binding.period_key if first else view.period_key
-        unchanged = self._unchanged(event, before, key, binding, view)
+        unchanged = self._unchanged(event, key, binding, view)
         return _Pending(
             line, event, state, before, after, binding, high_months, phase_months,
             ctx if fired else None, fired, first, unchanged,
@@ -324,9 +322,7 @@ class Monitor:
         self.counts["records"] += len(records)
         return records
 
-    def _unchanged(
-        self, event: Any, before: Household, key: tuple | None, binding: Binding, state: Any
-    ) -> bool:
+    def _unchanged(self, event: Any, key: tuple | None, binding: Binding, state: Any) -> bool:
         """True when the event cannot change any program's result: it changes no fact a program
         reads, the date gives the same parameters and programs, and no age moved."""
         if self.always_evaluate or key != binding.period_key:
@@ -335,7 +331,7 @@ class Monitor:
         if changed is None or not changed.isdisjoint(self.alertset.programs_read):
             return False
         moved = state.last_date is not None and state.last_date != event.date
-        return not (moved and any(m.birth_date is not None for m in before.members))
+        return not (moved and state.dated)
 
     def _check_needs(self, event: Any) -> None:
         for lid in event.needs:

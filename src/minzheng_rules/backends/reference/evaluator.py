@@ -215,11 +215,12 @@ class BoundPack:
     def _program_closure(self, wanted: frozenset[str]) -> set[str]:
         """The active programs ``wanted`` need: those their rules read, and every program linked
         to one of them by an exclusion (settled together), through any depth."""
-        active = {p.id for p in self.programs}
+        active = set(self.active)
         unknown = wanted - active
         if unknown:
             raise KeyError(f"programs not in force on {self.date}: {sorted(unknown)}")
-        groups = self.pack.exclusion_groups()
+        pack = self.pack
+        groups = pack.exclusion_groups()
         closure: set[str] = set()
         todo = list(wanted)
         while todo:
@@ -227,7 +228,7 @@ class BoundPack:
             if pid in closure or pid not in active:
                 continue
             closure.add(pid)
-            todo.extend(n[5:] for n in self.pack._closure(f"prog:{pid}") if n.startswith("prog:"))
+            todo.extend(n[5:] for n in pack.requirements([f"prog:{pid}"]) if n[:5] == "prog:")
             todo.extend(groups.get(pid, ()))
         return closure
 
