@@ -30,7 +30,7 @@ from minzheng_rules.expr.nodes import (
     walk,
 )
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES
 
 Fn = Callable[[Any, Any], Any]
 
@@ -54,6 +54,9 @@ class EvalContext:
         self.hh = hh
         self.members = members
         self.loops: dict[str, dict[str, Any]] = {}
+
+
+ABSENT = object()  # a name not yet computed for this household or member (see _name)
 
 
 def compile_expression(checked: Checked, params: Mapping[str, Any]) -> Fn:
@@ -178,35 +181,46 @@ class _Compiler:
                 return lambda c, m: m[name]
             var = s.loop_var
             return lambda c, m: c.loops[var][name]
+        # a variable (or ``receiving.*``, a monitor's ``previous.*``): computed once per
+        # household or member and kept in its facts. Looked up with ``get``, not by index: the
+        # lazy facts (facts.lazy_facts) would run ``__missing__`` to raise KeyError, ~3 times
+        # the cost of the lookup, and that miss is the usual case
         if s.kind == "household":
+            if name.startswith(RECEIVING_PREFIXES):  # a fact the lazy facts compute on read
+
+                def receiving(c, m):
+                    try:
+                        return c.hh[name]
+                    except KeyError:
+                        v = c.hh[name] = c.bound.household_fns[name](c, None)
+                        return v
+
+                return receiving
 
             def hh(c, m):
-                try:
-                    return c.hh[name]
-                except KeyError:
+                v = c.hh.get(name, ABSENT)
+                if v is ABSENT:
                     v = c.hh[name] = c.bound.household_fns[name](c, None)
-                    return v
+                return v
 
             return hh
         if s.loop_var is None:
 
             def member(c, m):
-                try:
-                    return m[name]
-                except KeyError:
+                v = m.get(name, ABSENT)
+                if v is ABSENT:
                     v = m[name] = c.bound.member_fns[name](c, m)
-                    return v
+                return v
 
             return member
         var = s.loop_var
 
         def looped(c, m):
             md = c.loops[var]
-            try:
-                return md[name]
-            except KeyError:
+            v = md.get(name, ABSENT)
+            if v is ABSENT:
                 v = md[name] = c.bound.member_fns[name](c, md)
-                return v
+            return v
 
         return looped
 
@@ -384,6 +398,7 @@ class _Compiler:
         where_name = self._member_name(node.where, var)
         element_name = self._member_name(node.element, var)
         direct_where = node.where is None or where_name is not None
+        where_fact, element_fact = where_name in MEMBER_FACTS, element_name in MEMBER_FACTS
 
         def direct_selected(c, m):
             """As ``bound_selected``, for no filter or a filter that is a member's name."""
@@ -391,9 +406,8 @@ class _Compiler:
                 return list(c.members), None
             chosen, unknown = [], None
             for md in c.members:
-                try:
-                    v = md[where_name]
-                except KeyError:
+                v = md[where_name] if where_fact else md.get(where_name, ABSENT)
+                if v is ABSENT:
                     v = md[where_name] = c.bound.member_fns[where_name](c, md)
                 if v is True:
                     chosen.append(md)
@@ -438,9 +452,8 @@ class _Compiler:
             if element_name is not None:
                 out = []
                 for md in chosen:
-                    try:
-                        v = md[element_name]
-                    except KeyError:
+                    v = md[element_name] if element_fact else md.get(element_name, ABSENT)
+                    if v is ABSENT:
                         v = md[element_name] = c.bound.member_fns[element_name](c, md)
                     out.append(v)
                 return out, unknown

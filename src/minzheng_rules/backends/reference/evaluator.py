@@ -197,19 +197,25 @@ class BoundPack:
         return evaluation
 
     def evaluate_programs(
-        self, household: Household, program_ids: Iterable[str]
+        self,
+        household: Household,
+        program_ids: Iterable[str],
+        facts: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
     ) -> dict[str, ProgramOutcome]:
         """The outcomes of some programs in force, exactly as :meth:`evaluate` gives them, for a
         fraction of its work: only they and what they depend on are run (the programs they read
         and those linked to them by exclusions), and no tags, needs or assistance.
 
-        The monitor asks this for the few programs a household's event changed."""
+        The monitor asks this for the few programs a household's event changed. ``facts`` are
+        the household's facts on this date already in use (a context's ``hh`` and ``members``,
+        such as the monitor's alert context after the same event): the variables computed there
+        are not computed again, and the programs' results are added to them."""
         wanted = frozenset(program_ids)
         programs = self._subsets.get(wanted)
         if programs is None:
             closure = self._program_closure(wanted)
             programs = self._subsets[wanted] = [p for p in self.programs if p.id in closure]
-        _, outcomes = self._outcomes(household, programs, False, lazy=True)
+        _, outcomes = self._outcomes(household, programs, False, lazy=True, facts=facts)
         return {pid: outcomes[pid] for pid in wanted}
 
     def _program_closure(self, wanted: frozenset[str]) -> set[str]:
@@ -233,13 +239,22 @@ class BoundPack:
         return closure
 
     def _outcomes(
-        self, h: Household, programs: list[_Program], explain: bool, lazy: bool = False
+        self,
+        h: Household,
+        programs: list[_Program],
+        explain: bool,
+        lazy: bool = False,
+        facts: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
     ) -> tuple[EvalContext, dict[str, ProgramOutcome]]:
         """Run ``programs`` (in the pack's order, closed under what they read) on ``h``; with
         ``lazy`` the facts are computed as they are read (only when nothing will ``get`` them
-        afterwards: the explanation trace and the relief part do)."""
+        afterwards: the explanation trace and the relief part do), with ``facts`` those given
+        (see :meth:`evaluate_programs`)."""
         on = self.date
-        if lazy:
+        if facts is not None:
+            hh, members = facts
+            ctx = EvalContext(self, hh, members)
+        elif lazy:
             hh, members = lazy_facts(h, on, self.program_ids, plain=True)
             ctx = EvalContext(self, hh, members)
         else:
