@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
-from enum import StrEnum
 from itertools import accumulate
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -25,6 +24,7 @@ from minzheng_rules.io.schema import (
 )
 
 HH = "_hh"
+_DICT = attrgetter("__dict__")
 
 
 def _read(columns: Iterable[Column], objs: list[Any]) -> dict[str, list[Any]]:
@@ -38,8 +38,8 @@ def _read(columns: Iterable[Column], objs: list[Any]) -> dict[str, list[Any]]:
         groups.setdefault(c.path[:-1], []).append(c)
     out: dict[str, list[Any]] = {}
     for parent, cols in groups.items():
-        owners = [attrgetter(".".join(parent))(o) for o in objs] if parent else objs
-        dicts = [o.__dict__ for o in owners]
+        owners = list(map(attrgetter(".".join(parent)), objs)) if parent else objs
+        dicts = list(map(_DICT, owners))
         if len(cols) == 1:
             key = cols[0].path[-1]
             out[cols[0].name] = [d[key] for d in dicts]
@@ -55,15 +55,9 @@ def _scalar_column(column: Column, raw: list[Any]) -> pl.Series:
     """A scalar column; the cleaner is picked once per column, not per value."""
     if column.kind == "money":
         values: list[Any] = [None if v is None else int(v.scaleb(2)) for v in raw]
-    elif column.kind in ("bool", "int", "date"):
+    else:  # bool, int, date; text and enums: Polars reads a StrEnum member (a str) as its value
         values = raw
-    else:  # text / enum: enums (and any StrEnum in a text field) become their value
-        values = [v if v is None or v.__class__ is str else _text(v) for v in raw]
     return pl.Series(column.name, values, dtype=column.dtype)
-
-
-def _text(v: Any) -> Any:
-    return v.value if isinstance(v, StrEnum) else v
 
 
 def _list_column(column: Column, raw: list[Any]) -> pl.Series:
