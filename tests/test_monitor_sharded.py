@@ -15,6 +15,7 @@ from minzheng_rules.monitor import Monitor
 from minzheng_rules.monitor.sharded import (
     ShardedMonitor,
     WorkerError,
+    _Merger,
     _route,
     merge_summaries,
     shard_of,
@@ -117,3 +118,96 @@ def test_a_line_naming_two_households_goes_where_json_says():
     line = '{"id": "e1", "household": "a", "date": "2024-01-01", "household": "b"}'
     assert json.loads(line)["household"] == "b"
     assert all(_route(line, w) == shard_of("b", w) for w in range(2, 9))
+
+
+# -- the parent's merge while the workers write ---------------------------------------------------
+
+
+def _record(line: int, i: int) -> bytes:
+    return f'{line}\t{{"line": {line}, "n": {i}, "text": "低保 é"}}\n'.encode()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    owners=st.lists(st.integers(0, 2), min_size=1, max_size=30),
+    per_line=st.lists(st.integers(0, 2), min_size=30, max_size=30),
+    cuts=st.lists(st.integers(1, 40), min_size=1, max_size=60),
+)
+def test_records_are_written_in_stream_order_while_workers_write(
+    tmp_path_factory, owners, per_line, cuts
+):
+    """Each line belongs to one of three workers, which writes its records (0 to 2 a line) in
+    line order, in pieces cut anywhere (mid-line, mid-character); between pieces the merger
+    may only write a prefix of the final output, and at the end it has written all of it."""
+    folder = tmp_path_factory.mktemp("merge")
+    paths = [folder / f"records-{k}.txt" for k in range(3)]
+    data = [b"", b"", b""]
+    expected = []
+    for line, (k, count) in enumerate(zip(owners, per_line, strict=False), start=1):
+        for i in range(count):
+            data[k] += _record(line, i)
+            expected.append(_record(line, i).split(b"\t", 1)[1].decode())
+    out = io.StringIO()
+    merger = _Merger(paths, out)
+    sent = [0, 0, 0]
+    step = 0
+    while any(sent[k] < len(data[k]) for k in range(3)):
+        cut = cuts[step % len(cuts)]
+        k = step % 3
+        step += 1
+        if sent[k] >= len(data[k]):
+            continue
+        if sent[k] == 0 and not paths[k].exists():
+            paths[k].write_bytes(b"")
+        with paths[k].open("ab") as f:
+            f.write(data[k][sent[k] : sent[k] + cut])
+        sent[k] += cut
+        merger.write_ready()
+        assert "".join(expected).startswith(out.getvalue())
+    merger.write_rest()
+    merger.close()
+    assert out.getvalue() == "".join(expected)
+
+
+def test_a_record_waits_for_a_worker_that_may_still_write_an_earlier_one(tmp_path):
+    paths = [tmp_path / "records-0.txt", tmp_path / "records-1.txt"]
+    paths[0].write_bytes(_record(1, 0) + _record(4, 0))
+    out = io.StringIO()
+    merger = _Merger(paths, out)
+    merger.write_ready()
+    assert out.getvalue() == ""  # worker 1 has written nothing: it may have line 2 or 3
+    paths[1].write_bytes(_record(2, 0))
+    merger.write_ready()
+    assert [json.loads(x)["line"] for x in out.getvalue().splitlines()] == [1, 2]
+    with paths[1].open("ab") as f:
+        f.write(_record(3, 0)[:-1])  # line 3 not finished yet
+    merger.write_ready()
+    assert [json.loads(x)["line"] for x in out.getvalue().splitlines()] == [1, 2]
+    with paths[1].open("ab") as f:
+        f.write(b"\n")
+    merger.write_ready()
+    merger.write_rest()
+    merger.close()
+    assert [json.loads(x)["line"] for x in out.getvalue().splitlines()] == [1, 2, 3, 4]
+
+
+def test_records_to_a_utf8_file_keep_their_place_among_text_writes(tmp_path):
+    """Into a UTF-8 file the merger writes the records' bytes as they are (no decoding): text
+    written before and after them stays in its place."""
+    paths = [tmp_path / "records-0.txt", tmp_path / "records-1.txt"]
+    paths[0].write_bytes(_record(1, 0) + _record(3, 0))
+    paths[1].write_bytes(_record(2, 0))
+    target = tmp_path / "out.jsonl"
+    with target.open("w", encoding="utf-8") as out:
+        out.write("before\n")
+        merger = _Merger(paths, out)
+        merger.write_ready()
+        out.write("between\n")
+        merger.write_rest()
+        merger.close()
+        out.write("after\n")
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "before" and lines[-1] == "after"
+    assert lines[3] == "between"
+    assert [json.loads(x)["line"] for x in lines[1:3] + lines[4:5]] == [1, 2, 3]
+    assert json.loads(lines[1])["text"] == "低保 é"

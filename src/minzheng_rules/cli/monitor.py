@@ -58,8 +58,8 @@ def monitor_command(
     workers: Annotated[
         int,
         typer.Option(
-            help="Processes, each watching its share of the households (records come out when "
-            "all are done; the records are the same)"
+            help="Processes, each watching its share of the households (records come out a "
+            "window at a time, in stream order; the records are the same)"
         ),
     ] = 1,
     quiet: Annotated[bool, typer.Option(help="Do not list skipped events on stderr")] = False,

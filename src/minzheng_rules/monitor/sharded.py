@@ -4,20 +4,25 @@ A household's events only ever touch that household's state, so the register spl
 shards by a stable hash of the household id, each shard watched by a worker process with its
 own :class:`~minzheng_rules.monitor.runner.Monitor` (and, with the durable engine, its own
 durable_rules host). The parent reads the stream, sends each line (with its number) to the
-worker of the household it names, and at the end merges the workers' records and skipped-event
-reports by line number. The output is exactly a single monitor's: the same records in the same
-order, and the same summary (tests/test_monitor_sharded.py).
+worker of the household it names, and merges the workers' records by line number as they come
+(:class:`_Merger`: a record is written once no worker can still write an earlier one), and
+their skipped-event reports at the end. The output is exactly a single monitor's: the same
+records in the same order, and the same summary (tests/test_monitor_sharded.py).
 
 A line whose household cannot be read cheaply (not JSON, not an object, no string
 ``household``) goes to the first worker, which reports it as a single monitor would.
 
-Records reach the output when every worker has finished, so this suits files of events rather
-than a live feed; workers are started with ``spawn`` (never ``fork``: Polars' thread pool must
-not be copied mid-flight), so the pack is given by name or folder and loaded again in each.
+Records come out as the workers finish their windows of events (every few seconds on a busy
+stream), and lines are sent to the workers 4,096 at a time, so this suits files and busy streams
+rather than a live feed that wants each alert as its event arrives (``--window 1`` in one
+process). Workers are started with ``spawn`` (never ``fork``: Polars' thread pool must not be
+copied mid-flight), so the pack is given by name or folder and loaded again in each.
 """
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import contextlib
 import heapq
 import json
@@ -31,11 +36,13 @@ import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
 from minzheng_rules.monitor.runner import MAX_REPORTED_ERRORS, WINDOW, freeze_loaded
 
+_CHUNK = 1 << 20  # bytes of a worker's records read at a time (bounds the parent's memory)
 BATCH = 4_096  # lines sent to a worker at a time
 
 
@@ -141,25 +148,29 @@ class ShardedMonitor:
         """Process every line; writes the records then the summary to ``out`` as JSON Lines
         (as ``json.dumps(record, ensure_ascii=False)``) and returns the summary."""
         workers = self.workers
-        batches: list[list[tuple[int, str | bytes]]] = [[] for _ in range(workers)]
-        for n, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            k = _route(raw, workers)
-            batch = batches[k]
-            batch.append((n, raw))
-            if len(batch) >= BATCH:
-                self._send(k, batch)
-                batches[k] = []
-        for k, batch in enumerate(batches):
-            if batch:
-                self._send(k, batch)
-            self._send(k, None)
-        done = [self._receive(k) for k in range(workers)]
-        for proc in self._procs:
-            proc.wait()
-        for _, text in _merged(path for path, _ in self._outputs):
-            out.write(text)
+        records = _Merger([path for path, _ in self._outputs], out)
+        try:
+            batches: list[list[tuple[int, str | bytes]]] = [[] for _ in range(workers)]
+            for n, raw in enumerate(lines, start=1):
+                if not raw.strip():
+                    continue
+                k = _route(raw, workers)
+                batch = batches[k]
+                batch.append((n, raw))
+                if len(batch) >= BATCH:
+                    self._send(k, batch)
+                    batches[k] = []
+                    records.write_ready()
+            for k, batch in enumerate(batches):
+                if batch:
+                    self._send(k, batch)
+                self._send(k, None)
+            done = [self._receive(k) for k in range(workers)]
+            for proc in self._procs:
+                proc.wait()
+            records.write_rest()
+        finally:
+            records.close()
         if on_error is not None:
             for _, text in _merged(path for _, path in self._outputs):
                 on_error(json.loads(text))
@@ -199,6 +210,111 @@ def _route(raw: str | bytes, workers: int) -> int:
         return 0
     household = data.get("household") if isinstance(data, dict) else None
     return shard_of(household, workers) if isinstance(household, str) else 0
+
+
+class _Merger:
+    """The workers' record files (``<line>\\t<json>``) merged into ``out`` in stream order
+    while the workers are still writing them.
+
+    A worker writes its records in line order, so once a record of line L has been read from
+    every worker's file, no worker will write a record before L: every record read so far up
+    to the smallest such L can be written out. Files are read as bytes and only whole lines are
+    taken (a worker's write may end mid-line, even mid-character)."""
+
+    def __init__(self, paths: list[Path], out: IO[str]) -> None:
+        self._paths = paths
+        self._out = out
+        self._files: list[IO[bytes] | None] = [None] * len(paths)
+        self._partial = [b""] * len(paths)
+        self._numbers: list[list[int]] = [[] for _ in paths]  # records read, not written yet
+        self._texts: list[list[bytes]] = [[] for _ in paths]
+        self._read_up_to = [0] * len(paths)  # the last line number read from each worker
+        self._binary = _utf8_buffer(out)
+
+    def _read(self, k: int) -> bool:
+        """Read the next chunk of worker k's file; False when there was nothing new."""
+        f = self._files[k]
+        if f is None:
+            try:
+                f = self._files[k] = open(self._paths[k], "rb")  # noqa: SIM115 (closed below)
+            except FileNotFoundError:  # the worker has not opened it yet
+                return False
+        data = f.read(_CHUNK)
+        if not data:
+            return False
+        *whole, self._partial[k] = (self._partial[k] + data).split(b"\n")
+        numbers, texts = self._numbers[k], self._texts[k]
+        for line in whole:
+            number, _, text = line.partition(b"\t")
+            numbers.append(int(number))
+            texts.append(text)
+        if numbers:
+            self._read_up_to[k] = numbers[-1]
+        return True
+
+    def _write(self, final: bool) -> None:
+        """Read what the workers wrote, a chunk at a time, and write out what is safe (with
+        ``final``, then everything left)."""
+        more = True
+        while more:
+            more = False
+            for k in range(len(self._paths)):
+                more = self._read(k) or more
+            self._write_up_to(min(self._read_up_to))
+        if final:
+            self._write_up_to(None)
+        elif self._binary is not None:
+            self._binary.flush()
+        else:
+            self._out.flush()
+
+    def _write_up_to(self, limit: int | None) -> None:
+        parts = []
+        for numbers, texts in zip(self._numbers, self._texts, strict=True):
+            cut = len(numbers) if limit is None else bisect.bisect_right(numbers, limit)
+            if cut:
+                parts.append(list(zip(numbers[:cut], texts[:cut], strict=True)))
+                del numbers[:cut], texts[:cut]
+        if not parts:
+            return
+        merged = parts[0] if len(parts) == 1 else heapq.merge(*parts, key=_first)
+        data = b"".join(text + b"\n" for _, text in merged)
+        if self._binary is None:
+            self._out.write(data.decode("utf-8"))
+        else:  # the bytes as they are: no decoding and encoding again (~1 s a million events)
+            self._out.flush()  # whatever was written as text goes first
+            self._binary.write(data)
+
+    def write_ready(self) -> None:
+        """Write out the records no worker can still precede."""
+        self._write(final=False)
+
+    def write_rest(self) -> None:
+        """Write out every remaining record (all workers have finished)."""
+        self._write(final=True)
+        leftover = [k for k, rest in enumerate(self._partial) if rest]
+        if leftover:
+            raise WorkerError(f"monitor worker {leftover[0]} left a record unfinished")
+
+    def close(self) -> None:
+        for f in self._files:
+            if f is not None:
+                f.close()
+
+
+_first = itemgetter(0)
+
+
+def _utf8_buffer(out: IO[str]) -> IO[bytes] | None:
+    """The binary stream under a UTF-8 text stream (a file, stdout), or None (e.g. StringIO)."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None)
+    if buffer is None or not encoding:
+        return None
+    try:
+        return buffer if codecs.lookup(encoding).name == "utf-8" else None
+    except LookupError:
+        return None
 
 
 def _merged(paths: Iterable[Path]) -> Iterator[tuple[int, str]]:
