@@ -158,8 +158,8 @@ class LazyHouseholdFacts(dict):
     Alert rules, and the few programs the monitor re-checks, read a handful of the facts (often
     none of the 30 ``receiving.*`` names), so filling them all in for every evaluation cost more
     than the rules themselves. Names that are not facts (variables, ``previous.*``) raise
-    ``KeyError`` like a plain dict, which is how the compiled closures know to compute a
-    variable. ``get`` does not compute: use it only for values stored by the evaluation."""
+    ``KeyError`` like a plain dict. ``get`` does not compute: the compiled closures use it for
+    variables, which the evaluation stores (``compiler.household_value``)."""
 
     __slots__ = ("_h", "_on", "_programs")
 

@@ -18,9 +18,15 @@ import functools
 from decimal import Decimal
 from typing import Any
 
-from minzheng_rules.backends.reference.compiler import ABSENT, EvalContext, Fn, compile_expression
+from minzheng_rules.backends.reference.compiler import (
+    EvalContext,
+    Fn,
+    compile_expression,
+    household_value,
+    member_value,
+)
 from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES, lazy_facts
+from minzheng_rules.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
 from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert, base_name
@@ -104,26 +110,6 @@ def context(binding: Binding, h: Household) -> EvalContext:
     alert rules read a handful of them)."""
     hh, members = lazy_facts(h, binding.date, binding.program_ids)
     return EvalContext(binding, hh, members)
-
-
-def household_value(ctx: EvalContext, name: str) -> Any:
-    """A household fact or variable, computed once per context."""
-    hh = ctx.hh
-    if name in HOUSEHOLD_FACTS or name.startswith(RECEIVING_PREFIXES):
-        return hh[name]  # (lazy facts compute it on first read)
-    v = hh.get(name, ABSENT)  # as the compiled closures do (see compiler._name)
-    if v is ABSENT:
-        v = hh[name] = ctx.bound.household_fns[name](ctx, None)
-    return v
-
-
-def member_value(ctx: EvalContext, md: dict[str, Any], name: str) -> Any:
-    if name in MEMBER_FACTS:
-        return md[name]
-    v = md.get(name, ABSENT)
-    if v is ABSENT:
-        v = md[name] = ctx.bound.member_fns[name](ctx, md)
-    return v
 
 
 def _member_dict(ctx: EvalContext, h: Household, member_id: str) -> dict[str, Any] | None:

@@ -172,8 +172,12 @@ class ShardedMonitor:
         finally:
             records.close()
         if on_error is not None:
-            for _, text in _merged(path for _, path in self._outputs):
-                on_error(json.loads(text))
+            skipped = _Merger([path for _, path in self._outputs])
+            try:
+                for line in skipped.rest():
+                    on_error(json.loads(line))
+            finally:
+                skipped.close()
         summary = {"summary": merge_summaries([d["summary"]["summary"] for d in done])}
         self.stats = dict(sum((Counter(d["stats"]) for d in done), Counter()))
         out.write(json.dumps(summary, ensure_ascii=False) + "\n")
@@ -221,15 +225,15 @@ class _Merger:
     to the smallest such L can be written out. Files are read as bytes and only whole lines are
     taken (a worker's write may end mid-line, even mid-character)."""
 
-    def __init__(self, paths: list[Path], out: IO[str]) -> None:
+    def __init__(self, paths: list[Path], out: IO[str] | None = None) -> None:
         self._paths = paths
-        self._out = out
+        self._out = out  # for write_ready and write_rest
         self._files: list[IO[bytes] | None] = [None] * len(paths)
         self._partial = [b""] * len(paths)
         self._numbers: list[list[int]] = [[] for _ in paths]  # records read, not written yet
         self._texts: list[list[bytes]] = [[] for _ in paths]
         self._read_up_to = [0] * len(paths)  # the last line number read from each worker
-        self._binary = _utf8_buffer(out)
+        self._binary = None if out is None else _utf8_buffer(out)
 
     def _read(self, k: int) -> bool:
         """Read the next chunk of worker k's file; False when there was nothing new."""
@@ -252,38 +256,43 @@ class _Merger:
             self._read_up_to[k] = numbers[-1]
         return True
 
-    def _write(self, final: bool) -> None:
-        """Read what the workers wrote, a chunk at a time, and write out what is safe (with
-        ``final``, then everything left)."""
+    def _merged(self, final: bool) -> Iterator[bytes]:
+        """The records that can be written out now (with ``final``: all that are left), in
+        stream order, a chunk of the files at a time, each with its newline."""
         more = True
         while more:
             more = False
             for k in range(len(self._paths)):
                 more = self._read(k) or more
-            self._write_up_to(min(self._read_up_to))
+            yield from self._take(min(self._read_up_to))
         if final:
-            self._write_up_to(None)
-        elif self._binary is not None:
-            self._binary.flush()
-        else:
-            self._out.flush()
+            yield from self._take(None)
+            leftover = [k for k, rest in enumerate(self._partial) if rest]
+            if leftover:
+                raise WorkerError(f"monitor worker {leftover[0]} left a record unfinished")
 
-    def _write_up_to(self, limit: int | None) -> None:
+    def _take(self, limit: int | None) -> Iterator[bytes]:
+        """The records read so far up to line ``limit`` (None: all of them), merged."""
         parts = []
         for numbers, texts in zip(self._numbers, self._texts, strict=True):
             cut = len(numbers) if limit is None else bisect.bisect_right(numbers, limit)
             if cut:
                 parts.append(list(zip(numbers[:cut], texts[:cut], strict=True)))
                 del numbers[:cut], texts[:cut]
-        if not parts:
-            return
         merged = parts[0] if len(parts) == 1 else heapq.merge(*parts, key=_first)
-        data = b"".join(text + b"\n" for _, text in merged)
-        if self._binary is None:
-            self._out.write(data.decode("utf-8"))
-        else:  # the bytes as they are: no decoding and encoding again (~1 s a million events)
-            self._out.flush()  # whatever was written as text goes first
-            self._binary.write(data)
+        return (text + b"\n" for _, text in merged)
+
+    def _write(self, final: bool) -> None:
+        out, binary = self._out, self._binary
+        assert out is not None
+        for data in _joined(self._merged(final)):
+            if binary is None:
+                out.write(data.decode("utf-8"))
+            else:  # the bytes as they are: no decoding and encoding again (~1 s a million events)
+                out.flush()  # whatever was written as text goes first
+                binary.write(data)
+        if not final:
+            (out if binary is None else binary).flush()
 
     def write_ready(self) -> None:
         """Write out the records no worker can still precede."""
@@ -292,9 +301,10 @@ class _Merger:
     def write_rest(self) -> None:
         """Write out every remaining record (all workers have finished)."""
         self._write(final=True)
-        leftover = [k for k, rest in enumerate(self._partial) if rest]
-        if leftover:
-            raise WorkerError(f"monitor worker {leftover[0]} left a record unfinished")
+
+    def rest(self) -> Iterator[bytes]:
+        """Every remaining record, each a line of JSON (all workers have finished)."""
+        return self._merged(final=True)
 
     def close(self) -> None:
         for f in self._files:
@@ -317,21 +327,18 @@ def _utf8_buffer(out: IO[str]) -> IO[bytes] | None:
         return None
 
 
-def _merged(paths: Iterable[Path]) -> Iterator[tuple[int, str]]:
-    """The lines of the workers' files (``<line>\\t<json>``), in stream order; one event's lines
-    all come from one worker, in the order it wrote them."""
-    files = [open(p, encoding="utf-8") for p in paths]  # noqa: SIM115 (closed below)
-    try:
-        streams = [map(_numbered, f) for f in files]
-        yield from heapq.merge(*streams, key=lambda item: item[0])
-    finally:
-        for f in files:
-            f.close()
-
-
-def _numbered(line: str) -> tuple[int, str]:
-    number, _, text = line.partition("\t")
-    return int(number), text
+def _joined(lines: Iterator[bytes], size: int = _CHUNK) -> Iterator[bytes]:
+    """``lines`` joined into pieces of about ``size`` bytes (one write each)."""
+    piece: list[bytes] = []
+    held = 0
+    for line in lines:
+        piece.append(line)
+        held += len(line)
+        if held >= size:
+            yield b"".join(piece)
+            piece, held = [], 0
+    if piece:
+        yield b"".join(piece)
 
 
 def merge_summaries(parts: list[dict[str, Any]]) -> dict[str, Any]:

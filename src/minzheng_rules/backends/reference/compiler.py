@@ -56,7 +56,36 @@ class EvalContext:
         self.loops: dict[str, dict[str, Any]] = {}
 
 
-ABSENT = object()  # a name not yet computed for this household or member (see _name)
+_ABSENT = object()  # a variable not yet computed for this household or member
+
+
+def _is_fact(name: str) -> bool:
+    return name in HOUSEHOLD_FACTS or name.startswith(RECEIVING_PREFIXES)
+
+
+def household_value(c: EvalContext, name: str) -> Any:
+    """A household fact, or a variable computed once per context and kept in its facts.
+
+    A variable is looked up with ``get``, not by index: on the lazy facts (facts.lazy_facts)
+    indexing a name they do not hold runs ``__missing__`` to raise KeyError, several times the
+    cost of the lookup, and that miss is the usual case. The compiled closures (``_name``) do
+    the same inline."""
+    if _is_fact(name):
+        return c.hh[name]  # (lazy facts compute it on first read)
+    v = c.hh.get(name, _ABSENT)
+    if v is _ABSENT:
+        v = c.hh[name] = c.bound.household_fns[name](c, None)
+    return v
+
+
+def member_value(c: EvalContext, md: dict[str, Any], name: str) -> Any:
+    """A member fact, or a member variable computed once (see :func:`household_value`)."""
+    if name in MEMBER_FACTS:
+        return md[name]
+    v = md.get(name, _ABSENT)
+    if v is _ABSENT:
+        v = md[name] = c.bound.member_fns[name](c, md)
+    return v
 
 
 def compile_expression(checked: Checked, params: Mapping[str, Any]) -> Fn:
@@ -174,32 +203,20 @@ class _Compiler:
             var = s.loop_var
             return lambda c, m: c.loops[var][key]
         name = s.name
-        if s.kind == "household" and name in HOUSEHOLD_FACTS:
+        if s.kind == "household" and _is_fact(name):
             return lambda c, m: c.hh[name]
         if s.kind == "member" and name in MEMBER_FACTS:
             if s.loop_var is None:
                 return lambda c, m: m[name]
             var = s.loop_var
             return lambda c, m: c.loops[var][name]
-        # a variable (or ``receiving.*``, a monitor's ``previous.*``): computed once per
-        # household or member and kept in its facts. Looked up with ``get``, not by index: the
-        # lazy facts (facts.lazy_facts) would run ``__missing__`` to raise KeyError, ~3 times
-        # the cost of the lookup, and that miss is the usual case
+        # a variable (or a monitor's ``previous.*``), kept once computed: as household_value
+        # and member_value below, inlined
         if s.kind == "household":
-            if name.startswith(RECEIVING_PREFIXES):  # a fact the lazy facts compute on read
-
-                def receiving(c, m):
-                    try:
-                        return c.hh[name]
-                    except KeyError:
-                        v = c.hh[name] = c.bound.household_fns[name](c, None)
-                        return v
-
-                return receiving
 
             def hh(c, m):
-                v = c.hh.get(name, ABSENT)
-                if v is ABSENT:
+                v = c.hh.get(name, _ABSENT)
+                if v is _ABSENT:
                     v = c.hh[name] = c.bound.household_fns[name](c, None)
                 return v
 
@@ -207,8 +224,8 @@ class _Compiler:
         if s.loop_var is None:
 
             def member(c, m):
-                v = m.get(name, ABSENT)
-                if v is ABSENT:
+                v = m.get(name, _ABSENT)
+                if v is _ABSENT:
                     v = m[name] = c.bound.member_fns[name](c, m)
                 return v
 
@@ -217,8 +234,8 @@ class _Compiler:
 
         def looped(c, m):
             md = c.loops[var]
-            v = md.get(name, ABSENT)
-            if v is ABSENT:
+            v = md.get(name, _ABSENT)
+            if v is _ABSENT:
                 v = md[name] = c.bound.member_fns[name](c, md)
             return v
 
@@ -406,8 +423,8 @@ class _Compiler:
                 return list(c.members), None
             chosen, unknown = [], None
             for md in c.members:
-                v = md[where_name] if where_fact else md.get(where_name, ABSENT)
-                if v is ABSENT:
+                v = md[where_name] if where_fact else md.get(where_name, _ABSENT)
+                if v is _ABSENT:
                     v = md[where_name] = c.bound.member_fns[where_name](c, md)
                 if v is True:
                     chosen.append(md)
@@ -452,8 +469,8 @@ class _Compiler:
             if element_name is not None:
                 out = []
                 for md in chosen:
-                    v = md[element_name] if element_fact else md.get(element_name, ABSENT)
-                    if v is ABSENT:
+                    v = md[element_name] if element_fact else md.get(element_name, _ABSENT)
+                    if v is _ABSENT:
                         v = md[element_name] = c.bound.member_fns[element_name](c, md)
                     out.append(v)
                 return out, unknown

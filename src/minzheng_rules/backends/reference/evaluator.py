@@ -215,7 +215,9 @@ class BoundPack:
         if programs is None:
             closure = self._program_closure(wanted)
             programs = self._subsets[wanted] = [p for p in self.programs if p.id in closure]
-        _, outcomes = self._outcomes(household, programs, False, lazy=True, facts=facts)
+        if facts is None:  # computed as read: nothing reads them afterwards
+            facts = lazy_facts(household, self.date, self.program_ids, plain=True)
+        _, outcomes = self._outcomes(household, programs, False, facts)
         return {pid: outcomes[pid] for pid in wanted}
 
     def _program_closure(self, wanted: frozenset[str]) -> set[str]:
@@ -243,19 +245,14 @@ class BoundPack:
         h: Household,
         programs: list[_Program],
         explain: bool,
-        lazy: bool = False,
         facts: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
     ) -> tuple[EvalContext, dict[str, ProgramOutcome]]:
-        """Run ``programs`` (in the pack's order, closed under what they read) on ``h``; with
-        ``lazy`` the facts are computed as they are read (only when nothing will ``get`` them
-        afterwards: the explanation trace and the relief part do), with ``facts`` those given
-        (see :meth:`evaluate_programs`)."""
+        """Run ``programs`` (in the pack's order, closed under what they read) on ``h``, with
+        ``facts`` when given (see :meth:`evaluate_programs`), else all of the facts computed
+        first (the explanation trace and the relief part ``get`` them afterwards)."""
         on = self.date
         if facts is not None:
             hh, members = facts
-            ctx = EvalContext(self, hh, members)
-        elif lazy:
-            hh, members = lazy_facts(h, on, self.program_ids, plain=True)
             ctx = EvalContext(self, hh, members)
         else:
             hh = household_facts(h, on)
