@@ -110,7 +110,7 @@ def test_a_window_splitting_one_households_events(pack):
 def test_rows_the_backend_refuses_or_cannot_judge_fall_back_to_one_event(pack, stream, monkeypatch):
     hs, lines = stream
     one, _ = _run(pack, hs, lines, 1)
-    eligible = V.Vectorized.eligible
+    judge = V.Vectorized.judge
     calls = [0]
 
     def refusing(self, key, rows):
@@ -119,10 +119,11 @@ def test_rows_the_backend_refuses_or_cannot_judge_fall_back_to_one_event(pack, s
             if calls[0] == 4:  # from now on judged in the first pass, by the reference
                 self.unusable.add(key)
             raise V.Unusable("test")
-        sets = eligible(self, key, rows)
-        return [None if i % 37 == 5 else s for i, s in enumerate(sets)]
+        judgement = judge(self, key, rows)
+        judgement.sets = [None if i % 37 == 5 else s for i, s in enumerate(judgement.sets)]
+        return judgement
 
-    monkeypatch.setattr(V.Vectorized, "eligible", refusing)
+    monkeypatch.setattr(V.Vectorized, "judge", refusing)
     batched, monitor = _run(pack, hs, lines, 300)
     assert batched == one
     assert calls[0] > 8 and monitor._vectorized.unusable and monitor.fallbacks > 10

@@ -12,9 +12,11 @@ only written once everything about the event has been computed.
 
 Re-evaluating a household with the reference evaluator after each event was most of the run's
 time, so by default events are taken a window at a time (:meth:`Monitor._window`): the
-households they leave are judged together by the vectorized backend, and the reference evaluator
-only runs for the events whose programs changed (their records show each condition). The records
-are exactly those of ``window=1``, one event at a time (tests/test_monitor_window.py).
+households they leave are judged together by the vectorized backend, which also gives what the
+records show about a program that changed (its conditions, its amount). The reference evaluator
+only runs for the few changes the backend's columns cannot tell (an undetermined program's
+missing facts, an exclusion). The records are exactly those of ``window=1``, one event at a time
+(tests/test_monitor_window.py, tests/test_monitor_judgement.py).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class Monitor:
             window = 1
         self.window = window  # events judged together (1: one at a time, the reference way)
         self._size = window
-        self.reference_evaluations = 0  # events in windows whose programs changed
+        self.reference_evaluations = 0  # events in windows whose changes the backend left
         self.fallbacks = 0  # events a window could not judge, processed one at a time
         self.always_evaluate = always_evaluate
         self.alertset = AlertSet.from_pack(pack)
@@ -171,13 +173,11 @@ class Monitor:
     def _apply(self, line: int, event: Any, state: HouseholdState) -> list[dict[str, Any]]:
         p = self._prepare(line, event, state, state)
         previous = self._eligible(p.binding.evaluate(p.before)) if p.first else state.eligible
-        evaluation = None
         if p.unchanged:
-            now = previous
-        else:
-            evaluation = p.binding.evaluate(p.after)
-            now = self._eligible(evaluation)
-        return self._commit(p, previous, now, evaluation.programs if evaluation else None)
+            return self._commit(p, previous, previous, None)
+        evaluation = p.binding.evaluate(p.after)
+        now = self._eligible(evaluation)
+        return self._commit(p, previous, now, _changes(evaluation.programs, previous, now))
 
     def _prepare(self, line: int, event: Any, state: HouseholdState, view: Any) -> _Pending:
         """Everything about an event that needs no evaluation of the household: the household
@@ -219,11 +219,11 @@ class Monitor:
         p: _Pending,
         previous: frozenset[str],
         now: frozenset[str],
-        outcomes: dict[str, Any] | None,
+        changes: dict[str, dict[str, Any]] | None,
     ) -> list[dict[str, Any]]:
         """Write what an event did to its household's state, and the records it produces;
-        ``outcomes`` holds (at least) the reference evaluator's outcome of each program that
-        changed."""
+        ``changes`` holds the records' entry for each program that changed (see
+        :func:`_program_change`)."""
         event, state, fired = p.event, p.state, p.fired
         binding, phase_months = p.binding, p.phase_months
         if now == previous:  # most events: no program changed (skip the set arithmetic)
@@ -278,8 +278,11 @@ class Monitor:
                 for pid in gone
                 for d in [phase_out.get(pid)]
             }
-        program_reasons = [_program_change(outcomes, pid) for pid in (*newly, *gone)]
-        assert outcomes is not None or not program_reasons
+        program_reasons = (
+            [changes[pid] for pid in (*newly, *gone)]  # type: ignore[index]
+            if newly or gone
+            else _NONE
+        )
         records = []
         for a in fired:
             self.alert_counts[a.id] += 1
@@ -409,13 +412,13 @@ class Monitor:
         household after each event (kept in a :class:`_Shadow` per household), the alerts,
         and which (household, date) snapshots need their programs judged. Phase 2 judges them
         all with the vectorized backend, grouped by period; then the eligible sets are chained
-        in event order, and for the few events whose programs changed the reference evaluator runs
-        those programs (with what they depend on: ``evaluate_programs``) for the conditions their
-        records show. Phase 3 commits the events
-        in order exactly as :meth:`process` would. The first event whose judgement fails (a
-        row the backend refused, an evaluation error) ends the window: the events before it are
-        committed, it is processed alone (so its error is reported as before), and the events
-        after it, which assumed it applied, come again in the next window.
+        in event order, and the records' entries for the programs that changed are read from the
+        backend's columns, or from the reference evaluator when they cannot tell (see
+        :meth:`_changes`). Phase 3 commits the events in order exactly as :meth:`process` would.
+        The first event whose judgement fails (a row the backend refused, an evaluation error)
+        ends the window: the events before it are committed, it is processed alone (so its error
+        is reported as before), and the events after it, which assumed it applied, come again in
+        the next window.
 
         The caller pauses the cyclic garbage collector (see :func:`_collector_paused`)."""
         shadows: dict[str, _Shadow] = {}
@@ -437,14 +440,14 @@ class Monitor:
                 if not item.unchanged:
                     group.setdefault((id(item.after), on), item.after)
         stop = len(work)
-        judged: dict[tuple, dict[tuple[int, dt.date], frozenset[str] | None]] = {}
+        judged: dict[tuple, tuple[dict[tuple[int, dt.date], int], Any]] = {}
         for key, group in groups.items():
             rows = [(h, on) for (_, on), h in group.items()]
             try:
-                sets = vectorized.eligible(key, rows)
+                judgement = vectorized.judge(key, rows)
             except vectorized.Unusable:
-                sets = [None] * len(rows)
-            judged[key] = dict(zip(group, sets, strict=True))
+                judgement = None
+            judged[key] = ({snapshot: row for row, snapshot in enumerate(group)}, judgement)
         # chain the eligible sets in event order; the first failure stops the window
         current: dict[str, frozenset[str] | None] = {}
         finals: list[tuple[frozenset[str], frozenset[str], Any]] = []
@@ -453,39 +456,40 @@ class Monitor:
                 finals.append(None)  # type: ignore[arg-type]
                 continue
             hid = p.event.household
-            seen = judged.get(p.binding.period_key)
             on = p.event.date
+            rows, judgement = judged.get(p.binding.period_key, _UNJUDGED)
+            # a period the backend cannot judge was judged in phase 1, by the reference (the
+            # period is in ``judged`` with no judgement when the backend refused it all)
+            reference = p.sets if judgement is None and not rows else None
             if p.first:
-                previous = p.sets[0] if seen is None else seen[(id(p.before), on)]
+                if judgement is not None:
+                    previous = judgement.sets[rows[(id(p.before), on)]]
+                else:
+                    previous = None if reference is None else reference[0]
             else:
                 previous = current.get(hid, p.state.eligible)
-            outcomes = None
+            changes = None
             if p.unchanged:
                 now = previous
-            elif seen is None:  # judged in phase 1 (a period the backend cannot judge)
-                outcomes = p.sets[1].programs
-                now = self._eligible(p.sets[1])
+            elif judgement is not None:
+                row = rows[(id(p.after), on)]
+                now = judgement.sets[row]
+                if previous is not None and now is not None and now != previous:
+                    changes = self._changes(p, judgement, row, previous, now)
+                    if changes is None:
+                        stop = i
+                        break
+            elif reference is not None:
+                now = self._eligible(reference[1])
+                if previous is not None and now != previous:
+                    changes = _changes(reference[1].programs, previous, now)
             else:
-                now = seen[(id(p.after), on)]
+                now = None
             if previous is None or now is None:
                 stop = i
                 break
-            if now != previous and outcomes is None:
-                # the records show how each changed program's conditions came out
-                self.reference_evaluations += 1
-                changed = now ^ previous
-                try:
-                    outcomes = p.binding.bound.evaluate_programs(
-                        p.after, changed, None if p.ctx is None else (p.ctx.hh, p.ctx.members)
-                    )
-                except Exception:
-                    stop = i
-                    break
-                if any((outcomes[q].status is Status.eligible) != (q in now) for q in changed):
-                    stop = i  # the backends disagree: trust neither
-                    break
             current[hid] = now
-            finals.append((previous, now, outcomes))
+            finals.append((previous, now, changes))
         for i in range(stop):
             p = work[i]
             skipped = self.counts["skipped"]
@@ -515,6 +519,40 @@ class Monitor:
         # failures close together: smaller windows, so fewer events are prepared twice
         self._size = max(_MIN_WINDOW, min(self.window, 2 * (stop + 1)))
         return stop + 1
+
+    def _changes(
+        self,
+        p: _Pending,
+        judgement: Any,
+        row: int,
+        previous: frozenset[str],
+        now: frozenset[str],
+    ) -> dict[str, dict[str, Any]] | None:
+        """The records' entry for each program an event changed: from the plan's columns when
+        they tell it, else from the reference evaluator, run on those programs alone (with what
+        they depend on: ``evaluate_programs``). None when the reference fails or disagrees."""
+        changes: dict[str, dict[str, Any]] = {}
+        rest: list[str] = []
+        for pid in now ^ previous:
+            entry = judgement.change(row, pid)
+            if entry is None:
+                rest.append(pid)
+            else:
+                changes[pid] = entry
+        if not rest:
+            return changes
+        self.reference_evaluations += 1
+        try:
+            outcomes = p.binding.bound.evaluate_programs(
+                p.after, rest, None if p.ctx is None else (p.ctx.hh, p.ctx.members)
+            )
+        except Exception:
+            return None
+        if any((outcomes[q].status is Status.eligible) != (q in now) for q in rest):
+            return None  # the backends disagree: trust neither
+        for pid in rest:
+            changes[pid] = _program_change(outcomes, pid)
+        return changes
 
     def _phase1(
         self, line: int, event: Any, shadows: dict[str, _Shadow], unusable: set[tuple]
@@ -687,6 +725,7 @@ class _Shadow:
 
 
 _JUDGED = object()  # a shadow's eligible set: known once its window is judged
+_UNJUDGED: tuple[dict, None] = ({}, None)  # a period judged in phase 1 (see Monitor._window)
 _NONE: list[str] = []  # no program changed / ended (never appended to)
 
 
@@ -735,6 +774,12 @@ def _vectorized(pack: Pack) -> tuple[Any, str | None]:
 def _tier(state: HouseholdState, on: dt.date) -> str:
     """The visiting tier on a date: high (高风险和重点) while a high alert's period runs."""
     return "high" if state.tier_until is not None and on <= state.tier_until else "normal"
+
+
+def _changes(
+    outcomes: dict[str, Any], previous: frozenset[str], now: frozenset[str]
+) -> dict[str, dict[str, Any]]:
+    return {pid: _program_change(outcomes, pid) for pid in now ^ previous}
 
 
 def _program_change(outcomes: dict[str, Any], pid: str) -> dict[str, Any]:

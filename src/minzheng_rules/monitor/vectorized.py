@@ -11,18 +11,24 @@ programs in force, and the same date when a program reads ``eval_date``) and sha
 dates. The only other thing the date changes is a member's age from a birth date, so that age is
 computed here on each snapshot's own date and the birth date left out: the facts are then exactly
 those the reference evaluator reads on that date (``age`` when no birth date is known).
+
+The packs are compiled with their household programs' conditions as columns, so that a record
+about a program that changed can be written from them (:meth:`Judgement.change`) instead of
+asking the reference evaluator again (~48 µs a change).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
 
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
+from minzheng_rules.backends.vectorized.engine import VectorizedPack, condition_column
+from minzheng_rules.backends.vectorized.programs import ELIGIBLE, INELIGIBLE
 from minzheng_rules.household import Household
 from minzheng_rules.io.convert import HH, households_to_frames
 
@@ -39,34 +45,38 @@ class Vectorized:
     def __init__(self, pack: Any, keep: int = 8) -> None:
         self.pack = pack
         self.keep = keep
-        self._packs: OrderedDict[tuple, VectorizedPack] = OrderedDict()
+        self._packs: OrderedDict[tuple, tuple[VectorizedPack, dict[str, _Shown]]] = OrderedDict()
         self.unusable: set[tuple] = set()
         self._sets: dict[int, frozenset[str]] = {}
         self.rows = 0  # snapshots judged, for the benchmark's figures
         self.compiled = 0
 
-    def _pack(self, key: tuple, on: dt.date) -> VectorizedPack:
-        vp = self._packs.get(key)
-        if vp is not None:
+    def _pack(self, key: tuple, on: dt.date) -> tuple[VectorizedPack, dict[str, _Shown]]:
+        hit = self._packs.get(key)
+        if hit is not None:
             self._packs.move_to_end(key)
-            return vp
+            return hit
         try:
-            vp = VectorizedPack(self.pack, on)
+            vp = VectorizedPack(self.pack, on, conditions=True)
         except Exception as err:  # not in force, a construct it cannot vectorize, ...
             self.unusable.add(key)
             raise Unusable(str(err)) from None
         self.compiled += 1
-        self._packs[key] = vp
+        hit = self._packs[key] = (vp, _shown(vp))
         if len(self._packs) > self.keep:
             self._packs.popitem(last=False)
-        return vp
+        return hit
 
     def eligible(
         self, key: tuple, rows: list[tuple[Household, dt.date]]
     ) -> list[frozenset[str] | None]:
         """The eligible set of each ``(household, date)`` (dates of one period ``key``); None
         for a row the backend refused. Raises :class:`Unusable` when it cannot judge any."""
-        vp = self._pack(key, rows[0][1])
+        return self.judge(key, rows).sets
+
+    def judge(self, key: tuple, rows: list[tuple[Household, dt.date]]) -> Judgement:
+        """As :meth:`eligible`, with what the records show about each row's programs."""
+        vp, shown = self._pack(key, rows[0][1])
         try:
             h, m = households_to_frames([hh for hh, _ in rows])
             m = _ages_on(m, [on for _, on in rows])
@@ -94,7 +104,113 @@ class Vectorized:
             if s is None:
                 s = sets[b] = frozenset(p for i, p in enumerate(programs) if b >> i & 1)
             out.append(s)
-        return out
+        return Judgement(shown, frame, out, refused)
+
+
+class _Shown(NamedTuple):
+    """How a program's change shows in a record (see :meth:`Judgement.change`)."""
+
+    label: dict[str, str]
+    amount: str | None  # the amount column, when its unit is money (else the reference formats it)
+    scale: int
+    conditions: tuple[tuple[str, str], ...] | None  # household: (condition id, column) in order
+    all_passed: dict[str, bool]  # an eligible program's conditions (a member program lists none)
+    listed: bool  # the plan can list its conditions
+
+
+def _shown(vp: VectorizedPack) -> dict[str, _Shown]:
+    """Per active program of a compiled pack, how its change shows. A member program that may be
+    excluded by a household program lists the exclusion (the reference alone writes it)."""
+    active = set(vp.bound.active)
+    by_household: set[str] = set()
+    for exc in vp.bound.exclusions:
+        present = [p for p in exc.programs if p in active]
+        if any(vp.pack.programs[p].entity != "member" for p in present):
+            by_household.update(present)
+    shown = {}
+    for p in vp.programs:
+        if p.program not in active:
+            continue  # not in force: never eligible; the reference says why
+        spec = vp.pack.programs[p.program].spec
+        conditions = vp.conditions.get(p.program)
+        shown[p.program] = _Shown(
+            label={"zh": spec.label.zh, "en": spec.label.en},
+            amount=f"{p.program}_amount" if p.unit.startswith("CNY") else None,
+            scale=p.scale,
+            conditions=None
+            if conditions is None
+            else tuple((cid, condition_column(p.program, cid)) for cid in conditions),
+            all_passed=dict.fromkeys(conditions or (), True),
+            listed=conditions is not None or p.program not in by_household,
+        )
+    return shown
+
+
+class Judgement:
+    """One period's snapshots judged: each row's eligible set (``sets``), and the record's
+    entry for a program that changed, when the plan's columns can tell it (:meth:`change`)."""
+
+    def __init__(
+        self,
+        shown: dict[str, _Shown],
+        frame: pl.DataFrame,
+        sets: list[frozenset[str] | None],
+        refused: set[int],
+    ) -> None:
+        self.sets = sets
+        self._shown = shown
+        self._frame = frame
+        self._columns: dict[str, list[Any]] = {}
+        self._position: list[int] | None = None
+        if refused:  # the frame leaves refused rows out
+            kept = (row for row in range(len(sets)) if row not in refused)
+            self._position = [0] * len(sets)
+            for i, row in enumerate(kept):
+                self._position[row] = i
+
+    def _column(self, name: str) -> list[Any]:
+        values = self._columns.get(name)
+        if values is None:
+            values = self._columns[name] = self._frame.get_column(name).to_list()
+        return values
+
+    def change(self, row: int, pid: str) -> dict[str, Any] | None:
+        """The record's entry for program ``pid`` of snapshot ``row`` (as
+        ``runner._program_change`` writes it from the reference's outcome), or None when only
+        the reference evaluator can tell it: an undetermined status (its missing facts), an
+        exclusion, an amount not in money.
+
+        An eligible household program passed every condition; an ineligible one lists its
+        conditions up to the first that failed, as the reference stops there (one that did
+        not fail was excluded, or its row answered by the reference, where the plan's columns
+        are null: None). A member program's outcome lists no conditions."""
+        shown = self._shown.get(pid)
+        if shown is None or not shown.listed:
+            return None
+        i = row if self._position is None else self._position[row]
+        status = self._column(f"{pid}_status")[i]
+        if status == ELIGIBLE:
+            if shown.amount is None:
+                return None
+            cents = self._column(shown.amount)[i]
+            return {
+                "program": pid,
+                "label": shown.label,
+                "now": "eligible",
+                "conditions": dict(shown.all_passed),
+                "amount": str(Decimal(cents).scaleb(-shown.scale)),
+            }
+        if status != INELIGIBLE:
+            return None
+        listing: dict[str, bool | None] = {}
+        if shown.conditions is not None:
+            for cid, column in shown.conditions:
+                passed = listing[cid] = self._column(column)[i]
+                if passed is False:
+                    break
+            else:
+                return None
+        return {"program": pid, "label": shown.label, "now": "ineligible", "conditions": listing}
 
 
 def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> pl.DataFrame:

@@ -5,6 +5,10 @@
     result.frame     # household_id, <program>_status (Int8), <program>_amount (Int64), tags, needs
     result.rejected   # [(row, household_id, reason)] rows the reference evaluator refused
 
+``VectorizedPack(pack, on, conditions=True)`` also gives each household program's conditions,
+``<program>.<condition>`` (Boolean, null when unknown), exact up to the first one that fails, as
+far as the reference evaluator evaluates them; null on the rows the reference answered.
+
 Households the compiled plan flags (see :mod:`.compiler`) are evaluated by the reference
 evaluator, one by one, and their answers replace the plan's.
 """
@@ -68,15 +72,19 @@ class VectorizedPack:
     """A pack compiled for one date; raises ``VectorizeError`` naming any construct it cannot
     evaluate exactly, and ``ParameterNotInForceError`` like the reference does."""
 
-    def __init__(self, pack: Any, on: dt.date) -> None:
+    def __init__(self, pack: Any, on: dt.date, conditions: bool = False) -> None:
         self.pack = pack
         self.date = on
         self.bound = pack.bind(on)
         values = {n: pv.value for n, pv in self.bound.parameters.items()}
         self.plan = Plan()
         c = Compiler(pack, on, values, self.plan)
-        programs = Programs(c, self.bound)
+        programs = Programs(c, self.bound, conditions)
         programs.run()
+        # per household program: condition id -> plan column, in the conditions' order
+        self.conditions: dict[str, dict[str, str]] = {
+            pid: dict(kept) for pid, kept in programs.conditions.items()
+        }
         tags, needs = compile_relief(c, pack)
         c.flag_disagreements()
         self.programs: list[ProgramColumns] = []
@@ -96,7 +104,14 @@ class VectorizedPack:
             parts.append(pl.col(self.plan.reduce("any", member_flag)))
         flag = pl.any_horizontal(parts) if parts else pl.lit(False)
         self.flag_column = self.plan.column("h", flag)
-        self.plan.outputs = [*outputs, *tags.values(), *needs.values(), self.flag_column]
+        kept = [column for columns in self.conditions.values() for column in columns.values()]
+        self.plan.outputs = [
+            *outputs,
+            *tags.values(),
+            *needs.values(),
+            *kept,
+            self.flag_column,
+        ]
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, households: pl.DataFrame, members: pl.DataFrame) -> Result:
@@ -119,6 +134,11 @@ class VectorizedPack:
             ],
             id_lists("tags", out, self.tag_columns),
             id_lists("needs", out, self.need_columns),
+            *[
+                pl.col(column).alias(condition_column(pid, cid))
+                for pid, columns in self.conditions.items()
+                for cid, column in columns.items()
+            ],
         )
         flagged = np.flatnonzero(out.get_column(self.flag_column).to_numpy())
         if len(flagged) == 0:
@@ -132,6 +152,9 @@ class VectorizedPack:
             schema[f"{p.program}_amount"] = pl.Int64()
         schema["tags"] = pl.List(pl.String())
         schema["needs"] = pl.List(pl.String())
+        for pid, columns in self.conditions.items():
+            for cid in columns:
+                schema[condition_column(pid, cid)] = pl.Boolean()
         return pl.DataFrame(schema=schema)
 
     def _fallback(
@@ -156,6 +179,9 @@ class VectorizedPack:
                 patched[f"{p.program}_amount"].append(_scaled(amount, p.scale))
             patched["tags"].append(list(ev.tags))
             patched["needs"].append(list(ev.needs))
+            for pid, columns in self.conditions.items():
+                for cid in columns:  # the reference's reasons are its own
+                    patched[condition_column(pid, cid)].append(None)
         keep = np.ones(frame.height, dtype=bool)
         keep[rows] = False
         index = pl.Series("__row", np.arange(frame.height))
@@ -165,6 +191,11 @@ class VectorizedPack:
         )
         merged = pl.concat([base, fixed]).sort("__row").drop("__row")
         return Result(merged, rejected, len(rows))
+
+
+def condition_column(program: str, condition: str) -> str:
+    """The output column of a household program's condition (``conditions=True``)."""
+    return f"{program}.{condition}"
 
 
 def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Series:

@@ -60,7 +60,7 @@ class ProgramState:
 class Programs:
     """Compiles every active program and exclusion of a bound pack into the plan."""
 
-    def __init__(self, compiler: Compiler, bound: Any) -> None:
+    def __init__(self, compiler: Compiler, bound: Any, conditions: bool = False) -> None:
         self.c = compiler
         self.plan: Plan = compiler.plan
         self.pack = bound.pack
@@ -69,6 +69,9 @@ class Programs:
         self.state: dict[str, ProgramState] = {}
         compiler.programs = self
         self._var_programs: dict[str, tuple[str, ...]] = {}
+        # household programs' conditions as columns (id, column), in order, when asked for
+        self.keep_conditions = conditions
+        self.conditions: dict[str, list[tuple[str, str]]] = {}
 
     # -- what rules read -----------------------------------------------------------------------
     def snapshot(self, name: str) -> tuple:
@@ -156,12 +159,19 @@ class Programs:
         level = "m" if prog.entity == "member" else "h"
         verdict: pl.Expr | None = None
         reach: pl.Expr | None = None
+        kept = None
+        if self.keep_conditions and level == "h":
+            kept = self.conditions.setdefault(pid, [])
         for spec, e in prog.conditions:
             self.c.where = f"program '{pid}' condition '{spec.id}'"
             b = self.c.compile(e.checked, level, reach)
             if not isinstance(b, Bool):
                 raise self.c.fail("a condition that is not true or false")
-            verdict = b.expr if verdict is None else verdict & b.expr
+            expr = b.expr
+            if kept is not None:  # exact where ``reach`` holds: where the reference evaluates it
+                kept.append((spec.id, self.plan.column(level, expr)))
+                expr = pl.col(kept[-1][1])
+            verdict = expr if verdict is None else verdict & expr
             reach = verdict.fill_null(True)  # the reference stops at the first false condition
         assert verdict is not None
         verdict = pl.col(self.plan.column(level, verdict))
