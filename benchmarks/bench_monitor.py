@@ -75,6 +75,7 @@ def run_one(
     """One engine over the stream, in this process (and its workers); returns its figures."""
     from minzheng_rules import load_pack
     from minzheng_rules.monitor import Monitor, iter_register
+    from minzheng_rules.monitor.output import json_line
     from minzheng_rules.monitor.runner import freeze_loaded
     from minzheng_rules.monitor.sharded import ShardedMonitor
 
@@ -109,7 +110,7 @@ def run_one(
         count = [0]
 
         def write(record: dict) -> None:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+            f.write(json_line(record).decode("utf-8"))
 
         def counted():
             for line in lines:

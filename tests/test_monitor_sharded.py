@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.monitor import Monitor
+from minzheng_rules.monitor.output import json_line
 from minzheng_rules.monitor.sharded import (
     ShardedMonitor,
     WorkerError,
@@ -32,7 +33,7 @@ def pack_dir(tmp_path_factory):
 def _single(pack, hs, lines):
     out, errors = [], []
     Monitor(pack, [parse_household(h) for h in hs]).run(
-        lines, lambda r: out.append(json.dumps(r, ensure_ascii=False) + "\n"), errors.append
+        lines, lambda r: out.append(json_line(r).decode("utf-8")), errors.append
     )
     return "".join(out), errors
 
@@ -48,7 +49,8 @@ def register(tmp_path_factory, stream):  # noqa: F811
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_write_what_one_monitor_writes(pack_dir, stream, register, workers):  # noqa: F811
     hs, lines = stream
-    lines = [*lines, "[1, 2]", '{"household": 7}', "\xff not json", "   "]
+    lone = '{"id": "e\\ud800", "household": "%s", "date": "2024-09-01", "type": "tick"}'
+    lines = [*lines, lone % hs[0]["id"], "[1, 2]", '{"household": 7}', "\xff not json", "   "]
     expected, expected_errors = _single(load_pack(pack_dir), hs, lines)
     monitor = ShardedMonitor(pack_dir, register, workers=workers)
     try:
@@ -58,7 +60,8 @@ def test_workers_write_what_one_monitor_writes(pack_dir, stream, register, worke
         monitor.close()
     assert out.getvalue() == expected
     assert errors == expected_errors
-    assert summary["summary"]["skipped"] == len(errors) >= 9  # the front's 6, and the 3 here
+    assert summary["summary"]["skipped"] == len(errors) >= 10  # the front's 6, and the 4 here
+    assert errors[-4]["event"] == "e\ud800"  # a lone surrogate, reported (escaped) as it came
     assert [e["line"] for e in errors[-3:]] == [len(lines) - 3, len(lines) - 2, len(lines) - 1]
     assert monitor.households == len(hs)
     shares = {shard_of(h["id"], workers) for h in hs}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from minzheng_rules.monitor import (
     iter_register,
     make_engine,
 )
+from minzheng_rules.monitor.output import json_line
 from minzheng_rules.monitor.runner import WINDOW, freeze_loaded
 from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError
 
@@ -136,7 +136,7 @@ def monitor_command(
         live = window <= 1 and target is sys.stdout  # a feed: each record as its event comes
 
         def write(record: dict[str, Any]) -> None:
-            target.write(json.dumps(record, ensure_ascii=False) + "\n")
+            target.write(json_line(record).decode("utf-8"))
             if live:
                 target.flush()
 

@@ -40,6 +40,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+from minzheng_rules.monitor.output import json_line
 from minzheng_rules.monitor.runner import MAX_REPORTED_ERRORS, WINDOW, freeze_loaded
 
 _CHUNK = 1 << 20  # bytes of a worker's records read at a time (bounds the parent's memory)
@@ -146,7 +147,7 @@ class ShardedMonitor:
         on_error: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         """Process every line; writes the records then the summary to ``out`` as JSON Lines
-        (as ``json.dumps(record, ensure_ascii=False)``) and returns the summary."""
+        (as :func:`~minzheng_rules.monitor.output.json_line`) and returns the summary."""
         workers = self.workers
         records = _Merger([path for path, _ in self._outputs], out)
         try:
@@ -180,7 +181,7 @@ class ShardedMonitor:
                 skipped.close()
         summary = {"summary": merge_summaries([d["summary"]["summary"] for d in done])}
         self.stats = dict(sum((Counter(d["stats"]) for d in done), Counter()))
-        out.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        out.write(json_line(summary).decode("utf-8"))
         return summary
 
     def close(self) -> None:
@@ -439,16 +440,16 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
 
     try:
         with (
-            open(config["records"], "w", encoding="utf-8") as r,
-            open(config["skipped"], "w", encoding="utf-8") as s,
+            open(config["records"], "wb") as r,
+            open(config["skipped"], "wb") as s,
         ):
 
             def write(record: dict[str, Any]) -> None:
                 if "summary" not in record:
-                    r.write(f"{record['line']}\t{json.dumps(record, ensure_ascii=False)}\n")
+                    r.write(b"%d\t%b" % (record["line"], json_line(record)))
 
             def report(error: dict[str, Any]) -> None:
-                s.write(f"{error['line']}\t{json.dumps(error, ensure_ascii=False)}\n")
+                s.write(b"%d\t%b" % (error["line"], json_line(error)))
 
             summary = monitor.run_events(read_numbered(received()), write, report)
         stats = {

@@ -195,7 +195,7 @@ class Judgement:
             cents = self._column(shown.amount)[i]
             return {
                 "program": pid,
-                "label": shown.label,
+                "label": dict(shown.label),
                 "now": "eligible",
                 "conditions": dict(shown.all_passed),
                 "amount": str(Decimal(cents).scaleb(-shown.scale)),
@@ -210,7 +210,7 @@ class Judgement:
                     break
             else:
                 return None
-        return {"program": pid, "label": shown.label, "now": "ineligible", "conditions": listing}
+        return {"program": pid, "label": dict(shown.label), "now": "ineligible", "conditions": listing}
 
 
 def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> pl.DataFrame:
