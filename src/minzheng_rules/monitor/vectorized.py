@@ -210,7 +210,12 @@ class Judgement:
                     break
             else:
                 return None
-        return {"program": pid, "label": dict(shown.label), "now": "ineligible", "conditions": listing}
+        return {
+            "program": pid,
+            "label": dict(shown.label),
+            "now": "ineligible",
+            "conditions": listing,
+        }
 
 
 def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> pl.DataFrame:
