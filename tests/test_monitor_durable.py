@@ -5,7 +5,9 @@ no facts left behind, a private host without timer threads.
 CI installs the extra (.ci/run); there a missing durable_rules is a failure, not a skip."""
 
 import datetime as dt
+import json
 import os
+import textwrap
 
 import pytest
 
@@ -94,3 +96,49 @@ def test_a_failing_action_is_raised_not_swallowed(test_pack):
     summary = monitor.run(lines, lambda record: None)["summary"]
     assert summary["skipped_by_kind"].get("internal", 0) > 0
     assert all("boom" in e["message"] for e in summary["errors"] if e["kind"] == "internal")
+
+
+def test_text_that_is_not_ascii_matches_in_both_engines(tmp_path):
+    """durable_rules compares the UTF-8 text of a message with the rule's; a message with
+    ``\\uXXXX`` escapes (json.dumps' default) matched no rule on Chinese text."""
+    from test_monitor_pack import MONITOR_PACK
+
+    texts = dict(MONITOR_PACK)
+    texts["alerts.yaml"] += textwrap.indent(
+        textwrap.dedent(
+            """\
+            hukou_outside:
+              label: {zh: 外地户籍, en: Hukou elsewhere}
+              event: income_change
+              when: hukou == '外地' or hukou in ('外省', '境外')
+              citations: [{confidence: modelled, source: {reasoning: test}}]
+            """
+        ),
+        "  ",
+    )
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    for name, text in texts.items():
+        (folder / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    pack = load_pack(folder)
+    hs = list(synthetic.register(60, seed=41))
+    for i, h in enumerate(hs):
+        h["hukou"] = ("外地", "本地", "外省", "境外")[i % 4]
+    lines = [
+        json.dumps(
+            {
+                "id": f"e{i}",
+                "household": h["id"],
+                "date": "2024-03-01",
+                "type": "income_change",
+                "member": h["members"][0]["id"],
+                "monthly_income": 100,
+            },
+            ensure_ascii=False,
+        )
+        for i, h in enumerate(hs)
+    ]
+    _, python = _records(pack, hs, lines, "python")
+    _, durable = _records(pack, hs, lines, "durable")
+    _same(python, durable)
+    assert python[-1]["summary"]["alerts"]["hukou_outside"] == 45  # 外地, 外省 and 境外
