@@ -14,7 +14,9 @@ durable_rules' sharp edges (measured with 2.0.28, see POLICY_NOTES.md) and what 
   facts, then retracted;
 * a message matching no rule raises ``MessageNotHandledException`` (after serialising the whole
   message again): the native calls are made directly and their result code read instead, and
-  the ruleset's own ``do_actions`` runs the actions of a matched fact;
+  the actions of a matched fact are run by the same native calls as the ruleset's own
+  ``do_actions`` (:meth:`DurableEngine._run_actions`), without its Python wrappers and JSON
+  round trips (18 µs a matched fact, measured, against about 4 µs);
 * duplicate ids in a session raise: every fact gets a fresh sequence number as its id;
 * ``set_rulesets`` mutates its argument: it gets a deep copy;
 * the global host and its timer threads: a private :class:`Host` whose background dispatch
@@ -100,6 +102,7 @@ class DurableEngine:
         self._errors: list[str] = []
         self._seq = 0
         self._by_index = {a.index: a for a in alertset.alerts}
+        self._actions: dict[str, Any] = {}  # rule name -> its action
         rules: dict[str, Any] = {}
         for a in alertset.alerts:
             form = _normal_form(a.expr.checked)
@@ -111,7 +114,9 @@ class DurableEngine:
             conditions: list[Any] = [kinds[0] if len(kinds) == 1 else {"$or": kinds}]
             if form is not True:
                 conditions.append(self._json(form, names))
-            rules[f"a{a.index}"] = {"all": [{"e": {"$and": conditions}}], "run": self._action(a)}
+            action = self._action(a)
+            self._actions[f"a{a.index}"] = action
+            rules[f"a{a.index}"] = {"all": [{"e": {"$and": conditions}}], "run": action}
         self._name = f"minzheng_{alertset.pack.id}"
         self._host: _Host | None = None
         self._ruleset: Any = None
@@ -187,7 +192,7 @@ class DurableEngine:
             raise DurableEngineError(f"durable_rules refused event fact {msg['id']} (code {code})")
         self._fired.clear()
         try:
-            self._ruleset.do_actions(state, self._completed)
+            self._run_actions(handle, state)
         finally:
             _native.retract_fact(handle, _json_text({"sid": msg["sid"], "id": msg["id"]}))
         if self._errors:
@@ -196,9 +201,20 @@ class DurableEngine:
         by_index = self._by_index
         return [by_index[i] for i in sorted(set(self._fired))]
 
-    def _completed(self, error: Any, state: Any) -> None:
-        if error:
-            self._errors.append(f"durable_rules: {error!r}")
+    def _run_actions(self, handle: Any, state: Any) -> None:
+        """Run the action of every rule a fact matched, as ``Ruleset.do_actions`` does with the
+        same native calls: start the session's pending action, run it, write the session state
+        back, complete it and start the next. The actions ignore their closure (they only note
+        the rule), so none is built."""
+        started = _native.start_action_for_state(handle, state)
+        if not started:
+            return
+        session, message = started
+        while message:
+            rule = next(iter(orjson.loads(message)))  # {rule name: the facts it matched}
+            self._actions[rule](None)
+            _native.update_state(handle, session)  # unchanged, as do_actions writes it back
+            message = _native.complete_and_start_action(handle, state)
 
     def close(self) -> None:
         self._host = self._ruleset = None
