@@ -177,7 +177,8 @@ class Monitor:
             return self._commit(p, previous, previous, None)
         evaluation = p.binding.evaluate(p.after)
         now = self._eligible(evaluation)
-        return self._commit(p, previous, now, _changes(evaluation.programs, previous, now))
+        changes = _reference_changes(evaluation.programs, previous, now)
+        return self._commit(p, previous, now, changes)
 
     def _prepare(self, line: int, event: Any, state: HouseholdState, view: Any) -> _Pending:
         """Everything about an event that needs no evaluation of the household: the household
@@ -482,7 +483,7 @@ class Monitor:
             elif reference is not None:
                 now = self._eligible(reference[1])
                 if previous is not None and now != previous:
-                    changes = _changes(reference[1].programs, previous, now)
+                    changes = _reference_changes(reference[1].programs, previous, now)
             else:
                 now = None
             if previous is None or now is None:
@@ -776,9 +777,10 @@ def _tier(state: HouseholdState, on: dt.date) -> str:
     return "high" if state.tier_until is not None and on <= state.tier_until else "normal"
 
 
-def _changes(
+def _reference_changes(
     outcomes: dict[str, Any], previous: frozenset[str], now: frozenset[str]
 ) -> dict[str, dict[str, Any]]:
+    """The records' entry of each program that changed, from the reference's outcomes."""
     return {pid: _program_change(outcomes, pid) for pid in now ^ previous}
 
 
