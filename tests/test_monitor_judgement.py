@@ -155,3 +155,34 @@ def test_generated_households_on_the_constructs(constructs, data):
         )
     )
     shows(constructs, C.ON, hs)
+
+
+def test_a_zero_amount_keeps_the_references_sign(tmp_path):
+    """A tiny negative amount is -0.00 at the fen in the reference; the plan's integer is 0."""
+    pack = _write(
+        tmp_path / "signed",
+        {
+            "programs.yaml": """
+programs:
+  topup:
+    label: {zh: 补差, en: Top-up}
+    conditions:
+      - id: low
+        label: {zh: 收入低, en: Low income}
+        when: income <= 1000
+    amount: (income - 1000) * 0.4
+    citations:
+      - confidence: modelled
+        source: {reasoning: test}
+"""
+        },
+    )
+    on = dt.date(2024, 6, 1)
+    hs = [
+        _household(f"h{x}", {"id": "a", "age": 40, "monthly_income": x}) for x in ("999.99", "900")
+    ]
+    assert _program_change(pack.evaluate(hs[0], on).programs, "topup")["amount"] == "-0.00"
+    judgement = Vectorized(pack).judge(("test", on), [(h, on) for h in hs])
+    assert judgement.change(0, "topup") is None
+    assert judgement.change(1, "topup")["amount"] == "-40.00"
+    shows(pack, on, hs)

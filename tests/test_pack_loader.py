@@ -238,3 +238,20 @@ def test_a_distribution_can_register_a_pack_through_an_entry_point(
     assert available_packs()["thirdcity"] == folder
     assert load_pack("thirdcity").id == "thirdcity"
     sys.modules.pop("thirdcity_pack", None)
+
+
+def test_two_conditions_with_one_id_are_refused(write_pack):
+    """Results show a program's conditions by id, so two with one id would show as one."""
+    twice = PROGRAMS.replace(
+        "        when: per_head < p.dibao.standard\n",
+        "        when: per_head < p.dibao.standard\n"
+        "      - id: means\n"
+        "        label: {zh: 有成员, en: Has members}\n"
+        "        when: size > 0\n",
+        1,
+    )
+    assert twice != PROGRAMS
+    with pytest.raises(PackErrors, match="condition id 'means' appears twice") as info:
+        load_pack(write_pack(files(**{"programs.yaml": twice})))
+    err = errors_of(info)[0]
+    assert err.file.endswith("programs.yaml") and err.name == "dibao"

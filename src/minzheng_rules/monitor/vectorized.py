@@ -113,6 +113,7 @@ class _Shown(NamedTuple):
     label: dict[str, str]
     amount: str | None  # the amount column, when its unit is money (else the reference formats it)
     scale: int
+    computed: bool  # the amount has a formula: a zero may be the reference's "-0.00"
     conditions: tuple[tuple[str, str], ...] | None  # household: (condition id, column) in order
     all_passed: dict[str, bool]  # an eligible program's conditions (a member program lists none)
     listed: bool  # the plan can list its conditions
@@ -137,6 +138,7 @@ def _shown(vp: VectorizedPack) -> dict[str, _Shown]:
             label={"zh": spec.label.zh, "en": spec.label.en},
             amount=f"{p.program}_amount" if p.unit.startswith("CNY") else None,
             scale=p.scale,
+            computed=vp.pack.programs[p.program].amount is not None,
             conditions=None
             if conditions is None
             else tuple((cid, condition_column(p.program, cid)) for cid in conditions),
@@ -178,7 +180,7 @@ class Judgement:
         """The record's entry for program ``pid`` of snapshot ``row`` (as
         ``runner._program_change`` writes it from the reference's outcome), or None when only
         the reference evaluator can tell it: an undetermined status (its missing facts), an
-        exclusion, an amount not in money.
+        exclusion, an amount not in money, a computed amount of zero (its sign).
 
         An eligible household program passed every condition; an ineligible one lists its
         conditions up to the first that failed, as the reference stops there (one that did
@@ -193,6 +195,8 @@ class Judgement:
             if shown.amount is None:
                 return None
             cents = self._column(shown.amount)[i]
+            if cents == 0 and shown.computed:
+                return None  # 0.00, or -0.00 from a tiny negative amount: the reference's
             return {
                 "program": pid,
                 "label": dict(shown.label),

@@ -217,6 +217,16 @@ class Program(_Model):
     in_force: InForce = InForce()
     citations: list[Citation] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _condition_ids_differ(self) -> Program:
+        """Results list a program's conditions by id: two with one id would show as one."""
+        seen: set[str] = set()
+        for c in self.conditions:
+            if c.id in seen:
+                raise ValueError(f"condition id '{c.id}' appears twice: give each its own id")
+            seen.add(c.id)
+        return self
+
 
 class Exclusion(_Model):
     """Programs that are not paid together, and which one a household keeps."""
