@@ -100,7 +100,8 @@ def test_a_failing_action_is_raised_not_swallowed(test_pack):
 
 def test_text_that_is_not_ascii_matches_in_both_engines(tmp_path):
     """durable_rules compares the UTF-8 text of a message with the rule's; a message with
-    ``\\uXXXX`` escapes (json.dumps' default) matched no rule on Chinese text."""
+    ``\\uXXXX`` escapes (json.dumps' default) matched no rule on Chinese text. Text UTF-8
+    cannot hold (a lone surrogate) is escaped, not refused."""
     from test_monitor_pack import MONITOR_PACK
 
     texts = dict(MONITOR_PACK)
@@ -124,6 +125,7 @@ def test_text_that_is_not_ascii_matches_in_both_engines(tmp_path):
     hs = list(synthetic.register(60, seed=41))
     for i, h in enumerate(hs):
         h["hukou"] = ("外地", "本地", "外省", "境外")[i % 4]
+    hs[1]["hukou"] = "\ud800本地"  # a register's escaped lone surrogate: no match, no refusal
     lines = [
         json.dumps(
             {
@@ -142,3 +144,32 @@ def test_text_that_is_not_ascii_matches_in_both_engines(tmp_path):
     _, durable = _records(pack, hs, lines, "durable")
     _same(python, durable)
     assert python[-1]["summary"]["alerts"]["hukou_outside"] == 45  # 外地, 外省 and 境外
+
+
+def test_a_native_failure_while_running_actions_is_raised_and_later_facts_still_fire(
+    test_pack, monkeypatch
+):
+    """As durable_rules' own do_actions: the action is abandoned and the error raised; the
+    session (one shard here) goes on matching the next events."""
+    import durable_rules_engine as native
+
+    hs = list(synthetic.register(40, seed=43))
+    lines = list(synthetic.events(hs, 600, seed=44))
+    real = native.complete_and_start_action
+    calls = [0]
+
+    def failing_once(handle, state):
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("boom")
+        return real(handle, state)
+
+    monkeypatch.setattr(native, "complete_and_start_action", failing_once)
+    _, out = _records(test_pack, hs, lines, "durable", shards=1)
+    summary = out[-1]["summary"]
+    failed = [e for e in summary["errors"] if e["kind"] == "internal"]
+    assert len(failed) == 1 and "boom" in failed[0]["message"]
+    later = [
+        r for r in out[:-1] if r["line"] > failed[0]["line"] and r["alert"] != "eligibility_changed"
+    ]
+    assert len(later) > 10 and calls[0] > 10

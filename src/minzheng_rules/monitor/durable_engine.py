@@ -16,7 +16,9 @@ durable_rules' sharp edges (measured with 2.0.28, see POLICY_NOTES.md) and what 
   message again): the native calls are made directly and their result code read instead, and
   the actions of a matched fact are run by the same native calls as the ruleset's own
   ``do_actions`` (:meth:`DurableEngine._run_actions`), without its Python wrappers and JSON
-  round trips (18 µs a matched fact, measured, against about 4 µs);
+  round trips (18 µs a matched fact, measured, against about 4 µs); a native call failing there
+  leaves the session matching nothing more (and abandoning the action crashed it), so the
+  ruleset is made again on a new host: nothing is lost, as no fact outlives its event;
 * duplicate ids in a session raise: every fact gets a fresh sequence number as its id;
 * ``set_rulesets`` mutates its argument: it gets a deep copy;
 * the global host and its timer threads: a private :class:`Host` whose background dispatch
@@ -24,7 +26,8 @@ durable_rules' sharp edges (measured with 2.0.28, see POLICY_NOTES.md) and what 
 * exceptions in actions are swallowed into state: actions are wrapped and errors re-raised;
 * joins on the ``id`` field misbehave (a fact joined on ``id`` matches once): not used;
 * text is compared as written: a message's ``\\u6587`` does not match a rule's ``文``, so
-  messages carry text unescaped (:func:`_json_text`).
+  messages carry text unescaped (:func:`_message_text`); it misreads a lone surrogate's
+  escape too (a rule on other text matched it), so that is replaced.
 
 Household state is not kept as durable facts: every durable message reserves 255 property slots
 (about 8.6 KB measured), so 200,000 resident household facts alone would take about 1.7 GB. The
@@ -68,15 +71,16 @@ class DurableEngineError(RuntimeError):
     """durable_rules failed inside an action or refused a message."""
 
 
-def _json_text(msg: dict[str, Any]) -> str:
+def _message_text(msg: dict[str, Any]) -> str:
     """A message as the native calls take it: compact JSON with text as it is (orjson, several
-    times as fast as ``json.dumps``; what it refuses, such as an integer beyond 64 bits, goes
-    through that). Never ``\\uXXXX`` escapes: durable_rules compares them as written, so an
-    escaped ``"\\u6587"`` does not match a rule's ``"文"``."""
+    times as fast as ``json.dumps``). Never ``\\uXXXX`` escapes, which durable_rules misreads:
+    text that UTF-8 cannot hold (a lone surrogate, from a register's ``"\\ud800"``) is
+    replaced by U+FFFD, and so, as before, equals no rule's text (packs are UTF-8)."""
     try:
         return orjson.dumps(msg).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
+    except orjson.JSONEncodeError:  # a lone surrogate, an integer beyond 64 bits
+        text = json.dumps(msg, ensure_ascii=False, separators=(",", ":"))
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _test(field: str, op: str, target: Any) -> dict[str, Any]:
@@ -118,12 +122,17 @@ class DurableEngine:
             self._actions[f"a{a.index}"] = action
             rules[f"a{a.index}"] = {"all": [{"e": {"$and": conditions}}], "run": action}
         self._name = f"minzheng_{alertset.pack.id}"
+        self._rules = rules
         self._host: _Host | None = None
         self._ruleset: Any = None
         if rules:
-            self._host = _Host()
-            self._host.set_rulesets(copy.deepcopy({self._name: rules}))
-            self._ruleset = self._host.get_ruleset(self._name)
+            self._start()
+
+    def _start(self) -> None:
+        """A private host with the ruleset (set_rulesets mutates its argument: a deep copy)."""
+        self._host = _Host()
+        self._host.set_rulesets(copy.deepcopy({self._name: self._rules}))
+        self._ruleset = self._host.get_ruleset(self._name)
 
     def _json(self, f: Formula, names: dict[int, str]) -> Any:
         if isinstance(f, And | Or):
@@ -185,7 +194,7 @@ class DurableEngine:
             return []
         msg = self.message(event, ctx, binding)
         handle = self._ruleset._handle
-        code, state = _native.assert_fact(handle, _json_text(msg))
+        code, state = _native.assert_fact(handle, _message_text(msg))
         if code == 1:  # matched no rule; durable_rules keeps nothing
             return []
         if code != 0:
@@ -193,8 +202,14 @@ class DurableEngine:
         self._fired.clear()
         try:
             self._run_actions(handle, state)
-        finally:
-            _native.retract_fact(handle, _json_text({"sid": msg["sid"], "id": msg["id"]}))
+        except DurableEngineError:
+            # a session left mid-action matches nothing more (abandoning the action broke the
+            # native state when tried): start again on a new host, which loses nothing, as no
+            # fact outlives its event
+            _native.delete_ruleset(handle)
+            self._start()
+            raise
+        _native.retract_fact(handle, _message_text({"sid": msg["sid"], "id": msg["id"]}))
         if self._errors:
             errors, self._errors = self._errors, []
             raise DurableEngineError("; ".join(errors))
@@ -210,11 +225,14 @@ class DurableEngine:
         if not started:
             return
         session, message = started
-        while message:
-            rule = next(iter(orjson.loads(message)))  # {rule name: the facts it matched}
-            self._actions[rule](None)
-            _native.update_state(handle, session)  # unchanged, as do_actions writes it back
-            message = _native.complete_and_start_action(handle, state)
+        try:
+            while message:
+                rule = next(iter(orjson.loads(message)))  # {rule name: the facts it matched}
+                self._actions[rule](None)
+                _native.update_state(handle, session)  # unchanged, as do_actions writes it back
+                message = _native.complete_and_start_action(handle, state)
+        except Exception as err:
+            raise DurableEngineError(f"durable_rules: {err!r}") from err
 
     def close(self) -> None:
         self._host = self._ruleset = None

@@ -18,14 +18,17 @@ import orjson
 def json_line(obj: Any) -> bytes:
     """``obj`` as one line of compact JSON (``{"a":1,"b":"文"}``), newline included.
 
-    What orjson refuses is written by ``json.dumps`` in the same compact form, so nothing stops
-    a run: an integer beyond 64 bits a pack computed, or a lone surrogate (an event line may
-    hold ``"\\ud800"``, and its error report quotes the event's id), escaped as JSON allows."""
+    What orjson refuses is written by ``json.dumps`` in the same compact form (see
+    :func:`_compact`), so nothing stops a run: an integer beyond 64 bits a pack computed, or a
+    lone surrogate (an event line may hold ``"\\ud800"``, and its error report quotes it)."""
     try:
         return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:
-        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-        try:
-            return text.encode("utf-8") + b"\n"
-        except UnicodeEncodeError:
-            return json.dumps(obj, separators=(",", ":")).encode("ascii") + b"\n"
+        return _compact(obj).encode("utf-8") + b"\n"
+
+
+def _compact(obj: Any) -> str:
+    """``json.dumps``' compact form with text as it is, except a lone surrogate, which UTF-8
+    cannot hold: written as its JSON escape (``\\ud800``)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
