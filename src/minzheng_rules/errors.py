@@ -13,6 +13,16 @@ def suggest(name: str, candidates: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+def repeated(ids: Iterable[str]) -> str | None:
+    """The first id given a second time, or None when every id differs."""
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            return i
+        seen.add(i)
+    return None
+
+
 class MinzhengError(Exception):
     """Base of every error this library raises on purpose."""
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from minzheng_rules.errors import HouseholdError
+from minzheng_rules.errors import HouseholdError, repeated
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
@@ -165,11 +165,9 @@ class Household(_Strict):
 
     @model_validator(mode="after")
     def _unique_member_ids(self) -> Household:
-        seen: set[str] = set()
-        for m in self.members:
-            if m.id in seen:
-                raise ValueError(f"member id '{m.id}' appears twice")
-            seen.add(m.id)
+        twice = repeated(m.id for m in self.members)
+        if twice is not None:
+            raise ValueError(f"member id '{twice}' appears twice")
         return self
 
 

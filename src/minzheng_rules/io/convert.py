@@ -33,7 +33,8 @@ def _reader(columns: Iterable[Column]) -> tuple[list[Column], Callable[[Any], tu
     Pydantic attribute reads are slow (~0.2 µs each), so each (sub)model's ``__dict__`` is read
     once with a single ``itemgetter`` over its columns. Rows are read one object at a time and
     transposed in C: a pass per column group over every object (what this replaced) fetched
-    each cold household from memory again and was ~20% slower on 30,000 of them."""
+    each cold household from memory again; ``households_to_frames`` then took 239 ms on 30,000
+    decoded households, against 207 ms now (best of 5)."""
     groups: dict[tuple[str, ...], list[Column]] = {}
     for c in columns:
         groups.setdefault(c.path[:-1], []).append(c)

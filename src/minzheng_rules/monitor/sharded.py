@@ -399,6 +399,16 @@ class _Channel:
                 f.close()
 
 
+def _numbered(f: IO[bytes]) -> Callable[[dict[str, Any]], None]:
+    """A writer of records or reports as ``<line>\t<json>`` lines, as :class:`_Merger` reads
+    them."""
+
+    def write(item: dict[str, Any]) -> None:
+        f.write(b"%d\t%b" % (item["line"], json_line(item)))
+
+    return write
+
+
 def _worker(config: dict[str, Any], conn: _Channel) -> None:
     """A worker process: load its share, then process the lines it is sent until ``None``."""
     k, workers = config["shard"], config["workers"]
@@ -443,15 +453,13 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
             open(config["records"], "wb") as r,
             open(config["skipped"], "wb") as s,
         ):
+            record = _numbered(r)
 
-            def write(record: dict[str, Any]) -> None:
-                if "summary" not in record:
-                    r.write(b"%d\t%b" % (record["line"], json_line(record)))
+            def write(item: dict[str, Any]) -> None:
+                if "summary" not in item:  # the parent writes the merged summary
+                    record(item)
 
-            def report(error: dict[str, Any]) -> None:
-                s.write(b"%d\t%b" % (error["line"], json_line(error)))
-
-            summary = monitor.run_events(read_numbered(received()), write, report)
+            summary = monitor.run_events(read_numbered(received()), write, _numbered(s))
         stats = {
             "reference_evaluations": monitor.reference_evaluations,
             "fallbacks": monitor.fallbacks,

@@ -67,15 +67,10 @@ class Vectorized:
             self._packs.popitem(last=False)
         return hit
 
-    def eligible(
-        self, key: tuple, rows: list[tuple[Household, dt.date]]
-    ) -> list[frozenset[str] | None]:
-        """The eligible set of each ``(household, date)`` (dates of one period ``key``); None
-        for a row the backend refused. Raises :class:`Unusable` when it cannot judge any."""
-        return self.judge(key, rows).sets
-
     def judge(self, key: tuple, rows: list[tuple[Household, dt.date]]) -> Judgement:
-        """As :meth:`eligible`, with what the records show about each row's programs."""
+        """Each ``(household, date)`` (dates of one period ``key``) judged: its eligible set
+        (None for a row the backend refused), and what the records show about its programs.
+        Raises :class:`Unusable` when it cannot judge any."""
         vp, shown = self._pack(key, rows[0][1])
         try:
             h, m = households_to_frames([hh for hh, _ in rows])
@@ -91,7 +86,7 @@ class Vectorized:
         bits = np.zeros(frame.height, dtype=np.int64)
         for i, p in enumerate(programs):
             status = frame.get_column(f"{p}_status").fill_null(0).to_numpy()
-            bits |= (status == 2).astype(np.int64) << i
+            bits |= (status == ELIGIBLE).astype(np.int64) << i
         sets = self._sets
         judged = iter(bits.tolist())
         out: list[frozenset[str] | None] = []

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from minzheng_rules.errors import repeated
+
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 DottedIdentifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", max_length=128)
@@ -220,11 +222,9 @@ class Program(_Model):
     @model_validator(mode="after")
     def _condition_ids_differ(self) -> Program:
         """Results list a program's conditions by id: two with one id would show as one."""
-        seen: set[str] = set()
-        for c in self.conditions:
-            if c.id in seen:
-                raise ValueError(f"condition id '{c.id}' appears twice: give each its own id")
-            seen.add(c.id)
+        twice = repeated(c.id for c in self.conditions)
+        if twice is not None:
+            raise ValueError(f"condition id '{twice}' appears twice: give each its own id")
         return self
 
 
