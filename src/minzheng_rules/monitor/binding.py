@@ -25,6 +25,7 @@ from minzheng_rules.backends.reference.compiler import (
     household_value,
     member_value,
 )
+from minzheng_rules.backends.reference.evaluator import BoundPack
 from minzheng_rules.expr.runtime import Unknown
 from minzheng_rules.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
 from minzheng_rules.household import Household
@@ -54,6 +55,8 @@ def period_key(alertset: AlertSet, on: dt.date) -> tuple:
 class Binding:
     """Everything the monitor runs on one date. Compiled once per period (see
     :func:`period_key`); another date of the same period reuses the closures of ``like``."""
+
+    bound: BoundPack
 
     def __init__(self, alertset: AlertSet, on: dt.date, like: Binding | None = None) -> None:
         if like is not None:

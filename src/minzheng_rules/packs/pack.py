@@ -130,17 +130,21 @@ class Pack:
             if default is not None:
                 self.tables[name] = CheckedTable(t, rows, default)
         self.programs: dict[str, CheckedProgram] = {}
-        for pid, p in d.programs.items():
+        for pid, prog in d.programs.items():
             conds = []
-            for i, c in enumerate(p.conditions):
-                e = self._expr(c.when, "programs", pid, ("conditions", i, "when"), p.entity, T.BOOL)
+            for i, c in enumerate(prog.conditions):
+                e = self._expr(
+                    c.when, "programs", pid, ("conditions", i, "when"), prog.entity, T.BOOL
+                )
                 if e is not None:
                     conds.append((c, e))
-            amount_type = T.MONEY if str(p.unit).startswith("CNY") else T.NUMBER
+            amount_type = T.MONEY if str(prog.unit).startswith("CNY") else T.NUMBER
             amount = None
-            if p.amount is not None:
-                amount = self._expr(p.amount, "programs", pid, ("amount",), p.entity, amount_type)
-            self.programs[pid] = CheckedProgram(pid, p, conds, amount)
+            if prog.amount is not None:
+                amount = self._expr(
+                    prog.amount, "programs", pid, ("amount",), prog.entity, amount_type
+                )
+            self.programs[pid] = CheckedProgram(pid, prog, conds, amount)
         self._check_exclusions()
         self.relief = check_relief(self, self._errors)
         if self._errors:

@@ -104,7 +104,7 @@ class Unit(StrEnum):
     years = "years"
     months = "months"
     hours_month = "hours/month"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # (shadows str.count, by design)
     flag = "flag"
     grade = "grade"
 

@@ -338,11 +338,12 @@ def _raise(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violation | N
     name = c.inv.parameter
     assert name is not None
     try:
-        value = c.pack.parameter(name, on).value
+        current = c.pack.parameter(name, on).value
     except MinzhengError:
-        value = None
-    assume(value is not None and not isinstance(value, bool))
-    value = Decimal(value)
+        current = None
+    assume(current is not None and not isinstance(current, bool))
+    assert current is not None and not isinstance(current, bool)  # (assume stopped otherwise)
+    value = Decimal(current)
     whole = c.pack.parameters[name].type == "count"
     step = Decimal(1) if whole else FEN
     raises = sorted(

@@ -163,14 +163,14 @@ class _Compiler:
                 fs = [self.build(o) for o in operands]
                 fast = self._fact_compare(ops, operands, fs)
                 return fast if fast is not None else self._compare(ops, fs)
-            case In(operand=o, options=opts, negated=neg):
+            case In(operand=o, options=opts, negated=negated):
                 f, options = self.build(o), frozenset(opts)
 
                 def in_(c, m):
                     v = f(c, m)
                     if v.__class__ is Unknown:
                         return v
-                    return (v in options) != neg
+                    return (v in options) != negated
 
                 return in_
             case BoolOp(op=op, values=vals):
@@ -357,7 +357,9 @@ class _Compiler:
 
     def _call(self, fn: str, args: tuple[Node, ...]) -> Fn:
         if fn == "date":
-            value = dt.date.fromisoformat(args[0].value)  # type: ignore[union-attr]
+            text = args[0]
+            assert isinstance(text, Const) and isinstance(text.value, str)  # (the checker's rule)
+            value = dt.date.fromisoformat(text.value)
             return lambda c, m: value
         if fn == "round":
             f = self.build(args[0])

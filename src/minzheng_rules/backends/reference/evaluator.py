@@ -485,13 +485,14 @@ class BoundPack:
                 o.status, o.amount, o.missing = total.status, total.amount, total.missing
                 self._store_household(p, o, ctx)
             return
-        units = {p: outcomes[p] for p in present}
-        for loser, winner in _losers(exc.keep, present, units):
-            self._drop(units[loser], units[winner], exc.id, winner)
-            if units[loser].members:
-                for mo in units[loser].members.values():
-                    mo.status, mo.amount = units[loser].status, ZERO
-            self._store_household(loser, units[loser], ctx)
+        whole = {p: outcomes[p] for p in present}
+        for loser, winner in _losers(exc.keep, present, whole):
+            self._drop(whole[loser], whole[winner], exc.id, winner)
+            lost = whole[loser]
+            if lost.members:
+                for mo in lost.members.values():
+                    mo.status, mo.amount = lost.status, ZERO
+            self._store_household(loser, whole[loser], ctx)
 
     @staticmethod
     def _drop(loser: Any, winner: Any, exclusion: str, winner_id: str) -> None:
