@@ -34,7 +34,7 @@ from minzheng_rules.backends.vectorized.engine import VectorizedPack
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts
 from minzheng_rules.packs.pack import load_pack
-from minzheng_rules.synth import generate
+from minzheng_rules.synth.registers import generate
 
 ON = dt.date(2024, 6, 1)
 CORE = Path(__file__).parent / "packs" / "huzhou_core"

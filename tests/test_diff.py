@@ -11,16 +11,16 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from minzheng_rules.cli.main import app
-from minzheng_rules.errors import HouseholdError
-from minzheng_rules.household import Household, parse_household
-from minzheng_rules.testing.reform import (
+from minzheng_rules.analysis.reform import (
     ProgramImpact,
     Scenario,
     read_register,
     reform_impact,
     write_register,
 )
+from minzheng_rules.cli.main import app
+from minzheng_rules.errors import HouseholdError
+from minzheng_rules.household import Household, parse_household
 
 BEFORE, AFTER = dt.date(2023, 6, 1), dt.date(2024, 6, 1)
 YUAN = re.compile(r"^-?\d+\.\d\d$")

@@ -25,7 +25,7 @@ from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts
 from minzheng_rules.monitor.runner import _program_change
 from minzheng_rules.monitor.vectorized import Vectorized
-from minzheng_rules.synth import generate
+from minzheng_rules.synth.registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 from packs_for_tests import PROGRAMS, files

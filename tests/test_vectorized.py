@@ -19,7 +19,7 @@ from minzheng_rules.expr.runtime import money
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts, households_to_frames
 from minzheng_rules.results import Status
-from minzheng_rules.synth import generate
+from minzheng_rules.synth.registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 CODES = {Status.eligible: 2, Status.undetermined: 1, Status.ineligible: 0}

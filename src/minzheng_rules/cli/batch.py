@@ -168,7 +168,7 @@ def synth_command(
     household types by the city's ageing rate, incomes near the pack's lines, disabilities,
     illnesses, students, orphans, and a few unknown facts."""
     from minzheng_rules.io.formats import FORMATS, write_register
-    from minzheng_rules.synth import generate
+    from minzheng_rules.synth.registers import generate
 
     if format not in FORMATS:
         fail(ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{format}'"))

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from minzheng_rules.analysis.reform import Impact, Scenario, read_register, reform_impact
 from minzheng_rules.cli.app import PackOption, app, fail, load_or_exit, out, parse_date
 from minzheng_rules.errors import MinzhengError
-from minzheng_rules.testing.reform import Impact, Scenario, read_register, reform_impact
 
 FORMATS = ("table", "json", "markdown")
 

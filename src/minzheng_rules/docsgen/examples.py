@@ -7,13 +7,13 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from minzheng_rules.analysis.plan import plan_lines
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.runtime import money
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
-from minzheng_rules.reports.plan import plan_lines
 from minzheng_rules.results import ConditionOutcome, Evaluation, ProgramOutcome
 
 log = logging.getLogger("mkdocs.plugins.minzheng")
@@ -147,7 +147,7 @@ def _cited(citation: str) -> str:
 
 
 def _plan(pack: Pack, ev: Evaluation) -> list[str]:
-    """The household's 幸福清单 (reports.plan): programs, services, tags and needs, cited."""
+    """The household's 幸福清单 (analysis.plan): programs, services, tags and needs, cited."""
     lines = plan_lines(pack, ev)
     rows = [
         [
