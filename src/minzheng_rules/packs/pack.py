@@ -15,6 +15,7 @@ from typing import Any
 from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceError
 from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import Checked, ExpressionTypeError, Scope, check
+from minzheng_rules.expr.fold import fold
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
@@ -455,11 +456,9 @@ class Pack:
             raise ParameterNotInForceError(
                 name, on, None, f"it is set by a {spec.set_by} pack; evaluate with one"
             )
-        from minzheng_rules.backends.reference.compiler import compile_expression
-
         e = self.derived[name]
         params = {p: self.parameter(p, on).value for p in e.checked.references("param")}
-        value = compile_expression(e.checked, params)(None, None)
+        value = fold(e.checked.node, e.checked, params)
         assert spec.confidence is not None and spec.source is not None
         return ParameterValue(name, value, None, spec.confidence, spec.source, spec.formula)
 

@@ -8,13 +8,12 @@ sees the values in force that day. Unknown facts flow through with Kleene logic
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.checker import Checked, Symbol
+from minzheng_rules.expr.fold import ARITHMETIC, COMPARISONS, fold, is_constant
 from minzheng_rules.expr.nodes import (
     Aggregate,
     Binary,
@@ -27,21 +26,11 @@ from minzheng_rules.expr.nodes import (
     Name,
     Node,
     Unary,
-    walk,
 )
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES
 
 Fn = Callable[[Any, Any], Any]
-
-_CMP = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 class EvalContext:
@@ -93,40 +82,19 @@ def compile_expression(checked: Checked, params: Mapping[str, Any]) -> Fn:
     return _Compiler(checked, params).build(checked.node)
 
 
-def _div(a: Any, b: Any) -> Decimal:
-    if b == 0:
-        raise ZeroDivisionError
-    return Decimal(a) / b
-
-
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _div}
-
-
 class _Compiler:
     def __init__(self, checked: Checked, params: Mapping[str, Any]) -> None:
         self.checked = checked
         self.params = params
         self.constants: dict[Fn, Any] = {}
 
-    def _constant(self, node: Node) -> bool:
-        """True when a node reads no household, member or program value (only literals and
-        parameters, which are fixed once the pack is bound to a date)."""
-        for n in walk(node):
-            if isinstance(n, Aggregate):
-                return False
-            if isinstance(n, Name) and self.checked.symbols[id(n)].kind != "param":
-                return False
-        return True
-
     def build(self, node: Node) -> Fn:
-        fn = self._build(node)
-        if fn not in self.constants and not isinstance(node, Const) and self._constant(node):
+        if not isinstance(node, Const) and is_constant(node, self.checked):
             try:
-                value = fn(None, None)
-            except (EvaluationError, ZeroDivisionError):
-                return fn  # fails only if reached; keep it lazy
-            fn = self._const(value)
-        return fn
+                return self._const(fold(node, self.checked, self.params))
+            except EvaluationError:
+                pass  # fails only if reached; keep it lazy
+        return self._build(node)
 
     def _const(self, value: Any) -> Fn:
         def const(c, m):
@@ -242,7 +210,7 @@ class _Compiler:
         return looped
 
     def _binary(self, op: str, fa: Fn, fb: Fn, node: Node) -> Fn:
-        fn = _ARITH[op]
+        fn = ARITHMETIC[op]
 
         def binary(c, m):
             a, b = fa(c, m), fb(c, m)
@@ -265,7 +233,7 @@ class _Compiler:
         if len(ops) != 1 or fs[1] not in self.constants or not isinstance(operands[0], Name):
             return None
         s = self.checked.symbols[id(operands[0])]
-        cmp, k, name = _CMP[ops[0]], self.constants[fs[1]], s.name
+        cmp, k, name = COMPARISONS[ops[0]], self.constants[fs[1]], s.name
         if s.kind == "member" and s.loop_var is None and name in MEMBER_FACTS:
 
             def member_fact(c, m):
@@ -292,7 +260,7 @@ class _Compiler:
 
     def _compare(self, ops: tuple[str, ...], fs: list[Fn]) -> Fn:
         if len(ops) == 1 and fs[1] in self.constants:
-            cmp, fa, k = _CMP[ops[0]], fs[0], self.constants[fs[1]]
+            cmp, fa, k = COMPARISONS[ops[0]], fs[0], self.constants[fs[1]]
 
             def compare_const(c, m):
                 a = fa(c, m)
@@ -302,7 +270,7 @@ class _Compiler:
 
             return compare_const
         if len(ops) == 1:
-            cmp, fa, fb = _CMP[ops[0]], fs[0], fs[1]
+            cmp, fa, fb = COMPARISONS[ops[0]], fs[0], fs[1]
 
             def compare(c, m):
                 a, b = fa(c, m), fb(c, m)
@@ -311,7 +279,7 @@ class _Compiler:
                 return cmp(a, b)
 
             return compare
-        cmps = [_CMP[o] for o in ops]
+        cmps = [COMPARISONS[o] for o in ops]
 
         def chain(c, m):
             values = [f(c, m) for f in fs]
