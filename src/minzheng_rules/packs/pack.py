@@ -21,6 +21,7 @@ from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
 from minzheng_rules.packs.needs import check_relief, need_facts
+from minzheng_rules.packs.plan import BoundPlan, make_plan
 
 
 @dataclass
@@ -152,7 +153,7 @@ class Pack:
             raise PackErrors(self._errors)
         self.deps = self._dependencies()
         self.order = self._program_order()
-        self._bound: dict[dt.date, Any] = {}
+        self._plans: dict[dt.date, BoundPlan] = {}
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -527,21 +528,15 @@ class Pack:
             "modelled_share": round(counts["modelled"] / total, 3) if total else 0.0,
         }
 
-    # -- evaluation -----------------------------------------------------------------------
-    def bind(self, on: dt.date) -> Any:
-        """This pack with the parameters in force on ``on`` compiled in (cached per date)."""
-        bound = self._bound.get(on)
-        if bound is None:
-            from minzheng_rules.backends.reference.evaluator import BoundPack
-
-            if len(self._bound) > 64:
-                self._bound.clear()
-            bound = self._bound[on] = BoundPack(self, on)
-        return bound
-
-    def evaluate(self, household: Any, on: dt.date, *, explain: bool = False) -> Any:
-        """Evaluate one household on a date (see :func:`minzheng_rules.evaluate`)."""
-        return self.bind(on).evaluate(household, explain=explain)
+    # -- binding to a date -------------------------------------------------------------
+    def plan(self, on: dt.date) -> BoundPlan:
+        """What evaluating this pack on ``on`` needs, for any backend (cached per date)."""
+        plan = self._plans.get(on)
+        if plan is None:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            plan = self._plans[on] = make_plan(self, on)
+        return plan
 
 
 def _override_value(name: str, spec: S.Parameter, raw: Any) -> Decimal | bool:

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, Verbosity, assume, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.errors import MinzhengError, PackError, PackErrors
 from minzheng_rules.household import Household
 from minzheng_rules.packs import schema as S
@@ -167,7 +168,7 @@ class _Prepared:
 
     def evaluate(self, pack: Pack, h: Household, on: dt.date, change: str = "") -> Evaluation:
         try:
-            return pack.evaluate(h, on)
+            return evaluate(pack, h, on)
         except MinzhengError as err:
             raise InvariantViolation(
                 self.violation(on, h, change, f"evaluation failed: {err}", None, None)

@@ -174,7 +174,7 @@ def evaluable_dates(pack: Pack) -> list[dt.date]:
         if day.year < 1900:  # an override "on every date" starts at date.min
             continue
         try:
-            pack.bind(day)
+            pack.plan(day)
         except MinzhengError:
             continue
         out.append(day)

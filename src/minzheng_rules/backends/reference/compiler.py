@@ -29,6 +29,7 @@ from minzheng_rules.expr.nodes import (
 )
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES
+from minzheng_rules.packs.pack import CheckedTable
 
 Fn = Callable[[Any, Any], Any]
 
@@ -80,6 +81,44 @@ def member_value(c: EvalContext, md: dict[str, Any], name: str) -> Any:
 def compile_expression(checked: Checked, params: Mapping[str, Any]) -> Fn:
     """A closure computing ``checked`` with the given parameter values."""
     return _Compiler(checked, params).build(checked.node)
+
+
+def compile_table(name: str, checked: CheckedTable, params: Mapping[str, Any]) -> Fn:
+    """A decision table (a checked table of the pack) as one closure, by its hit policy:
+    ``first`` row that holds, ``unique`` (two rows holding is an error), or ``collect`` (the
+    sum of every row that holds); the default when none holds. An unknown row condition met
+    before the answer is settled makes the answer unknown."""
+    rows = [
+        (compile_expression(w.checked, params), compile_expression(th.checked, params))
+        for w, th in checked.rows
+    ]
+    default = compile_expression(checked.default.checked, params)
+    policy = checked.spec.hit_policy.value
+
+    def table(c: EvalContext, m: Any) -> Any:
+        hits, unknown = [], None
+        for when, then in rows:
+            v = when(c, m)
+            if v is True:
+                if policy == "first":
+                    return then(c, m) if unknown is None else unknown
+                hits.append(then)
+            elif v.__class__ is Unknown:
+                unknown = v if unknown is None else merge(unknown, v)
+        if unknown is not None:
+            return unknown
+        if not hits:
+            return default(c, m)
+        if policy == "unique":
+            if len(hits) > 1:
+                raise EvaluationError(
+                    f"decision table '{name}' (hit policy unique) matched {len(hits)} rows"
+                )
+            return hits[0](c, m)
+        values = [h(c, m) for h in hits]
+        return merge(*values) if any(v.__class__ is Unknown for v in values) else sum(values, 0)
+
+    return table
 
 
 class _Compiler:

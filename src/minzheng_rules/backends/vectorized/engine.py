@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.compiler import Compiler
 from minzheng_rules.backends.vectorized.plan import HH, Plan, run
@@ -75,8 +76,9 @@ class VectorizedPack:
     def __init__(self, pack: Any, on: dt.date, conditions: bool = False) -> None:
         self.pack = pack
         self.date = on
-        self.bound = pack.bind(on)
-        values = {n: pv.value for n, pv in self.bound.parameters.items()}
+        self.bound = pack.plan(on)
+        self.reference = bind(pack, on)  # answers the rows the plan flags
+        values = dict(self.bound.values)
         self.plan = Plan()
         c = Compiler(pack, on, values, self.plan)
         programs = Programs(c, self.bound, conditions)
@@ -166,7 +168,7 @@ class VectorizedPack:
         done: list[int] = []
         for row, data in zip(rows, frame_dicts(h, m, rows), strict=True):
             try:
-                ev = self.bound.evaluate(parse_household(data))
+                ev = self.reference.evaluate(parse_household(data))
             except (EvaluationError, HouseholdError) as e:
                 rejected.append((row, str(data.get("id")), str(e)))
                 continue
