@@ -73,13 +73,13 @@ def test_each_program_alone_and_random_sets_equal_the_whole_evaluation(bound, da
 
 def test_a_program_runs_with_what_it_reads_and_its_exclusions():
     bound = bind(load_pack("zhenjiang"), ON)
-    closure = bound.plan.program_closure(frozenset({"dibao"}))
+    closure = bound.bound.program_closure(frozenset({"dibao"}))
     assert "dibao" in closure
     groups = bound.pack.exclusion_groups()
     assert groups.get("dibao", set()) & {p.id for p in bound.programs} <= closure
     # a program alone in the pack's graph runs alone
     alone = [
-        p.id for p in bound.programs if bound.plan.program_closure(frozenset({p.id})) == {p.id}
+        p.id for p in bound.programs if bound.bound.program_closure(frozenset({p.id})) == {p.id}
     ]
     assert alone, "some program should need no other"
 

@@ -83,7 +83,7 @@ class Binding:
             if name in pack.variables:
                 target[name] = compile_expression(pack.variables[name].checked, self.values)
             else:
-                values = {**self.bound.plan.values, **self.values}
+                values = {**self.bound.bound.values, **self.values}
                 target[name] = compile_table(name, pack.tables[name], values)
         self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per period
         self.reason_cache: dict[int, Any] = {}  # what reasons() shows of each alert, per period

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from minzheng_rules.backends.base import Answer
 from minzheng_rules.backends.reference.compiler import (
     EvalContext,
     Fn,
@@ -93,7 +94,7 @@ class ReferenceEvaluator:
 
     def __init__(self, plan: BoundPlan) -> None:
         pack = self.pack = plan.pack
-        self.plan = plan
+        self.bound = plan
         self.date = plan.date
         self.active = plan.active
         self.parameters = plan.parameters
@@ -123,7 +124,14 @@ class ReferenceEvaluator:
         self._subsets: dict[frozenset[str], list[_Program]] = {}  # see evaluate_programs
 
     def _compile(self, e: Expr) -> Fn:
-        return compile_expression(e.checked, self.plan.values)
+        return compile_expression(e.checked, self.bound.values)
+
+    def answers(self, households: Sequence[Household]) -> list[dict[str, Answer]]:
+        """Each household's programs through the backend contract (:mod:`..base`)."""
+        return [
+            {pid: Answer(o.status, o.amount) for pid, o in self.evaluate(h).programs.items()}
+            for h in households
+        ]
 
     def on(self, date: dt.date) -> ReferenceEvaluator:
         """These compiled rules evaluated on another date whose parameters in force are the
@@ -181,7 +189,7 @@ class ReferenceEvaluator:
         wanted = frozenset(program_ids)
         programs = self._subsets.get(wanted)
         if programs is None:
-            closure = self.plan.program_closure(wanted)
+            closure = self.bound.program_closure(wanted)
             programs = self._subsets[wanted] = [p for p in self.programs if p.id in closure]
         if facts is None:  # computed as read: nothing reads them afterwards
             facts = lazy_facts(household, self.date, self.program_ids, plain=True)
@@ -214,7 +222,7 @@ class ReferenceEvaluator:
         outcomes: dict[str, ProgramOutcome] = {}
         for prog in programs:
             outcomes[prog.id] = self._run(prog, ctx, member_ids, explain)
-            for exc in self.plan.settle_after.get(prog.id, ()):
+            for exc in self.bound.settle_after.get(prog.id, ()):
                 self._exclude(exc, outcomes, ctx)
         return ctx, outcomes
 
