@@ -19,6 +19,7 @@ from minzheng_rules.results import (
     MemberOutcome,
     ParameterUse,
     ProgramOutcome,
+    StaleValue,
     Status,
 )
 
@@ -94,6 +95,20 @@ class BoundPack:
                 self.parameters[node[6:]] = pack.parameter(node[6:], on)
         values = {n: pv.value for n, pv in self.parameters.items()}
         self._values = values
+        self.stale = {
+            pid: [
+                StaleValue(
+                    pv.name,
+                    _show(pv.value),
+                    str(pack.parameters[pv.name].unit.value),
+                    pv.since.isoformat() if pv.since else "",
+                    pv.since_assumed,
+                    pv.confidence.value,
+                )
+                for pv in found
+            ]
+            for pid, found in pack.stale_values(on, self.active).items()
+        }
         self.household_fns: dict[str, Fn] = {}
         self.member_fns: dict[str, Fn] = {}
         for name, e in pack.variables.items():
@@ -192,7 +207,7 @@ class BoundPack:
                     ],
                 )
         ordered = {pid: outcomes[pid] for pid in self.pack.programs}
-        evaluation = Evaluation(self.pack.id, on, h.id, ordered)
+        evaluation = Evaluation(self.pack.id, on, h.id, ordered, stale=dict(self.stale))
         self._relief(h, ctx, evaluation)
         return evaluation
 
@@ -395,6 +410,8 @@ class BoundPack:
                         p.name: {
                             "value": p.value,
                             "confidence": p.confidence,
+                            "since": p.since,
+                            "since_assumed": p.since_assumed,
                             "citation": p.citation(),
                         }
                         for p in params
@@ -574,6 +591,19 @@ class BoundPack:
             pv.since.isoformat() if pv.since else None,
             pv.source.model_dump(exclude_none=True),
             pv.formula,
+            pv.since_assumed,
+            pv.rule_confidence.value if pv.rule_confidence else None,
+            {
+                i.name: {
+                    "value": _show(i.value),
+                    "confidence": i.confidence.value,
+                    "since": i.since.isoformat() if i.since else None,
+                    "since_assumed": i.since_assumed,
+                }
+                for i in pv.inputs
+            }
+            if pv.formula
+            else None,
         )
 
 
