@@ -47,22 +47,23 @@ class ParameterUse:
 
     def citation(self) -> str:
         s = self.source
-        if s.get("seed"):
-            text = f"seed {s['seed']}: “{s.get('quote', '')}”"
-        elif s.get("document"):
-            text = " ".join(filter(None, [s.get("document"), s.get("number"), s.get("article")]))
-        else:
-            text = f"modelled: {s.get('reasoning', '')}"
-        if self.formula:
+        if self.formula:  # the rule's own source is in the JSON; here: how sure each part is
             parts = [
                 f"{n} {i['confidence']}"
                 + (f" since {i['since']}" if i.get("since") else "")
                 + (" (assumed date)" if i.get("since_assumed") else "")
                 for n, i in (self.inputs or {}).items()
             ]
-            text = f"derived {self.formula}; rule [{self.rule_confidence}] {text}" + (
+            text = f"derived {self.formula}; rule {self.rule_confidence}" + (
                 f"; inputs: {', '.join(parts)}" if parts else ""
             )
+        elif s.get("seed"):
+            on = "seed" if self.confidence == "seed" else "modelled on seed"
+            text = f"{on} {s['seed']}: “{s.get('quote', '')}”"
+        elif s.get("document"):
+            text = " ".join(filter(None, [s.get("document"), s.get("number"), s.get("article")]))
+        else:
+            text = f"modelled: {s.get('reasoning', '')}"
         return f"[{self.confidence}] {text}"
 
     def to_dict(self) -> dict[str, Any]:

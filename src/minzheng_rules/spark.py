@@ -237,6 +237,7 @@ def run_spark_batch(
     s = Summary(mode="spark")
     for p in vp.programs:
         s.programs[p.program] = ProgramTotals(p.unit)
+    s.stale = pack.stale_report(on, [p.program for p in vp.programs])
     w = TableWriter(output, fmt)
     import pyarrow.parquet as pq
 

@@ -106,7 +106,7 @@ def _print_result(result: Evaluation, explain: bool) -> None:
             assumed = " (assumed date 日期为推定)" if sv.since_assumed else ""
             out.print(
                 f"  [yellow]stale 可能过时[/]: p.{sv.parameter} = {sv.value} {sv.unit} "
-                f"since {sv.since}{assumed} [{sv.confidence}], over two years before "
-                f"{result.date}",
+                f"since {sv.since}{assumed} {escape(f'[{sv.confidence}]')}, over two years "
+                f"before {result.date}",
                 highlight=False,
             )

@@ -19,6 +19,7 @@ from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
 from minzheng_rules.packs.needs import check_relief, need_facts
+from minzheng_rules.results import StaleValue
 
 
 @dataclass
@@ -579,6 +580,25 @@ class Pack:
             "modelled_share": round(counts["modelled"] / total, 3) if total else 0.0,
         }
 
+    def stale_report(
+        self, on: dt.date, program_ids: list[str] | None = None
+    ) -> dict[str, list[StaleValue]]:
+        """:meth:`stale_values` as the results show them (text values, ISO dates)."""
+        return {
+            pid: [
+                StaleValue(
+                    pv.name,
+                    _text(pv.value),
+                    str(self.parameters[pv.name].unit.value),
+                    pv.since.isoformat() if pv.since else "",
+                    pv.since_assumed,
+                    pv.confidence.value,
+                )
+                for pv in found
+            ]
+            for pid, found in self.stale_values(on, program_ids).items()
+        }
+
     def stale_values(
         self, on: dt.date, program_ids: list[str] | None = None
     ) -> dict[str, list[ParameterValue]]:
@@ -626,6 +646,12 @@ class Pack:
     def evaluate(self, household: Any, on: dt.date, *, explain: bool = False) -> Any:
         """Evaluate one household on a date (see :func:`minzheng_rules.evaluate`)."""
         return self.bind(on).evaluate(household, explain=explain)
+
+
+def _text(value: Decimal | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def _override_value(name: str, spec: S.Parameter, raw: Any) -> Decimal | bool:

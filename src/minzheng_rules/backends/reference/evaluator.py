@@ -19,7 +19,6 @@ from minzheng_rules.results import (
     MemberOutcome,
     ParameterUse,
     ProgramOutcome,
-    StaleValue,
     Status,
 )
 
@@ -95,20 +94,7 @@ class BoundPack:
                 self.parameters[node[6:]] = pack.parameter(node[6:], on)
         values = {n: pv.value for n, pv in self.parameters.items()}
         self._values = values
-        self.stale = {
-            pid: [
-                StaleValue(
-                    pv.name,
-                    _show(pv.value),
-                    str(pack.parameters[pv.name].unit.value),
-                    pv.since.isoformat() if pv.since else "",
-                    pv.since_assumed,
-                    pv.confidence.value,
-                )
-                for pv in found
-            ]
-            for pid, found in pack.stale_values(on, self.active).items()
-        }
+        self.stale = pack.stale_report(on, self.active)
         self.household_fns: dict[str, Fn] = {}
         self.member_fns: dict[str, Fn] = {}
         for name, e in pack.variables.items():
