@@ -188,7 +188,8 @@ def test_propagated_confidence_in_json_explain_show_and_site(pack, folder, tmp_p
 
     assert value_on(pack, "edge.line", on).modelled
     site_row = next(x for x in _current(pack, on) if "edge.line" in x)
-    assert "mz-modelled" in site_row
+    assert "mz-modelled" in site_row and "mz-published" not in site_row  # one badge: the weakest
+    assert "rule and inputs 规则与输入: modelled, published" in site_row
 
 
 # -- start dates: stated or assumed ---------------------------------------------------------

@@ -30,9 +30,15 @@ HIT_TEXT = {
 
 
 def confidence_marks(shown: Shown) -> str:
-    """Badges for a value's confidence(s), modelled first so it is seen first."""
-    order = ["modelled", "published", "seed"]
-    return " ".join(md.badge(c) for c in order if c in shown.confidences)
+    """The value's confidence: for a derived value the weakest of its rule's and inputs' (a
+    value computed from a modelled input is modelled), then the others, smaller."""
+    order = ["modelled", "seed", "published"]
+    present = [c for c in order if c in shown.confidences]
+    if len(present) < 2:
+        return " ".join(md.badge(c) for c in present)
+    return (
+        f"{md.badge(present[0])} <small>(rule and inputs 规则与输入: {', '.join(present)})</small>"
+    )
 
 
 def title(pack: Pack) -> str:
@@ -262,7 +268,7 @@ def _parameters(pack: Pack, on: dt.date) -> list[str]:
         if spec.history is not None:
             rows = [
                 [
-                    str(h.since),
+                    str(h.since) + (" (assumed 推定)" if h.since_assumed else ""),
                     f"**{md.number(h.value)}**",
                     md.badge(h.confidence),
                     md.source_text(h.source),
