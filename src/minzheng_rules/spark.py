@@ -237,6 +237,7 @@ def run_spark_batch(
     s = Summary(mode="spark")
     for p in vp.programs:
         s.programs[p.program] = ProgramTotals(p.unit)
+    s.stale = dict(vp.bound.stale)
     w = TableWriter(output, fmt)
     import pyarrow.parquet as pq
 

@@ -17,6 +17,7 @@ from minzheng_rules.packs import schema as S
 
 if TYPE_CHECKING:
     from minzheng_rules.packs.pack import Pack, ParameterValue
+    from minzheng_rules.results import StaleValue
 
 T = TypeVar("T")
 
@@ -36,6 +37,8 @@ class BoundPlan:
     needed: frozenset[str]
     exclusions: tuple[S.Exclusion, ...]  # those with two programs in force, in the order applied
     settle_after: Mapping[str, tuple[S.Exclusion, ...]] = field(default_factory=dict)
+    # per program in force: the money amounts it reads that are over two years old
+    stale: Mapping[str, list[StaleValue]] = field(default_factory=dict)
     _compiled: dict[Callable[[BoundPlan], Any], Any] = field(default_factory=dict, repr=False)
 
     def compiled(self, compile_: Callable[[BoundPlan], T]) -> T:
@@ -106,4 +109,5 @@ def make_plan(pack: Pack, on: dt.date) -> BoundPlan:
         needed=needed,
         exclusions=exclusions,
         settle_after={pid: tuple(excs) for pid, excs in settle_after.items()},
+        stale=pack.stale_report(on, list(active)),
     )

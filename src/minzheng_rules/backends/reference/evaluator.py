@@ -98,6 +98,7 @@ class ReferenceEvaluator:
         self.date = plan.date
         self.active = plan.active
         self.parameters = plan.parameters
+        self.stale = plan.stale
         self.household_fns: dict[str, Fn] = {}
         self.member_fns: dict[str, Fn] = {}
         for name, e in pack.variables.items():
@@ -168,7 +169,7 @@ class ReferenceEvaluator:
                     ],
                 )
         ordered = {pid: outcomes[pid] for pid in self.pack.programs}
-        evaluation = Evaluation(self.pack.id, on, h.id, ordered)
+        evaluation = Evaluation(self.pack.id, on, h.id, ordered, stale=dict(self.stale))
         self._relief(h, ctx, evaluation)
         return evaluation
 
@@ -351,6 +352,8 @@ class ReferenceEvaluator:
                         p.name: {
                             "value": p.value,
                             "confidence": p.confidence,
+                            "since": p.since,
+                            "since_assumed": p.since_assumed,
                             "citation": p.citation(),
                         }
                         for p in params
@@ -531,6 +534,19 @@ class ReferenceEvaluator:
             pv.since.isoformat() if pv.since else None,
             pv.source.model_dump(exclude_none=True),
             pv.formula,
+            pv.since_assumed,
+            pv.rule_confidence.value if pv.rule_confidence else None,
+            {
+                i.name: {
+                    "value": _show(i.value),
+                    "confidence": i.confidence.value,
+                    "since": i.since.isoformat() if i.since else None,
+                    "since_assumed": i.since_assumed,
+                }
+                for i in pv.inputs
+            }
+            if pv.formula
+            else None,
         )
 
 
