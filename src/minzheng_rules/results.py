@@ -13,6 +13,9 @@ from minzheng_rules.expr.runtime import money
 
 
 class Status(StrEnum):
+    """A program's answer for a household: ``eligible``, ``ineligible``, or ``undetermined``
+    when a fact it needs was not given (the outcome names the missing facts)."""
+
     eligible = "eligible"
     ineligible = "ineligible"
     undetermined = "undetermined"
