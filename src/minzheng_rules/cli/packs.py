@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from minzheng_rules.cli.app import app, err, load_or_exit, out, parse_date
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.cli.app import app, cells, err, load_or_exit, out, parse_date
+from minzheng_rules.errors import HouseholdError, MinzhengError, PackError, PackErrors
 from minzheng_rules.packs.discovery import available_packs
+from minzheng_rules.packs.lint import unset_errors, unused_warnings
+from minzheng_rules.packs.loader import load_definition
 from minzheng_rules.packs.pack import Pack, load_pack
 from minzheng_rules.packs.schema import pack_json_schema
 
@@ -24,9 +29,10 @@ def packs_command() -> None:
     for name, folder in available_packs().items():
         try:
             p = load_pack(folder)
-            table.add_row(name, p.manifest.level, p.manifest.extends or "", str(folder))
+            table.add_row(*cells(name, p.manifest.level, p.manifest.extends or "", folder))
         except MinzhengError as e:
-            table.add_row(name, "[red]invalid[/]", "", f"{folder}: {str(e).splitlines()[0]}")
+            first = str(e).splitlines()[0]
+            table.add_row(*cells(name, Text("invalid", "red"), "", f"{folder}: {first}"))
     out.print(table)
 
 
@@ -40,26 +46,28 @@ def show_command(
     on = parse_date(date)
     m = p.manifest
     out.print(
-        f"[bold]{m.id}[/] {m.label.zh} / {m.label.en} ({m.level}); "
-        f"chain: {' → '.join(p.definition.chain)}"
+        f"[bold]{escape(m.id)}[/] {escape(m.label.zh)} / {escape(m.label.en)} ({m.level}); "
+        f"chain: {escape(' → '.join(p.definition.chain))}",
+        highlight=False,
     )
     programs = Table("program", "中文", "English", "entity", "unit", title="Programs")
     for pid, prog in p.programs.items():
         s = prog.spec
-        programs.add_row(pid, s.label.zh, s.label.en, s.entity, s.unit.value)
+        programs.add_row(*cells(pid, s.label.zh, s.label.en, s.entity, s.unit.value))
     out.print(programs)
     params = Table("parameter", "value", "unit", "since", "confidence", title=f"Parameters on {on}")
     for name, spec in sorted(p.parameters.items()):
         try:
             pv = p.parameter(name, on)
             conf = pv.confidence.value
-            label = f"[yellow]{conf}[/]" if conf == "modelled" else conf
-            params.add_row(name, str(pv.value), spec.unit.value, str(pv.since or "derived"), label)
+            label = Text(conf, "yellow" if conf == "modelled" else "")
+            since = pv.since or "derived"
+            params.add_row(*cells(name, pv.value, spec.unit.value, since, label))
         except MinzhengError:
-            params.add_row(name, "—", spec.unit.value, "not in force", "")
+            params.add_row(*cells(name, "—", spec.unit.value, "not in force", ""))
     out.print(params)
     for line in _extra_summary(p):
-        out.print(line)
+        out.print(line, markup=False)
     cov = p.coverage
     v = cov["values"]
     out.print(
@@ -82,29 +90,100 @@ def _extra_summary(p: Pack) -> list[str]:
     ]
 
 
-@app.command("validate")
-def validate_command(
-    paths: Annotated[list[str], typer.Argument(help="Pack names or folders")],
-) -> None:
-    """Load and check packs: format, names, types, cycles, golden-case households and alert
-    rules (which the monitor would otherwise only check when it starts)."""
+@dataclass
+class Validation:
+    """Everything ``validate`` found in one pack, in one run."""
+
+    errors: list[MinzhengError]
+    warnings: list[PackError]
+    unset: int
+    pack: Pack | None = None
+    alerts: int = 0
+
+
+def _where(e: MinzhengError) -> tuple[str, int]:
+    return (getattr(e, "file", None) or "", getattr(e, "line", None) or 0)
+
+
+def validate_pack(path: str) -> Validation:
+    """Load and check one pack, collecting every problem rather than stopping at the first:
+    format, names, types, cycles, golden-case households, alert rules, values a city or county
+    pack must still set (errors) and parameters nothing reads (warnings)."""
     from minzheng_rules.household import parse_household
     from minzheng_rules.monitor.alerts import AlertSet
 
+    try:
+        d = load_definition(path, collect=True)
+    except PackErrors as e:
+        return Validation(list(e.errors), [], 0)
+    except MinzhengError as e:
+        return Validation([e], [], 0)
+    errors: list[MinzhengError] = []
+    for case in d.cases:
+        try:
+            parse_household(case.household, f"case '{case.id}'")
+        except HouseholdError as e:
+            origin = d.origin("cases", case.id).at("household")
+            errors += [
+                PackError(
+                    f"case '{case.id}': household field '{field}': {problem}",
+                    file=origin.file,
+                    line=origin.line,
+                    name=field,
+                )
+                for field, problem in e.problems
+            ]
+    unset = unset_errors(d)
+    errors += unset
+    warnings = unused_warnings(d)
+    result = Validation(errors, warnings, len(unset))
+    try:
+        result.pack = Pack(d)
+    except PackErrors as e:
+        errors += e.errors
+    else:
+        try:
+            result.alerts = len(AlertSet.from_pack(result.pack).alerts)
+        except PackErrors as e:
+            errors += e.errors
+        except MinzhengError as e:
+            errors.append(e)
+    errors.sort(key=_where)
+    return result
+
+
+@app.command("validate")
+def validate_command(
+    paths: Annotated[list[str], typer.Argument(help="Pack names or folders")],
+    strict: Annotated[bool, typer.Option(help="Treat warnings as errors")] = False,
+) -> None:
+    """Check packs and report every problem in one run, each with file:line and a sentence:
+    format, names, types, cycles, golden-case households, alert rules; for a city or county
+    pack, every value still to be set before it can evaluate; parameters nothing reads
+    (a warning, or an error with --strict)."""
     failed = False
     for path in paths:
-        try:
-            p = load_pack(path)
-            for case in p.cases:
-                parse_household(case.household, f"case '{case.id}'")
-            alerts = AlertSet.from_pack(p).alerts
-            out.print(
-                f"[green]ok[/] {p.id}: {len(p.programs)} programs, "
-                f"{len(p.parameters)} parameters, {len(p.cases)} cases, {len(alerts)} alert rules"
-            )
-        except MinzhengError as e:
+        v = validate_pack(path)
+        bad = bool(v.errors) or (strict and bool(v.warnings))
+        for w in v.warnings:
+            kind = "[red]error[/]" if strict else "[yellow]warning[/]"
+            err.print(f"{kind} {escape(str(w))}", highlight=False)
+        if bad:
             failed = True
-            err.print(f"[red]invalid[/] {path}:\n{e}", highlight=False)
+            head = f"[red]invalid[/] {escape(path)}: {len(v.errors)} error(s)"
+            if v.unset:
+                head += f", of which {v.unset} value(s) still to be set before it can evaluate"
+            err.print(head + ":", highlight=False)
+            for e in v.errors:
+                err.print(escape(str(e)), highlight=False)
+        elif v.pack is not None:
+            p = v.pack
+            out.print(
+                f"[green]ok[/] {escape(p.id)}: {len(p.programs)} programs, "
+                f"{len(p.parameters)} parameters, {len(p.cases)} cases, {v.alerts} alert rules"
+                + (f", {len(v.warnings)} warning(s)" if v.warnings else ""),
+                highlight=False,
+            )
     if failed:
         raise typer.Exit(1)
 
@@ -121,7 +200,10 @@ def schema_command(
         sys.stdout.write(text)
     else:
         out_file.write_text(text, encoding="utf-8")
-        out.print(f"wrote {out_file}")
+        out.print(f"wrote {out_file}", markup=False)
+
+
+DEFAULT_EXAMPLES = 300
 
 
 @app.command("test")
@@ -130,10 +212,19 @@ def test_command(
     invariants: Annotated[
         bool, typer.Option(help="Also check the declared invariants with generated households")
     ] = True,
-    examples: Annotated[int, typer.Option(min=1, help="Generated households per invariant")] = 100,
+    examples: Annotated[
+        int, typer.Option(min=1, help="Generated households per invariant")
+    ] = DEFAULT_EXAMPLES,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the generated households (default: a new random one)"),
+    ] = None,
 ) -> None:
     """Run a pack's golden cases and invariants; a failure shows expected against got with the
-    trace, or the shrunk household and both results. Generation is deterministic."""
+    trace, or the shrunk household and both results. Each run draws new households from a
+    random seed; a failed run prints its seed, and --seed S draws the same ones again."""
+    import random
+
     from minzheng_rules.testing.cases import run_cases
 
     p = load_or_exit(pack)
@@ -141,25 +232,35 @@ def test_command(
     results = run_cases(p)
     for r in results:
         if r.ok:
-            out.print(f"[green]pass[/] {r.case.id}")
+            out.print(f"[green]pass[/] {escape(r.case.id)}", highlight=False)
         else:
             failures += 1
-            out.print(f"[red]FAIL[/] {r.case.id}\n{r.report()}", highlight=False)
+            out.print(f"[red]FAIL[/] {escape(r.case.id)}", highlight=False)
+            out.print(r.report(), highlight=False, markup=False)
     total = len(results)
+    used_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
     if invariants and p.definition.invariants:
         from minzheng_rules.testing.invariants import check_invariants
 
-        for inv in check_invariants(p, max_examples=examples, derandomize=True):
+        found = check_invariants(p, max_examples=examples, random_seed=used_seed)
+        for inv in found:
             total += 1
+            name = escape(inv.invariant.id)
             if inv.status == "failed":
                 failures += 1
-                out.print(
-                    f"[red]FAIL[/] invariant {inv.invariant.id}\n{inv.report()}", highlight=False
-                )
+                out.print(f"[red]FAIL[/] invariant {name}", highlight=False)
+                out.print(inv.report(), highlight=False, markup=False)
             else:
                 mark = "[green]pass[/]" if inv.status == "passed" else "[yellow]skip[/]"
                 note = f" ({inv.note})" if inv.note else f" ({inv.examples} households)"
-                out.print(f"{mark} invariant {inv.invariant.id}{note}", highlight=False)
-    out.print(f"{total - failures} passed, {failures} failed")
+                out.print(f"{mark} invariant {name}{escape(note)}", highlight=False)
+        out.print(f"invariants: {examples} households each, seed {used_seed}", highlight=False)
+    out.print(f"{total - failures} passed, {failures} failed", highlight=False)
     if failures:
+        if invariants and p.definition.invariants:
+            out.print(
+                f"replay the same households: minzheng test {escape(pack)} --seed {used_seed} "
+                f"--examples {examples}",
+                highlight=False,
+            )
         raise typer.Exit(1)
