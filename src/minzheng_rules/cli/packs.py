@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from minzheng_rules.cli.app import app, cells, err, load_or_exit, out, parse_date
+from minzheng_rules.cli.app import app, cells, err, fail, load_or_exit, out, parse_date
 from minzheng_rules.errors import HouseholdError, MinzhengError, PackError, PackErrors
 from minzheng_rules.packs.discovery import available_packs
 from minzheng_rules.packs.lint import unset_errors, unused_warnings
@@ -186,6 +186,37 @@ def validate_command(
             )
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("new")
+def new_command(
+    folder: Annotated[Path, typer.Argument(help="The new pack's folder (new or empty)")],
+    extends: Annotated[str, typer.Option(help="The pack it builds on, e.g. zhejiang")],
+    level: Annotated[str, typer.Option(help="city or county")] = "city",
+    pack_id: Annotated[
+        str | None, typer.Option("--id", help="Pack id (default: the folder's name)")
+    ] = None,
+    zh: Annotated[str | None, typer.Option(help="Chinese name, e.g. 嘉兴市")] = None,
+    en: Annotated[str | None, typer.Option(help="English name, e.g. Jiaxing")] = None,
+) -> None:
+    """Start a city or county pack: pack.yaml, a parameters file listing every value the chain
+    leaves to it (placeholders that validate reports until filled), a README, a golden case and
+    an invariant."""
+    from minzheng_rules.packs.scaffold import scaffold
+
+    try:
+        written = scaffold(folder, extends, level, pack_id, zh, en)
+    except MinzhengError as e:
+        fail(e)
+        raise
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print(
+        f"next: fill in {folder / 'parameters.yaml'}, then `minzheng validate {folder}` and "
+        f"`minzheng test {folder}` (docs/guide/first-pack.md)",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("schema")

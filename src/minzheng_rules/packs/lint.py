@@ -41,6 +41,7 @@ def unset_errors(d: PackDefinition) -> list[PackError]:
         owner = d.packs.get(f"parameters:{name}", "?")
         if owner == d.manifest.id:
             how = f"replace 'set_by: {p.set_by}' with a dated 'history'"
+            origin = origin.at("set_by")
         else:
             how = f"give it a dated 'history' in this pack (declared by {owner})"
         out.append(
