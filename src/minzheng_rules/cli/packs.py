@@ -267,7 +267,7 @@ def test_command(
         else:
             failures += 1
             out.print(f"[red]FAIL[/] {escape(r.case.id)}", highlight=False)
-            out.print(r.report(), highlight=False, markup=False)
+            out.print(r.report(), highlight=False, markup=False, soft_wrap=True)
     total = len(results)
     used_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
     if invariants and p.definition.invariants:
@@ -280,7 +280,7 @@ def test_command(
             if inv.status == "failed":
                 failures += 1
                 out.print(f"[red]FAIL[/] invariant {name}", highlight=False)
-                out.print(inv.report(), highlight=False, markup=False)
+                out.print(inv.report(), highlight=False, markup=False, soft_wrap=True)
             else:
                 mark = "[green]pass[/]" if inv.status == "passed" else "[yellow]skip[/]"
                 note = f" ({inv.note})" if inv.note else f" ({inv.examples} households)"
