@@ -350,6 +350,12 @@ def _merge(
     if base is None:
         out = PackDefinition(manifest=manifest, folder=folder, chain=[manifest.id])
     else:
+        # the synthetic-register shape: each field from the nearest pack that gives it
+        inherited = base.manifest.synth.model_dump(exclude_none=True)
+        mine = manifest.synth.model_dump(exclude_none=True)
+        if inherited:
+            synth = S.SynthShape.model_validate({**inherited, **mine})
+            manifest = manifest.model_copy(update={"synth": synth})
         out = PackDefinition(
             manifest=manifest,
             folder=folder,
