@@ -579,3 +579,47 @@ def test_test_draws_a_new_seed_each_run(write_pack):
         assert r.exit_code == 0, r.output
         seeds.add(re.search(r"seed (\d+)", r.stdout).group(1))
     assert len(seeds) == 2
+
+
+def test_an_unknown_key_does_not_hide_the_entrys_other_mistakes(write_pack):
+    programs = PROGRAMS.replace("    amount: p.bonus\n", "    amount: p.bonsu\n    amonut: 1\n")
+    folder = write_pack(files(**{"programs.yaml": programs}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1
+    assert "unknown key 'amonut' (did you mean 'amount'?)" in r.stderr
+    assert "unknown parameter 'p.bonsu' (did you mean 'p.bonus'?)" in r.stderr
+
+
+# -- reference pages -----------------------------------------------------------------------
+
+
+def test_committed_reference_pages_are_current():
+    """docs/reference/*.md are generated from the code; regenerate them with
+    `python -m minzheng_rules.docsgen.refpages` when this fails."""
+    from minzheng_rules.docsgen.refpages import generated
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    stale = [
+        path
+        for path, text in generated().items()
+        if not (docs / path).is_file() or (docs / path).read_text(encoding="utf-8") != text
+    ]
+    assert not stale, f"out of date: {stale}; run python -m minzheng_rules.docsgen.refpages"
+
+
+def test_reference_pages_cover_what_a_pack_author_needs():
+    from minzheng_rules.docsgen.refpages import generated
+
+    pages = generated()
+    household = pages["reference/household.md"]
+    assert "`members[<id>].monthly_income` | money (元) | unknown" in household
+    assert "`members[a].monthly_income`" in household  # the path form, with an example
+    schema = pages["reference/pack-schema.md"]
+    for model in ("Parameter", "DatedValue", "Program", "Condition", "Invariant", "Case"):
+        assert f"\n## {model}\n" in schema
+    assert "| `set_by` | `province` \\| `city` \\| `county` |" in schema
+    invariants = pages["reference/invariants.md"]
+    for kind in ("monotone_in_income", "non_negative", "exclusive", "raise_keeps_eligibility"):
+        assert f"| `{kind}` |" in invariants
+    assert "## `minzheng new` {#new}" in pages["reference/cli.md"]
+    assert "`--seed`" in pages["reference/cli.md"]

@@ -210,12 +210,13 @@ def new_command(
         fail(e)
         raise
     for path in written:
-        out.print(f"wrote {path}", markup=False, highlight=False)
+        out.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     out.print(
         f"next: fill in {folder / 'parameters.yaml'}, then `minzheng validate {folder}` and "
         f"`minzheng test {folder}` (docs/guide/first-pack.md)",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -12,6 +12,7 @@ Override rules (national → province → city), applied from the root of the ch
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -213,6 +214,25 @@ class _OneError:
         return [self._error]
 
 
+def _without_unknown_keys(section: str, name: Any, entry: Any, err: ValidationError) -> Any:
+    """The entry without the keys pydantic found unknown, when that is all that was wrong
+    (so a misspelt key does not hide the mistakes in the entry's expressions)."""
+    if any(e["type"] != "extra_forbidden" for e in err.errors()):
+        return None
+    entry = copy.deepcopy(entry)
+    for e in err.errors():
+        *parents, key = tuple(e["loc"])[2:]
+        node = entry
+        for step in parents:
+            node = node[step]
+        node.pop(key, None)
+    try:
+        S.PackFile.model_validate({section: {name: entry}})
+    except ValidationError:
+        return None
+    return entry
+
+
 def _entry_by_entry(path: Path, raw: dict, errors: list[PackError]) -> _File:
     """Validate a file that failed as a whole one entry at a time, so every bad entry is
     reported and the good ones still take part in the name and type checks."""
@@ -244,6 +264,10 @@ def _entry_by_entry(path: Path, raw: dict, errors: list[PackError]) -> _File:
                     S.PackFile.model_validate({section: {name: entry}})
                 except ValidationError as err:
                     errors.extend(_validation_errors(err, path, raw))
+                    repaired = _without_unknown_keys(section, name, entry, err)
+                    if repaired is not None:  # only unknown keys: still check the rest
+                        entries[name] = repaired
+                        continue
                     broken[section, str(name)] = entry
                     if section == "parameters":
                         errors.extend(
