@@ -623,3 +623,56 @@ def test_reference_pages_cover_what_a_pack_author_needs():
         assert f"| `{kind}` |" in invariants
     assert "## `minzheng new` {#new}" in pages["reference/cli.md"]
     assert "`--seed`" in pages["reference/cli.md"]
+
+
+def test_format_mistakes_read_as_sentences_naming_the_thing(write_pack):
+    params = (
+        PARAMETERS
+        + """
+  x.rate:
+    label: {zh: 比例, en: Rate}
+    unit: percent
+    type: number
+    history:
+      - since: 2024-01-01
+        value: abc
+        confidence: sure
+        source: {document: y}
+  Bad-Name:
+    label: {zh: 坏, en: Bad}
+    unit: CNY
+    history:
+      - {since: 2024-01-01, value: 1, confidence: modelled, source: {reasoning: test}}
+"""
+    )
+    pack = "pack:\n  id: testpack\n  label: {zh: 测试}\n  level: town\n"
+    folder = write_pack(files(**{"pack.yaml": pack, "parameters.yaml": params}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1
+    p, m = folder / "parameters.yaml", folder / "pack.yaml"
+    for want in [
+        f"{m}:3: the manifest 'pack', label needs 'en', which is missing",
+        f"{m}:4: the manifest 'pack': 'level': Input should be 'national', 'province', 'city' "
+        "or 'county', not 'town'",
+        f"{p}:{_line(p, 'unit: percent')}: parameter 'x.rate': 'unit': Input should be 'CNY',",
+        f"{p}:{_line(p, 'value: abc')}: parameter 'x.rate', history entry 1: 'value' must be "
+        "a number (or true or false for a bool parameter), not 'abc'",
+        f"{p}:{_line(p, 'confidence: sure')}: parameter 'x.rate', history entry 1: "
+        "'confidence': Input should be 'seed', 'published' or 'modelled', not 'sure'",
+        f"{p}:{_line(p, 'Bad-Name') + 1}: parameter name 'Bad-Name' is not an ASCII id",
+    ]:
+        assert want in r.stderr, want
+    # the manifest has mistakes of its own: no extra "exactly one file must hold" error
+    assert "exactly one file" not in r.stderr and "6 error(s)" in r.stderr
+
+
+def test_an_impossible_date_is_an_error_not_a_crash(write_pack):
+    params = PARAMETERS.replace("since: 2024-01-01", "since: 2024-13-01")
+    folder = write_pack(files(**{"parameters.yaml": params}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1
+    line = _line(folder / "parameters.yaml", "2024-13-01")
+    assert (
+        f"parameters.yaml:{line}: '2024-13-01' is not a valid date (month must be in 1..12); "
+        "write YYYY-MM-DD"
+    ) in r.stderr

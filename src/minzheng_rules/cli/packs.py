@@ -115,7 +115,7 @@ def validate_pack(path: str) -> Validation:
     try:
         d = load_definition(path, collect=True)
     except PackErrors as e:
-        return Validation(list(e.errors), [], 0)
+        return Validation(sorted(e.errors, key=_where), [], 0)
     except MinzhengError as e:
         return Validation([e], [], 0)
     errors: list[MinzhengError] = []

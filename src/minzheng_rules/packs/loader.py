@@ -106,73 +106,97 @@ _SOURCE_HELP = (
 
 
 def _thing(loc: tuple[Any, ...], raw: Any) -> str:
-    """``('parameters', 'x', 'history', 0, 'source')`` → ``parameter 'x', history entry 1``."""
+    """``('parameters', 'x', 'history', 0)`` → ``parameter 'x', history entry 1``."""
     if not loc:
         return "this file"
     section, rest = str(loc[0]), loc[1:]
-    if section in _SINGULAR and rest:
+    if section == "pack":
+        head = "the manifest 'pack'"
+    elif section in _SINGULAR and rest:
         key = rest[0]
         if isinstance(key, int):
             item = raw.get(section) if isinstance(raw, dict) else None
-            ident = item[key].get("id") if isinstance(item, list) and key < len(item) else None
-            if isinstance(ident, dict) or ident is None:
-                ident = None
-            head = f"{_SINGULAR[section]} {ident!r}" if ident else f"{section} entry {key + 1}"
+            entry = item[key] if isinstance(item, list) and key < len(item) else None
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            head = (
+                f"{_SINGULAR[section]} '{ident}'"
+                if isinstance(ident, str)
+                else f"{section} entry {key + 1}"
+            )
         else:
             head = f"{_SINGULAR[section]} '{key}'"
         rest = rest[1:]
     else:
         head = f"section '{section}'"
     parts = [head]
-    for i, step in enumerate(rest):
+    for step in rest:
         if isinstance(step, int):
-            parts[-1] += f" entry {step + 1}" if i else f", entry {step + 1}"
-        elif i < len(rest) - 1:
+            parts[-1] += f" entry {step + 1}" if len(parts) > 1 else f", entry {step + 1}"
+        else:
             parts.append(str(step))
     return ", ".join(parts)
 
 
+_ID_RULE = "an ASCII id: a lower-case letter, then lower-case letters, digits and _"
+_UNION_TAGS = {"decimal", "bool", "str", "list[...]", "function-after[...]"}
+
+
+def _sentence(e: Any, loc: tuple[Any, ...], raw: Any) -> tuple[str, str | None]:
+    """One pydantic error as a sentence naming the thing, and the name it is about."""
+    last = loc[-1] if loc else None
+    if e["type"] == "missing":
+        owner = _thing(loc[:-1], raw)
+        if last == "source":
+            return f"{owner} has no 'source': {_SOURCE_HELP}", "source"
+        if last == "confidence":
+            return f"{owner} has no 'confidence' (seed, published or modelled)", "confidence"
+        return f"{owner} needs '{last}', which is missing", str(last)
+    if last == "[key]":  # a section's entry name
+        name = str(loc[1]) if len(loc) > 1 else "?"
+        dotted = ", parts joined by dots (dibao.standard)" if loc[0] == "parameters" else ""
+        what = _SINGULAR.get(str(loc[0]), "entry")
+        return f"{what} name '{name}' is not {_ID_RULE}{dotted}", name
+    if len(loc) >= 2 and loc[-2] == "value" and last in _UNION_TAGS:
+        owner = _thing(loc[:-2], raw)
+        return (
+            f"{owner}: 'value' must be a number (or true or false for a bool parameter), "
+            f"not {e['input']!r}",
+            "value",
+        )
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == "string_pattern_mismatch":
+        msg = f"'{e['input']}' is not {_ID_RULE}"
+    elif e["type"] in ("literal_error", "enum"):
+        msg = f"{msg}, not '{e['input']}'"
+    if e["type"] == "value_error" or not isinstance(last, str):
+        return f"{_thing(loc, raw)}: {msg}", str(last) if last is not None else None
+    return f"{_thing(loc[:-1], raw)}: '{last}': {msg}", last
+
+
 def _validation_errors(err: ValidationError | _OneError, path: Path, raw: Any) -> list[PackError]:
     """Pydantic's findings as sentences naming the file, line and the thing."""
-    out = []
+    out: dict[tuple[int | None, str], PackError] = {}
     for e in err.errors():
         loc = tuple(e["loc"])
         line = line_of(raw, loc)
-        thing = _thing(loc, raw)
-        last = str(loc[-1]) if loc else None
         if e["type"] == "extra_forbidden":
             name = str(loc[-1])
             hint = ""
             if not name.replace("_", "").isalnum() or " " in name:
                 hint = " — text with a comma inside {zh: ..., en: ...} must be quoted"
             where = _thing(loc[:-1], raw) if len(loc) > 1 else "the top level"
-            out.append(
-                PackError(
-                    f"{where}: unknown key '{name}'{hint}",
-                    file=path,
-                    line=line,
-                    name=name,
-                    suggestion=suggest(name, _FIELD_NAMES),
-                )
+            error = PackError(
+                f"{where}: unknown key '{name}'{hint}",
+                file=path,
+                line=line,
+                name=name,
+                suggestion=suggest(name, _FIELD_NAMES),
             )
-        elif e["type"] == "missing":
-            owner = _thing(loc[:-1], raw)
-            if last == "source":
-                msg = f"{owner} has no 'source': {_SOURCE_HELP}"
-            elif last == "confidence":
-                msg = f"{owner} has no 'confidence' (seed, published or modelled)"
-            else:
-                msg = f"{owner} needs '{last}', which is missing"
-            out.append(PackError(msg, file=path, line=line, name=last))
         else:
-            msg = e["msg"].removeprefix("Value error, ")
-            field_name = f" '{last}'" if last and not last.isdigit() and len(loc) > 2 else ""
-            if e["type"] == "value_error" or not field_name:
-                text = f"{thing}: {msg}"
-            else:
-                text = f"{thing}:{field_name}: {msg}"
-            out.append(PackError(text, file=path, line=line, name=last))
-    return out
+            text, name = _sentence(e, loc, raw)
+            error = PackError(text, file=path, line=line, name=name)
+        out.setdefault((line, error.message), error)  # a union's two findings read as one
+    return list(out.values())
 
 
 @dataclass
@@ -328,6 +352,8 @@ def load_definition(name_or_path: str | Path, *, collect: bool = False) -> PackD
             raise PackError(f"'extends' chain longer than {MAX_CHAIN}", file=current / MANIFEST)
         files = read[current] = _read_folder(current, errors)
         manifests = [f for f in files if f.model.pack is not None]
+        if not manifests and errors and any("pack" in f.raw for f in files):
+            raise PackErrors(errors)  # the manifest is there, with its mistakes reported
         if len(manifests) != 1:
             raise PackErrors(
                 [
