@@ -676,3 +676,26 @@ def test_an_impossible_date_is_an_error_not_a_crash(write_pack):
         f"parameters.yaml:{line}: '2024-13-01' is not a valid date (month must be in 1..12); "
         "write YYYY-MM-DD"
     ) in r.stderr
+
+
+def test_a_cycle_alone_is_reported_by_validate(write_pack):
+    folder = write_pack(files(**{"variables.yaml": CYCLE}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1
+    line = _line(folder / "variables.yaml", "loop_a:") + 1
+    assert (
+        f"variables.yaml:{line}: definitions depend on each other in a circle: "
+        "var:loop_a → var:loop_b → var:loop_a"
+    ) in r.stderr
+    assert "Traceback" not in r.output
+
+
+def test_dropping_an_unknown_program_names_the_line(write_pack):
+    pack = "pack:\n  id: jx\n  label: {zh: 嘉兴市, en: Jiaxing}\n  level: city\n"
+    pack += "  extends: zhejiang\n  drops: [dibao_edge, temporary_releif]\n"
+    folder = write_pack({"pack.yaml": pack}, name="jx")
+    r = _validate(str(folder))
+    assert (
+        f"{folder / 'pack.yaml'}:6: the manifest 'pack' drops 'temporary_releif', which is not "
+        "an inherited program (did you mean 'temporary_relief'?)"
+    ) in r.stderr

@@ -141,6 +141,8 @@ def validate_pack(path: str) -> Validation:
         result.pack = Pack(d)
     except PackErrors as e:
         errors += e.errors
+    except MinzhengError as e:  # a cycle found alone
+        errors.append(e)
     else:
         try:
             result.alerts = len(AlertSet.from_pack(result.pack).alerts)

@@ -511,12 +511,14 @@ def _merge(
             out.cases.append(case)
             at = ("cases", f.index("cases", i))
             out.origins["cases", case.id] = Origin(str(f.path), line_of(f.raw, at), at, f.raw)
-    for pid in manifest.drops:
+    home = next(f for f in files if f.model.pack is not None)
+    for i, pid in enumerate(manifest.drops):
         if pid not in out.programs:
             errors.append(
                 PackError(
-                    f"drops unknown program '{pid}'",
-                    file=folder / MANIFEST,
+                    f"the manifest 'pack' drops '{pid}', which is not an inherited program",
+                    file=home.path,
+                    line=line_of(home.raw, ("pack", "drops", i)),
                     name=pid,
                     suggestion=suggest(pid, out.programs),
                 )
