@@ -400,10 +400,18 @@ def test_markup_in_pack_and_file_names_is_shown(tmp_path, household_file):
     assert r.exit_code == 2 and "[/x].yaml" in r.stderr
     r = runner.invoke(app, ["validate", str(tmp_path / "[/x]")])
     assert r.exit_code == 1 and "[/x]" in r.stderr
+    register = tmp_path / "register.jsonl"
+    register.write_text('{"id": "h1", "members": [{"id": "a", "relation": "head", "age": 40}]}\n')
     r = runner.invoke(
-        app, ["diff", "--pack", "huzhou", "--set", "[/x]=1", "--register", str(missing)]
+        app, ["diff", "--pack", "huzhou", "--set", "[/x]=1", "--register", str(register)]
     )
-    assert r.exit_code == 2 and "[/x]" in r.stderr
+    assert r.exit_code == 2 and "error: override: unknown parameter '[/x]'" in r.stderr
+    r = runner.invoke(
+        app,
+        ["diff", "--pack", "huzhou", "--set", "dibao.standard=[/x]", "--register", str(register)],
+    )
+    assert r.exit_code == 2
+    assert "parameter 'dibao.standard' needs a number, not '[/x]'" in r.stderr
 
 
 def test_emoji_codes_in_messages_stay_text(write_pack):
@@ -699,3 +707,21 @@ def test_dropping_an_unknown_program_names_the_line(write_pack):
         f"{folder / 'pack.yaml'}:6: the manifest 'pack' drops 'temporary_releif', which is not "
         "an inherited program (did you mean 'temporary_relief'?)"
     ) in r.stderr
+
+
+def test_labels_with_brackets_show_in_tables_and_traces(write_pack, tmp_path):
+    programs = PROGRAMS.replace("{zh: 低保, en: Dibao}", '{zh: "低保[试行]", en: "Dibao [trial]"}')
+    programs = programs.replace("{zh: 收入低, en: Low income}", '{zh: 收入低, en: "Low [/b]"}')
+    folder = write_pack(files(**{"programs.yaml": programs}))
+    r = runner.invoke(app, ["show", str(folder), "--date", "2024-06-01"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "低保[试行]" in r.stdout and "Dibao [trial]" in r.stdout
+    h = tmp_path / "h.yaml"
+    h.write_text("id: h\nmembers: [{id: a, relation: head, age: 40, monthly_income: 100}]\n")
+    r = runner.invoke(
+        app,
+        ["eval", str(h), "--pack", str(folder), "--date", "2024-06-01", "--explain"],
+        env={"COLUMNS": "200"},
+    )
+    assert r.exit_code == 0, r.output
+    assert "低保[试行]" in r.stdout and "收入低 / Low [/b]: per_head < p.dibao.standard" in r.stdout
