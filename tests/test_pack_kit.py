@@ -725,3 +725,36 @@ def test_labels_with_brackets_show_in_tables_and_traces(write_pack, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "低保[试行]" in r.stdout and "收入低 / Low [/b]: per_head < p.dibao.standard" in r.stdout
+
+
+def test_a_case_missing_path_must_name_a_fact_as_results_do(write_pack):
+    case = """
+cases:
+  - id: paths
+    date: 2024-06-01
+    computation: income unknown
+    household:
+      id: h
+      members: [{id: a, relation: head, age: 40}]
+    expect:
+      dibao:
+        status: undetermined
+        missing: ["members.monthly_income", "members[z].monthly_income", "income", "members[a].monthly_income"]
+"""
+    folder = write_pack(files(**{"cases/c.yaml": case}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1
+    path = folder / "cases" / "c.yaml"
+    line = _line(path, "missing:")
+    head = f"{path}:{line}: case 'paths': dibao expects missing"
+    tail = "(e.g. 'assets.financial', 'members[a].monthly_income')"
+    assert (
+        f"{head} 'members.monthly_income': a member's fact is written members[<id>].<field> {tail}"
+        in r.stderr
+    )
+    assert f"{head} 'members[z].monthly_income': the household has no member 'z' {tail}" in r.stderr
+    assert (
+        f"{head} 'income': it is neither a household fact nor members[<id>].<field> {tail}"
+        in r.stderr
+    )
+    assert "3 error(s)" in r.stderr  # members[a].monthly_income is right

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -133,6 +134,8 @@ def validate_pack(path: str) -> Validation:
                 )
                 for field, problem in e.problems
             ]
+    for case in d.cases:
+        errors += _missing_path_errors(case, d.origin("cases", case.id))
     unset = unset_errors(d)
     errors += unset
     warnings = unused_warnings(d)
@@ -152,6 +155,41 @@ def validate_pack(path: str) -> Validation:
             errors.append(e)
     errors.sort(key=_where)
     return result
+
+
+_MEMBER_PATH = re.compile(r"^members\[(?P<id>[^\]]+)\]\.(?P<field>\w+)$")
+
+
+def _missing_path_errors(case: Any, origin: Any) -> list[PackError]:
+    """A golden case's ``missing`` names facts as results do: a household fact by its path,
+    a member's as ``members[<id>].<field>`` with an id of the case's household."""
+    from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+
+    members = case.household.get("members")
+    ids = {str(m.get("id")) for m in members if isinstance(m, dict)} if members else set()
+    out = []
+    for pid, want in case.expect.items():
+        for i, path in enumerate(want.missing or ()):
+            m = _MEMBER_PATH.match(path)
+            if path in HOUSEHOLD_FACTS or (m and m["id"] in ids and m["field"] in MEMBER_FACTS):
+                continue
+            if m and m["field"] in MEMBER_FACTS:
+                problem = f"the household has no member '{m['id']}'"
+            elif path.removeprefix("members.") in MEMBER_FACTS:
+                problem = "a member's fact is written members[<id>].<field>"
+            else:
+                problem = "it is neither a household fact nor members[<id>].<field>"
+            example = sorted(ids)[0] if ids else "a"
+            out.append(
+                PackError(
+                    f"case '{case.id}': {pid} expects missing '{path}': {problem} "
+                    f"(e.g. 'assets.financial', 'members[{example}].monthly_income')",
+                    file=origin.file,
+                    line=origin.at("expect", pid, "missing", i).line,
+                    name=path,
+                )
+            )
+    return out
 
 
 @app.command("validate")
