@@ -167,7 +167,8 @@ def _sentence(e: Any, loc: tuple[Any, ...], raw: Any) -> tuple[str, str | None]:
     if e["type"] == "string_pattern_mismatch":
         msg = f"'{e['input']}' is not {_ID_RULE}"
     elif e["type"] in ("literal_error", "enum"):
-        msg = f"{msg}, not '{e['input']}'"
+        given = e["input"]
+        msg = f"{msg}, not " + (f"'{given}'" if isinstance(given, str) else repr(given))
     if e["type"] == "value_error" or not isinstance(last, str):
         return f"{_thing(loc, raw)}: {msg}", str(last) if last is not None else None
     return f"{_thing(loc[:-1], raw)}: '{last}': {msg}", last

@@ -150,6 +150,10 @@ class Pack:
             if not self._errors:
                 raise
             self._errors.append(e)
+        except Exception:
+            # what was reported left the graph partial; the cycle check waits for a clean run
+            if not self._errors:
+                raise
         if self._errors:
             raise PackErrors(list({e.render(): e for e in self._errors}.values()))
         self.order = self._program_order()
@@ -224,7 +228,8 @@ class Pack:
         self._unresolved: set[str] = set()
         for (section, name), raw in self.definition.broken.items():
             raw = raw if isinstance(raw, dict) else {}
-            t = _VALUE_TYPES.get(raw.get("type", "money" if section == "parameters" else None))
+            stated = raw.get("type", "money" if section == "parameters" else None)
+            t = _VALUE_TYPES.get(stated) if isinstance(stated, str) else None
             entity = raw.get("entity", "household")
             if section == "parameters" and name not in self.scope.params:
                 if t is not None:
