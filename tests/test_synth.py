@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import numpy as np
 import polars as pl
@@ -11,7 +12,7 @@ import pytest
 from minzheng_rules import load_pack
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts
-from minzheng_rules.synth.registers import AGEING, generate, shape_of
+from minzheng_rules.synth.registers import generate, shape_of
 
 ON = dt.date(2024, 6, 1)
 
@@ -52,7 +53,47 @@ def test_the_share_of_elders_follows_the_city(register, pack):
         .otherwise(pl.col("age"))
     ).to_series()
     share = float((age >= 60).mean())
-    assert AGEING["huzhou"][0] - 0.06 < share < AGEING["huzhou"][0] + 0.06
+    assert pack.manifest.synth.ageing.value == Decimal("0.25")  # huzhou/pack.yaml, modelled
+    assert 0.25 - 0.06 < share < 0.25 + 0.06
+
+
+@pytest.mark.parametrize(
+    "name, codes",
+    [
+        # GB/T 2260 county-level codes, declared in each pack's pack.yaml
+        ("huzhou", {"330502", "330503", "330521", "330522", "330523"}),
+        ("pinghu", {"330482"}),
+        ("yiwu", {"330782"}),
+        ("zhenjiang", {"321102", "321111", "321112", "321181", "321182", "321183"}),
+    ],
+)
+def test_registrations_are_the_citys_own(name, codes):
+    h, _ = next(generate(load_pack(name), ON, 2000, seed=3, chunk=2000))
+    found = set(h.get_column("hukou").drop_nulls())
+    assert found == codes
+
+
+def test_a_city_inherits_no_other_citys_codes(tmp_path):
+    """A new city extending zhejiang gets none of 湖州's codes: without its own the
+    registration is left unknown; with them, only its own. A county inherits its city's."""
+    folder = tmp_path / "jiaxing"
+    folder.mkdir()
+    manifest = "pack: {id: jiaxing, label: {zh: 嘉兴市, en: Jiaxing}, level: city, extends: "
+    (folder / "pack.yaml").write_text(manifest + "zhejiang}\n", encoding="utf-8")
+    city = load_pack(folder)
+    assert city.manifest.synth.hukou is None
+    assert city.manifest.synth.ageing.value == Decimal("0.24")  # zhejiang's, modelled
+    h, _ = next(generate(city, ON, 500, seed=3, chunk=500))
+    assert h.get_column("hukou").null_count() == 500
+    (folder / "pack.yaml").write_text(
+        manifest + "zhejiang, synth: {hukou: {codes: {'330402': {zh: 南湖区, en: Nanhu}},"
+        " confidence: published, source: {document: GB/T 2260}}}}\n",
+        encoding="utf-8",
+    )
+    h, _ = next(generate(load_pack(folder), ON, 500, seed=3, chunk=500))
+    assert set(h.get_column("hukou").drop_nulls()) == {"330402"}
+    (folder / "pack.yaml").write_text(manifest + "yiwu}\n", encoding="utf-8")
+    assert load_pack(folder).manifest.synth.hukou.codes.keys() == {"330782"}
 
 
 def test_incomes_sit_on_and_around_the_packs_lines(register, pack):

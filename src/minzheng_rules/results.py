@@ -144,6 +144,7 @@ class MemberOutcome:
     amount: Decimal
     reasons: list[ConditionOutcome]
     missing: list[str] = field(default_factory=list)
+    amount_explanation: dict[str, Any] | None = None  # with explain, when eligible
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -153,6 +154,8 @@ class MemberOutcome:
         }
         if self.missing:
             out["missing"] = self.missing
+        if self.amount_explanation is not None:
+            out["amount_explanation"] = self.amount_explanation
         return out
 
 

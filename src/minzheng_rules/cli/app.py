@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.errors import MinzhengError
@@ -21,14 +23,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
+# user text (pack names, labels, file names, messages) is never read as markup: every command
+# escapes it (rich.markup.escape) and emoji codes such as ``:100:`` stay text
+out = Console(emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 PackOption = Annotated[str, typer.Option("--pack", "-p", help="Pack name or folder")]
 
 
+def cells(*values: object) -> list[Text]:
+    """Table cells as plain text: a label or id such as ``[a]`` is shown, not read as markup."""
+    return [v if isinstance(v, Text) else Text(str(v)) for v in values]
+
+
 def fail(error: Exception) -> None:
-    err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
     raise typer.Exit(2)
 
 

@@ -17,7 +17,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit, out, parse_date
+from minzheng_rules.cli.app import (
+    PackOption,
+    app,
+    cells,
+    err,
+    fail,
+    load_or_exit,
+    out,
+    parse_date,
+)
 from minzheng_rules.errors import MinzhengError
 
 
@@ -97,7 +106,7 @@ def _run_local(source, output, p, on, format, chunk_size, restart):
     total = source.total()
     batch = Batch(source, output, p, on, format, chunk_size, restart)
     if batch.done:
-        err.print(f"resuming: {batch.done} chunk(s) already done in {batch.parts}")
+        err.print(f"resuming: {batch.done} chunk(s) already done in {batch.parts}", markup=False)
     with _progress() as bar:
         task = bar.add_task("households 户", total=total, rate="")
         import time
@@ -129,11 +138,13 @@ def _print_summary(s, pack, on) -> None:
     for pid, t in s.programs.items():
         label = pack.programs[pid].spec.label
         table.add_row(
-            f"{label.zh} {label.en}",
-            f"{t.eligible:,}",
-            f"{t.undetermined:,}",
-            f"{t.amount:,.2f}",
-            t.unit,
+            *cells(
+                f"{label.zh} {label.en}",
+                f"{t.eligible:,}",
+                f"{t.undetermined:,}",
+                f"{t.amount:,.2f}",
+                t.unit,
+            )
         )
     out.print(table)
     readers: dict[tuple[str, str, str, bool], list[str]] = {}
@@ -158,6 +169,7 @@ def _print_summary(s, pack, on) -> None:
         + (f"\n{'; '.join(extra)}" if extra else "")
         + f"\n{s.seconds:.1f} s ({s.households / max(s.seconds, 1e-9):,.0f} households/s)",
         highlight=False,
+        markup=False,
     )
 
 
@@ -196,4 +208,4 @@ def synth_command(
             format,
             progress=lambda n: bar.update(task, advance=n),
         )
-    out.print(f"wrote {n_h:,} households and {n_m:,} members to {out_dir} ({format})")
+    out.print(f"wrote {n_h:,} households and {n_m:,} members to {out_dir} ({format})", markup=False)

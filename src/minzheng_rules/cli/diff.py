@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from minzheng_rules.analysis.reform import Impact, Scenario, read_register, reform_impact
-from minzheng_rules.cli.app import PackOption, app, fail, load_or_exit, out, parse_date
+from minzheng_rules.cli.app import PackOption, app, cells, fail, load_or_exit, out, parse_date
 from minzheng_rules.errors import MinzhengError
 
 FORMATS = ("table", "json", "markdown")
@@ -155,20 +156,20 @@ def _examples(impact: Impact) -> list[str]:
 
 def _print_table(impact: Impact) -> None:
     title = f"{impact.before.label()} → {impact.after.label()} ({impact.households} households 户)"
-    table = Table(*_head(False), title=title)
+    table = Table(*_head(False), title=escape(title))
     for row in _rows(impact, False):
-        table.add_row(*row)
-    table.add_row(*_total(impact, False), style="bold")
+        table.add_row(*cells(*row))
+    table.add_row(*cells(*_total(impact, False)), style="bold")
     out.print(table)
     if impact.parameters:
         out.print("parameters changed / 参数变化:", highlight=False)
         for p in impact.parameters:
-            out.print(f"  {p['name']}: {p['before']} → {p['after']}", highlight=False)
+            out.print(f"  {p['name']}: {p['before']} → {p['after']}", highlight=False, markup=False)
     lines = _examples(impact)
     if lines:
         out.print("examples / 示例:", highlight=False)
         for line in lines:
-            out.print(f"  {line}", highlight=False, soft_wrap=True)
+            out.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 def to_markdown(impact: Impact) -> str:

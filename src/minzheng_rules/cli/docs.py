@@ -63,7 +63,7 @@ def build_command(
     except Exception as err:  # mkdocs aborts with its own exception types
         fail(err)
         raise
-    out.print(f"wrote {site} (open {site / 'index.html'})")
+    out.print(f"wrote {site} (open {site / 'index.html'})", markup=False)
 
 
 @docs_app.command("serve")

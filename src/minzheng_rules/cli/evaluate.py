@@ -9,16 +9,19 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from minzheng_rules.cli.app import (
     DateOption,
     HouseholdArgument,
     PackOption,
     app,
+    cells,
     evaluate_file,
     fail,
     out,
 )
+from minzheng_rules.errors import suggest
 from minzheng_rules.results import Evaluation, Status
 
 
@@ -29,11 +32,27 @@ def eval_command(
     date: DateOption = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
     explain: Annotated[bool, typer.Option(help="Show values and cited parameters")] = False,
+    program: Annotated[
+        list[str] | None,
+        typer.Option("--program", help="Only this program (repeat for more); all by default"),
+    ] = None,
 ) -> None:
-    """Evaluate one household against a pack on a date."""
+    """Evaluate one household against a pack on a date. Unknown facts are named by path:
+    a household field as ``assets.financial``, a member's as ``members[<id>].<field>``."""
     if format not in ("table", "json"):
         fail(ValueError(f"--format must be table or json, got '{format}'"))
-    _, result = evaluate_file(pack, file, date, explain)
+    p, result = evaluate_file(pack, file, date, explain)
+    for pid in program or ():
+        if pid not in result.programs:
+            hint = suggest(pid, result.programs)
+            fail(
+                ValueError(
+                    f"--program: pack '{p.id}' has no program '{pid}'"
+                    + (f" (did you mean '{hint}'?)" if hint else "")
+                )
+            )
+    if program:
+        result.programs = {k: v for k, v in result.programs.items() if k in program}
     if format == "json":
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
@@ -49,7 +68,7 @@ def _print_result(result: Evaluation, explain: bool) -> None:
         "amount",
         "unit",
         "why",
-        title=f"{result.household} on {result.date} ({result.pack})",
+        title=escape(f"{result.household} on {result.date} ({result.pack})"),
     )
     for pid, p in result.programs.items():
         why = ", ".join(f"{r.id}={'?' if r.passed is None else r.passed}" for r in p.reasons)
@@ -60,53 +79,65 @@ def _print_result(result: Evaluation, explain: bool) -> None:
         if p.excluded_by:
             why += f" — excluded by {p.excluded_by}"
         table.add_row(
-            pid,
-            p.label_zh,
-            f"[{colour[p.status]}]{p.status.value}[/]",
-            str(p.to_dict()["amount"]),
-            p.unit,
-            why,
+            *cells(
+                pid,
+                p.label_zh,
+                Text(p.status.value, colour[p.status]),
+                p.to_dict()["amount"],
+                p.unit,
+                why,
+            )
         )
     out.print(table)
     if not explain:
         return
     for pid, p in result.programs.items():
-        out.print(f"\n[bold]{pid}[/] {p.label_zh} — {p.status.value}")
-        units = [("", p.reasons)] + [
-            (f"member {mid}: ", m.reasons) for mid, m in (p.members or {}).items()
+        out.print(
+            f"\n[bold]{escape(pid)}[/] {escape(p.label_zh)} — {p.status.value}", highlight=False
+        )
+        units = [("", p.reasons, None)] + [
+            (f"member {mid}: ", m.reasons, m.amount_explanation)
+            for mid, m in (p.members or {}).items()
         ]
-        for prefix, reasons in units:
+        units.append(("", [], p.amount_explanation))
+        for prefix, reasons, amount in units:
             for r in reasons:
                 mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[yellow]?[/]"}[r.passed]
                 out.print(
-                    f"  {mark} {prefix}{escape(r.label_zh)} / {escape(r.label_en)}: "
+                    f"  {mark} {escape(prefix)}{escape(r.label_zh)} / {escape(r.label_en)}: "
                     f"{escape(r.expression)}",
                     highlight=False,
                 )
                 for k, v in (r.values or {}).items():
-                    out.print(f"      {k} = {v}", highlight=False)
+                    out.print(f"      {k} = {v}", highlight=False, markup=False)
                 for u in r.parameters or []:
                     dated = f" {u.dated()}" if u.dated() else ""
                     out.print(
-                        f"      p.{u.name} = {u.value} {u.unit}{dated} {escape(u.citation())}",
+                        f"      p.{u.name} = {u.value} {u.unit}{dated} {u.citation()}",
                         highlight=False,
+                        markup=False,
                     )
-        if p.amount_explanation:
-            a = p.amount_explanation
-            out.print(f"  amount = {a['expression']}", highlight=False)
-            for k, v in a["values"].items():
-                out.print(f"      {k} = {v}", highlight=False)
-            for k, v in a["parameters"].items():
-                dated = f" since {v['since']}" if v.get("since") else ""
-                dated += " (assumed date 日期为推定)" if dated and v.get("since_assumed") else ""
-                out.print(
-                    f"      p.{k} = {v['value']}{dated} {escape(v['citation'])}", highlight=False
-                )
+            if amount:
+                _print_amount(prefix, amount)
         for sv in result.stale.get(pid, []):
             assumed = " (assumed date 日期为推定)" if sv.since_assumed else ""
             out.print(
-                f"  [yellow]stale 可能过时[/]: p.{sv.parameter} = {sv.value} {sv.unit} "
-                f"since {sv.since}{assumed} {escape(f'[{sv.confidence}]')}, over two years "
-                f"before {result.date}",
+                "  [yellow]stale 可能过时[/]: "
+                + escape(
+                    f"p.{sv.parameter} = {sv.value} {sv.unit} since {sv.since}{assumed} "
+                    f"[{sv.confidence}], over two years before {result.date}"
+                ),
                 highlight=False,
             )
+
+
+def _print_amount(prefix: str, a: dict) -> None:
+    out.print(f"  {prefix}amount = {a['expression']}", highlight=False, markup=False)
+    for k, v in a["values"].items():
+        out.print(f"      {k} = {v}", highlight=False, markup=False)
+    for k, v in a["parameters"].items():
+        dated = f" since {v['since']}" if v.get("since") else ""
+        dated += " (assumed date 日期为推定)" if dated and v.get("since_assumed") else ""
+        out.print(
+            f"      p.{k} = {v['value']}{dated} {v['citation']}", highlight=False, markup=False
+        )

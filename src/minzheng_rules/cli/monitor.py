@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import IO, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
 from minzheng_rules.errors import MinzhengError, PackErrors
@@ -103,7 +104,7 @@ def monitor_command(
                 window=window,
             )
     except PackErrors as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False)
+        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
         raise typer.Exit(1) from None
     except (EngineUnavailableError, OSError, MinzhengError, WorkerError) as e:
         fail(e)

@@ -37,4 +37,4 @@ def plan_command(
         sys.stdout.write(text + "\n")
     else:
         out_file.write_text(text + "\n", encoding="utf-8")
-        out.print(f"wrote {out_file}")
+        out.print(f"wrote {out_file}", markup=False)

@@ -11,7 +11,7 @@ from minzheng_rules.docsgen.examples import examples_index, examples_page
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.needs import needs_index, needs_owner, needs_page
 from minzheng_rules.docsgen.pages_pack import pack_page
-from minzheng_rules.docsgen.reference import SCHEMA_FILE, cli_page, schema_json, schema_page
+from minzheng_rules.docsgen.reference import SCHEMA_FILE, schema_json, schema_page
 from minzheng_rules.packs.pack import Pack
 
 # Index pages the hand-written nav names; the generated pages of each are listed after it.
@@ -83,7 +83,7 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
         if p.id in links.example_pages:
             site.files[Links.examples(p.id)] = examples_page(p)
             site.nav["examples/index.md"].append((_nav_title(p), Links.examples(p.id)))
-    site.files["reference/cli.md"] = cli_page()
+    # reference/cli.md is committed (docs/reference/, see docsgen.refpages), not generated here
     site.files["reference/schema.md"] = schema_page()
     site.files[SCHEMA_FILE] = schema_json()
     return site

@@ -108,7 +108,7 @@ class Pack:
 
     def __init__(self, definition: PackDefinition) -> None:
         self.definition = definition
-        self._errors: list[PackError] = []
+        self._errors: list[PackError] = list(definition.errors)
         d = definition
         self.scope = Scope(
             household={
@@ -121,6 +121,7 @@ class Pack:
             programs={pid: p.entity for pid, p in d.programs.items()},
         )
         self._declare_names()
+        self._declare_broken()
         self.derived: dict[str, Expr] = {}
         for name, p in d.parameters.items():
             if p.formula is not None:
@@ -175,9 +176,18 @@ class Pack:
             self.programs[pid] = CheckedProgram(pid, prog, conds, amount)
         self._check_exclusions()
         self.relief = check_relief(self, self._errors)
+        try:
+            self.deps = self._dependencies()  # cycles are reported with everything else
+        except PackError as e:
+            if not self._errors:
+                raise
+            self._errors.append(e)
+        except Exception:
+            # what was reported left the graph partial; the cycle check waits for a clean run
+            if not self._errors:
+                raise
         if self._errors:
-            raise PackErrors(self._errors)
-        self.deps = self._dependencies()
+            raise PackErrors(list({e.render(): e for e in self._errors}.values()))
         self.order = self._program_order()
         self._plans: dict[dt.date, BoundPlan] = {}
 
@@ -243,6 +253,29 @@ class Pack:
                     )
                 target[name] = _VALUE_TYPES[spec.type]
 
+    def _declare_broken(self) -> None:
+        """Names of entries that failed the format check are declared with the type and
+        entity they state (when those are readable), so the expressions that read them are
+        still checked and only the entry itself is reported."""
+        self._unresolved: set[str] = set()
+        for (section, name), raw in self.definition.broken.items():
+            raw = raw if isinstance(raw, dict) else {}
+            stated = raw.get("type", "money" if section == "parameters" else None)
+            t = _VALUE_TYPES.get(stated) if isinstance(stated, str) else None
+            entity = raw.get("entity", "household")
+            if section == "parameters" and name not in self.scope.params:
+                if t is not None:
+                    self.scope.params[name] = t
+                else:
+                    self._unresolved.add(f"p.{name}")
+            elif section in ("variables", "tables") and t is not None:
+                target = self.scope.member if entity == "member" else self.scope.household
+                target.setdefault(name, t)
+            elif section == "programs" and entity in ("household", "member"):
+                self.scope.programs.setdefault(name, entity)
+            else:
+                self._unresolved.add(name)
+
     def _expr(
         self,
         text: str,
@@ -272,6 +305,8 @@ class Pack:
             )
             return None
         except ExpressionTypeError as err:
+            if err.name is not None and err.name in self._unresolved:
+                return None  # the entry it names is already reported
             self._errors.append(
                 PackError(
                     f"in {section} '{name}': {err.message}",
@@ -487,9 +522,13 @@ class Pack:
                 since_assumed=current.since_assumed,
             )
         if spec.set_by is not None:
-            raise ParameterNotInForceError(
-                name, on, None, f"it is set by a {spec.set_by} pack; evaluate with one"
-            )
+            hint = f"it is set by a {spec.set_by} pack; evaluate with one"
+            if self.manifest.level in ("city", "county"):
+                hint = (
+                    f"it is left to the {spec.set_by} pack and {self.id} does not set it yet; "
+                    f"`minzheng validate {self.folder}` lists every value still to be set"
+                )
+            raise ParameterNotInForceError(name, on, None, hint)
         e = self.derived[name]
         inputs = tuple(self.parameter(p, on) for p in sorted(e.checked.references("param")))
         value = fold(e.checked.node, e.checked, {i.name: i.value for i in inputs})
@@ -682,7 +721,7 @@ def _override_value(name: str, spec: S.Parameter, raw: Any) -> Decimal | bool:
 
 def load_pack(name_or_path: str | Path) -> Pack:
     """Load a pack by built-in name, registered name, or folder path; checks everything."""
-    return Pack(load_definition(name_or_path))
+    return Pack(load_definition(name_or_path, collect=True))
 
 
 __all__ = ["CheckedProgram", "Expr", "Pack", "ParameterValue", "load_pack"]

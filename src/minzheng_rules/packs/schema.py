@@ -258,6 +258,30 @@ class Exclusion(_Model):
     citations: list[Citation] = Field(min_length=1)
 
 
+DivisionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5}$")]
+
+
+class HukouCodes(Provenance):
+    """The place's county-level administrative division codes (GB/T 2260), each with its name:
+    the household registrations (户籍, ``hukou``) a synthetic register draws from."""
+
+    codes: dict[DivisionCode, Label] = Field(min_length=1)
+
+
+class Share(Provenance):
+    """A share of the population, with where it comes from."""
+
+    value: Decimal = Field(ge=0, le=1)
+
+
+class SynthShape(_Model):
+    """What ``minzheng synth`` shapes a register by, beyond the pack's own rules and lines.
+    Each field is inherited from the nearest pack of the chain that gives it."""
+
+    hukou: HukouCodes | None = None
+    ageing: Share | None = Field(None, description="Share of people aged 60+ (老龄化率)")
+
+
 class Manifest(_Model):
     """``pack.yaml``: who the pack is and what it builds on."""
 
@@ -271,6 +295,9 @@ class Manifest(_Model):
     description: Label | None = None
     declares: dict[str, int] = Field(
         default_factory=dict, description="Declared counts, e.g. needs_categories: 8"
+    )
+    synth: SynthShape = Field(
+        SynthShape(), description="Registration codes and ageing rate for synthetic registers"
     )
 
 

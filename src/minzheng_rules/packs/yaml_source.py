@@ -56,6 +56,19 @@ class _LineLoader(_SafeLoader):
         return out
 
 
+def _timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> Any:
+    """A date such as ``2024-13-01`` is a mistake to name, not a crash."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError as err:
+        raise PackError(
+            f"'{node.value}' is not a valid date ({err}); write YYYY-MM-DD",
+            line=node.start_mark.line + 1,
+            name=str(node.value),
+        ) from None
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
 

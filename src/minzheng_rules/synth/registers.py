@@ -37,20 +37,8 @@ from minzheng_rules.io.schema import (
 
 CHUNK = 100_000
 
-# share of the population aged 60+ (老龄化率), by pack id or an ancestor's
-AGEING: dict[str, tuple[float, str]] = {
-    "yiwu": (
-        0.1994,
-        "seed 002_00bf722683c31f15.txt: "
-        "户籍人口85.34万人,60周岁以上老年人口17.01万人,老龄化率19.94%",
-    ),
-    "huzhou": (0.25, "modelled: Zhejiang's northern cities have about a quarter aged 60+"),
-    "pinghu": (0.27, "modelled: Jiaxing's counties age faster than the province"),
-    "zhenjiang": (0.26, "modelled: southern Jiangsu cities are about a quarter aged 60+"),
-    "zhejiang": (0.24, "modelled: the province's share aged 60+"),
-    "jiangsu": (0.25, "modelled: the province's share aged 60+"),
-    "national": (0.21, "modelled: the national share aged 60+ in 2023 (about 21 %)"),
-}
+# the share aged 60+ when no pack of the chain gives one (national declares its own)
+DEFAULT_AGEING = 0.21
 
 # household types: (weight, working adults, children, elders, grandparents-raising)
 _TYPES = np.array(
@@ -72,8 +60,10 @@ _ELDER_TYPES = _TYPES[:, 3] > 0
 
 @dataclass(frozen=True)
 class Shape:
-    """What a register is shaped by: the pack's monthly lines, its hukou codes, its assessed
-    need labels, and the ageing rate."""
+    """What a register is shaped by: the pack's monthly lines, its hukou codes (declared in
+    ``pack.synth.hukou`` and named by its rules), its assessed need labels, and the ageing
+    rate (``pack.synth.ageing``); the ``synth`` fields come from the nearest pack that gives
+    them, so a city never gets another city's registrations."""
 
     lines: tuple[Decimal, ...]
     asset_line: Decimal
@@ -98,15 +88,13 @@ def shape_of(pack: Any, on: dt.date) -> Shape:
             lines.add(Decimal(value))  # a monthly line per person (allowances are smaller)
         elif spec.type == "money" and unit == "CNY" and "asset" in name:
             money.append(Decimal(value))
-    codes = sorted(_hukou_codes(pack))
+    synth = pack.manifest.synth
+    codes = sorted(_hukou_codes(pack) | set(synth.hukou.codes if synth.hukou else ()))
     relief = getattr(pack, "relief", None)
     assessed = tuple(
         lid for lid, e in (relief.labels.items() if relief is not None else []) if e.expr is None
     )
-    rate = next(
-        (AGEING[p][0] for p in reversed(list(pack.definition.chain)) if p in AGEING),
-        AGEING["national"][0],
-    )
+    rate = float(synth.ageing.value) if synth.ageing is not None else DEFAULT_AGEING
     return Shape(
         lines=tuple(sorted(v for v in lines if v < 100_000)) or (Decimal(1000),),
         asset_line=max(money) if money else Decimal(30000),
@@ -368,7 +356,8 @@ def _chunk(
     )
     has_student = np.bincount(hh, weights=(student != "none"), minlength=n) > 0
     education = np.where(has_student, rng.uniform(0, 20000, n), 0)
-    codes = [*shape.codes, "330501", "330502", "330521", "320111"]
+    # the pack's own codes; none declared or named: the registration is left unknown
+    codes = list(shape.codes) or [None]
     hukou = np.array(codes, dtype=object)[rng.integers(0, len(codes), n)]
     hukou[rng.random(n) < 0.05] = None
     # a few households already receive a program (gradual exit); a few have assessed needs

@@ -410,9 +410,11 @@ def check_invariant(
     max_examples: int | None = None,
     derandomize: bool = False,
     max_members: int = 5,
+    random_seed: int | None = None,
 ) -> InvariantResult:
     """Check one invariant with generated households under the current Hypothesis profile
-    (``max_examples`` and ``derandomize`` override it). A failure is shrunk first."""
+    (``max_examples`` and ``derandomize`` override it; ``random_seed`` makes a run
+    repeatable, the same seed drawing the same households). A failure is shrunk first."""
     inv = invariant
     try:
         c = _Prepared(pack, inv)
@@ -460,7 +462,9 @@ def check_invariant(
     if max_examples is not None:
         options["max_examples"] = max_examples
     test = settings(**options)(given(st.data())(run))
-    if derandomize:
+    if random_seed is not None:
+        test = seed(random_seed)(test)
+    elif derandomize:
         test = seed(0)(test)
     try:
         test()

@@ -344,21 +344,7 @@ class ReferenceEvaluator:
                 missing,
             )
             if explain and prog.program.amount is not None and verdict is True:
-                values, params = self._trace(prog.program.amount, ctx, None)
-                outcome.amount_explanation = {
-                    "expression": prog.program.amount.source,
-                    "values": values,
-                    "parameters": {
-                        p.name: {
-                            "value": p.value,
-                            "confidence": p.confidence,
-                            "since": p.since,
-                            "since_assumed": p.since_assumed,
-                            "citation": p.citation(),
-                        }
-                        for p in params
-                    },
-                }
+                outcome.amount_explanation = self._amount_explanation(prog, ctx, None)
             ctx.hh[prog.key_eligible] = verdict
             ctx.hh[prog.key_amount] = (
                 amount if verdict is True else (verdict if verdict.__class__ is Unknown else ZERO)
@@ -377,6 +363,8 @@ class ReferenceEvaluator:
             members[mid] = MemberOutcome(
                 status, amount if verdict is True else ZERO, reasons, missing
             )
+            if explain and prog.program.amount is not None and verdict is True:
+                members[mid].amount_explanation = self._amount_explanation(prog, ctx, md)
             md[prog.key_eligible] = verdict
             md[prog.key_amount] = (
                 amount if verdict is True else (verdict if status is Status.undetermined else ZERO)
@@ -384,6 +372,25 @@ class ReferenceEvaluator:
         outcome = self._member_total(prog.id, spec.label.zh, spec.label.en, prog.unit, members)
         self._store_household(prog.id, outcome, ctx)
         return outcome
+
+    def _amount_explanation(self, prog: _Program, ctx: EvalContext, m: Any) -> dict[str, Any]:
+        """The amount formula with the values it read (for one member of a member program)."""
+        assert prog.program.amount is not None
+        values, params = self._trace(prog.program.amount, ctx, m)
+        return {
+            "expression": prog.program.amount.source,
+            "values": values,
+            "parameters": {
+                p.name: {
+                    "value": p.value,
+                    "confidence": p.confidence,
+                    "since": p.since,
+                    "since_assumed": p.since_assumed,
+                    "citation": p.citation(),
+                }
+                for p in params
+            },
+        }
 
     @staticmethod
     def _member_total(
