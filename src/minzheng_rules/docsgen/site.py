@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen.calc import calculator_files
 from minzheng_rules.docsgen.compare import compare_page
 from minzheng_rules.docsgen.examples import examples_index, examples_page
 from minzheng_rules.docsgen.links import Links
@@ -72,6 +73,7 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
         site.files[Links.pack(p.id)] = pack_page(p, on, links)
         site.nav["packs/index.md"].append((_nav_title(p), Links.pack(p.id)))
     site.files["compare.md"] = compare_page(packs, on, links)
+    site.files.update(calculator_files(packs, on))
     site.files["needs/index.md"] = needs_index(packs, links)
     site.nav["needs/index.md"] = []
     for pid in sorted(set(links.needs_pages.values()), key=[p.id for p in packs].index):
