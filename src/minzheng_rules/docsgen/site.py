@@ -12,11 +12,12 @@ from minzheng_rules.docsgen.examples import examples_index, examples_page
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.needs import needs_index, needs_owner, needs_page
 from minzheng_rules.docsgen.pages_pack import pack_page
+from minzheng_rules.docsgen.programs import page_path, program_ids, program_page, programs_index
 from minzheng_rules.docsgen.reference import SCHEMA_FILE, cli_page, schema_json, schema_page
 from minzheng_rules.packs.pack import Pack
 
 # Index pages the hand-written nav names; the generated pages of each are listed after it.
-SECTIONS = ("packs/index.md", "needs/index.md", "examples/index.md")
+SECTIONS = ("packs/index.md", "programs/index.md", "needs/index.md", "examples/index.md")
 
 
 @dataclass
@@ -74,6 +75,12 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
         site.nav["packs/index.md"].append((_nav_title(p), Links.pack(p.id)))
     site.files["compare.md"] = compare_page(packs, on, links)
     site.files.update(calculator_files(packs, on))
+    site.files["programs/index.md"] = programs_index(packs)
+    site.nav["programs/index.md"] = []
+    for pid in program_ids(packs):
+        site.files[page_path(pid)] = program_page(pid, packs, on, links)
+        label = next(p.programs[pid].spec.label for p in packs if pid in p.programs)
+        site.nav["programs/index.md"].append((f"{label.zh} {label.en}", page_path(pid)))
     site.files["needs/index.md"] = needs_index(packs, links)
     site.nav["needs/index.md"] = []
     for pid in sorted(set(links.needs_pages.values()), key=[p.id for p in packs].index):

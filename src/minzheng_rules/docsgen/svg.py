@@ -159,6 +159,7 @@ def figure(svg: str, caption: str) -> list[str]:
     if not svg:
         return []
     return [
-        f'<figure class="mz-chart">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>',
+        f'<figure class="mz-chart" data-search-exclude>{svg}'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>",
         "",
     ]
