@@ -148,8 +148,9 @@ def test_comparison_lists_every_city_with_current_values(write_pack):
     b = load_pack(write_pack(files(**{"pack.yaml": b_manifest, "parameters.yaml": b_params}), "b"))
     page = generate_pages([a, b], ON).files["compare.md"]
     row = next(line for line in page.splitlines() if "`dibao.standard`" in line)
-    assert "**1000**" in row and "**1234**" in row
-    assert row.index("**1000**") < row.index("**1234**")  # columns follow the packs
+    assert "<strong>1000</strong>" in row and "<strong>1234</strong>" in row
+    assert row.index("<strong>1000</strong>") < row.index("<strong>1234</strong>")  # pack order
+    assert row.count("since 20") == 2  # each value with the date it is in force since
     charts = page.count('<figure class="mz-chart" data-search-exclude>')
     assert charts == 2  # dibao.standard and bonus
 
@@ -212,3 +213,15 @@ def test_command_line_reference_is_read_from_the_app():
     assert "minzheng eval [OPTIONS] FILE" in page
     assert "| `--pack`, `-p` (required) | Pack name or folder |" in page
     assert "## `minzheng docs build` {#docs-build}" in page
+
+
+def test_chart_legend_names_modelled_only_when_a_modelled_value_is_drawn():
+    from decimal import Decimal
+
+    from minzheng_rules.docsgen.svg import Series, Step, step_chart
+
+    day = dt.date(2024, 1, 1)
+    sourced = Series("A", (Step(day, Decimal(100), False, "A 2024-01-01: 100 (seed)"),))
+    modelled = Series("B", (Step(day, Decimal(90), True, "B 2024-01-01: 90 (modelled)"),))
+    assert "modelled 模型推定" not in step_chart("t", [sourced], day, "元")
+    assert "modelled 模型推定" in step_chart("t", [sourced, modelled], day, "元")

@@ -393,3 +393,32 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
     driver.execute_script("document.querySelectorAll('details.mz-calc-why')[0].open = true")
     why = driver.find_element(By.CSS_SELECTOR, "details.mz-calc-why").text
     assert "自 since" in why or "未知" in why or "✓" in why or "✗" in why
+
+
+def test_compare_page_recomputes_values_on_the_date_chosen(browser, site):
+    """Pick a date on the compare page: each value is the one in force that day, with its
+    since-date, and values older than two years before it are flagged."""
+    from minzheng_rules.docsgen import md
+    from minzheng_rules.docsgen.compare import stale_before
+    from minzheng_rules.docsgen.values import value_on
+
+    driver, _, shots = browser
+    driver.get((site / "compare.html").as_uri())
+    on = dt.date(2022, 6, 1)
+    driver.execute_script(
+        "const i = document.getElementById('mz-compare-date'); i.value = arguments[0];"
+        "i.dispatchEvent(new Event('change'));",
+        on.isoformat(),
+    )
+    cells = driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll("
+        "'.mz-cell[data-param=\"dibao.standard\"]')].map(c => [c.dataset.pack, c.innerText]))"
+    )
+    driver.save_screenshot(str(shots / "compare-2022-06-01.png"))
+    assert set(cells) >= {"huzhou", "zhenjiang"}
+    for pid, text in cells.items():
+        shown = value_on(load_pack(pid), "dibao.standard", on)
+        assert shown is not None and shown.since is not None
+        assert text.startswith(f"{md.number(shown.value)} "), text
+        assert f"since {shown.since}" in text, text
+        assert ("over 2 years old" in text) == (shown.since < stale_before(on)), text
