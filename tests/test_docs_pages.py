@@ -190,8 +190,10 @@ cases:
 def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
     pack = load_pack(write_pack(files(**{"cases/golden.yaml": CASES})))
     site = generate_pages([pack], ON)
-    page = site.files["examples/testpack.md"]
-    first = page[page.index("## two-people-2024") : page.index("## wrong-on-purpose")]
+    index = site.files["examples/testpack.md"]
+    assert "(testpack/two-people-2024.md)" in index  # each case a page of its own
+    first = site.files["examples/testpack/two-people-2024.md"]
+    assert first.startswith("# 测试：")  # titled in Chinese (city, household size, date, topic)
     assert "Per head 150 &lt; 1000" in first  # the hand computation
     assert "| id | age | monthly_income |" in first and "| a | 45 | 300 |" in first  # household
     assert "matches 一致" in first and "1700.00 元/月" in first
@@ -199,7 +201,7 @@ def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
     assert "`per_head` = 150" in first  # a value the condition read
     assert "Parameters used and their sources" in first and "test value" in first
     assert "幸福清单 What this household receives" in first
-    wrong = page[page.index("## wrong-on-purpose") :]
+    wrong = site.files["examples/testpack/wrong-on-purpose.md"]
     assert "differs 不一致" in wrong
     assert any("wrong-on-purpose" in r.getMessage() for r in caplog.records)  # fails --strict
     assert site.nav["examples/index.md"] == [("测试 Test", "examples/testpack.md")]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.calc import calculator_files
 from minzheng_rules.docsgen.compare import compare_page
-from minzheng_rules.docsgen.examples import examples_index, examples_page
+from minzheng_rules.docsgen.examples import case_pages, examples_index, examples_page
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.needs import needs_index, needs_owner, needs_page
 from minzheng_rules.docsgen.pages_pack import pack_page
@@ -91,6 +91,7 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
     for p in packs:
         if p.id in links.example_pages:
             site.files[Links.examples(p.id)] = examples_page(p)
+            site.files.update(case_pages(p))
             site.nav["examples/index.md"].append((_nav_title(p), Links.examples(p.id)))
     site.files["reference/cli.md"] = cli_page()
     site.files["reference/schema.md"] = schema_page()
