@@ -227,3 +227,30 @@ def test_chart_legend_names_modelled_only_when_a_modelled_value_is_drawn():
     modelled = Series("B", (Step(day, Decimal(90), True, "B 2024-01-01: 90 (modelled)"),))
     assert "modelled 模型推定" not in step_chart("t", [sourced], day, "元")
     assert "modelled 模型推定" in step_chart("t", [sourced, modelled], day, "元")
+
+
+def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
+    import csv
+    import io
+    import json
+
+    site = generate_pages([pack], ON)
+    page = site.files["params/dibao.standard.md"]
+    assert page.startswith("---\nsearch:\n  boost:")  # ranks above the long pack pages
+    assert "<strong>1000</strong> 元/人·月<br><small>自 since 2024-01-01</small>" in page
+    assert "over 2 years old" not in page  # 2024-01-01 is within two years of 2024-06-01
+    assert "| 2020-01-01 | **900** |" in page  # the history, each value with its date
+    rows = list(csv.DictReader(io.StringIO(site.files["downloads/params/dibao.standard.csv"])))
+    assert [(r["since"], r["value"], r["confidence"]) for r in rows] == [
+        ("2020-01-01", "900", "modelled"),
+        ("2024-01-01", "1000", "modelled"),
+    ]
+    compare = json.loads(site.files["downloads/compare.json"])
+    dibao = next(r for r in compare if r["parameter"] == "dibao.standard")
+    assert (dibao["value"], dibao["since"], dibao["stale"]) == ("1000", "2024-01-01", False)
+    exported = json.loads(site.files["downloads/packs/testpack.json"])
+    assert exported["parameters"]["dibao.standard"]["history"][1]["value"] == "1000"
+    program = site.files["programs/dibao.md"]
+    assert program.startswith("---\nsearch:\n  boost:")
+    assert "别名 Also called: 低保 · 最低生活保障 · dibao" in program
+    assert "1000 (自 since 2024-01-01)" in program  # the standard in force, with its date

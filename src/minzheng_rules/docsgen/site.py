@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen import params as P
 from minzheng_rules.docsgen.calc import calculator_files
 from minzheng_rules.docsgen.compare import compare_page
 from minzheng_rules.docsgen.examples import case_pages, examples_index, examples_page
@@ -17,7 +18,13 @@ from minzheng_rules.docsgen.reference import SCHEMA_FILE, cli_page, schema_json,
 from minzheng_rules.packs.pack import Pack
 
 # Index pages the hand-written nav names; the generated pages of each are listed after it.
-SECTIONS = ("packs/index.md", "programs/index.md", "needs/index.md", "examples/index.md")
+SECTIONS = (
+    "packs/index.md",
+    "programs/index.md",
+    "params/index.md",
+    "needs/index.md",
+    "examples/index.md",
+)
 
 
 @dataclass
@@ -75,6 +82,12 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
         site.nav["packs/index.md"].append((_nav_title(p), Links.pack(p.id)))
     site.files["compare.md"] = compare_page(packs, on, links)
     site.files.update(calculator_files(packs, on))
+    site.files["params/index.md"] = P.params_index(packs)
+    site.nav["params/index.md"] = []
+    for name in P.parameter_names(packs):
+        site.files[P.page_path(name)] = P.param_page(name, packs, on, links)
+    site.files.update(P.download_files(packs, on))
+    site.files["downloads.md"] = P.downloads_page(packs, on)
     site.files["programs/index.md"] = programs_index(packs)
     site.nav["programs/index.md"] = []
     for pid in program_ids(packs):
