@@ -254,3 +254,17 @@ def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
     assert program.startswith("---\nsearch:\n  boost:")
     assert "别名 Also called: 低保 · 最低生活保障 · dibao" in program
     assert "1000 (自 since 2024-01-01)" in program  # the standard in force, with its date
+
+
+def test_citations_name_seed_reports_and_hide_internal_file_names():
+    from minzheng_rules.docsgen import md
+    from minzheng_rules.packs import schema as S
+
+    seed = S.Source(seed="003_78270e08e56120e4.txt", quote="提高至2022年的每人每月2642元")
+    text = md.source_text(seed)
+    assert "《镇江市民政系统：让民生发展更有“温度”》" in text and "今日镇江" in text
+    assert text.index("今日镇江") < text.index("003_78270e08e56120e4.txt")  # title first
+    modelled = S.Source(reasoning="as POLICY_NOTES.md says (Issue #3)")
+    shown = md.source_text(modelled)
+    assert "POLICY_NOTES" not in shown and "Issue #" not in shown
+    assert "background notes" in shown

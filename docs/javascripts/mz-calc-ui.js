@@ -287,7 +287,7 @@
     if (s.number) parts.push(s.number);
     if (s.issuer) parts.push(s.issuer);
     if (s.article) parts.push(s.article);
-    if (s.seed && !s.document) parts.push("种子报告 seed report " + s.seed);
+    if (s.seed && !s.document) parts.push("种子报告 seed report " + (s.seed_title || s.seed));
     if (s.quote) parts.push("“" + s.quote + "”");
     if (s.reasoning) parts.push("推定理由 modelled because: " + s.reasoning);
     return parts.join(" · ");

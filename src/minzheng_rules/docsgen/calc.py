@@ -15,6 +15,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from minzheng_rules.docsgen.seeds import readable, seed_title
 from minzheng_rules.expr.checker import Checked
 from minzheng_rules.expr.nodes import (
     Aggregate,
@@ -106,7 +107,14 @@ def _label(label: Any) -> dict[str, str] | None:
 
 
 def _source(source: Any) -> dict[str, Any]:
-    return source.model_dump(mode="json", exclude_none=True)
+    """The source as written, with a seed report's title and internal references in words."""
+    out = source.model_dump(mode="json", exclude_none=True)
+    if source.seed and seed_title(source.seed):
+        out["seed_title"] = seed_title(source.seed)
+    for key in ("reasoning", "note"):
+        if key in out:
+            out[key] = readable(out[key])
+    return out
 
 
 def _citations(citations: list[Any]) -> list[dict[str, Any]]:
