@@ -268,3 +268,11 @@ def test_citations_name_seed_reports_and_hide_internal_file_names():
     shown = md.source_text(modelled)
     assert "POLICY_NOTES" not in shown and "Issue #" not in shown
     assert "background notes" in shown
+
+
+def test_what_changed_lists_dated_changes_with_their_effect(pack):
+    page = generate_pages([pack], ON).files["changes.md"]
+    row = next(line for line in page.splitlines() if line.startswith("| 2024-01-01 |"))
+    assert "低保标准 900 → **1000**" in row
+    # the effect over the synthetic register: the standard rose, so no one lost 低保
+    assert "每月 monthly:" in row and "退出" not in row.split("|")[4]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen import params as P
 from minzheng_rules.docsgen.calc import calculator_files
+from minzheng_rules.docsgen.changes import changes_page
 from minzheng_rules.docsgen.compare import compare_page
 from minzheng_rules.docsgen.examples import case_pages, examples_index, examples_page
 from minzheng_rules.docsgen.links import Links
@@ -88,6 +89,7 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
         site.files[P.page_path(name)] = P.param_page(name, packs, on, links)
     site.files.update(P.download_files(packs, on))
     site.files["downloads.md"] = P.downloads_page(packs, on)
+    site.files["changes.md"] = changes_page(packs, on, links)
     site.files["programs/index.md"] = programs_index(packs)
     site.nav["programs/index.md"] = []
     for pid in program_ids(packs):
