@@ -148,9 +148,11 @@ def test_comparison_lists_every_city_with_current_values(write_pack):
     b = load_pack(write_pack(files(**{"pack.yaml": b_manifest, "parameters.yaml": b_params}), "b"))
     page = generate_pages([a, b], ON).files["compare.md"]
     row = next(line for line in page.splitlines() if "`dibao.standard`" in line)
-    assert "**1000**" in row and "**1234**" in row
-    assert row.index("**1000**") < row.index("**1234**")  # columns follow the packs
-    assert page.count('<figure class="mz-chart">') == 2  # dibao.standard and bonus
+    assert "<strong>1000</strong>" in row and "<strong>1234</strong>" in row
+    assert row.index("<strong>1000</strong>") < row.index("<strong>1234</strong>")  # pack order
+    assert row.count("since 20") == 2  # each value with the date it is in force since
+    charts = page.count('<figure class="mz-chart" data-search-exclude>')
+    assert charts == 2  # dibao.standard and bonus
 
 
 def test_site_packs_from_a_folder_of_packs(write_pack, tmp_path):
@@ -188,8 +190,10 @@ cases:
 def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
     pack = load_pack(write_pack(files(**{"cases/golden.yaml": CASES})))
     site = generate_pages([pack], ON)
-    page = site.files["examples/testpack.md"]
-    first = page[page.index("## two-people-2024") : page.index("## wrong-on-purpose")]
+    index = site.files["examples/testpack.md"]
+    assert "(testpack/two-people-2024.md)" in index  # each case a page of its own
+    first = site.files["examples/testpack/two-people-2024.md"]
+    assert first.startswith("# 测试：")  # titled in Chinese (city, household size, date, topic)
     assert "Per head 150 &lt; 1000" in first  # the hand computation
     assert "| id | age | monthly_income |" in first and "| a | 45 | 300 |" in first  # household
     assert "matches 一致" in first and "1700.00 元/月" in first
@@ -197,7 +201,7 @@ def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
     assert "`per_head` = 150" in first  # a value the condition read
     assert "Parameters used and their sources" in first and "test value" in first
     assert "幸福清单 What this household receives" in first
-    wrong = page[page.index("## wrong-on-purpose") :]
+    wrong = site.files["examples/testpack/wrong-on-purpose.md"]
     assert "differs 不一致" in wrong
     assert any("wrong-on-purpose" in r.getMessage() for r in caplog.records)  # fails --strict
     assert site.nav["examples/index.md"] == [("测试 Test", "examples/testpack.md")]
@@ -211,3 +215,64 @@ def test_command_line_reference_is_read_from_the_app():
     assert "minzheng eval [OPTIONS] FILE" in page
     assert "| `--pack`, `-p` (required) | Pack name or folder |" in page
     assert "## `minzheng docs build` {#docs-build}" in page
+
+
+def test_chart_legend_names_modelled_only_when_a_modelled_value_is_drawn():
+    from decimal import Decimal
+
+    from minzheng_rules.docsgen.svg import Series, Step, step_chart
+
+    day = dt.date(2024, 1, 1)
+    sourced = Series("A", (Step(day, Decimal(100), False, "A 2024-01-01: 100 (seed)"),))
+    modelled = Series("B", (Step(day, Decimal(90), True, "B 2024-01-01: 90 (modelled)"),))
+    assert "modelled 模型推定" not in step_chart("t", [sourced], day, "元")
+    assert "modelled 模型推定" in step_chart("t", [sourced, modelled], day, "元")
+
+
+def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
+    import csv
+    import io
+    import json
+
+    site = generate_pages([pack], ON)
+    page = site.files["params/dibao.standard.md"]
+    assert page.startswith("---\nsearch:\n  boost:")  # ranks above the long pack pages
+    assert "<strong>1000</strong> 元/人·月<br><small>自 since 2024-01-01</small>" in page
+    assert "over 2 years old" not in page  # 2024-01-01 is within two years of 2024-06-01
+    assert "| 2020-01-01 | **900** |" in page  # the history, each value with its date
+    rows = list(csv.DictReader(io.StringIO(site.files["downloads/params/dibao.standard.csv"])))
+    assert [(r["since"], r["value"], r["confidence"]) for r in rows] == [
+        ("2020-01-01", "900", "modelled"),
+        ("2024-01-01", "1000", "modelled"),
+    ]
+    compare = json.loads(site.files["downloads/compare.json"])
+    dibao = next(r for r in compare if r["parameter"] == "dibao.standard")
+    assert (dibao["value"], dibao["since"], dibao["stale"]) == ("1000", "2024-01-01", False)
+    exported = json.loads(site.files["downloads/packs/testpack.json"])
+    assert exported["parameters"]["dibao.standard"]["history"][1]["value"] == "1000"
+    program = site.files["programs/dibao.md"]
+    assert program.startswith("---\nsearch:\n  boost:")
+    assert "别名 Also called: 低保 · 最低生活保障 · dibao" in program
+    assert "1000 (自 since 2024-01-01)" in program  # the standard in force, with its date
+
+
+def test_citations_name_seed_reports_and_hide_internal_file_names():
+    from minzheng_rules.docsgen import md
+    from minzheng_rules.packs import schema as S
+
+    seed = S.Source(seed="003_78270e08e56120e4.txt", quote="提高至2022年的每人每月2642元")
+    text = md.source_text(seed)
+    assert "《镇江市民政系统：让民生发展更有“温度”》" in text and "今日镇江" in text
+    assert text.index("今日镇江") < text.index("003_78270e08e56120e4.txt")  # title first
+    modelled = S.Source(reasoning="as POLICY_NOTES.md says (Issue #3)")
+    shown = md.source_text(modelled)
+    assert "POLICY_NOTES" not in shown and "Issue #" not in shown
+    assert "background notes" in shown
+
+
+def test_what_changed_lists_dated_changes_with_their_effect(pack):
+    page = generate_pages([pack], ON).files["changes.md"]
+    row = next(line for line in page.splitlines() if line.startswith("| 2024-01-01 |"))
+    assert "低保标准 900 → **1000**" in row
+    # the effect over the synthetic register: the standard rose, so no one lost 低保
+    assert "每月 monthly:" in row and "退出" not in row.split("|")[4]

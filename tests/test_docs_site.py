@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -53,13 +54,20 @@ def _visible(html: str) -> str:
 
 def test_every_pack_has_a_page_and_generated_sections_exist(site):
     for pid in (p.name for p in builtin_packs_dir().iterdir() if (p / "pack.yaml").is_file()):
-        assert (site / "packs" / pid / "index.html").is_file(), pid
-    for page in ("compare", "needs", "examples", "reference/cli", "reference/schema"):
-        assert (site / page / "index.html").is_file(), page
+        assert (site / "packs" / f"{pid}.html").is_file(), pid
+    for page in (
+        "compare.html",
+        "calculator.html",
+        "needs/index.html",
+        "examples/index.html",
+        "reference/cli.html",
+        "reference/schema.html",
+    ):
+        assert (site / page).is_file(), page
     assert (site / "reference" / "pack.schema.json").is_file()
-    compare = _text(site / "compare" / "index.html")
-    assert 'href="../packs/huzhou/"' in compare  # generated pages are in the navigation
-    assert compare.count('<figure class="mz-chart">') >= 1
+    compare = _text(site / "compare.html")
+    assert 'href="packs/huzhou.html"' in compare  # generated pages are in the navigation
+    assert compare.count('<figure class="mz-chart" data-search-exclude>') >= 1
     assert "<svg" in compare and "mz-step" in compare
 
 
@@ -77,7 +85,7 @@ def test_navigation_lists_generated_pages_after_their_index():
 
 
 def test_pack_format_page_carries_the_json_schema(site):
-    page = _text(site / "pack-format" / "index.html")
+    page = _text(site / "pack-format.html")
     assert "minzheng-rules pack file" in page  # the schema's title, inserted at build time
     assert "minzheng:json-schema" not in page
 
@@ -95,7 +103,10 @@ def test_search_index_holds_chinese_words(site):
     words = {
         w for doc in index["docs"] for w in re.split(index["config"]["separator"], doc["text"])
     }
-    assert {"低保", "孤儿", "特困"} <= words  # cut into words by jieba at build time
+    # cut into words by jieba at build time; a word that begins a key term carries an
+    # invisible word joiner (U+2060) so the browser's query segmenter keeps 低保 whole
+    assert {"低保\u2060", "孤儿\u2060", "特困\u2060", "尊老金"} <= words
+    assert not {"低", "孤", "高龄", "最低"} & words  # prefixes the segmenter would cut at
 
 
 def test_changing_a_standard_changes_city_and_comparison_pages(site, tmp_path):
@@ -122,22 +133,22 @@ def test_changing_a_standard_changes_city_and_comparison_pages(site, tmp_path):
         }
     )
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    before = {p: _visible(_text(site / p / "index.html")) for p in ("packs/huzhou", "compare")}
+    before = {p: _visible(_text(site / p)) for p in ("packs/huzhou.html", "compare.html")}
     if since != TODAY:  # a pack already dated past today: rebuild the baseline on that date
         base = build_site(tmp_path / "base", on=since, config_file=REPO / "mkdocs.yml")
-        before = {p: _visible(_text(base / p / "index.html")) for p in before}
+        before = {p: _visible(_text(base / p)) for p in before}
     out = tmp_path / "site"
     args = ["docs", "build", "--out", str(out), "--packs", str(packs), "--date", str(since)]
     result = CliRunner().invoke(app, [*args, "--config", str(REPO / "mkdocs.yml")])
     assert result.exit_code == 0, result.output
     for page, old in before.items():
-        new = _visible(_text(out / page / "index.html"))
+        new = _visible(_text(out / page))
         assert str(new_value) not in old, page
         assert f"{new_value} 元/人·月" in new, page  # the current standard, with its unit
-    huzhou = _visible(_text(out / "packs" / "huzhou" / "index.html"))
+    huzhou = _visible(_text(out / "packs" / "huzhou.html"))
     visible = " ".join(huzhou.split())
     assert f"{since} (assumed 推定) {new_value} modelled" in visible  # history row, marked
-    chart = _text(out / "compare" / "index.html")
+    chart = _text(out / "compare.html")
     assert f"{since}: {new_value} (modelled)" in chart  # a point of the 低保 chart
 
 
@@ -245,12 +256,12 @@ def _screenshot_chart(driver, shots: Path, name: str) -> None:
     driver.save_screenshot(str(shots / name))
 
 
-@pytest.mark.parametrize("page", ["compare/", "packs/huzhou/"])
+@pytest.mark.parametrize("page", ["compare.html", "packs/huzhou.html"])
 def test_tables_and_charts_render_in_chromium(browser, page):
     driver, base, shots = browser
     driver.get(base + page)
     assert _wait(lambda: driver.execute_script("return document.readyState") == "complete")
-    name = page.strip("/").replace("/", "-")
+    name = page.removesuffix(".html").replace("/", "-")
     driver.save_screenshot(str(shots / f"{name}.png"))
     rows = _rendered_tables(driver)
     assert len(rows) >= 2 and min(rows) >= 1, rows
@@ -281,3 +292,134 @@ def test_chinese_search_returns_results(browser, query):
     assert re.search(r"\d+ matching document", meta), meta
     highlighted = driver.find_elements(By.CSS_SELECTOR, ".md-search-result mark")
     assert any(query in m.text for m in highlighted)
+
+
+def _search(driver, url: str, query: str) -> list[str]:
+    """The result links, best first, for a query typed into the search box at ``url``."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    box = _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "input.md-search__input"))
+    box[0].click()
+    box[0].send_keys(query)
+    _wait(lambda: driver.find_elements(By.CSS_SELECTOR, ".md-search-result__item"), timeout=20)
+    time.sleep(0.3)  # results arrive once; the empty-?h= cleaner runs on the same change
+    return driver.execute_script(
+        "return [...document.querySelectorAll('.md-search-result__item > a')]"
+        ".map(a => a.getAttribute('href'))"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "page"),
+    [
+        ("低保", "programs/dibao.html"),
+        ("最低生活保障", "programs/dibao.html"),
+        ("dibao", "programs/dibao.html"),
+        ("高龄津贴", "programs/longevity_allowance.html"),
+        ("尊老金", "programs/longevity_allowance.html"),
+        ("特困", "programs/tekun.html"),
+        ("孤儿", "programs/orphan_allowance.html"),
+        ("孤儿基本生活费", "programs/orphan_allowance.html"),
+    ],
+)
+def test_search_puts_the_program_page_first_from_file_urls(browser, site, query, page):
+    """Opened from the file system (file://), the search works and the program's own page
+    comes first for its name and synonyms; no result link carries an empty ?h=."""
+    driver, _, shots = browser
+    links = _search(driver, (site / "index.html").as_uri(), query)
+    driver.save_screenshot(str(shots / f"search-file-{query}.png"))
+    assert links, f"no results for {query} from file://"
+    assert links[0].split("?")[0].split("#")[0].endswith(page), links[:5]
+    assert not [h for h in links if re.search(r"\?h=(#|$)", h)], links
+    assert "?h=" in links[0]  # the first result highlights the query on its page
+
+
+def test_site_works_from_file_urls(browser, site):
+    """Links between pages open pages (not folder listings) from file://."""
+    from selenium.webdriver.common.by import By
+
+    driver, _, _ = browser
+    driver.get((site / "index.html").as_uri())
+    hrefs = [
+        a.get_attribute("href")
+        for a in driver.find_elements(By.CSS_SELECTOR, "nav.md-nav--primary a.md-nav__link[href]")
+    ]
+    pages = [h for h in hrefs if h.startswith("file://")]
+    assert pages and all(h.split("#")[0].endswith(".html") for h in pages), pages[:10]
+    driver.get(next(h for h in pages if h.endswith("compare.html")))
+    assert driver.find_elements(By.CSS_SELECTOR, "article table")
+    assert "Index of" not in driver.title
+
+
+def test_chart_text_stays_out_of_the_search_index(site):
+    index = _text(site / "search" / "search_index.json")
+    compare = _text(site / "compare.html")
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", compare)
+    assert captions
+    ticks = re.findall(r"<text[^>]*>([^<]+)</text>", compare)
+    assert ticks
+    for caption in captions[:5]:
+        assert caption not in index
+    assert " ".join(ticks[:4]) not in index
+
+
+def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
+    """The calculator, opened from file://, loads a pack's worked example and shows the
+    amounts the case expects (hand-computed in the pack's cases)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver, _, shots = browser
+    pack = load_pack("huzhou")
+    case = next(c for c in pack.cases if any(e.status == "eligible" for e in c.expect.values()))
+    driver.get((site / "calculator.html").as_uri())
+    _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#mz-calc-results[data-state]"))
+    Select(driver.find_element(By.ID, "mz-calc-pack")).select_by_value("huzhou")
+    Select(driver.find_element(By.ID, "mz-calc-example")).select_by_visible_text(
+        f"{case.id} ({case.date})"
+    )
+    rows = _wait(
+        lambda: driver.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll('tr[data-program]')]"
+            ".map(r => [r.dataset.program, [r.dataset.status, r.dataset.amount]]))"
+        )
+    )
+    driver.save_screenshot(str(shots / "calculator.png"))
+    for pid, want in case.expect.items():
+        assert rows[pid][0] == want.status, (pid, rows[pid])
+        if want.amount is not None:
+            assert Decimal(rows[pid][1]) == want.amount, (pid, rows[pid])
+    # the why-trace names the parameters with their dates and sources
+    driver.execute_script("document.querySelectorAll('details.mz-calc-why')[0].open = true")
+    why = driver.find_element(By.CSS_SELECTOR, "details.mz-calc-why").text
+    assert "自 since" in why or "未知" in why or "✓" in why or "✗" in why
+
+
+def test_compare_page_recomputes_values_on_the_date_chosen(browser, site):
+    """Pick a date on the compare page: each value is the one in force that day, with its
+    since-date, and values older than two years before it are flagged."""
+    from minzheng_rules.docsgen import md
+    from minzheng_rules.docsgen.compare import stale_before
+    from minzheng_rules.docsgen.values import value_on
+
+    driver, _, shots = browser
+    driver.get((site / "compare.html").as_uri())
+    on = dt.date(2022, 6, 1)
+    driver.execute_script(
+        "const i = document.getElementById('mz-compare-date'); i.value = arguments[0];"
+        "i.dispatchEvent(new Event('change'));",
+        on.isoformat(),
+    )
+    cells = driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll("
+        "'.mz-cell[data-param=\"dibao.standard\"]')].map(c => [c.dataset.pack, c.innerText]))"
+    )
+    driver.save_screenshot(str(shots / "compare-2022-06-01.png"))
+    assert set(cells) >= {"huzhou", "zhenjiang"}
+    for pid, text in cells.items():
+        shown = value_on(load_pack(pid), "dibao.standard", on)
+        assert shown is not None and shown.since is not None
+        assert text.startswith(f"{md.number(shown.value)} "), text
+        assert f"since {shown.since}" in text, text
+        assert ("over 2 years old" in text) == (shown.since < stale_before(on)), text

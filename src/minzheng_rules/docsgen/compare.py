@@ -13,6 +13,28 @@ from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
 
 SRC = "compare.md"
+STALE_YEARS = 2  # a value in force since before D minus this many years is flagged as old
+
+
+def stale_before(on: dt.date) -> dt.date:
+    """Values in force since before this date are flagged (older than two years before D)."""
+    try:
+        return on.replace(year=on.year - STALE_YEARS)
+    except ValueError:  # 29 February
+        return on.replace(year=on.year - STALE_YEARS, day=28)
+
+
+def dated_cell(shown: Shown, unit: str, on: dt.date) -> str:
+    """A value with the date it has been in force since, flagged when it is old on ``on``."""
+    cell = f"<strong>{md.number(shown.value)}</strong> {unit}"
+    if shown.since is not None:
+        cell += f"<br><small>自 since {shown.since}</small>"
+        if shown.since < stale_before(on):
+            cell += (
+                '<br><span class="mz-stale" title="in force since more than two years before '
+                'the date: check for a newer standard">⚠ 逾两年 over 2 years old</span>'
+            )
+    return f"{cell}<br>{compact_badges(shown)}"
 
 
 def compact_badges(shown: Shown) -> str:
@@ -60,29 +82,57 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
         return "\n".join([*out, "No city pack is loaded. 未加载城市政策包。", ""])
     heads = [links.pack_link(SRC, p.id, md.bilingual(p.manifest.label, " ")) for p in cities]
     names = _standard_names(cities, on)
-    out += ["## 现行标准 Current standards {#current}", ""]
+    out += ["## 某日标准 Standards on a date {#current}", ""]
+    out += [
+        f"Each value with the date it has been in force since (自); values in force since more "
+        f"than {STALE_YEARS} years before the date are flagged ⚠ (a newer standard may exist "
+        "that the packs do not know). Pick another date: the table is recomputed in the page "
+        "from the packs. 选择日期，表格按该日重新计算。",
+        "",
+        f'<p class="mz-compare-date"><label>日期 Date <input type="date" id="mz-compare-date" '
+        f'value="{on.isoformat()}"></label> <span id="mz-compare-note"></span></p>',
+        "",
+    ]
     rows = []
     for name in names:
         label = _label(name, packs)
         row = [f"{md.bilingual(label, '<br>')}<br>{md.code(name)}"]
         for p in cities:
             shown = value_on(p, name, on) if name in p.parameters else None
-            if shown is None:
-                row.append("—")
-            else:
-                unit = md.UNIT_ZH.get(p.parameters[name].unit.value, "")
-                row.append(f"**{md.number(shown.value)}** {unit}<br>{compact_badges(shown)}")
+            unit = md.UNIT_ZH.get(p.parameters[name].unit.value, "") if name in p.parameters else ""
+            cell = "—" if shown is None else dated_cell(shown, unit, on)
+            if name in p.parameters:
+                cell = (
+                    f'<span class="mz-cell" data-pack="{p.id}" data-param="{name}" '
+                    f'data-unit="{unit}">{cell}</span>'
+                )
+            row.append(cell)
         rows.append(row)
     out += md.wide(md.table(["标准 Standard", *heads], rows))
+    scripts = [
+        "javascripts/vendor/decimal.js",
+        "javascripts/mz-calc.js",
+        *(f"javascripts/packs/{p.id}.js" for p in cities),
+        "javascripts/mz-compare.js",
+    ]
+    out += [*(f'<script src="{x}"></script>' for x in scripts), ""]
     out += ["## 救助项目 Programs each city runs {#programs}", ""]
     program_ids: list[str] = []
     for p in cities:
         program_ids += [pid for pid in p.programs if pid not in program_ids]
     prog_rows = []
     for pid in program_ids:
-        spec = next(p.programs[pid].spec for p in cities if pid in p.programs)
-        cells = ['<span class="mz-yes">✓</span>' if pid in p.programs else "—" for p in cities]
-        prog_rows.append([f"{md.bilingual(spec.label, '<br>')} `{pid}`", *cells])
+        # the row is named by the most general pack's label; each city's cell by its own name
+        spec = next(p.programs[pid].spec for p in reversed(packs) if pid in p.programs)
+        cells = [
+            f'<span class="mz-yes">✓</span> {md.esc(p.programs[pid].spec.label.zh)}'
+            if pid in p.programs
+            else "—"
+            for p in cities
+        ]
+        prog_rows.append(
+            [f"[{md.bilingual(spec.label, '<br>')}](programs/{pid}.md) `{pid}`", *cells]
+        )
     out += md.wide(md.table(["项目 Program", *heads], prog_rows))
     out += ["## 数据来源 How each city is sourced {#sourcing}", ""]
     src_rows = []

@@ -31,19 +31,66 @@ MARK = {
 }
 
 
+def case_path(pid: str, case_id: str) -> str:
+    return f"examples/{pid}/{case_id}.md"
+
+
+def case_title(pack: Pack, case: S.Case) -> str:
+    """A Chinese title a reader can scan: city, household size, date, what it is about."""
+    n = len(case.household.get("members") or [])
+    labels = [
+        pack.programs[pid].spec.label.zh
+        for pid, want in case.expect.items()
+        if pid in pack.programs and want.status == "eligible"
+    ]
+    if labels:
+        about = "、".join(labels[:3]) + ("等" if len(labels) > 3 else "")
+    elif case.expect:
+        first = next(iter(case.expect))
+        label = pack.programs[first].spec.label.zh if first in pack.programs else first
+        status = {"ineligible": "不符合", "undetermined": "待定"}.get(case.expect[first].status, "")
+        about = f"{label}{status}"
+    else:
+        about = "六无六有与需求"
+    return f"{pack.manifest.label.zh}：{n}口之家，{case.date}，{about}"
+
+
 def examples_page(pack: Pack) -> str:
+    """The pack's list of worked examples; each case has a page of its own."""
     m = pack.manifest
     out = [
         f"# 案例 Worked examples: {md.esc(m.label.zh)} {md.esc(m.label.en)}",
         "",
-        f"The golden cases of the `{pack.id}` pack, evaluated when this site was built. Each one "
-        "states its hand computation; the trace below it is what the engine did, with every "
-        "parameter's value and source. 标准案例：手算过程与引擎的解释过程。",
+        f"The golden cases of the `{pack.id}` pack, evaluated when this site was built, one page "
+        "each. Each states its hand computation; the trace is what the engine did, with every "
+        "parameter's value and source. 标准案例：手算过程与引擎的解释过程，每例一页。",
         "",
     ]
+    rows = []
     for case in pack.cases:
-        out += _case(pack, case)
+        link = Links.rel(Links.examples(pack.id), case_path(pack.id, case.id))
+        rows.append([f"[{md.esc(case_title(pack, case))}]({link})", str(case.date), f"`{case.id}`"])
+    out += md.table(["案例 Case", "日期 Date", "id"], rows)
     return "\n".join(out)
+
+
+def case_pages(pack: Pack) -> dict[str, str]:
+    """One page per golden case (path → markdown)."""
+    return {case_path(pack.id, c.id): _case_page(pack, c) for c in pack.cases}
+
+
+def _case_page(pack: Pack, case: S.Case) -> str:
+    back = Links.rel(case_path(pack.id, case.id), Links.examples(pack.id))
+    calc = Links.rel(case_path(pack.id, case.id), "calculator.md")
+    out = [f"# {md.esc(case_title(pack, case))}", ""]
+    out += [
+        f"Case `{md.esc(case.id)}` of the {md.esc(pack.manifest.label.en)} pack "
+        f"([all cases 全部案例]({back})). Try it yourself in the "
+        f"[calculator 计算器]({calc}) (pick the example there).",
+        "",
+    ]
+    body = _case(pack, case)
+    return "\n".join([*out, *body[2:]])  # its own title replaces the section heading
 
 
 def _case(pack: Pack, case: S.Case) -> list[str]:
@@ -239,10 +286,9 @@ def examples_index(packs: list[Pack], links: Links) -> str:
         if p.id not in links.example_pages:
             continue
         target = Links.rel("examples/index.md", Links.examples(p.id))
-        ids = ", ".join(f"[{md.esc(c.id)}]({target}#{md.anchor('case', c.id)})" for c in p.cases)
-        rows.append([f"[{md.bilingual(p.manifest.label)}]({target})", str(len(p.cases)), ids])
+        rows.append([f"[{md.bilingual(p.manifest.label)}]({target})", str(len(p.cases))])
     if rows:
-        out += md.table(["政策包 Pack", "案例数 Cases", "案例 Case ids"], rows)
+        out += md.table(["政策包 Pack", "案例数 Cases"], rows)
     else:
         out += ["No pack has golden cases yet. 尚无标准案例。", ""]
     return "\n".join(out)

@@ -4,6 +4,7 @@
   index page (``packs/index.md``, ``needs/index.md``, ``examples/index.md``).
 * ``on_files``: add the generated pages as in-memory files (nothing is written into docs/).
 * ``on_page_markdown``: fill ``<!-- minzheng:json-schema -->`` in hand-written pages.
+* ``on_post_build``: keep key terms (低保, 最低生活保障 …) whole in the search index.
 * ``on_serve``: ``mkdocs serve`` also rebuilds when a pack file changes.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
+from minzheng_rules.docsgen.programs import key_terms, mark_index
 from minzheng_rules.docsgen.reference import schema_block
 from minzheng_rules.docsgen.site import GeneratedSite, generate_pages
 from minzheng_rules.docsgen.sources import load_site_packs, site_date
@@ -64,6 +66,7 @@ def on_config(config: Any) -> Any:
     on = site_date()
     site = generate_pages(packs, on)
     _state["site"] = site
+    _state["terms"] = key_terms(packs)
     _state["folders"] = sorted({str(p.folder) for p in packs})
     log.info(
         "minzheng: %d packs, %d generated files, values on %s", len(packs), len(site.files), on
@@ -100,6 +103,13 @@ def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
     if ":" in html and "<code" in html:
         html = _ROLE.sub("", html)
     return html
+
+
+@event_priority(-50)  # after the search plugin writes its index, before offline copies it
+def on_post_build(config: Any) -> None:
+    index = Path(config.site_dir) / "search" / "search_index.json"
+    if index.is_file():
+        mark_index(index, _state.get("terms", set()))
 
 
 def on_serve(server: Any, config: Any, builder: Any) -> Any:

@@ -6,6 +6,7 @@ import html
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from minzheng_rules.docsgen.seeds import readable, seed_title
 from minzheng_rules.packs import schema as S
 
 CONFIDENCE_TEXT = {
@@ -134,7 +135,9 @@ def source_text(source: S.Source | None) -> str:
     parts: list[str] = []
     if source.seed:
         quote = f" “{esc(source.quote)}”" if source.quote else ""
-        parts.append(f"seed {code(source.seed)}{quote}")
+        title = seed_title(source.seed)
+        name = f"{esc(title)} <small>{code(source.seed)}</small>" if title else code(source.seed)
+        parts.append(f"种子报告 seed report {name}{quote}")
     if source.document:
         doc = " ".join(
             esc(x) for x in (source.document, source.number, source.issuer, source.article) if x
@@ -145,9 +148,9 @@ def source_text(source: S.Source | None) -> str:
     if source.url:
         parts.append(f"<{source.url}>" if source.url.startswith("http") else esc(source.url))
     if source.reasoning:
-        parts.append(f"<em>Reasoning 推定理由:</em> {esc(source.reasoning)}")
+        parts.append(f"<em>Reasoning 推定理由:</em> {esc(readable(source.reasoning))}")
     if source.note:
-        parts.append(f"<small>{esc(source.note)}</small>")
+        parts.append(f"<small>{esc(readable(source.note))}</small>")
     return "<br>".join(parts)
 
 

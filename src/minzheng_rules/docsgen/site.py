@@ -6,16 +6,26 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from minzheng_rules.docsgen import md
+from minzheng_rules.docsgen import params as P
+from minzheng_rules.docsgen.calc import calculator_files
+from minzheng_rules.docsgen.changes import changes_page
 from minzheng_rules.docsgen.compare import compare_page
-from minzheng_rules.docsgen.examples import examples_index, examples_page
+from minzheng_rules.docsgen.examples import case_pages, examples_index, examples_page
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.needs import needs_index, needs_owner, needs_page
 from minzheng_rules.docsgen.pages_pack import pack_page
+from minzheng_rules.docsgen.programs import page_path, program_ids, program_page, programs_index
 from minzheng_rules.docsgen.reference import SCHEMA_FILE, schema_json, schema_page
 from minzheng_rules.packs.pack import Pack
 
 # Index pages the hand-written nav names; the generated pages of each are listed after it.
-SECTIONS = ("packs/index.md", "needs/index.md", "examples/index.md")
+SECTIONS = (
+    "packs/index.md",
+    "programs/index.md",
+    "params/index.md",
+    "needs/index.md",
+    "examples/index.md",
+)
 
 
 @dataclass
@@ -72,6 +82,20 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
         site.files[Links.pack(p.id)] = pack_page(p, on, links)
         site.nav["packs/index.md"].append((_nav_title(p), Links.pack(p.id)))
     site.files["compare.md"] = compare_page(packs, on, links)
+    site.files.update(calculator_files(packs, on))
+    site.files["params/index.md"] = P.params_index(packs)
+    site.nav["params/index.md"] = []
+    for name in P.parameter_names(packs):
+        site.files[P.page_path(name)] = P.param_page(name, packs, on, links)
+    site.files.update(P.download_files(packs, on))
+    site.files["downloads.md"] = P.downloads_page(packs, on)
+    site.files["changes.md"] = changes_page(packs, on, links)
+    site.files["programs/index.md"] = programs_index(packs)
+    site.nav["programs/index.md"] = []
+    for pid in program_ids(packs):
+        site.files[page_path(pid)] = program_page(pid, packs, on, links)
+        label = next(p.programs[pid].spec.label for p in packs if pid in p.programs)
+        site.nav["programs/index.md"].append((f"{label.zh} {label.en}", page_path(pid)))
     site.files["needs/index.md"] = needs_index(packs, links)
     site.nav["needs/index.md"] = []
     for pid in sorted(set(links.needs_pages.values()), key=[p.id for p in packs].index):
@@ -82,6 +106,7 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
     for p in packs:
         if p.id in links.example_pages:
             site.files[Links.examples(p.id)] = examples_page(p)
+            site.files.update(case_pages(p))
             site.nav["examples/index.md"].append((_nav_title(p), Links.examples(p.id)))
     # reference/cli.md is committed (docs/reference/, see docsgen.refpages), not generated here
     site.files["reference/schema.md"] = schema_page()

@@ -59,7 +59,8 @@ def step_chart(title: str, series: list[Series], until: dt.date, unit: str) -> s
     top = max(float(st.value) for s in drawn for st in s.steps)
     step = _nice_step(top * 1.1 if top > 0 else 1)
     ymax = step * math.ceil((top * 1.1 if top > 0 else 1) / step)
-    legend_rows = math.ceil((len(drawn) + 1) / 3)
+    dashed = any(st.modelled for s in drawn for st in s.steps)
+    legend_rows = math.ceil((len(drawn) + dashed) / 3)
     plot_bottom = HEIGHT - 48
     height = HEIGHT + 18 * (legend_rows - 1)
 
@@ -140,7 +141,8 @@ def step_chart(title: str, series: list[Series], until: dt.date, unit: str) -> s
         out.append("</g>")
     # legend: one entry per series, then what a dashed line means
     entries = [(s.label, PALETTE[i % len(PALETTE)], False) for i, s in enumerate(drawn)]
-    entries.append(("modelled 模型推定 (no source 无出处)", "#888888", True))
+    if any(st.modelled for s in drawn for st in s.steps):  # the legend names only what is drawn
+        entries.append(("modelled 模型推定 (no source 无出处)", "#888888", True))
     for k, (label, colour, dashed) in enumerate(entries):
         lx = LEFT + (k % 3) * 230
         ly = plot_bottom + 36 + 18 * (k // 3)
@@ -159,6 +161,7 @@ def figure(svg: str, caption: str) -> list[str]:
     if not svg:
         return []
     return [
-        f'<figure class="mz-chart">{svg}<figcaption>{html.escape(caption)}</figcaption></figure>',
+        f'<figure class="mz-chart" data-search-exclude>{svg}'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>",
         "",
     ]
