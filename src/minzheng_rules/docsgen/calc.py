@@ -243,7 +243,7 @@ def evaluable(pack: Pack, on: dt.date) -> dt.date | None:
         if day.year < 1900:
             continue
         try:
-            pack.bind(day)
+            pack.plan(day)
         except MinzhengError:
             continue
         return day
