@@ -52,7 +52,7 @@ def _register(pack: Pack, on: dt.date, n: int) -> list[dict[str, Any]]:
 
 
 def _impact(pack: Pack, day: dt.date, register: list[dict[str, Any]]) -> Any | None:
-    from minzheng_rules.testing.reform import Scenario, reform_impact
+    from minzheng_rules.analysis.reform import Scenario, reform_impact
 
     try:
         return reform_impact(
