@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,13 +16,16 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from minzheng_rules import load_pack
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
+from minzheng_rules.cli.main import app
 from minzheng_rules.household import parse_household
+from minzheng_rules.io.mapping import load_mapping
 from minzheng_rules.io.readers import open_register
 from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
-from minzheng_rules.io.validate import clean
+from minzheng_rules.io.validate import InputError, clean
 from minzheng_rules.results import Status
 
 ON = dt.date(2024, 6, 1)
@@ -228,3 +232,146 @@ def test_missing_optional_columns_cost_no_python_per_row():
     assert hc.get_column("assessed_needs").list.len().sum() == 0
     assert hc.get_column("receiving").list.len().sum() == 0
     assert took < 3.0, took
+
+
+# -- Excel with Chinese headers through a column mapping -------------------------------------------
+
+MAPPING = Path(__file__).resolve().parents[1] / "examples" / "registers" / "mapping-zh.yaml"
+
+
+def test_an_excel_export_with_chinese_headers_goes_through_batch(tmp_path, huzhou):
+    book = tmp_path / "名册.xlsx"
+    families = pl.DataFrame(
+        {
+            "户编号": ["A001", "A002", "A003"],
+            "户主姓名": ["张三", "李四", "王五"],
+            "家庭金融资产": [1200.5, 0.0, 300000.0],
+            "遭遇突发事件": ["否", "否", "是"],
+        }
+    )
+    people = pl.DataFrame(
+        {
+            "户编号": ["A002", "A001", "A001", "A003", "A002"],
+            "身份证号": [
+                "330502195001010011",
+                "330502198001010012",
+                "330502201001010013",
+                "330502197001010014",
+                "330502195201010015",
+            ],
+            "姓名": ["甲", "乙", "丙", "丁", "戊"],
+            "性别": ["男", "女", "男", "女", "女"],
+            "与户主关系": ["户主", "户主", "子女", "户主", "配偶"],
+            "年龄": [74, 44, 14, 54, 72],
+            "月收入": [300.0, 800.0, None, 9000.0, 0.0],
+            "是否在业": ["否", "是", "否", "是", "否"],
+            "备注": ["", "", "", "", ""],
+        }
+    )
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(book) as wb:
+        families.write_excel(wb, worksheet="家庭")
+        people.write_excel(wb, worksheet="成员")
+    out = tmp_path / "结果.xlsx"
+    runner = CliRunner()
+    r = runner.invoke(
+        app,
+        [
+            "batch",
+            str(book),
+            str(out),
+            "--pack",
+            "huzhou",
+            "--date",
+            ON.isoformat(),
+            "--columns",
+            str(MAPPING),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "备注" in r.output and "columns not used" in r.output
+    assert "3 households read" in r.output
+    results = pl.read_excel(out, sheet_name="results")
+    assert results.height == 3
+    by_id = {row["household_id"]: row for row in results.iter_rows(named=True)}
+    canonical = {
+        "A001": {
+            "id": "A001",
+            "assets": {"financial": "1200.50"},
+            "members": [
+                {
+                    "id": "330502198001010012",
+                    "relation": "head",
+                    "age": 44,
+                    "monthly_income": "800",
+                    "employed": True,
+                },
+                {"id": "330502201001010013", "relation": "child", "age": 14, "employed": False},
+            ],
+        },
+        "A002": {
+            "id": "A002",
+            "assets": {"financial": "0"},
+            "members": [
+                {
+                    "id": "330502195001010011",
+                    "relation": "head",
+                    "age": 74,
+                    "monthly_income": "300",
+                    "employed": False,
+                },
+                {
+                    "id": "330502195201010015",
+                    "relation": "spouse",
+                    "age": 72,
+                    "monthly_income": "0",
+                    "employed": False,
+                },
+            ],
+        },
+        "A003": {
+            "id": "A003",
+            "emergency": True,
+            "assets": {"financial": "300000"},
+            "members": [
+                {
+                    "id": "330502197001010014",
+                    "relation": "head",
+                    "age": 54,
+                    "monthly_income": "9000",
+                    "employed": True,
+                }
+            ],
+        },
+    }
+    for hid, data in canonical.items():
+        ev = huzhou.evaluate(parse_household(data), ON)
+        for pid, o in ev.programs.items():
+            assert by_id[hid][f"{pid}_status"] == o.status.value, (hid, pid)
+            if o.status is Status.eligible and o.unit.startswith("CNY"):
+                assert Decimal(str(by_id[hid][f"{pid}_amount"])).quantize(
+                    Decimal("0.01")
+                ) == o.amount.quantize(Decimal("0.01"))
+    assert by_id["A003"]["dibao_status"] == "ineligible"  # 9,000 元 a month for one person
+
+
+def test_a_code_the_mapping_forgot_refuses_its_row_and_unknown_fields_are_errors(tmp_path):
+    (tmp_path / "households.csv").write_text("户编号\nA\nB\n", encoding="utf-8")
+    (tmp_path / "members.csv").write_text(
+        "户编号,身份证号,与户主关系,年龄\nA,1,户主,30\nB,2,表亲,40\n", encoding="utf-8"
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "households: {columns: {户编号: household_id}}\n"
+        "members:\n  columns:\n    户编号: household_id\n    身份证号: member_id\n"
+        "    年龄: age\n    与户主关系: {field: relation, values: {户主: head}}\n",
+        encoding="utf-8",
+    )
+    source = open_register(tmp_path, mapping=load_mapping(mapping))
+    chunks = list(source.chunks(10, tmp_path))
+    (reject,) = [r for c in chunks for r in c.rejects]
+    assert reject.household_id == "B" and "relation: Input should be" in reject.reasons[0]
+    mapping.write_text("members: {columns: {年龄: agee}}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no field 'agee' \\(did you mean 'age'\\?\\)"):
+        load_mapping(mapping)

@@ -40,10 +40,11 @@ def batch_command(
         Path,
         typer.Argument(
             help="Register: a JSON Lines file, a folder with households.* and members.*, "
-            "or a households table (Parquet or CSV)"
+            "a households table (Parquet or CSV) or an Excel workbook (households and "
+            "members sheets)"
         ),
     ],
-    output: Annotated[Path, typer.Argument(help="Results file (.parquet, .csv or .jsonl)")],
+    output: Annotated[Path, typer.Argument(help="Results file (.parquet, .csv, .jsonl or .xlsx)")],
     pack: PackOption,
     date: Annotated[
         str | None, typer.Option(help="Evaluation date YYYY-MM-DD (default today)")
@@ -52,7 +53,8 @@ def batch_command(
         Path | None, typer.Option(help="Members table, when not beside the households table")
     ] = None,
     format: Annotated[
-        str | None, typer.Option("--format", "-f", help="parquet, csv or jsonl (default: by name)")
+        str | None,
+        typer.Option("--format", "-f", help="parquet, csv, jsonl or xlsx (default: by name)"),
     ] = None,
     chunk_size: Annotated[int, typer.Option(help="Households per chunk")] = 250_000,
     engine: Annotated[str, typer.Option(help="local (all cores here) or spark")] = "local",
@@ -62,6 +64,18 @@ def batch_command(
     restart: Annotated[
         bool, typer.Option(help="Discard an unfinished run's parts instead of resuming it")
     ] = False,
+    columns: Annotated[
+        Path | None,
+        typer.Option(
+            "--columns",
+            help="Mapping file (YAML): the register's own column names and codes → the "
+            "canonical fields (see docs/guide/registers.md)",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding of CSV files, e.g. gbk (default: UTF-8, or detected)"),
+    ] = None,
 ) -> None:
     """Evaluate a whole register: one row per household with each program's status and amount,
     tags and needs; refused rows go to OUTPUT.rejects.jsonl with their reasons. An interrupted
@@ -75,7 +89,14 @@ def batch_command(
     p = load_or_exit(pack)
     on = parse_date(date)
     try:
-        source = open_register(input, members)
+        mapping = None
+        if columns is not None:
+            from minzheng_rules.io.mapping import load_mapping
+
+            mapping = load_mapping(columns)
+        source = open_register(input, members, mapping, encoding)
+        for warning in source.warnings:
+            err.print(f"warning 注意: {warning}", markup=False, highlight=False)
         if engine == "spark":
             from minzheng_rules.spark import run_spark_batch
 

@@ -12,9 +12,12 @@ Every chunk comes back clean (see :mod:`.schema`) with the rows refused and why.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +30,9 @@ import pyarrow as pa
 from minzheng_rules.errors import HouseholdError, MinzhengError
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import households_to_frames
+from minzheng_rules.io.mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, HOUSEHOLD_ID, MEMBER_COLUMNS
-from minzheng_rules.io.validate import InputError, Reject, assemble, clean
+from minzheng_rules.io.validate import InputError, Reject, assemble, check_columns, clean
 
 HH = "_hh"
 ROW = "__row"
@@ -55,32 +59,67 @@ def _format_of(path: Path) -> str:
         return "csv"
     if suffix in ("jsonl", "ndjson"):
         return "jsonl"
-    raise InputError(f"{path}: cannot tell the format from the name (use .parquet, .csv or .jsonl)")
+    if suffix in ("xlsx", "xlsm", "xls", "xlsb", "ods"):
+        return "excel"
+    raise InputError(
+        f"{path}: cannot tell the format from the name (use .parquet, .csv, .xlsx or .jsonl)"
+    )
 
 
-def open_register(path: str | Path, members: str | Path | None = None) -> Source:
+def open_register(
+    path: str | Path,
+    members: str | Path | None = None,
+    mapping: Mapping | None = None,
+    encoding: str | None = None,
+) -> Source:
     """A register from a JSON Lines file, a folder holding ``households.*`` and ``members.*``,
-    or a households table (with ``members`` or a ``members.*`` file beside it)."""
+    a households table (with ``members`` or a ``members.*`` file beside it), or an Excel
+    workbook with a households sheet and a members sheet. ``mapping``: the city's own column
+    names and codes (see :mod:`.mapping`); ``encoding``: of CSV files (default: UTF-8, or
+    GB18030 when the bytes are not UTF-8)."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file or folder")
     if p.is_dir():
         found = [x for x in sorted(p.iterdir()) if x.stem == "households" and x.is_file()]
         if not found:
-            raise InputError(f"{p}: no households.parquet, households.csv or households.jsonl here")
+            raise InputError(f"{p}: no households.parquet, .csv, .xlsx or households.jsonl here")
         p = found[0]
     fmt = _format_of(p)
     if fmt == "jsonl":
         return JsonLinesSource(p)
+    encoding = encoding or (mapping.encoding if mapping else None)
+    hmap = mapping.households if mapping else None
+    mmap = mapping.members if mapping else None
+    if fmt == "excel" and members is None:
+        hsheet = (hmap.sheet if hmap else None) or "households"
+        msheet = (mmap.sheet if mmap else None) or "members"
+        h = TableFile(p, fmt, "households", hmap, sheet=hsheet)
+        m = TableFile(p, fmt, "members", mmap, sheet=msheet)
+        return ColumnarSource(h, m)
     if members is None:
         siblings = [x for x in p.parent.glob(f"members.{p.suffix.lstrip('.')}")]
         if not siblings:
             raise InputError(f"{p}: give the members table (--members), e.g. members{p.suffix}")
         members = siblings[0]
-    m = Path(members)
-    if not m.exists():
-        raise InputError(f"{m}: no such file")
-    return ColumnarSource(p, m, fmt)
+    mp = Path(members)
+    if not mp.exists():
+        raise InputError(f"{mp}: no such file")
+    if _format_of(mp) != fmt:
+        raise InputError(f"{mp}: the members table must be {fmt} like the households")
+    h = TableFile(p, fmt, "households", hmap, encoding, hmap.sheet if hmap else None)
+    m = TableFile(mp, fmt, "members", mmap, encoding, mmap.sheet if mmap else None)
+    return ColumnarSource(h, m)
+
+
+def content_hash(paths: tuple[Path, ...]) -> dict[str, str]:
+    """A SHA-256 of each file's bytes, read in blocks: a resumed run notices an edit that kept
+    the size and the modification time."""
+    out = {}
+    for p in paths:
+        with open(p, "rb") as f:
+            out[str(p)] = hashlib.file_digest(f, "sha256").hexdigest()
+    return out
 
 
 class Source:
@@ -94,10 +133,10 @@ class Source:
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
         raise NotImplementedError
 
+    warnings: list[str] = []  # noqa: RUF012 - read-only default
+
     def fingerprint(self) -> dict[str, Any]:
-        return {
-            str(p): {"size": p.stat().st_size, "mtime_ns": p.stat().st_mtime_ns} for p in self.paths
-        }
+        return content_hash(self.paths)
 
 
 # -- JSON Lines ---------------------------------------------------------------------------------
@@ -150,39 +189,196 @@ class JsonLinesSource(Source):
 
 
 # -- columnar -----------------------------------------------------------------------------------
-def _batches(path: Path, fmt: str, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
-    """Record batches of a Parquet or CSV file as frames (CSV cells all text)."""
-    if fmt == "parquet":
-        # Polars' own reader, a slice at a time: several times faster than Arrow record
-        # batches converted to Polars (no large_string → view conversion), still bounded
-        import pyarrow.parquet as pq
+def _one_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
-        rows = pq.ParquetFile(path).metadata.num_rows
-        scan = pl.scan_parquet(path)
-        if columns is not None:
-            scan = scan.select(columns)
-        for start in range(0, rows, _PARQUET_BATCH):
-            yield scan.slice(start, _PARQUET_BATCH).collect()
-        return
-    import pyarrow.csv as pacsv
 
-    with open(path, "rb") as fh:
-        header = fh.readline().decode("utf-8-sig").strip()
-    names = next(iter(__import__("csv").reader([header])), [])
-    types = {n: pa.string() for n in names}
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=1 << 22),
-        convert_options=pacsv.ConvertOptions(
-            column_types=types,
-            include_columns=columns,
-            strings_can_be_null=True,
-            null_values=[""],
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    for b in reader:
-        yield pl.from_arrow(pa.Table.from_batches([b]))  # type: ignore[misc]
+def _detect_encoding(path: Path) -> str | None:
+    """None for UTF-8; GB18030 (a superset of GBK, what many Chinese office exports write) when
+    the file's first megabyte is not UTF-8 but reads as GB18030."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    cut = head.rfind(b"\n") + 1 if len(head) == 1 << 20 else len(head)
+    try:
+        head[:cut].decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        head[:cut].decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return None
+
+
+class TableFile:
+    """One table of a register (a Parquet or CSV file, or an Excel sheet) read in batches
+    with canonical column names: the mapping's names and codes are applied on whole columns."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: str,
+        table: str,
+        mapping: TableMapping | None = None,
+        encoding: str | None = None,
+        sheet: str | None = None,
+    ) -> None:
+        self.path, self.fmt, self.table, self.sheet = path, fmt, table, sheet
+        self.label = f"{path.name}[{sheet}]" if fmt == "excel" else path.name
+        self.warnings: list[str] = []
+        self._frame: pl.DataFrame | None = None
+        self._utf8: Path | None = None
+        if fmt == "csv":
+            self._setup_encoding(encoding)
+        header = self._header()
+        columns = HOUSEHOLD_COLUMNS if table == "households" else MEMBER_COLUMNS
+        twice = sorted({n for n in header if header.count(n) > 1})
+        if twice:
+            raise InputError(f"{self.label}: column '{twice[0]}' appears twice in the header")
+        self.applied = Applied(mapping, table, header, self.label)
+        if mapping is None and self.applied.unused:
+            check_columns(header, columns, self.label)  # an unknown name: did you mean …
+        check_columns(list(self.applied.renames.values()), columns, self.label)
+        if self.applied.unused:
+            self.warnings.append(
+                f"{self.label}: columns not used (neither mapped nor ignored): "
+                + ", ".join(self.applied.unused)
+            )
+
+    # -- text encodings ---------------------------------------------------------------------------
+    def _setup_encoding(self, encoding: str | None) -> None:
+        import codecs
+
+        if encoding is not None:
+            try:
+                encoding = codecs.lookup(encoding).name
+            except LookupError:
+                raise InputError(f"unknown text encoding '{encoding}'") from None
+        else:
+            encoding = _detect_encoding(self.path)
+            if encoding:
+                self.warnings.append(f"{self.label}: not UTF-8; read as {encoding} (GBK)")
+        if encoding in (None, "utf-8", "utf-8-sig"):
+            return
+        # transcoded once into a temporary UTF-8 copy, in blocks (Arrow's CSV reader and the
+        # checks below then read UTF-8); a byte that is not of the encoding becomes U+FFFD
+        fd, name = tempfile.mkstemp(prefix="minzheng-utf8-", suffix=".csv")
+        self._utf8 = Path(name)
+        weakref.finalize(self, self._utf8.unlink, missing_ok=True)
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        with open(self.path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 22), b""):
+                dst.write(decoder.decode(block).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+    @property
+    def _csv_path(self) -> Path:
+        return self._utf8 or self.path
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _excel(self) -> pl.DataFrame:
+        if self._frame is None:
+            try:
+                import fastexcel
+
+                sheets = fastexcel.read_excel(self.path).sheet_names
+            except ImportError as e:
+                raise InputError(
+                    f"{self.path}: reading Excel needs the batch extra "
+                    f"(pip install 'minzheng-rules[batch]'): {e}"
+                ) from None
+            except Exception as e:
+                raise InputError(f"{self.path}: not a readable workbook ({_one_line(e)})") from None
+            if self.sheet not in sheets:
+                raise InputError(
+                    f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
+                    f"name it in the mapping ({self.table}: sheet: …)"
+                )
+            try:
+                self._frame = pl.read_excel(
+                    self.path, sheet_name=self.sheet, infer_schema_length=None
+                )
+            except Exception as e:
+                raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
+        return self._frame
+
+    def _header(self) -> list[str]:
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                return list(pq.ParquetFile(self.path).schema_arrow.names)
+            except (pa.ArrowException, OSError, ValueError) as e:
+                raise InputError(f"{self.path}: not a Parquet file ({_one_line(e)})") from None
+        if self.fmt == "excel":
+            return list(self._excel().columns)
+        import csv
+
+        with open(self._csv_path, encoding="utf-8-sig", errors="replace") as f:
+            line = f.readline()
+        if not line.strip():
+            raise InputError(f"{self.label}: empty file (no header line)")
+        return next(csv.reader([line.strip("\r\n")]), [])
+
+    def rows(self) -> int:
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(self.path).metadata.num_rows
+        if self.fmt == "excel":
+            return self._excel().height
+        with open(self._csv_path, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
+        return max(lines - 1, 0)
+
+    def batches(self, fields: list[str] | None = None) -> Iterator[pl.DataFrame]:
+        """The table's rows in batches, canonical names (``fields``: only these)."""
+        columns = None if fields is None else [self.applied.source_name(f) for f in fields]
+        for b in self._raw_batches(columns):
+            yield self.applied.apply(b)
+
+    def _raw_batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        if self.fmt == "parquet":
+            # Polars' own reader, a slice at a time: several times faster than Arrow record
+            # batches converted to Polars (no large_string → view conversion), still bounded
+            rows = self.rows()
+            scan = pl.scan_parquet(self.path)
+            if columns is not None:
+                scan = scan.select(columns)
+            try:
+                for start in range(0, rows, _PARQUET_BATCH):
+                    yield scan.slice(start, _PARQUET_BATCH).collect()
+            except pl.exceptions.PolarsError as e:
+                raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+            return
+        if self.fmt == "excel":
+            frame = self._excel()
+            if columns is not None:
+                frame = frame.select(columns)
+            for start in range(0, frame.height, _PARQUET_BATCH):
+                yield frame.slice(start, _PARQUET_BATCH)
+            return
+        import pyarrow.csv as pacsv
+
+        names = self._header()
+        types = {n: pa.string() for n in names}
+        try:
+            reader = pacsv.open_csv(
+                self._csv_path,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=types,
+                    include_columns=columns,
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for b in reader:
+                yield pl.from_arrow(pa.Table.from_batches([b]))  # type: ignore[misc]
+        except pa.ArrowException as e:
+            raise InputError(f"{self.label}: cannot read ({_one_line(e)})") from None
 
 
 class _Rechunk:
@@ -260,31 +456,24 @@ def _runs(ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 class ColumnarSource(Source):
-    """A households table and a members table, Parquet or CSV."""
+    """A households table and a members table: Parquet, CSV or Excel."""
 
-    def __init__(self, households: Path, members: Path, fmt: str) -> None:
-        self.households = households
-        self.members = members
-        self.fmt = fmt
-        if _format_of(members) != fmt:
-            raise InputError(f"{members}: the members table must be {fmt} like the households")
-        self.paths = (households, members)
+    def __init__(self, households: TableFile, members: TableFile) -> None:
+        self.htable, self.mtable = households, members
+        self.households, self.members = households.path, members.path
+        self.fmt = households.fmt
+        self.paths = tuple(dict.fromkeys((households.path, members.path)))
         self.mode: str | None = None
+        self.warnings = households.warnings + members.warnings
 
     def total(self) -> int | None:
-        if self.fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.ParquetFile(self.households).metadata.num_rows
-        with open(self.households, "rb") as f:
-            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
-        return max(lines - 1, 0)
+        return self.htable.rows()
 
     def aligned(self, size: int = 262_144) -> bool:
         """True when every household's members are together, in the households' order, and
         every household has one (checked on the id columns alone)."""
-        hs = _Rechunk(_batches(self.households, self.fmt, [HOUSEHOLD_ID]))
-        ms = _Rechunk(_batches(self.members, self.fmt, [HOUSEHOLD_ID]))
+        hs = _Rechunk(self.htable.batches([HOUSEHOLD_ID]))
+        ms = _Rechunk(self.mtable.batches([HOUSEHOLD_ID]))
         while True:
             h = hs.take(size)
             if h is None:
@@ -294,7 +483,6 @@ class ColumnarSource(Source):
                 return False
 
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
-        self._check_headers()
         if self.mode is None:
             self.mode = "aligned" if self.aligned() else "partitioned"
         if self.mode == "aligned":
@@ -302,24 +490,9 @@ class ColumnarSource(Source):
         else:
             yield from self._partitioned_chunks(size, workdir)
 
-    def _check_headers(self) -> None:
-        from minzheng_rules.io.validate import check_columns
-
-        for path, columns in ((self.households, HOUSEHOLD_COLUMNS), (self.members, MEMBER_COLUMNS)):
-            if self.fmt == "parquet":
-                import pyarrow.parquet as pq
-
-                names = pq.ParquetFile(path).schema_arrow.names
-            else:
-                import csv
-
-                with open(path, encoding="utf-8-sig") as f:
-                    names = next(csv.reader(f), [])
-            check_columns(names, columns, path.name)
-
     def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
-        hs = _Rechunk(_batches(self.households, self.fmt))
-        ms = _Rechunk(_batches(self.members, self.fmt))
+        hs = _Rechunk(self.htable.batches())
+        ms = _Rechunk(self.mtable.batches())
         index = 0
         while True:
             h = hs.take(size)
@@ -328,7 +501,7 @@ class ColumnarSource(Source):
             m = ms.take_runs(h.height, HOUSEHOLD_ID)
             if not _same_runs(h, m):
                 raise InputError(
-                    f"{self.members.name}: members are not in the households' order "
+                    f"{self.mtable.label}: members are not in the households' order "
                     "(the file changed while it was read?)"
                 )
             _, run = _runs(m.get_column(HOUSEHOLD_ID))
@@ -338,12 +511,12 @@ class ColumnarSource(Source):
     def _validate(
         self, index: int, h: pl.DataFrame, m: pl.DataFrame, hh_index: np.ndarray
     ) -> Chunk:
-        hc = clean(h.drop(ROW), HOUSEHOLD_COLUMNS, self.households.name)
-        mc = clean(m.drop(ROW), MEMBER_COLUMNS, self.members.name)
+        hc = clean(h.drop(ROW), HOUSEHOLD_COLUMNS, self.htable.label, self.htable.applied.units)
+        mc = clean(m.drop(ROW), MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units)
         h_rows = h.get_column(ROW).to_numpy()
         m_rows = m.get_column(ROW).to_numpy() if m.height else np.zeros(0, dtype=np.int64)
         good_h, good_m, rejects = assemble(
-            hc, mc, hh_index, self.households.name, self.members.name, h_rows, m_rows
+            hc, mc, hh_index, self.htable.label, self.mtable.label, h_rows, m_rows
         )
         return Chunk(index, good_h, good_m, rejects, read=h.height)
 
@@ -353,11 +526,11 @@ class ColumnarSource(Source):
         buckets = max(1, -(-total // size))
         root = Path(tempfile.mkdtemp(prefix="buckets-", dir=workdir))
         try:
-            for name, path in (("h", self.households), ("m", self.members)):
+            for name, table in (("h", self.htable), ("m", self.mtable)):
                 writers: dict[int, Any] = {}
                 import pyarrow.parquet as pq
 
-                rows = _Rechunk(_batches(path, self.fmt))
+                rows = _Rechunk(table.batches())
                 while (b := rows.take(262_144)) is not None:
                     b = b.with_columns(_bucket(b.get_column(HOUSEHOLD_ID), buckets).alias("__b"))
                     for (k,), part in b.partition_by("__b", as_dict=True).items():
@@ -386,10 +559,10 @@ class ColumnarSource(Source):
         for i in np.flatnonzero(dup):
             rejects.append(
                 Reject(
-                    self.households.name,
+                    self.htable.label,
                     int(h[ROW][int(i)]),
                     h[HOUSEHOLD_ID][int(i)],
-                    [f"household_id: appears more than once in {self.households.name}"],
+                    [f"household_id: appears more than once in {self.htable.label}"],
                 )
             )
         nulls = h.get_column(HOUSEHOLD_ID).is_null().to_numpy()
@@ -397,7 +570,7 @@ class ColumnarSource(Source):
         for i in np.flatnonzero(nulls):
             rejects.append(
                 Reject(
-                    self.households.name,
+                    self.htable.label,
                     int(h[ROW][int(i)]),
                     None,
                     ["household_id: Field required"],
@@ -414,10 +587,10 @@ class ColumnarSource(Source):
             member_rejects += 1
             rejects.append(
                 Reject(
-                    self.members.name,
+                    self.mtable.label,
                     int(rec[0]),
                     rec[1],
-                    [f"household_id: no such household in {self.households.name}"],
+                    [f"household_id: no such household in {self.htable.label}"],
                 )
             )
         m = m.filter(pl.col("__i").is_not_null()).sort(["__i", ROW])
