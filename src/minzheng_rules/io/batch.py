@@ -168,7 +168,11 @@ class Batch:
         chunk_size: int = 250_000,
         restart: bool = False,
         evaluator: Any = None,
+        publish: Callable[[Path, Path], Any] | None = None,
     ) -> None:
+        """``publish``: called with the output and rejects files once they are in place (and
+        before the parts are removed, so a failed publish is retried by a resumed run)."""
+        self.publish = publish
         self.source = source
         self.out = Path(out)
         self.fmt = fmt or _format_from_name(self.out)
@@ -345,6 +349,8 @@ class Batch:
             for k in keys:
                 f.write((self.parts / f"rejects-{int(k):06d}.jsonl").read_text(encoding="utf-8"))
         os.replace(tmp, rejects)
+        if self.publish is not None:
+            self.publish(self.out, rejects)
         s.output, s.rejects = str(self.out), str(rejects)
         summary = self.out.with_name(self.out.name + ".summary.json")
         tmp = summary.with_name(f".{summary.name}.tmp")

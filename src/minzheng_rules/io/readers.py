@@ -555,7 +555,9 @@ class ColumnarSource(Source):
             )
         h = h.sort(ROW)
         rejects: list[Reject] = []
-        dup = h.get_column(HOUSEHOLD_ID).is_duplicated().to_numpy()
+        ids = h.get_column(HOUSEHOLD_ID)
+        dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy()
+        twice = set(ids.filter(pl.Series(dup)).to_list())
         for i in np.flatnonzero(dup):
             rejects.append(
                 Reject(
@@ -590,7 +592,11 @@ class ColumnarSource(Source):
                     self.mtable.label,
                     int(rec[0]),
                     rec[1],
-                    [f"household_id: no such household in {self.htable.label}"],
+                    [
+                        f"household_id: its household appears more than once in {self.htable.label}"
+                        if rec[1] in twice
+                        else f"household_id: no such household in {self.htable.label}"
+                    ],
                 )
             )
         m = m.filter(pl.col("__i").is_not_null()).sort(["__i", ROW])
