@@ -375,3 +375,99 @@ def test_a_code_the_mapping_forgot_refuses_its_row_and_unknown_fields_are_errors
     mapping.write_text("members: {columns: {年龄: agee}}\n", encoding="utf-8")
     with pytest.raises(InputError, match="no field 'agee' \\(did you mean 'age'\\?\\)"):
         load_mapping(mapping)
+
+
+# -- damaged files: a bad row is refused alone; a bad file is a one-line error ---------------------
+
+
+def _chunks(folder, **kw):
+    source = open_register(folder, **kw)
+    return source, list(source.chunks(10, folder))
+
+
+def test_a_damaged_csv_refuses_only_its_bad_rows_and_counts_reconcile(tmp_path):
+    (tmp_path / "households.csv").write_bytes(
+        b"household_id,assets_financial\n"
+        b"h1,100\n"
+        b"h2,5,extra\n"  # a field too many
+        b'h3,"7\n'  # a quote never closed
+        b"h4,1\n"
+        b"h5,2\n"
+        b"h6," + b"9" * (4 << 20) + b"\n"  # a 4 MB field
+        b"h7,3\n"
+    )
+    (tmp_path / "members.csv").write_bytes(
+        b"household_id,member_id,age,monthly_income\n"
+        b"h1,a,30,1000\n"
+        b"h4,a,40\n"  # a field short: h4 cannot be judged without it
+        b"h4,b,41,0\n"
+        b"h5,a,50,\xff\xfe\n"  # not UTF-8 in a UTF-8 file
+        b"h3,a,1,0\n"
+        b"h2,a,1,0\n"
+        b"h6,a,1,0\n"
+        b"h7,a,1,\xef\xbc\x91\xef\xbc\x90\n"  # full-width 10
+    )
+    source, chunks = _chunks(tmp_path)
+    rejects = {}
+    for c in chunks:
+        for r in c.rejects:
+            rejects.setdefault((r.source, r.household_id), []).extend(r.reasons)
+    evaluated = sorted(x for c in chunks for x in c.households.get_column("household_id"))
+    assert evaluated == ["h1", "h7"]
+    assert rejects[("households.csv", "h2")] == ["row: 3 fields, expected 2"]
+    assert "quote" in rejects[("households.csv", "h3")][0]
+    assert "more than 12 digits" in rejects[("households.csv", "h6")][0]
+    assert (
+        "members.csv row 2 cannot be read (3 fields, expected 4)"
+        in rejects[("households.csv", "h4")][0]
+    )
+    assert "not valid UTF-8" in rejects[("members.csv", "h5")][0]
+    read = sum(c.read for c in chunks)
+    household_rejects = sum(len(c.rejects) - c.member_rejects for c in chunks)
+    assert read == 7 and read == len(evaluated) + household_rejects
+    m = pl.concat([c.members for c in chunks])
+    assert m.filter(pl.col("household_id") == "h7").get_column("monthly_income").to_list() == [1000]
+    assert any("line by line" in w for w in source.warnings)
+
+
+def test_gbk_csv_is_read_when_declared_or_detected(tmp_path):
+    (tmp_path / "households.csv").write_bytes("户编号\n甲一\n".encode("gbk"))
+    (tmp_path / "members.csv").write_bytes("户编号,身份证号,年龄\n甲一,张,30\n".encode("gbk"))
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "households: {columns: {户编号: household_id}}\n"
+        "members: {columns: {户编号: household_id, 身份证号: member_id, 年龄: age}}\n",
+        encoding="utf-8",
+    )
+    for kw in ({}, {"encoding": "gbk"}):
+        source, chunks = _chunks(tmp_path, mapping=load_mapping(mapping), **kw)
+        assert [x for c in chunks for x in c.households.get_column("household_id")] == ["甲一"]
+        assert [x for c in chunks for x in c.members.get_column("member_id")] == ["张"]
+        assert bool(kw) != any("GB18030" in w or "gb18030" in w for w in source.warnings)
+
+
+@pytest.mark.parametrize(
+    ("households", "members", "message"),
+    [
+        (
+            b"household_id,household_id\nh\n",
+            b"household_id,member_id,age\nh,a,1\n",
+            "appears twice in the header",
+        ),
+        (b"", b"household_id,member_id,age\nh,a,1\n", "empty file"),
+        (None, b"PAR1garbage", "not a Parquet file"),
+        (None, b"", "not a Parquet file"),
+    ],
+)
+def test_a_bad_file_is_a_one_line_error(tmp_path, households, members, message):
+    if households is None:  # Parquet: a good households file, a broken members file
+        pd.DataFrame({"household_id": ["h"]}).to_parquet(tmp_path / "households.parquet")
+        good = tmp_path / "ok.parquet"
+        pd.DataFrame({"household_id": ["h"], "member_id": ["a"], "age": [1]}).to_parquet(good)
+        (tmp_path / "members.parquet").write_bytes(members or good.read_bytes()[:40])
+    else:
+        (tmp_path / "households.csv").write_bytes(households)
+        (tmp_path / "members.csv").write_bytes(members)
+    with pytest.raises(InputError, match=message) as e:
+        list(open_register(tmp_path).chunks(10, tmp_path))
+    assert "\n" not in str(e.value)

@@ -148,10 +148,9 @@ def open_database(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     h.label, m.label = hlabel, mlabel
+    h.warnings = [w.replace("households.parquet", hlabel) for w in h.warnings]
+    m.warnings = [w.replace("members.parquet", mlabel) for w in m.warnings]
     source = ColumnarSource(h, m)
-    source.warnings = [w.replace("households.parquet", hlabel) for w in h.warnings] + [
-        w.replace("members.parquet", mlabel) for w in m.warnings
-    ]
     weakref.finalize(source, shutil.rmtree, folder, True)
     return source
 

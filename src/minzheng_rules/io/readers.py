@@ -31,8 +31,20 @@ from minzheng_rules.errors import HouseholdError, MinzhengError
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import households_to_frames
 from minzheng_rules.io.mapping import Applied, Mapping, TableMapping
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, HOUSEHOLD_ID, MEMBER_COLUMNS
-from minzheng_rules.io.validate import InputError, Reject, assemble, check_columns, clean
+from minzheng_rules.io.schema import (
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_ID,
+    MEMBER_COLUMNS,
+    clean_schema,
+)
+from minzheng_rules.io.validate import (
+    ERR,
+    InputError,
+    Reject,
+    assemble,
+    check_columns,
+    clean,
+)
 
 HH = "_hh"
 ROW = "__row"
@@ -211,6 +223,10 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
+_CSV_FIELD = r'(?:"(?:[^"]|"")*"|[^,"]*)'
+_CSV_RECORD = rf"^{_CSV_FIELD}(?:,{_CSV_FIELD})*$"
+
+
 class TableFile:
     """One table of a register (a Parquet or CSV file, or an Excel sheet) read in batches
     with canonical column names: the mapping's names and codes are applied on whole columns."""
@@ -229,6 +245,11 @@ class TableFile:
         self.warnings: list[str] = []
         self._frame: pl.DataFrame | None = None
         self._utf8: Path | None = None
+        # CSV rows that cannot be parsed: (row, household id if it can be read, reason); when
+        # there are any the file is read line by line (see _line_batches)
+        self.bad_rows: list[tuple[int, str | None, str]] = []
+        self._checked = fmt != "csv"
+        self._line_mode = False
         if fmt == "csv":
             self._setup_encoding(encoding)
         header = self._header()
@@ -245,6 +266,7 @@ class TableFile:
                 f"{self.label}: columns not used (neither mapped nor ignored): "
                 + ", ".join(self.applied.unused)
             )
+        self.check()
 
     # -- text encodings ---------------------------------------------------------------------------
     def _setup_encoding(self, encoding: str | None) -> None:
@@ -335,8 +357,124 @@ class TableFile:
     def batches(self, fields: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The table's rows in batches, canonical names (``fields``: only these)."""
         columns = None if fields is None else [self.applied.source_name(f) for f in fields]
-        for b in self._raw_batches(columns):
+        self.check()
+        raw = self._line_batches(columns) if self._line_mode else self._raw_batches(columns)
+        for b in raw:
             yield self.applied.apply(b)
+
+    def check(self) -> None:
+        """CSV: one pass of Arrow's parser over every cell; a row it cannot take (a wrong number
+        of fields, a stray quote, bytes that are not UTF-8, a field too large for a block)
+        switches the file to line-by-line reading, where each such row is refused alone."""
+        if self._checked:
+            return
+        self._checked = True
+        import pyarrow.csv as pacsv
+
+        invalid = []
+
+        def handler(row: Any) -> str:
+            invalid.append(row)
+            return "skip"
+
+        try:
+            reader = pacsv.open_csv(
+                self._csv_path,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in self._header()}
+                ),
+            )
+            for _ in reader:
+                if invalid:
+                    break
+        except pa.ArrowException:
+            invalid.append(None)
+        if invalid:
+            self._line_mode = True
+            self.warnings.append(
+                f"{self.label}: rows that cannot be parsed are refused one by one "
+                "(the file is read line by line: slower)"
+            )
+
+    def _line_batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        """A damaged CSV, one physical line a record (as Arrow's reader takes it): lines are
+        checked on the whole column (UTF-8, quotes closed, the header's number of fields);
+        the good ones are parsed together, each bad one is a refused row with its reason.
+        The file is held in memory: this is the path for a damaged export, not the usual one."""
+        import io
+
+        import pyarrow.csv as pacsv
+
+        data = self._csv_path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+            broken_utf8 = False
+        except UnicodeDecodeError:
+            text, broken_utf8 = data.decode("utf-8", errors="replace"), True
+        del data
+        lines = pl.Series("l", [text.removeprefix("\ufeff")]).str.split("\n").explode()
+        del text
+        lines = lines.str.strip_suffix("\r")
+        header = self._header()
+        number = pl.Series(ROW, np.arange(len(lines), dtype=np.int64))  # 0: the header
+        fields = lines.str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(",") + 1
+        shaped = lines.str.contains(_CSV_RECORD)
+        reason = pl.select(
+            pl.when(lines.str.strip_chars() == "")
+            .then(pl.lit(""))  # a blank line: skipped, as Arrow does
+            .when(pl.lit(broken_utf8) & lines.str.contains("\ufffd", literal=True))
+            .then(pl.lit("not valid UTF-8 (give the file's encoding, e.g. --encoding gbk)"))
+            .when(~shaped)
+            .then(pl.lit("a quote that is not closed, or a quote inside an unquoted field"))
+            .when(fields != len(header))
+            .then(pl.format("{} fields, expected {}", fields, pl.lit(len(header))))
+        ).to_series()
+        frame = pl.DataFrame([number, lines, reason.alias("why")]).slice(1)
+        bad = frame.filter(pl.col("why").is_not_null() & (pl.col("why") != ""))
+        good = frame.filter(pl.col("why").is_null())
+        self._record_bad(bad, header)
+        kept = pl.concat([lines.head(1), good.get_column("l")])
+        payload = kept.str.join("\n").item().encode("utf-8")
+        longest = int(kept.str.len_bytes().max() or 0)  # a block holds at least one line
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(
+                block_size=min(max(1 << 24, 2 * longest + 2), 2**31 - 1)
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in header},
+                include_columns=columns,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        out = pl.from_arrow(table)
+        assert isinstance(out, pl.DataFrame)
+        out = out.with_columns(good.get_column(ROW))
+        for start in range(0, out.height, _PARQUET_BATCH):
+            yield out.slice(start, _PARQUET_BATCH)
+
+    def _record_bad(self, bad: pl.DataFrame, header: list[str]) -> None:
+        """The refused lines with their household id where one can be read (Python's csv
+        module on each bad line alone: there are few)."""
+        import csv
+
+        if self.bad_rows:
+            return  # recorded by an earlier pass over the same file
+        source = self.applied.source_name(HOUSEHOLD_ID)
+        at = header.index(source) if source in header else None
+        for row, line, why in bad.iter_rows():
+            hid = None
+            if at is not None:
+                try:
+                    cells = next(csv.reader([line]), [])
+                    hid = cells[at] if at < len(cells) and cells[at] else None
+                except csv.Error:
+                    hid = None
+            self.bad_rows.append((int(row), hid, why))
 
     def _raw_batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
         if self.fmt == "parquet":
@@ -397,9 +535,12 @@ class _Rechunk:
             except StopIteration:
                 self.done = True
                 break
-            b = b.with_columns(
-                pl.Series(ROW, np.arange(self.next_row, self.next_row + b.height, dtype=np.int64))
-            )
+            if ROW not in b.columns:  # rows numbered by the reader keep their numbers
+                b = b.with_columns(
+                    pl.Series(
+                        ROW, np.arange(self.next_row, self.next_row + b.height, dtype=np.int64)
+                    )
+                )
             self.next_row += b.height
             self.buffer = (
                 b if self.buffer is None else pl.concat([self.buffer, b], how="vertical_relaxed")
@@ -464,7 +605,10 @@ class ColumnarSource(Source):
         self.fmt = households.fmt
         self.paths = tuple(dict.fromkeys((households.path, members.path)))
         self.mode: str | None = None
-        self.warnings = households.warnings + members.warnings
+
+    @property
+    def warnings(self) -> list[str]:  # type: ignore[override]
+        return self.htable.warnings + self.mtable.warnings
 
     def total(self) -> int | None:
         return self.htable.rows()
@@ -485,10 +629,41 @@ class ColumnarSource(Source):
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
         if self.mode is None:
             self.mode = "aligned" if self.aligned() else "partitioned"
-        if self.mode == "aligned":
-            yield from self._aligned_chunks(size)
-        else:
-            yield from self._partitioned_chunks(size, workdir)
+        inner = (
+            self._aligned_chunks(size)
+            if self.mode == "aligned"
+            else self._partitioned_chunks(size, workdir)
+        )
+        first = True
+        for chunk in inner:
+            if first:  # rows the parser refused (known by now: both files were read once)
+                first = False
+                self._add_bad_rows(chunk)
+            yield chunk
+        if first and (self.htable.bad_rows or self.mtable.bad_rows):
+            empty = Chunk(
+                0,
+                pl.DataFrame(schema=clean_schema(HOUSEHOLD_COLUMNS)),
+                pl.DataFrame(schema={**clean_schema(MEMBER_COLUMNS), HH: pl.UInt32}),
+            )
+            self._add_bad_rows(empty)
+            yield empty
+
+    def _add_bad_rows(self, chunk: Chunk) -> None:
+        h, m = self.htable, self.mtable
+        chunk.rejects[:0] = [Reject(h.label, r, hid, [f"row: {why}"]) for r, hid, why in h.bad_rows]
+        chunk.rejects[:0] = [Reject(m.label, r, hid, [f"row: {why}"]) for r, hid, why in m.bad_rows]
+        chunk.read += len(h.bad_rows)
+        chunk.member_rejects += len(m.bad_rows)
+
+    def _poisoned(self) -> dict[str, str]:
+        """Households with a member row the parser refused: refused too (evaluated without
+        that member, their answer could be wrong)."""
+        return {
+            hid: f"members: {self.mtable.label} row {row} cannot be read ({why})"
+            for row, hid, why in self.mtable.bad_rows
+            if hid is not None
+        }
 
     def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
         hs = _Rechunk(self.htable.batches())
@@ -513,6 +688,16 @@ class ColumnarSource(Source):
     ) -> Chunk:
         hc = clean(h.drop(ROW), HOUSEHOLD_COLUMNS, self.htable.label, self.htable.applied.units)
         mc = clean(m.drop(ROW), MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units)
+        poisoned = self._poisoned()
+        if poisoned:
+            why = hc.get_column(HOUSEHOLD_ID).replace_strict(
+                poisoned, default=None, return_dtype=pl.String
+            )
+            hc = hc.with_columns(
+                pl.concat_str([pl.col(ERR), why], separator="; ", ignore_nulls=True)
+                .replace("", None)
+                .alias(ERR)
+            )
         h_rows = h.get_column(ROW).to_numpy()
         m_rows = m.get_column(ROW).to_numpy() if m.height else np.zeros(0, dtype=np.int64)
         good_h, good_m, rejects = assemble(
@@ -558,6 +743,7 @@ class ColumnarSource(Source):
         ids = h.get_column(HOUSEHOLD_ID)
         dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy()
         twice = set(ids.filter(pl.Series(dup)).to_list())
+        unreadable = {hid for _, hid, _ in self.htable.bad_rows}
         for i in np.flatnonzero(dup):
             rejects.append(
                 Reject(
@@ -595,6 +781,9 @@ class ColumnarSource(Source):
                     [
                         f"household_id: its household appears more than once in {self.htable.label}"
                         if rec[1] in twice
+                        else f"household_id: its household's row in {self.htable.label} "
+                        "cannot be read"
+                        if rec[1] in unreadable
                         else f"household_id: no such household in {self.htable.label}"
                     ],
                 )
