@@ -471,3 +471,109 @@ def test_a_bad_file_is_a_one_line_error(tmp_path, households, members, message):
     with pytest.raises(InputError, match=message) as e:
         list(open_register(tmp_path).chunks(10, tmp_path))
     assert "\n" not in str(e.value)
+
+
+def test_a_household_id_twice_is_refused_even_when_the_members_are_in_order(tmp_path):
+    # members in the households' order (the fast path's shape) but h1 given twice
+    (tmp_path / "households.csv").write_text("household_id\nh1\nh2\nh1\n", encoding="utf-8")
+    (tmp_path / "members.csv").write_text(
+        "household_id,member_id,age\nh1,a,30\nh2,a,40\nh1,b,50\n", encoding="utf-8"
+    )
+    source, chunks = _chunks(tmp_path)
+    assert source.mode == "partitioned"
+    refused = [
+        (r.row, r.household_id) for c in chunks for r in c.rejects if r.source == "households.csv"
+    ]
+    assert sorted(refused) == [(1, "h1"), (3, "h1")]
+    assert [x for c in chunks for x in c.households.get_column("household_id")] == ["h2"]
+
+
+# -- JSON Lines: the same refusals as the columnar form; batch guards its input ----------------------
+
+
+def _jsonl(tmp_path, lines: list[bytes]):
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+GOOD = b'{"id": "%s", "members": [{"id": "a", "age": 40, "monthly_income": "500"}]}'
+
+
+def test_jsonl_duplicates_surrogates_and_stray_bytes_are_rejects(tmp_path):
+    path = _jsonl(
+        tmp_path,
+        [
+            GOOD % b"h1",
+            GOOD % b"h2",
+            GOOD % b"h1",  # h1 again: both refused, as in Parquet and CSV
+            GOOD % b"\\ud800x",  # a lone surrogate in the id
+            GOOD % b"h\xff",  # not UTF-8
+        ],
+    )
+    out = tmp_path / "out.parquet"
+    r = CliRunner().invoke(
+        app, ["batch", str(path), str(out), "--pack", "huzhou", "--date", ON.isoformat()]
+    )
+    assert r.exit_code == 0, r.output
+    assert pl.read_parquet(out).get_column("household_id").to_list() == ["h2"]
+    lines = (tmp_path / "out.parquet.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    import json
+
+    refused = [json.loads(x) for x in lines]
+    assert [(x["row"], x["household_id"]) for x in refused] == [
+        (1, "h1"),
+        (3, "h1"),
+        (4, None),
+        (5, None),
+    ]
+    assert "appears more than once in s.jsonl (lines 1, 3)" in refused[0]["reasons"][0]
+    assert "lone" in refused[2]["reasons"][0] and "UTF-8" in refused[3]["reasons"][0]
+    summary = json.loads((tmp_path / "out.parquet.summary.json").read_text())
+    assert (summary["households"], summary["evaluated"], summary["rejected"]) == (5, 1, 4)
+
+
+def test_diff_refuses_a_household_given_twice(tmp_path):
+    path = _jsonl(tmp_path, [GOOD % b"h1", GOOD % b"h1"])
+    r = CliRunner().invoke(
+        app, ["diff", "--pack", "huzhou", "--register", str(path), "--from", ON.isoformat()]
+    )
+    assert r.exit_code == 2 and "appears more than once" in r.output
+
+
+def test_batch_will_not_overwrite_its_input(tmp_path):
+    path = _jsonl(tmp_path, [GOOD % b"h1"])
+    before = path.read_bytes()
+    r = CliRunner().invoke(
+        app, ["batch", str(path), str(path), "--pack", "huzhou", "--date", ON.isoformat()]
+    )
+    assert r.exit_code == 2 and "overwrite the input" in r.output
+    assert path.read_bytes() == before
+
+
+def test_resume_notices_an_edit_that_keeps_size_and_time(tmp_path, huzhou):
+    import os
+
+    from minzheng_rules.io import batch as B
+
+    path = _jsonl(tmp_path, [GOOD % b"h1", GOOD % b"h2"])
+    out = tmp_path / "r.parquet"
+
+    class Stop(Exception):
+        pass
+
+    def stop(self, chunk):
+        raise Stop
+
+    original = B.Batch._chunk
+    B.Batch._chunk = stop
+    try:
+        with pytest.raises(Stop):
+            B.Batch(open_register(path), out, huzhou, ON, chunk_size=1).run()
+    finally:
+        B.Batch._chunk = original
+    stat = path.stat()
+    path.write_bytes(path.read_bytes().replace(b'"500"', b'"900"'))  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time
+    with pytest.raises(InputError, match="--restart"):
+        B.Batch(open_register(path), out, huzhou, ON, chunk_size=1)

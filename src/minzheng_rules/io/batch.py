@@ -287,7 +287,8 @@ class Batch:
         self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
         rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
         tmp = rpath.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        # backslashreplace: a text no UTF-8 can hold never stops the rejects file
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
             for r in rejects:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         os.replace(tmp, rpath)

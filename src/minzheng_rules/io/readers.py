@@ -159,15 +159,19 @@ class JsonLinesSource(Source):
         self.path = path
         self.paths = (path,)
         self.mode = "jsonl"
+        self.twice: dict[str, list[int]] = {}
 
     def total(self) -> int | None:
         with open(self.path, "rb") as f:
             return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
 
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
+        from minzheng_rules.io.households import duplicate_ids
+
+        self.twice = duplicate_ids(self.path)
         index = 0
-        batch: list[tuple[int, str]] = []
-        with open(self.path, encoding="utf-8") as f:
+        batch: list[tuple[int, bytes]] = []
+        with open(self.path, "rb") as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
                     continue
@@ -178,24 +182,38 @@ class JsonLinesSource(Source):
         if batch:
             yield self._chunk(index, batch)
 
-    def _chunk(self, index: int, lines: list[tuple[int, str]]) -> Chunk:
+    def _chunk(self, index: int, lines: list[tuple[int, bytes]]) -> Chunk:
+        from minzheng_rules.io.households import twice_reason
+
         good = []
         rejects = []
         source = self.path.name
-        for number, line in lines:
+        for number, raw in lines:
             try:
-                data = json.loads(line)
+                data = json.loads(raw)
+                if b"\\u" in raw:  # an escaped lone surrogate is not text: refused here
+                    json.dumps(data, ensure_ascii=False).encode("utf-8")
             except json.JSONDecodeError as e:
                 rejects.append(Reject(source, number, None, [f"line: not valid JSON ({e.msg})"]))
                 continue
+            except UnicodeError:
+                reason = "line: not valid UTF-8 text (a stray byte or a lone \\ud800-\\udfff)"
+                rejects.append(Reject(source, number, None, [reason]))
+                continue
+            except RecursionError:
+                rejects.append(Reject(source, number, None, ["line: nested too deeply"]))
+                continue
             hid = data.get("id") if isinstance(data, dict) else None
+            hid = hid if isinstance(hid, str) else None
+            if hid is not None and hid in self.twice:
+                reason = f"id: {twice_reason(hid, self.twice[hid], source)}"
+                rejects.append(Reject(source, number, hid, [reason]))
+                continue
             try:
                 good.append(parse_household(data))
             except HouseholdError as e:
                 reasons = [f"{where}: {what}" for where, what in e.problems]
-                rejects.append(
-                    Reject(source, number, hid if isinstance(hid, str) else None, reasons)
-                )
+                rejects.append(Reject(source, number, hid, reasons))
         h, m = households_to_frames(good)
         return Chunk(index, h, m, rejects, read=len(lines))
 
@@ -614,17 +632,23 @@ class ColumnarSource(Source):
         return self.htable.rows()
 
     def aligned(self, size: int = 262_144) -> bool:
-        """True when every household's members are together, in the households' order, and
-        every household has one (checked on the id columns alone)."""
+        """True when every household's members are together, in the households' order, every
+        household has one and no household id is given twice (checked on the id columns
+        alone; a household given twice is refused, every time, by the partitioned path)."""
         hs = _Rechunk(self.htable.batches([HOUSEHOLD_ID]))
         ms = _Rechunk(self.mtable.batches([HOUSEHOLD_ID]))
+        hashes = []
         while True:
             h = hs.take(size)
             if h is None:
-                return ms.take(1) is None
+                if ms.take(1) is not None:
+                    return False
+                seen = pl.concat(hashes) if hashes else pl.Series(dtype=pl.UInt64)
+                return not seen.is_duplicated().any()  # equal hashes: decided exactly there
             m = ms.take_runs(h.height, HOUSEHOLD_ID)
             if not _same_runs(h, m):
                 return False
+            hashes.append(h.get_column(HOUSEHOLD_ID).hash(seed=20240601))
 
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
         if self.mode is None:
