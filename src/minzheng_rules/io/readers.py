@@ -733,6 +733,16 @@ class ColumnarSource(Source):
     def _partitioned_chunks(self, size: int, workdir: Path | None) -> Iterator[Chunk]:
         total = self.total() or 0
         buckets = max(1, -(-total // size))
+        if buckets == 1:  # one chunk's worth: joined in memory, no buckets on disk
+            frames = []
+            for table in (self.htable, self.mtable):
+                rows = _Rechunk(table.batches())
+                parts = []
+                while (b := rows.take(262_144)) is not None:
+                    parts.append(b)
+                frames.append(pl.concat(parts, how="vertical_relaxed") if parts else None)
+            yield self._bucket_chunk(0, frames[0], frames[1])
+            return
         root = Path(tempfile.mkdtemp(prefix="buckets-", dir=workdir))
         try:
             for name, table in (("h", self.htable), ("m", self.mtable)):

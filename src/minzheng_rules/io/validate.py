@@ -273,9 +273,12 @@ def _no_errors(n: int) -> pl.Series:
 def _empty_lists(n: int, dtype: pl.DataType, name: str) -> pl.Series:
     """``n`` empty lists, from a zero offsets buffer (no Python list of lists)."""
     inner = pl.Series(dtype=dtype.inner).to_arrow()  # type: ignore[attr-defined]
-    offsets = pa.array(np.zeros(n + 1, dtype=np.int32))
+    zeros = pa.py_buffer(np.zeros(n + 1, dtype=np.int32))  # (pa.array would import pandas)
+    offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, zeros])
     arrow = pa.ListArray.from_arrays(offsets, inner)
-    return pl.Series(name, arrow).cast(dtype)
+    out = pl.from_arrow(arrow)  # (pl.Series(name, arrow) would import pandas to check)
+    assert isinstance(out, pl.Series)
+    return out.cast(dtype).alias(name)
 
 
 def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
