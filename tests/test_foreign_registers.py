@@ -577,3 +577,19 @@ def test_resume_notices_an_edit_that_keeps_size_and_time(tmp_path, huzhou):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same time
     with pytest.raises(InputError, match="--restart"):
         B.Batch(open_register(path), out, huzhou, ON, chunk_size=1)
+
+
+def test_two_workbooks_in_a_folder_and_float_ids_from_a_spreadsheet(tmp_path):
+    # a spreadsheet stores numbers as floats: ids typed as numbers come back as 1001.0
+    pl.DataFrame({"household_id": [1001.0, 1002.0]}).write_excel(tmp_path / "households.xlsx")
+    pl.DataFrame(
+        {"household_id": [1002.0, 1001.0], "member_id": [1.0, 1.0], "age": [30.0, 40.5]}
+    ).write_excel(tmp_path / "members.xlsx")
+    _, chunks = _chunks(tmp_path)
+    assert [x for c in chunks for x in c.households.get_column("household_id")] == ["1002"]
+    (reject,) = [r for c in chunks for r in c.rejects]
+    assert reject.household_id == "1001" and reject.source == "households.xlsx[Sheet1]"
+    assert (
+        "age: Input should be a valid integer, got a number with a fractional part"
+        in (reject.reasons[0])
+    )

@@ -131,6 +131,8 @@ def batch_command(
             if table or members_table or query or members_query:
                 raise MinzhengError("--table and --query are for a database register")
             source = open_register(Path(input), members, mapping, encoding)
+            if mapping is not None and not hasattr(source, "htable"):
+                raise MinzhengError("--columns is for a table register (not JSON Lines)")
         for warning in source.warnings:
             err.print(f"warning 注意: {warning}", markup=False, highlight=False)
         publisher = None
@@ -146,8 +148,11 @@ def batch_command(
         if engine == "spark":
             from minzheng_rules.spark import run_spark_batch
 
-            if publisher is not None:
-                raise MinzhengError("--out-table is for the local engine")
+            if publisher is not None or mapping is not None or encoding is not None:
+                raise MinzhengError(
+                    "--out-table, --columns and --encoding are for the local engine "
+                    "(Spark reads canonical Parquet or CSV)"
+                )
             summary = run_spark_batch(source, output, p, on, format, master)
         else:
             summary = _run_local(source, output, p, on, format, chunk_size, restart, publisher)

@@ -103,7 +103,8 @@ def open_register(
     encoding = encoding or (mapping.encoding if mapping else None)
     hmap = mapping.households if mapping else None
     mmap = mapping.members if mapping else None
-    if fmt == "excel" and members is None:
+    sibling = p.with_name(f"members{p.suffix}")
+    if fmt == "excel" and members is None and not (sibling.is_file() and sibling != p):
         hsheet = (hmap.sheet if hmap else None) or "households"
         msheet = (mmap.sheet if mmap else None) or "members"
         h = TableFile(p, fmt, "households", hmap, sheet=hsheet)
@@ -330,6 +331,9 @@ class TableFile:
                 ) from None
             except Exception as e:
                 raise InputError(f"{self.path}: not a readable workbook ({_one_line(e)})") from None
+            if self.sheet is None and sheets:  # a workbook of one table: its first sheet
+                self.sheet = sheets[0]
+                self.label = f"{self.path.name}[{self.sheet}]"
             if self.sheet not in sheets:
                 raise InputError(
                     f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
