@@ -250,14 +250,6 @@ def test_whole_file_problems_are_errors(tmp_path):
     )
     with pytest.raises(InputError, match="did you mean 'assets_financial'"):
         list(open_register(tmp_path).chunks(10))
-    pl.DataFrame({"household_id": ["h"], "assets_financial": [1.5]}).write_parquet(
-        tmp_path / "households.parquet"
-    )
-    pl.DataFrame({"household_id": ["h"], "member_id": ["a"], "age": [3]}).write_parquet(
-        tmp_path / "members.parquet"
-    )
-    with pytest.raises(InputError, match="binary floats"):
-        list(open_register(tmp_path / "households.parquet").chunks(10))
 
 
 def test_jsonl_lines_that_fail_are_refused_with_their_line(tmp_path):

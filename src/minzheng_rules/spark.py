@@ -209,7 +209,9 @@ def read_register(spark: Any, source: Any) -> tuple[Any, Any]:
             spark.read.options(**opts).csv(str(source.households)),
             spark.read.options(**opts).csv(str(source.members)),
         )
-    raise ValueError("the Spark engine reads the columnar form (Parquet or CSV)")
+    from minzheng_rules.io.validate import InputError
+
+    raise InputError("the Spark engine reads the columnar form (Parquet or CSV)")
 
 
 def run_spark_batch(

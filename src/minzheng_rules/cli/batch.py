@@ -46,14 +46,21 @@ def _progress() -> Progress:
 @app.command("batch")
 def batch_command(
     input: Annotated[
-        Path,
+        str,
         typer.Argument(
             help="Register: a JSON Lines file, a folder with households.* and members.*, "
-            "or a households table (Parquet or CSV)"
+            "a households table (Parquet or CSV), an Excel workbook (households and "
+            "members sheets) or a PostgreSQL URL (postgresql://…, with --table or --query)"
         ),
     ],
-    output: Annotated[Path, typer.Argument(help="Results file (.parquet, .csv or .jsonl)")],
     pack: PackOption,
+    output: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Results file (.parquet, .csv, .jsonl or .xlsx); with --out-table, the local "
+            "copy (default NAME.parquet)"
+        ),
+    ] = None,
     date: Annotated[
         str | None, typer.Option(help="Evaluation date YYYY-MM-DD (default today)")
     ] = None,
@@ -61,7 +68,8 @@ def batch_command(
         Path | None, typer.Option(help="Members table, when not beside the households table")
     ] = None,
     format: Annotated[
-        str | None, typer.Option("--format", "-f", help="parquet, csv or jsonl (default: by name)")
+        str | None,
+        typer.Option("--format", "-f", help="parquet, csv, jsonl or xlsx (default: by name)"),
     ] = None,
     chunk_size: Annotated[int, typer.Option(help="Households per chunk")] = 250_000,
     engine: Annotated[str, typer.Option(help="local (all cores here) or spark")] = "local",
@@ -71,6 +79,41 @@ def batch_command(
     restart: Annotated[
         bool, typer.Option(help="Discard an unfinished run's parts instead of resuming it")
     ] = False,
+    columns: Annotated[
+        Path | None,
+        typer.Option(
+            "--columns",
+            help="Mapping file (YAML): the register's own column names and codes → the "
+            "canonical fields (see docs/guide/registers.md)",
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="Text encoding of CSV files, e.g. gbk (default: UTF-8, or detected)"),
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Database register: the households table")
+    ] = None,
+    members_table: Annotated[
+        str | None, typer.Option(help="Database register: the members table")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option(help="Database register: a query giving the households")
+    ] = None,
+    members_query: Annotated[
+        str | None, typer.Option(help="Database register: a query giving the members")
+    ] = None,
+    out_table: Annotated[
+        str | None,
+        typer.Option(
+            help="Write the results to this database table (and NAME_rejects), replaced in "
+            "one transaction"
+        ),
+    ] = None,
+    out_db: Annotated[
+        str | None,
+        typer.Option(help="Database URL for --out-table (default: the input's URL)"),
+    ] = None,
 ) -> None:
     """Evaluate a whole register: one row per household with each program's status and amount,
     tags and needs; refused rows go to OUTPUT.rejects.jsonl with their reasons. An interrupted
@@ -84,13 +127,44 @@ def batch_command(
     p = load_or_exit(pack)
     on = parse_date(date)
     try:
-        source = open_register(input, members)
+        mapping = None
+        if columns is not None:
+            from minzheng_rules.io.mapping import load_mapping
+
+            mapping = load_mapping(columns)
+        from minzheng_rules.io.database import is_database, open_database, publish
+
+        if is_database(input):
+            source = open_database(input, table, members_table, query, members_query, mapping)
+        else:
+            if table or members_table or query or members_query:
+                raise MinzhengError("--table and --query are for a database register")
+            source = open_register(Path(input), members, mapping, encoding)
+            if mapping is not None and not hasattr(source, "htable"):
+                raise MinzhengError("--columns is for a table register (not JSON Lines)")
+        for warning in source.warnings:
+            err.print(f"warning 注意: {warning}", markup=False, highlight=False)
+        publisher = None
+        if out_table is not None:
+            dsn = out_db or (input if is_database(input) else None)
+            if dsn is None:
+                raise MinzhengError("--out-table needs --out-db (the input is not a database)")
+            output = output or Path(f"{out_table}.parquet")
+            format = format or "parquet"
+            publisher = lambda out, rejects: publish(dsn, out_table, out, rejects)  # noqa: E731
+        if output is None:
+            raise MinzhengError("give the results file (OUTPUT) or --out-table")
         if engine == "spark":
             from minzheng_rules.spark import run_spark_batch
 
+            if publisher is not None or mapping is not None or encoding is not None:
+                raise MinzhengError(
+                    "--out-table, --columns and --encoding are for the local engine "
+                    "(Spark reads canonical Parquet or CSV)"
+                )
             summary = run_spark_batch(source, output, p, on, format, master)
         else:
-            summary = _run_local(source, output, p, on, format, chunk_size, restart)
+            summary = _run_local(source, output, p, on, format, chunk_size, restart, publisher)
     except (MinzhengError, OSError) as e:
         fail(e)
         raise
@@ -100,11 +174,11 @@ def batch_command(
         raise typer.Exit(1)
 
 
-def _run_local(source, output, p, on, format, chunk_size, restart):
+def _run_local(source, output, p, on, format, chunk_size, restart, publisher=None):
     from minzheng_rules.io.batch import Batch
 
     total = source.total()
-    batch = Batch(source, output, p, on, format, chunk_size, restart)
+    batch = Batch(source, output, p, on, format, chunk_size, restart, publish=publisher)
     if batch.done:
         err.print(f"resuming: {batch.done} chunk(s) already done in {batch.parts}", markup=False)
     with _progress() as bar:

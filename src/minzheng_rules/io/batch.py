@@ -34,7 +34,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute
 
-from minzheng_rules.io.formats import FORMATS, TableWriter, decimal_array, money_text
+from minzheng_rules.io.formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
 from minzheng_rules.io.readers import Chunk, Source
 from minzheng_rules.io.schema import HOUSEHOLD_ID
 from minzheng_rules.io.validate import InputError
@@ -141,10 +141,17 @@ def result_table(
         names += [f"{p.program}_status", f"{p.program}_amount"]
     for name in ("tags", "needs"):
         col = frame.get_column(name)
-        if fmt == "csv":
-            col = col.list.join(",").map_elements(
-                lambda s: json.dumps(s.split(",") if s else []), return_dtype=pl.String
+        if fmt == "csv":  # JSON text as json.dumps writes it, built on the whole column
+            quoted = col.list.eval(
+                pl.element()
+                .str.replace_all("\\", "\\\\", literal=True)
+                .str.replace_all('"', '\\"', literal=True)
             )
+            col = pl.select(
+                pl.when(quoted.list.len() == 0)
+                .then(pl.lit("[]"))
+                .otherwise(pl.lit('["') + quoted.list.join('", "') + pl.lit('"]'))
+            ).to_series()
         arrays.append(col.to_arrow().cast(pa.string() if fmt == "csv" else pa.list_(pa.string())))
         names.append(name)
     return pa.Table.from_arrays(
@@ -165,12 +172,21 @@ class Batch:
         chunk_size: int = 250_000,
         restart: bool = False,
         evaluator: Any = None,
+        publish: Callable[[Path, Path], Any] | None = None,
     ) -> None:
+        """``publish``: called with the output and rejects files once they are in place (and
+        before the parts are removed, so a failed publish is retried by a resumed run)."""
+        self.publish = publish
         self.source = source
         self.out = Path(out)
         self.fmt = fmt or _format_from_name(self.out)
-        if self.fmt not in FORMATS:
-            raise InputError(f"output format must be one of {', '.join(FORMATS)}")
+        if self.fmt not in OUTPUT_FORMATS:
+            raise InputError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
+        for p in getattr(source, "paths", ()):
+            if self.out.exists() and p.exists() and os.path.samefile(p, self.out):
+                raise InputError(f"{self.out}: the output would overwrite the input register")
+        # the table as written: Excel takes the Parquet form (exact decimals, lists) at the end
+        self.table_fmt = "parquet" if self.fmt == "xlsx" else self.fmt
         self.pack = pack
         self.on = on
         self.chunk_size = chunk_size
@@ -252,7 +268,7 @@ class Batch:
     def _replay(self, index: int) -> None:
         """A chunk done by an earlier run: its kept answers go to the output again."""
         frame = pl.read_ipc(self._part(index))
-        self._write(result_table(frame, self.vp.programs, self.fmt, self.fmt == "parquet"))
+        self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
 
     def _chunk(self, chunk: Chunk) -> dict[str, Any]:
         result = self.vp.evaluate(chunk.households, chunk.members)
@@ -272,10 +288,11 @@ class Batch:
         tmp = part.with_suffix(".tmp")
         frame.write_ipc(tmp, compression="lz4")
         os.replace(tmp, part)
-        self._write(result_table(frame, self.vp.programs, self.fmt, self.fmt == "parquet"))
+        self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
         rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
         tmp = rpath.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        # backslashreplace: a text no UTF-8 can hold never stops the rejects file
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
             for r in rejects:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         os.replace(tmp, rpath)
@@ -327,7 +344,9 @@ class Batch:
         w = self._writer
         if w.rows == 0:
             w.write(
-                result_table(self.vp._empty(), self.vp.programs, self.fmt, self.fmt == "parquet")
+                result_table(
+                    self.vp._empty(), self.vp.programs, self.table_fmt, self.fmt == "parquet"
+                )
             )
         w.close()
         rejects = self.out.with_name(self.out.name + ".rejects.jsonl")
@@ -336,6 +355,8 @@ class Batch:
             for k in keys:
                 f.write((self.parts / f"rejects-{int(k):06d}.jsonl").read_text(encoding="utf-8"))
         os.replace(tmp, rejects)
+        if self.publish is not None:
+            self.publish(self.out, rejects)
         s.output, s.rejects = str(self.out), str(rejects)
         summary = self.out.with_name(self.out.name + ".summary.json")
         tmp = summary.with_name(f".{summary.name}.tmp")
@@ -367,4 +388,5 @@ def _format_from_name(path: Path) -> str:
         "csv": "csv",
         "jsonl": "jsonl",
         "ndjson": "jsonl",
+        "xlsx": "xlsx",
     }.get(suffix, "parquet")

@@ -19,10 +19,13 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute
 
+from minzheng_rules.errors import MinzhengError
 from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Column
 
 HH = "_hh"
 FORMATS = ("parquet", "csv", "jsonl")
+OUTPUT_FORMATS = (*FORMATS, "xlsx")
+EXCEL_ROWS = 1_048_575  # a worksheet's rows, less the header
 
 
 def decimal_array(values: pl.Series, scale: int, precision: int = 18) -> pa.Array:
@@ -113,11 +116,12 @@ class TableWriter:
     def __init__(self, path: Path, fmt: str, store_schema: bool = True) -> None:
         """``store_schema=False``: Parquet without the Arrow schema in its metadata, so
         dictionary-encoded text reads back as plain text."""
-        if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+        if fmt not in OUTPUT_FORMATS:
+            raise ValueError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, not '{fmt}'")
         self.path = Path(path)
         self.fmt = fmt
         self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._staged: Path | None = None  # xlsx: the rows as Parquet until close
         self._writer: Any = None
         self._file: Any = None
         self.rows = 0
@@ -125,12 +129,20 @@ class TableWriter:
 
     def write(self, table: pa.Table) -> None:
         self.rows += table.num_rows
-        if self.fmt == "parquet":
+        if self.fmt in ("parquet", "xlsx"):
             import pyarrow.parquet as pq
 
+            if self.fmt == "xlsx" and self.rows > EXCEL_ROWS:
+                raise MinzhengError(
+                    f"{self.path}: more than {EXCEL_ROWS:,} rows do not fit in a worksheet; "
+                    "write .parquet or .csv"
+                )
             if self._writer is None:
+                target = self.tmp
+                if self.fmt == "xlsx":
+                    self._staged = target = self.tmp.with_name(self.tmp.name + ".parquet")
                 self._writer = pq.ParquetWriter(
-                    self.tmp, table.schema, compression="zstd", store_schema=self.store_schema
+                    target, table.schema, compression="zstd", store_schema=self.store_schema
                 )
             self._writer.write_table(table)
         elif self.fmt == "csv":
@@ -149,6 +161,9 @@ class TableWriter:
     def close(self) -> Path:
         if self._writer is not None:
             self._writer.close()
+        if self._staged is not None:
+            _parquet_to_xlsx(self._staged, self.tmp)
+            self._staged.unlink()
         if self._file is not None:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -164,6 +179,30 @@ class TableWriter:
                 with contextlib.suppress(Exception):  # cleaning up after a failure
                     x.close()
         self.tmp.unlink(missing_ok=True)
+        if self._staged is not None:
+            self._staged.unlink(missing_ok=True)
+
+
+def _parquet_to_xlsx(parquet: Path, xlsx: Path) -> None:
+    """Results as a worksheet (xlsxwriter, through Polars): amounts as numbers shown with two
+    decimals (a float holds any amount below 10^13 元 to the fen), lists as comma-joined text."""
+    frame = pl.read_parquet(parquet)
+    changes = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Decimal):
+            changes.append(pl.col(name).cast(pl.Float64))
+        elif isinstance(dtype, pl.List):
+            changes.append(pl.col(name).list.join(","))
+        elif isinstance(dtype, pl.Categorical | pl.Enum):
+            changes.append(pl.col(name).cast(pl.String))
+    frame = frame.with_columns(changes)
+    formats = {n: "0.00" for n, t in frame.schema.items() if t == pl.Float64}
+    frame.write_excel(
+        xlsx,
+        worksheet="results",
+        column_formats=formats,
+        autofit=False,  # type: ignore[arg-type]
+    )
 
 
 def write_register(

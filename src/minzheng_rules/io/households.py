@@ -47,7 +47,33 @@ def _refuse(error: HouseholdError, problems: list[str] | None) -> None:
     problems.append(str(error))
 
 
+def duplicate_ids(path: Path) -> dict[str, list[int]]:
+    """Household ids given on more than one line of a JSON Lines file, with their lines. A
+    first pass (orjson, only the id kept) so that every occurrence is refused, as a columnar
+    register's are, not only the later ones."""
+    import orjson
+
+    seen: dict[str, int] = {}
+    twice: dict[str, list[int]] = {}
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, start=1):
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                continue  # refused by the reading pass, with its reason
+            hid = data.get("id") if isinstance(data, dict) else None
+            if isinstance(hid, str) and seen.setdefault(hid, n) != n:
+                twice.setdefault(hid, [seen[hid]]).append(n)
+    return twice
+
+
+def twice_reason(hid: str, lines: list[int], source: str) -> str:
+    shown = ", ".join(str(n) for n in lines[:5]) + (", …" if len(lines) > 5 else "")
+    return f"appears more than once in {source} (lines {shown})"
+
+
 def _json_lines(path: Path, problems: list[str] | None) -> Iterator[Household]:
+    twice = duplicate_ids(path)
     with path.open("rb") as f:
         for n, raw in enumerate(f, start=1):
             if not raw.strip():
@@ -57,6 +83,11 @@ def _json_lines(path: Path, problems: list[str] | None) -> Iterator[Household]:
                 data = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
                 _refuse(HouseholdError([("line", f"not valid JSON: {err}")], where), problems)
+                continue
+            hid = data.get("id") if isinstance(data, dict) else None
+            if isinstance(hid, str) and hid in twice:
+                reason = twice_reason(hid, twice[hid], path.name)
+                _refuse(HouseholdError([("id", reason)], where), problems)
                 continue
             try:
                 yield parse_household(data, where)
