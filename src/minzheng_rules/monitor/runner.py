@@ -51,10 +51,9 @@ from minzheng_rules.monitor.state import (
     dated,
 )
 from minzheng_rules.packs.pack import Pack
+from minzheng_rules.packs.schema import HIGH_TIER_MONTHS, PHASE_OUT_MONTHS
 from minzheng_rules.results import Status
 
-HIGH_TIER_MONTHS = "monitor.high_tier_months"
-PHASE_OUT_MONTHS = "monitor.phase_out_months"
 MAX_REPORTED_ERRORS = 100
 WINDOW = 20_000
 _MIN_WINDOW = 64

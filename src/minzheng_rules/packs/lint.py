@@ -97,9 +97,7 @@ def read_parameters(d: PackDefinition) -> set[str]:
 
 def _engine_parameters() -> set[str]:
     """Parameters the engine itself reads (the monitor's visiting periods), not a rule."""
-    from minzheng_rules.monitor.runner import HIGH_TIER_MONTHS, PHASE_OUT_MONTHS
-
-    return {HIGH_TIER_MONTHS, PHASE_OUT_MONTHS}
+    return {S.HIGH_TIER_MONTHS, S.PHASE_OUT_MONTHS}
 
 
 def unused_warnings(d: PackDefinition) -> list[PackError]:

@@ -486,3 +486,8 @@ def pack_json_schema() -> dict[str, Any]:
 
 
 IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+# parameters the engine reads by name, not through a rule: the monitor's visiting periods
+HIGH_TIER_MONTHS = "monitor.high_tier_months"
+PHASE_OUT_MONTHS = "monitor.phase_out_months"
