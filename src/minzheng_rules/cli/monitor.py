@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -19,9 +20,12 @@ from minzheng_rules.monitor import (
     iter_register,
     make_engine,
 )
+from minzheng_rules.monitor import checkpoint as C
+from minzheng_rules.monitor.events import read_events
 from minzheng_rules.monitor.output import json_line
-from minzheng_rules.monitor.runner import WINDOW, freeze_loaded
-from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError
+from minzheng_rules.monitor.register import household_line
+from minzheng_rules.monitor.runner import WINDOW, PackCannotEvaluate, freeze_loaded
+from minzheng_rules.monitor.sharded import ShardedMonitor, WorkerError, write_lines_atomic
 
 
 @app.command("monitor")
@@ -63,6 +67,37 @@ def monitor_command(
         ),
     ] = 1,
     quiet: Annotated[bool, typer.Option(help="Do not list skipped events on stderr")] = False,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep a durable checkpoint here (the households' states and the stream "
+            "position, written atomically); with --resume a killed run goes on from it, "
+            "writing exactly the records of a run never interrupted. Needs --out"
+        ),
+    ] = None,
+    checkpoint_every: Annotated[
+        int, typer.Option(help="A checkpoint at least every this many events")
+    ] = 100_000,
+    checkpoint_seconds: Annotated[
+        float, typer.Option(help="A checkpoint at least every this many seconds")
+    ] = 60.0,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Go on from --checkpoint (the records file is cut back to what the checkpoint "
+            "saw); without a checkpoint file the run starts from the beginning"
+        ),
+    ] = False,
+    horizon_days: Annotated[
+        int,
+        typer.Option(
+            help="Refuse events dated more than this many days after today (a mistyped year)"
+        ),
+    ] = 366,
+    register_out: Annotated[
+        Path | None,
+        typer.Option(help="At the end, write the households as the events left them (JSON Lines)"),
+    ] = None,
 ) -> None:
     """Watch households for early warnings (监测预警) and newly eligible programs (主动发现).
 
@@ -77,9 +112,40 @@ def monitor_command(
         fail(ValueError(f"--window must be 1 to 1,000,000, got {window}"))
     if not 1 <= workers <= 64:
         fail(ValueError(f"--workers must be 1 to 64, got {workers}"))
+    if not 0 <= horizon_days <= 100_000:
+        fail(ValueError(f"--horizon-days must be 0 to 100,000, got {horizon_days}"))
+    if checkpoint_every < 1 or not checkpoint_seconds > 0:
+        fail(ValueError("--checkpoint-every and --checkpoint-seconds must be positive"))
+    if resume and checkpoint is None:
+        fail(ValueError("--resume needs --checkpoint"))
+    if checkpoint is not None and out is None:
+        fail(ValueError("--checkpoint needs --out (a file the resumed run can cut back)"))
+    for name, path in (
+        ("--out", out),
+        ("--checkpoint", checkpoint),
+        ("--register-out", register_out),
+    ):
+        if path is not None and (path.is_dir() or not path.parent.is_dir()):
+            fail(ValueError(f"{name} {path}: must be a file in an existing folder"))
+    if out is not None and str(events) != "-" and _same_file(out, events):
+        fail(ValueError(f"--out {out} is the events file"))
     p = load_or_exit(pack)
     if not register.exists():
         fail(FileNotFoundError(f"register not found: {register}"))
+    saved: dict[str, Any] | None = None
+    if resume and checkpoint is not None and checkpoint.exists():
+        try:
+            saved = C.read(checkpoint)
+            if saved.get("workers", 1) != workers:
+                raise C.CheckpointError(
+                    f"{checkpoint}: taken with --workers {saved.get('workers', 1)}, not {workers}"
+                )
+        except C.CheckpointError as e:
+            fail(e)
+            raise
+    elif resume:
+        err.print(f"note: no checkpoint at {checkpoint}: starting from the beginning", markup=False)
+    last_day = saved["horizon"] if saved is not None else C.horizon(horizon_days)
     problems: list[str] = []
     try:
         if workers > 1:
@@ -92,16 +158,22 @@ def monitor_command(
                 engine=engine,
                 shards=shards,
                 window=window,
+                horizon=last_day,
+                restore=None if saved is None else saved["snapshots"],
+                register_out=register_out is not None,
             )
             problems += monitor.problems
         else:
             monitor = Monitor(
                 p,
-                iter_register(register, problems, members),
+                iter_register(register, problems, members) if saved is None else (),
                 engine=engine,
                 shards=shards,
                 window=window,
+                horizon=last_day,
             )
+            if saved is not None:
+                monitor.restore(saved["monitor"])
     except PackErrors as e:
         err.print(f"[bold red]error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
@@ -126,31 +198,96 @@ def monitor_command(
             )
 
     start = time.perf_counter()
+    stream: IO[bytes] | None = None
+    target: IO[str] | None = None
+    checkpointer: C.Checkpointer | None = None
     try:
-        stream: IO[bytes] = sys.stdin.buffer if source == "stdin" else events.open("rb")
-    except OSError as e:
-        fail(e)
-        raise
-    target = open(out, "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
-    try:
+        stream = sys.stdin.buffer if source == "stdin" else events.open("rb")
+        lines: Iterable[bytes] = stream
+        if saved is not None:
+            lines = C.resumed_lines(stream, saved["position"], source)
+            target = C.reopen_records(out, saved["out_offset"])  # type: ignore[arg-type]
+        elif checkpoint is not None:
+            lines = C.Lines(stream)
+        if target is None:
+            target = open(out, "w", encoding="utf-8") if out is not None else sys.stdout  # noqa: SIM115
+        if checkpoint is not None:
+            assert isinstance(lines, C.Lines)
+            checkpointer = C.Checkpointer(
+                checkpoint,
+                lines,
+                target,
+                {"pack": p.id, "events": source, "workers": workers, "horizon": last_day},
+                every=checkpoint_every,
+                seconds=checkpoint_seconds,
+                seq=0 if saved is None else saved["seq"],
+            )
         live = window <= 1 and target is sys.stdout  # a feed: each record as its event comes
+        out_file = target
 
         def write(record: dict[str, Any]) -> None:
-            target.write(json_line(record).decode("utf-8"))
+            out_file.write(json_line(record).decode("utf-8"))
             if live:
-                target.flush()
+                out_file.flush()
 
         if isinstance(monitor, ShardedMonitor):
-            summary = monitor.run(stream, target, report)["summary"]
+            summary = monitor.run(lines, target, report, checkpointer)["summary"]
+            if register_out is not None:
+                monitor.write_register(register_out)
         else:
-            summary = monitor.run(stream, write, report)["summary"]
+            single = monitor
+            keeper = checkpointer
+
+            def committed(line: int) -> None:
+                assert keeper is not None
+                keeper.lines.commit(line)
+                if keeper.due(line):
+                    keeper.save(line, {"monitor": single.snapshot()})
+
+            summary = monitor.run_events(
+                read_events(lines, first_line=1 if keeper is None else keeper.lines.line + 1),
+                write,
+                report,
+                None if keeper is None else committed,
+            )["summary"]
+            if register_out is not None:
+                write_lines_atomic(register_out, map(household_line, monitor.registered()))
+        if checkpointer is not None:
+            C.synced_size(target)
+            checkpointer.finish(workers if workers > 1 else 0)
+    except KeyboardInterrupt:
+        if isinstance(monitor, ShardedMonitor):
+            monitor.kill()
+        err.print(
+            "interrupted (Ctrl-C)"
+            + (f"; --resume goes on from {checkpoint}" if checkpoint is not None else ""),
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+    except (OSError, MinzhengError, WorkerError) as e:
+        if isinstance(monitor, ShardedMonitor):
+            monitor.kill()
+        fail(e)
+        raise
     finally:
-        if stream is not sys.stdin.buffer:
+        if stream is not None and stream is not sys.stdin.buffer:
             stream.close()
-        if target is not sys.stdout:
+        if target is not None and target is not sys.stdout:
             target.close()
         monitor.close()
     seconds = time.perf_counter() - start
+    failed = sum(summary["skipped_by_kind"].get(k, 0) for k in ("not_evaluable", "internal"))
+    if failed and not summary["applied"]:
+        first = next(
+            (e for e in summary["errors"] if e["kind"] in ("not_evaluable", "internal")), {}
+        )
+        fail(
+            PackCannotEvaluate(
+                f"the pack '{p.id}' could not evaluate any event "
+                f"(line {first.get('line')}: {first.get('message')})"
+            )
+        )
     rate = summary["events"] / seconds if seconds > 0 else 0.0
     err.print(
         f"{summary['events']} events: {summary['applied']} applied, {summary['skipped']} skipped, "
@@ -158,3 +295,10 @@ def monitor_command(
         markup=False,
         highlight=False,
     )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
