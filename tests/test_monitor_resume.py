@@ -235,38 +235,35 @@ def test_events_beyond_the_horizon_are_refused_with_their_line(files, tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_ctrl_c_on_workers_exits_with_one_line(files, tmp_path):
+    pack, register, events = files
     out, tmp = tmp_path / "out.jsonl", tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "PYTHONPATH": SRC, "TMPDIR": str(tmp)}
+    args = ["monitor", "-", "-r", str(register), "-p", str(pack), "-o", str(out), "--workers", "2"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "minzheng_rules.cli.main",
-            *_args(files, out, "--workers", "2", "--window", "50", "--quiet"),
-        ],
+        [sys.executable, "-m", "minzheng_rules.cli.main", *args, "--quiet"],
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    pids = _kill_when_started(proc, out)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: to the parent and its workers
-    _, stderr = proc.communicate(timeout=60)
-    text = stderr.decode()
-    assert proc.returncode == 130, text
-    assert text.strip().splitlines()[-1].startswith("interrupted (Ctrl-C)")
-    assert "Traceback" not in text
-    assert not any(_alive(p) for p in pids)
-    assert not list(tmp.iterdir())
-
-
-def _kill_when_started(proc, out: Path) -> list[int]:
+    assert proc.stdin is not None
+    proc.stdin.write(events.read_bytes())  # a live feed that stays open
+    proc.stdin.flush()
     seen: set[int] = set()
     deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:
+    while len(seen) < 2 and time.monotonic() < deadline:
         seen.update(_children(proc.pid))
-        if out.exists() and out.stat().st_size > 0 and len(seen) >= 2:
-            break
-        time.sleep(0.005)
-    return sorted(seen)
+        time.sleep(0.01)
+    time.sleep(1.0)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: to the parent and its workers
+    stderr = proc.stderr.read()  # type: ignore[union-attr]
+    proc.wait(timeout=60)
+    text = stderr.decode()
+    assert proc.returncode == 130, text
+    assert text.strip().splitlines()[-1] == "interrupted (Ctrl-C)"
+    assert "Traceback" not in text
+    time.sleep(0.2)
+    assert len(seen) == 2 and not any(_alive(p) for p in seen)
+    assert not list(tmp.iterdir())
