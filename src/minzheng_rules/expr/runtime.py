@@ -59,3 +59,14 @@ def quantize(value: Decimal | int, digits: int, mode: str) -> Decimal:
 def money(value: Decimal | int) -> Decimal:
     """A money amount to the fen (half up), the form results are reported in."""
     return Decimal(value).quantize(FEN, rounding=decimal.ROUND_HALF_UP)
+
+
+def shown_amount(value: Decimal | int) -> Decimal:
+    """A program's money amount as every output shows it: to the fen, or to the finer digits
+    its declared rounding gave it (``rounding: {digits: 3, mode: floor}`` shows 0.666, not
+    0.67; the amount was rounded by that rule already, so nothing is rounded again)."""
+    d = Decimal(value)
+    exponent = d.as_tuple().exponent
+    if d.is_finite() and isinstance(exponent, int) and exponent < -2:
+        return d
+    return d.quantize(FEN, rounding=decimal.ROUND_HALF_UP)

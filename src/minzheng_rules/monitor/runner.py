@@ -29,8 +29,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from minzheng_rules.errors import MinzhengError, suggest
-from minzheng_rules.expr.runtime import money
+from minzheng_rules.errors import HouseholdError, MinzhengError, suggest
+from minzheng_rules.expr.runtime import shown_amount
 from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet
@@ -672,6 +672,9 @@ class Monitor:
     def _refusal(self, line: int, event: Any, err: Exception) -> EventError:
         if isinstance(err, EventRefused):
             kind, message = "invalid", str(err)
+        elif isinstance(err, HouseholdError):  # one line: the fields and their problems
+            kind = "not_evaluable"
+            message = "; ".join(f"{field}: {problem}" for field, problem in err.problems)
         elif isinstance(err, MinzhengError):
             kind, message = "not_evaluable", str(err)
         else:
@@ -873,7 +876,7 @@ def _program_change(outcomes: dict[str, Any], pid: str) -> dict[str, Any]:
         "conditions": {r.id: r.passed for r in o.reasons},
     }
     if o.status is Status.eligible:
-        out["amount"] = str(money(o.amount)) if o.unit.startswith("CNY") else str(o.amount)
+        out["amount"] = str(shown_amount(o.amount)) if o.unit.startswith("CNY") else str(o.amount)
     if o.missing:
         out["missing"] = o.missing
     return out

@@ -508,6 +508,13 @@ def _numbered(f: IO[bytes]) -> Callable[[dict[str, Any]], None]:
     return write
 
 
+def _message(err: Exception) -> str:
+    """An error as the parent prints it: our own errors by their message alone."""
+    from minzheng_rules.errors import MinzhengError
+
+    return str(err) if isinstance(err, MinzhengError) else f"{type(err).__name__}: {err}"
+
+
 def _die_with_parent(parent: int) -> None:
     """A worker must not outlive its parent (a parent killed with SIGKILL cannot stop it): on
     Linux the kernel kills it (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); elsewhere, and should that
@@ -567,7 +574,7 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
             monitor.restore(snapshot["monitor"])
             positions = snapshot["positions"]
     except Exception as err:
-        conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
+        conn.send(("error", f"monitor worker {k}: {_message(err)}"))
         return
     freeze_loaded()
     conn.send(
@@ -624,9 +631,10 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
         }
         conn.send(("done", {"summary": summary, "stats": stats}))
     except Exception as err:
-        conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
-        while conn.recv() is not None:  # let the parent finish sending; it then reads the error
-            pass
+        with contextlib.suppress(OSError, EOFError):  # the parent may be gone already
+            conn.send(("error", f"monitor worker {k}: {_message(err)}"))
+            while conn.recv() is not None:  # let the parent finish sending; it reads the error
+                pass
     finally:
         monitor.close()
 

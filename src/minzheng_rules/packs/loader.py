@@ -61,6 +61,7 @@ class PackDefinition:
     cases: list[S.Case] = field(default_factory=list)
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     packs: dict[str, str] = field(default_factory=dict)  # section:name -> pack id defining it
+    dropped: set[str] = field(default_factory=set)  # programs a pack of the chain drops
 
     def origin(self, section: str, name: str) -> Origin:
         return self.origins.get((section, name), Origin("<pack>", None, ()))
@@ -198,6 +199,7 @@ def _merge(base: PackDefinition | None, folder: Path, files: list[_File]) -> Pac
             invariants=dict(base.invariants),
             origins=dict(base.origins),
             packs=dict(base.packs),
+            dropped=set(base.dropped),
         )
     errors: list[PackError] = []
     seen: dict[tuple[str, str], Path] = {}
@@ -297,6 +299,7 @@ def _merge(base: PackDefinition | None, folder: Path, files: list[_File]) -> Pac
             )
             continue
         del out.programs[pid]
+        out.dropped.add(pid)
         for eid in [e.id for e in out.exclusions.values() if pid in e.programs]:
             del out.exclusions[eid]
     if errors:

@@ -142,6 +142,7 @@ class Pack:
                 amount = self._expr(p.amount, "programs", pid, ("amount",), p.entity, amount_type)
             self.programs[pid] = CheckedProgram(pid, p, conds, amount)
         self._check_exclusions()
+        self._check_invariants()
         self.relief = check_relief(self, self._errors)
         if self._errors:
             raise PackErrors(self._errors)
@@ -262,6 +263,26 @@ class Pack:
                     self._errors.append(
                         PackError(
                             f"exclusion '{eid}' names unknown program '{pid}'",
+                            file=origin.file,
+                            line=origin.line,
+                            name=pid,
+                            suggestion=suggest(pid, self.definition.programs),
+                        )
+                    )
+
+    def _check_invariants(self) -> None:
+        """An invariant about a program no pack of the chain defines (a typo) would be skipped
+        and counted as passed; one a pack drops is skipped on purpose (testing.invariants)."""
+        from minzheng_rules.errors import suggest
+
+        known = set(self.definition.programs) | self.definition.dropped
+        for iid, inv in self.definition.invariants.items():
+            origin = self.definition.origin("invariants", iid)
+            for pid in inv.programs:
+                if pid not in known:
+                    self._errors.append(
+                        PackError(
+                            f"invariant '{iid}' names unknown program '{pid}'",
                             file=origin.file,
                             line=origin.line,
                             name=pid,

@@ -96,6 +96,10 @@ class VectorizedPack:
             self.programs.append(ProgramColumns(pid, s, a, scale, unit))
             outputs += [s, a]
         self.tag_columns, self.need_columns = tags, needs
+        # a birth date after the evaluation date: the reference refuses the household (it would
+        # be a negative age here)
+        unborn = pl.col("birth_date").fill_null(on) > pl.lit(on, dtype=pl.Date)
+        self.plan.flags.append(("m", self.plan.column("m", unborn)))
         h_flags = [pl.col(n) for lvl, n in self.plan.flags if lvl == "h"]
         m_flags = [pl.col(n) for lvl, n in self.plan.flags if lvl == "m"]
         parts = list(h_flags)
