@@ -18,7 +18,7 @@ from minzheng_rules.monitor import Monitor, synthetic
 from minzheng_rules.monitor.events import read_events
 from test_monitor_pack import write_monitor_pack
 
-from packs_for_tests import PARAMETERS, PROGRAMS, files
+from packs_for_tests import PARAMETERS, PROGRAMS, VARIABLES, files
 
 runner = CliRunner()
 ON = dt.date(2024, 6, 1)
@@ -335,3 +335,94 @@ def test_monitor_out_a_folder_is_refused(watched, tmp_path):
 def test_typed_errors_only(tmp_path):
     """Everything above is one of the library's own errors (the fuzz suite relies on it)."""
     assert issubclass(HouseholdError, MinzhengError) and issubclass(PackErrors, MinzhengError)
+
+
+# -- packs that validate but have no exact vectorized plan; CLI misuse ---------------------------
+
+NESTED = """
+  nested:
+    label: {zh: 嵌套, en: Nested}
+    type: money
+    formula: sum(sum(n.monthly_income for n in members if n.age > m.age) for m in members)
+"""
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {
+            "programs": PROGRAMS.replace(
+                "p.dibao.standard * size - income", "p.dibao.standard / 3 + income / 7"
+            )
+        },
+        {
+            "variables": VARIABLES + NESTED,
+            "programs": PROGRAMS.replace(
+                "p.dibao.standard * size - income", "p.dibao.standard * size - income + nested"
+            ),
+        },
+        {"programs": "programs: {}\n"},
+        {"programs": PROGRAMS.replace("amount: p.bonus", "amount: p.bonus * 1e-999999999")},
+    ],
+    ids=["division", "nested", "no-programs", "tiny"],
+)
+def test_batch_runs_packs_the_plan_cannot_compile_and_agrees_with_eval(tmp_path, overrides):
+    folder = write_pack(tmp_path / "p", **overrides)
+    pack = load_pack(folder)
+    hs = [
+        {
+            "id": f"h{i}",
+            "members": [
+                {"id": "a", "relation": "head", "age": 30 + i, "monthly_income": 100 * i},
+                {"id": "b", "relation": "spouse", "age": 79 + i, "monthly_income": 7 * i},
+            ],
+        }
+        for i in range(6)
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(h) + "\n" for h in hs))
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["batch", str(src), str(out), "-p", str(folder), "--date", "2024-06-01"])
+    assert r.exit_code == 0, r.output
+    rows = out.read_text().splitlines()
+    assert len(rows) == 1 + len(hs)
+    header = [c.strip('"') for c in rows[0].split(",")]
+    for h, row in zip(hs, rows[1:], strict=True):
+        got = dict(zip(header, (c.strip('"') for c in row.split(",")), strict=False))
+        ev = pack.evaluate(parse_household(h), ON).to_dict()["programs"]
+        for pid, o in ev.items():
+            assert got[f"{pid}_status"] == o["status"]
+            assert got[f"{pid}_amount"] == (o["amount"] if o["status"] == "eligible" else "0.00")
+
+
+def test_a_runaway_amount_is_an_error_in_eval_and_a_reject_in_batch(tmp_path):
+    big = PROGRAMS.replace(
+        "amount: p.bonus", "amount: p.bonus * 1000000000000 * 1000000000000 * 1000000"
+    )
+    folder = write_pack(tmp_path / "p", programs=big)
+    h = {"id": "h1", "members": [{"id": "a", "relation": "head", "age": 85}]}
+    (tmp_path / "h.json").write_text(json.dumps(h))
+    for command in ("eval", "plan"):
+        r = runner.invoke(
+            app, [command, str(tmp_path / "h.json"), "-p", str(folder), "--date", "2024-06-01"]
+        )
+        assert r.exit_code == 2 and "too large to compute exactly" in r.output, r.output
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(h) + "\n")
+    out = tmp_path / "out.csv"
+    r = runner.invoke(app, ["batch", str(src), str(out), "-p", str(folder), "--date", "2024-06-01"])
+    assert r.exit_code == 0, r.output
+    assert "too large" in Path(f"{out}.rejects.jsonl").read_text()
+
+
+def test_cli_misuse_is_one_line(tmp_path):
+    folder = write_pack(tmp_path / "p")
+    r = runner.invoke(app, ["schema", "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "cannot write" in r.output
+    base = ["synth", "-n", "3", "-p", str(folder)]
+    r = runner.invoke(app, [*base, "--seed", "-1", "-o", str(tmp_path / "s")])
+    assert r.exit_code == 2 and "--seed must be 0 to" in r.output
+    existing = tmp_path / "keep.txt"
+    existing.write_text("keep")
+    r = runner.invoke(app, [*base, "-o", str(existing)])
+    assert r.exit_code == 2 and "is a file" in r.output and existing.read_text() == "keep"

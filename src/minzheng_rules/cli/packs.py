@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from minzheng_rules.cli.app import app, err, load_or_exit, out, parse_date
+from minzheng_rules.cli.app import app, err, fail, load_or_exit, out, parse_date
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.packs.discovery import available_packs
 from minzheng_rules.packs.pack import Pack, load_pack
@@ -120,7 +120,10 @@ def schema_command(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        try:
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as e:  # a folder, a missing folder, no permission: one line
+            fail(OSError(f"--out {out_file}: cannot write ({e.strerror})"))
         out.print(f"wrote {out_file}")
 
 
