@@ -426,3 +426,14 @@ def test_cli_misuse_is_one_line(tmp_path):
     existing.write_text("keep")
     r = runner.invoke(app, [*base, "-o", str(existing)])
     assert r.exit_code == 2 and "is a file" in r.output and existing.read_text() == "keep"
+
+
+def test_a_register_line_with_a_5000_digit_number_is_one_problem(tmp_path):
+    from minzheng_rules.monitor import iter_register
+
+    path = tmp_path / "r.jsonl"
+    good = json.dumps({"id": "h1", "members": [HEAD]})
+    path.write_text(good + '\n{"id": "h2", "members": [{"id": "a", "age": ' + "9" * 5000 + "}]}\n")
+    problems: list[str] = []
+    assert [h.id for h in iter_register(path, problems)] == ["h1"]
+    assert len(problems) == 1 and "too many digits" in problems[0] and "r.jsonl:2" in problems[0]

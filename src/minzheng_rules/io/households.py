@@ -58,6 +58,10 @@ def _json_lines(path: Path, problems: list[str] | None) -> Iterator[Household]:
             except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
                 _refuse(HouseholdError([("line", f"not valid JSON: {err}")], where), problems)
                 continue
+            except ValueError:  # Python's limit on an integer's digits (4,300)
+                problem = "a number with too many digits (more than 4,300)"
+                _refuse(HouseholdError([("line", problem)], where), problems)
+                continue
             try:
                 yield parse_household(data, where)
             except HouseholdError as err:

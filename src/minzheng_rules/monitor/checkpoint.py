@@ -255,12 +255,12 @@ class Checkpointer:
         self._schedule.start(line)
 
     def finish(self, workers: int = 0) -> None:
-        """The run ended: the checkpoint and the workers' snapshots are no longer needed."""
+        """The run ended: the checkpoint and the workers' snapshots are no longer needed (nor
+        the temporary files of a run killed while writing one)."""
+        names = [self.path.name] + [
+            f"{self.path.name}.w{k}.{p}" for k in range(workers) for p in (0, 1)
+        ]
         remove_quietly(
-            self.path,
-            *(
-                self.path.with_name(f"{self.path.name}.w{k}.{p}")
-                for k in range(workers)
-                for p in (0, 1)
-            ),
+            *(self.path.with_name(n) for n in names),
+            *(self.path.with_name(f".{n}.tmp") for n in names),
         )
