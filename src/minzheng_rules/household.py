@@ -9,17 +9,37 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import stat
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from minzheng_rules.errors import HouseholdError, repeated
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+def _not_bool(value: Any) -> Any:
+    """``"age": true`` would be read as 1: a whole-number field refuses true/false."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number is needed, not true/false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_bool)]
+MAX_FILE_BYTES = 16 << 20  # a household file larger than this is refused
+MAX_LIST = 1_000  # assessed needs, programs received: more is not a household
 
 
 class Relation(StrEnum):
@@ -83,12 +103,12 @@ class Member(_Strict):
 
     id: str = Field(min_length=1, max_length=64)
     relation: Relation = Relation.other
-    age: int | None = Field(default=None, ge=0, le=130)
+    age: Count | None = Field(default=None, ge=0, le=130)
     birth_date: dt.date | None = None
     monthly_income: Money | None = Field(
         default=None, description="Monthly income in 元; unknown when left out."
     )
-    disability_grade: int | None = Field(
+    disability_grade: Count | None = Field(
         default=None, ge=1, le=4, description="1 (most severe) to 4; none when no certificate."
     )
     disability_type: DisabilityType | None = None
@@ -124,13 +144,17 @@ class Member(_Strict):
             assert self.age is not None
             return self.age
         b = self.birth_date
+        if b > on:  # a typo'd year: never a negative age (an orphan allowance for the unborn)
+            raise HouseholdError(
+                [(f"members[{self.id}].birth_date", f"{b} is after the evaluation date {on}")]
+            )
         return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
 
 
 class Assets(_Strict):
     financial: Money | None = Field(default=None, description="Savings and securities, 元.")
-    vehicles: int = Field(default=0, ge=0)
-    properties: int = Field(default=1, ge=0, description="Dwellings owned.")
+    vehicles: Count = Field(default=0, ge=0)
+    properties: Count = Field(default=1, ge=0, description="Dwellings owned.")
 
 
 class Expenses(_Strict):
@@ -155,10 +179,11 @@ class Household(_Strict):
     expenses: Expenses = Expenses()
     housing: Housing = Housing()
     hukou: str | None = None
-    assessed_needs: list[str] = Field(default_factory=list)
+    assessed_needs: list[str] = Field(default_factory=list, max_length=MAX_LIST)
     emergency: bool = Field(default=False, description="Struck by a sudden disaster or accident.")
     receiving: dict[str, Money] = Field(
         default_factory=dict,
+        max_length=MAX_LIST,
         description="Programs the household receives now (program id → monthly amount, 元); "
         "used for gradual exit (渐退) and for spotting changes.",
     )
@@ -194,11 +219,31 @@ def parse_household(data: Any, source: str | None = None) -> Household:
 def load_household(path: str | Path) -> Household:
     """Read one household from a JSON or YAML file."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    kind = path.suffix.lstrip(".") or "YAML"  # as the message names it
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise HouseholdError([("file", "not a regular file")], str(path))
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        raise HouseholdError([("file", f"cannot read: {err.strerror}")], str(path)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise HouseholdError([("file", f"larger than {MAX_FILE_BYTES >> 20} MB")], str(path))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise HouseholdError([("file", f"not UTF-8 text ({err.reason})")], str(path)) from None
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
+        problem = " ".join(str(err).split())  # one line
+        raise HouseholdError([("file", f"not valid {kind}: {problem}")], str(path)) from None
+    except RecursionError:
+        problem = f"not valid {kind}: nested too deeply"
+        raise HouseholdError([("file", problem)], str(path)) from None
+    except ValueError:  # Python's limit on an integer's digits (4,300)
         raise HouseholdError(
-            [("file", f"not valid {path.suffix.lstrip('.') or 'YAML'}: {err}")], str(path)
+            [("file", "a number with too many digits (more than 4,300)")], str(path)
         ) from None
     return parse_household(data, str(path))

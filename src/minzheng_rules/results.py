@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from minzheng_rules.expr.runtime import money
+from minzheng_rules.expr.runtime import shown_amount
 
 
 class Status(StrEnum):
@@ -149,7 +149,7 @@ class MemberOutcome:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "status": self.status.value,
-            "amount": str(money(self.amount)),
+            "amount": str(shown_amount(self.amount)),
             "reasons": [r.to_dict() for r in self.reasons],
         }
         if self.missing:
@@ -180,7 +180,7 @@ class ProgramOutcome:
         return self.status is Status.eligible
 
     def to_dict(self) -> dict[str, Any]:
-        amount = money(self.amount) if self.unit.startswith("CNY") else self.amount
+        amount = shown_amount(self.amount) if self.unit.startswith("CNY") else self.amount
         out: dict[str, Any] = {
             "status": self.status.value,
             "amount": str(amount),

@@ -168,6 +168,9 @@ def batch_command(
     except (MinzhengError, OSError) as e:
         fail(e)
         raise
+    except ValueError as e:  # e.g. the Spark engine given JSON Lines
+        fail(e)
+        raise
     _print_summary(summary, p, on)
     if not summary.reconciles:
         err.print("[bold red]counts do not reconcile[/]")
@@ -272,6 +275,10 @@ def synth_command(
         fail(ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{format}'"))
     if households < 1:
         fail(ValueError("--households must be at least 1"))
+    if not 0 <= seed < 2**32:  # NumPy's generators take 0 to 2^32 - 1
+        fail(ValueError(f"--seed must be 0 to 4294967295, got {seed}"))
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(ValueError(f"--out {out_dir} is a file; give a folder to write the register to"))
     p = load_or_exit(pack)
     on = parse_date(date)
     with _progress() as bar:

@@ -285,7 +285,10 @@ def schema_command(
     if out_file is None:
         sys.stdout.write(text)
     else:
-        out_file.write_text(text, encoding="utf-8")
+        try:
+            out_file.write_text(text, encoding="utf-8")
+        except OSError as e:  # a folder, a missing folder, no permission: one line
+            fail(OSError(f"--out {out_file}: cannot write ({e.strerror})"))
         out.print(f"wrote {out_file}", markup=False)
 
 

@@ -53,9 +53,32 @@ def merge(*values: object) -> Unknown:
 def quantize(value: Decimal | int, digits: int, mode: str) -> Decimal:
     """Round to ``digits`` decimal places (negative: tens, hundreds) with a named mode."""
     exp = Decimal(1).scaleb(-digits)
-    return Decimal(value).quantize(exp, rounding=ROUNDING[mode])
+    try:
+        return Decimal(value).quantize(exp, rounding=ROUNDING[mode])
+    except decimal.InvalidOperation:  # more digits than the context's 28: a runaway amount
+        raise _too_large(value) from None
+
+
+def _too_large(value: Decimal | int) -> Exception:
+    from minzheng_rules.errors import EvaluationError
+
+    return EvaluationError(f"a value of about {Decimal(value):.3E} is too large to compute exactly")
 
 
 def money(value: Decimal | int) -> Decimal:
     """A money amount to the fen (half up), the form results are reported in."""
-    return Decimal(value).quantize(FEN, rounding=decimal.ROUND_HALF_UP)
+    try:
+        return Decimal(value).quantize(FEN, rounding=decimal.ROUND_HALF_UP)
+    except decimal.InvalidOperation:
+        raise _too_large(value) from None
+
+
+def shown_amount(value: Decimal | int) -> Decimal:
+    """A program's money amount as every output shows it: to the fen, or to the finer digits
+    its declared rounding gave it (``rounding: {digits: 3, mode: floor}`` shows 0.666, not
+    0.67; the amount was rounded by that rule already, so nothing is rounded again)."""
+    d = Decimal(value)
+    exponent = d.as_tuple().exponent
+    if d.is_finite() and isinstance(exponent, int) and exponent < -2:
+        return d
+    return money(d)

@@ -193,9 +193,14 @@ class Batch:
         self.parts = self.out.with_name(self.out.name + ".parts")
         self.manifest_path = self.parts / "manifest.json"
         if evaluator is None:
-            from minzheng_rules.backends.vectorized.engine import VectorizedPack
+            from minzheng_rules.backends.vectorized.engine import ReferencePack, VectorizedPack
+            from minzheng_rules.backends.vectorized.numeric import VectorizeError
+            from minzheng_rules.errors import EvaluationError
 
-            evaluator = VectorizedPack(pack, on)
+            try:
+                evaluator = VectorizedPack(pack, on)
+            except (VectorizeError, EvaluationError) as err:  # validated, yet no exact plan:
+                evaluator = ReferencePack(pack, on, str(err))  # every row by the reference
         self.vp = evaluator
         self.identity = {
             "version": MANIFEST_VERSION,
@@ -297,18 +302,22 @@ class Batch:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         os.replace(tmp, rpath)
         totals = {}
-        sums = frame.select(
-            e
-            for p in self.vp.programs
-            for e in (
-                (pl.col(f"{p.program}_status") == 2).sum().alias(f"n{p.program}"),
-                pl.col(f"{p.program}_amount")
-                .filter(pl.col(f"{p.program}_status") == 2)
-                .sum()
-                .alias(f"a{p.program}"),
-                (pl.col(f"{p.program}_status") == 1).sum().alias(f"u{p.program}"),
-            )
-        ).row(0, named=True)
+        sums = (
+            {}
+            if not self.vp.programs
+            else frame.select(
+                e
+                for p in self.vp.programs
+                for e in (
+                    (pl.col(f"{p.program}_status") == 2).sum().alias(f"n{p.program}"),
+                    pl.col(f"{p.program}_amount")
+                    .filter(pl.col(f"{p.program}_status") == 2)
+                    .sum()
+                    .alias(f"a{p.program}"),
+                    (pl.col(f"{p.program}_status") == 1).sum().alias(f"u{p.program}"),
+                )
+            ).row(0, named=True)
+        )
         for p in self.vp.programs:
             count, amount = sums[f"n{p.program}"], sums[f"a{p.program}"]
             unknown = int(sums[f"u{p.program}"] or 0)

@@ -84,6 +84,10 @@ def _json_lines(path: Path, problems: list[str] | None) -> Iterator[Household]:
             except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
                 _refuse(HouseholdError([("line", f"not valid JSON: {err}")], where), problems)
                 continue
+            except ValueError:  # Python's limit on an integer's digits (4,300)
+                problem = "a number with too many digits (more than 4,300)"
+                _refuse(HouseholdError([("line", problem)], where), problems)
+                continue
             hid = data.get("id") if isinstance(data, dict) else None
             if isinstance(hid, str) and hid in twice:
                 reason = twice_reason(hid, twice[hid], path.name)

@@ -226,4 +226,6 @@ def _parse_line(raw: str | bytes, n: int) -> Any:
         return EventError(n, f"not valid JSON: {err}")
     except RecursionError:
         return EventError(n, "not valid JSON: nested too deeply")
+    except ValueError:  # Python's limit on the digits of an integer (4,300)
+        return EventError(n, "a number with too many digits (more than 4,300)")
     return parse_event(data, n)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from minzheng_rules.household import Household
 from minzheng_rules.io.households import read_households
+from minzheng_rules.monitor.output import json_line
 
 
 def iter_register(
@@ -31,3 +32,8 @@ def load_register(path: str | Path) -> tuple[dict[str, Household], list[str]]:
         else:
             households[h.id] = h
     return households, problems
+
+
+def household_line(h: Household) -> bytes:
+    """A household as one JSON line the register reader takes back (``--register-out``)."""
+    return json_line(h.model_dump(mode="json", exclude_none=True))

@@ -29,8 +29,8 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from minzheng_rules.errors import MinzhengError, suggest
-from minzheng_rules.expr.runtime import money
+from minzheng_rules.errors import HouseholdError, MinzhengError, suggest
+from minzheng_rules.expr.runtime import shown_amount
 from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet
@@ -63,6 +63,14 @@ BUILTIN_ALERTS = {
 }
 
 
+_PACK_FAILURES = ("not_evaluable", "internal")
+UNEVALUABLE_LIMIT = 100  # events the pack failed on, none applied: the run stops
+
+
+class PackCannotEvaluate(MinzhengError):
+    """The pack failed on every event so far: watching on would skip every event."""
+
+
 class Monitor:
     """Households under watch, one pack, one engine."""
 
@@ -76,8 +84,10 @@ class Monitor:
         always_evaluate: bool = False,
         compact: bool = True,
         window: int = WINDOW,
+        horizon: dt.date | None = None,
     ) -> None:
         self.pack = pack
+        self.horizon = horizon  # events dated after it are refused (a typo'd year)
         self._vectorized, self.unbatched_reason = _vectorized(pack) if window > 1 else (None, None)
         if self._vectorized is None:
             window = 1
@@ -107,6 +117,34 @@ class Monitor:
         self.newly: Counter[str] = Counter()
         self.gone: Counter[str] = Counter()
         self.errors: list[dict[str, Any]] = []
+
+    # -- checkpoints -----------------------------------------------------------------------
+    _SNAPSHOT = ("counts", "alert_counts", "error_counts", "newly", "gone", "errors", "horizon")
+
+    def snapshot(self) -> dict[str, Any]:
+        """What a checkpoint keeps (see :mod:`minzheng_rules.monitor.checkpoint`): every
+        household's state and the run's counts; caches and the engine are made again."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in self._SNAPSHOT}
+        out["states"] = self.states
+        out["pack"] = self.pack.id
+        return out
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Go on from a :meth:`snapshot` (the register it was taken over is not read again)."""
+        if snapshot.get("pack") != self.pack.id:
+            raise MinzhengError(
+                f"the checkpoint was taken with pack '{snapshot.get('pack')}', not "
+                f"'{self.pack.id}'; cannot resume"
+            )
+        for name in self._SNAPSHOT:
+            setattr(self, name, snapshot[name])
+        self.states = snapshot["states"]
+        self.duplicates = []
+
+    def registered(self) -> Iterator[Household]:
+        """The households under watch as the events left them, in register order."""
+        for state in self.states.values():
+            yield state.household
 
     # -- per date --------------------------------------------------------------------------
     def _binding(self, on: dt.date) -> tuple[Binding, int | None, int | None]:
@@ -143,6 +181,15 @@ class Monitor:
         self.error_counts[err.kind] += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(err.to_dict())
+        if (
+            err.kind in _PACK_FAILURES
+            and not self.counts["applied"]
+            and sum(self.error_counts[k] for k in _PACK_FAILURES) >= UNEVALUABLE_LIMIT
+        ):
+            raise PackCannotEvaluate(
+                f"the pack '{self.pack.id}' could not evaluate any of the first "
+                f"{UNEVALUABLE_LIMIT} events (line {err.line}: {err.message})"
+            )
         return []
 
     def process(self, line: int, event: Any) -> list[dict[str, Any]]:
@@ -150,6 +197,8 @@ class Monitor:
         self.counts["events"] += 1
         if isinstance(event, EventError):
             return self._error(event)
+        if self.horizon is not None and event.date > self.horizon:
+            return self._error(self._beyond(line, event))
         state = self.states.get(event.household)
         if state is None:
             return self._error(
@@ -366,12 +415,30 @@ class Monitor:
         events: Iterable[tuple[int, Any]],
         write: Callable[[dict[str, Any]], None],
         on_error: Callable[[dict[str, Any]], None] | None = None,
+        committed: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """As :meth:`run`, for events already parsed (``(line number, event or EventError)``)."""
+        self.feed(events, write, on_error, committed)
+        summary = self.summary()
+        write(summary)
+        return summary
+
+    def feed(
+        self,
+        events: Iterable[tuple[int, Any]],
+        write: Callable[[dict[str, Any]], None],
+        on_error: Callable[[dict[str, Any]], None] | None = None,
+        committed: Callable[[int], None] | None = None,
+    ) -> None:
+        """Process every event (no summary). ``committed`` is called with a line number once
+        every event up to it is applied and its records written (after each event, or each
+        window): where a checkpoint can be taken."""
         events = iter(events)
         if self.window <= 1:
             for line, event in events:
                 self._one(line, event, write, on_error)
+                if committed is not None:
+                    committed(line)
         else:
             with _collector_paused():
                 waiting: list[tuple[int, Any]] = []
@@ -381,11 +448,11 @@ class Monitor:
                     if not waiting:
                         break
                     done = self._window(waiting[: self._size], write, on_error)
+                    last = waiting[done - 1][0]
                     del waiting[:done]
                     gc.collect(1)  # whatever cycles the window made (none seen so far)
-        summary = self.summary()
-        write(summary)
-        return summary
+                    if committed is not None:
+                        committed(last)
 
     def _one(
         self,
@@ -560,6 +627,8 @@ class Monitor:
         """An event's :class:`_Pending`, or the :class:`EventError` it is refused with."""
         if isinstance(event, EventError):
             return event
+        if self.horizon is not None and event.date > self.horizon:
+            return self._beyond(line, event)
         state = self.states.get(event.household)
         if state is None:
             return EventError(
@@ -589,9 +658,22 @@ class Monitor:
         view.advance(event, p.after, p.binding.period_key)
         return p
 
+    def _beyond(self, line: int, event: Any) -> EventError:
+        return EventError(
+            line,
+            f"event '{event.id}' is dated {event.date}, after the horizon {self.horizon} "
+            "(a mistyped year? see --horizon-days)",
+            "beyond_horizon",
+            event.id,
+            event.household,
+        )
+
     def _refusal(self, line: int, event: Any, err: Exception) -> EventError:
         if isinstance(err, EventRefused):
             kind, message = "invalid", str(err)
+        elif isinstance(err, HouseholdError):  # one line: the fields and their problems
+            kind = "not_evaluable"
+            message = "; ".join(f"{field}: {problem}" for field, problem in err.problems)
         elif isinstance(err, MinzhengError):
             kind, message = "not_evaluable", str(err)
         else:
@@ -793,7 +875,7 @@ def _program_change(outcomes: dict[str, Any], pid: str) -> dict[str, Any]:
         "conditions": {r.id: r.passed for r in o.reasons},
     }
     if o.status is Status.eligible:
-        out["amount"] = str(money(o.amount)) if o.unit.startswith("CNY") else str(o.amount)
+        out["amount"] = str(shown_amount(o.amount)) if o.unit.startswith("CNY") else str(o.amount)
     if o.missing:
         out["missing"] = o.missing
     return out

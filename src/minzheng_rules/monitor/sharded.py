@@ -24,15 +24,21 @@ from __future__ import annotations
 import bisect
 import codecs
 import contextlib
+import ctypes
+import datetime as dt
 import heapq
 import json
 import os
 import pickle
 import re
 import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -40,6 +46,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
+from minzheng_rules.monitor import checkpoint as C
 from minzheng_rules.monitor.output import json_line
 from minzheng_rules.monitor.runner import MAX_REPORTED_ERRORS, WINDOW, freeze_loaded
 
@@ -82,40 +89,65 @@ class ShardedMonitor:
         engine: str = "python",
         shards: int = 64,
         window: int = WINDOW,
+        horizon: dt.date | None = None,
+        restore: list[str] | None = None,
+        register_out: bool = False,
     ) -> None:
         if workers < 2:
             raise ValueError(f"a sharded monitor needs at least 2 workers, got {workers}")
+        if restore is not None and len(restore) != workers:
+            raise C.CheckpointError(
+                f"the checkpoint was taken with {len(restore)} workers, not {workers}"
+            )
         self.workers = workers
-        self._folder = tempfile.TemporaryDirectory(prefix="minzheng-monitor-")
-        folder = Path(self._folder.name)
         self._channels: list[_Channel] = []
         self._procs: list[subprocess.Popen[bytes]] = []
-        self._outputs: list[tuple[Path, Path]] = []
+        # per worker: records, skipped-event reports, the register at the end
+        self._outputs: list[tuple[IO[bytes], IO[bytes], IO[bytes]]] = []
+        fds: list[tuple[int, int, int]] = []
+        folder = tempfile.mkdtemp(prefix="minzheng-monitor-")
+        try:  # the files are unlinked at once: nothing stays behind, even after kill -9
+            for k in range(workers):
+                opened = []
+                for name in ("records", "skipped", "register"):
+                    path = os.path.join(folder, f"{name}-{k}.txt")
+                    opened.append(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+                    self._outputs.append(open(path, "rb"))  # type: ignore[arg-type]  # noqa: SIM115
+                fds.append(tuple(opened))  # type: ignore[arg-type]
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._outputs = [
+            tuple(self._outputs[3 * k : 3 * k + 3])  # type: ignore[misc]
+            for k in range(workers)
+        ]
         for k in range(workers):
-            paths = (folder / f"records-{k}.txt", folder / f"skipped-{k}.txt")
             config = {
                 "shard": k,
                 "workers": workers,
+                "parent": os.getpid(),
                 "pack": str(pack),
                 "register": str(register),
                 "members": None if members is None else str(members),
                 "engine": engine,
                 "shards": shards,
                 "window": window,
-                "records": str(paths[0]),
-                "skipped": str(paths[1]),
+                "horizon": None if horizon is None else horizon.isoformat(),
+                "restore": None if restore is None else restore[k],
+                "records": fds[k][0],
+                "skipped": fds[k][1],
+                "register_out": fds[k][2],
+                "write_register": register_out,
             }
             to_worker, channel = _Channel.pair()
             proc = subprocess.Popen(
                 [sys.executable, "-m", __name__, json.dumps(config), *map(str, to_worker)],
-                pass_fds=to_worker,
+                pass_fds=(*to_worker, *fds[k]),
                 env=_worker_environment(workers),
             )
-            for fd in to_worker:
+            for fd in (*to_worker, *fds[k]):
                 os.close(fd)
             self._channels.append(channel)
             self._procs.append(proc)
-            self._outputs.append(paths)
         ready = [self._receive(k) for k in range(workers)]
         self.problems: list[str] = ready[0]["problems"]  # every worker reads every row
         self.duplicates: list[str] = sorted(d for r in ready for d in r["duplicates"])
@@ -145,14 +177,20 @@ class ShardedMonitor:
         lines: Iterable[str | bytes],
         out: IO[str],
         on_error: Callable[[dict[str, Any]], None] | None = None,
+        checkpointer: C.Checkpointer | None = None,
     ) -> dict[str, Any]:
         """Process every line; writes the records then the summary to ``out`` as JSON Lines
-        (as :func:`~minzheng_rules.monitor.output.json_line`) and returns the summary."""
+        (as :func:`~minzheng_rules.monitor.output.json_line`) and returns the summary. With a
+        ``checkpointer``, the workers snapshot their states between lines when one is due
+        (see :meth:`_checkpoint`)."""
         workers = self.workers
-        records = _Merger([path for path, _ in self._outputs], out)
+        records = _Merger([r for r, _, _ in self._outputs], out)
+        first = 1 if checkpointer is None else checkpointer.lines.line + 1
         try:
             batches: list[list[tuple[int, str | bytes]]] = [[] for _ in range(workers)]
-            for n, raw in enumerate(lines, start=1):
+            for n, raw in enumerate(lines, start=first):
+                if checkpointer is not None and checkpointer.due(n - 1) and n > first:
+                    self._checkpoint(n - 1, batches, records, checkpointer)
                 if not raw.strip():
                     continue
                 k = _route(raw, workers)
@@ -173,7 +211,7 @@ class ShardedMonitor:
         finally:
             records.close()
         if on_error is not None:
-            skipped = _Merger([path for _, path in self._outputs])
+            skipped = _Merger([s for _, s, _ in self._outputs])
             try:
                 for line in skipped.rest():
                     on_error(json.loads(line))
@@ -184,7 +222,39 @@ class ShardedMonitor:
         out.write(json_line(summary).decode("utf-8"))
         return summary
 
+    def _checkpoint(
+        self,
+        line: int,
+        batches: list[list[tuple[int, str | bytes]]],
+        records: _Merger,
+        checkpointer: C.Checkpointer,
+    ) -> None:
+        """A checkpoint after ``line``: every line up to it is sent, each worker applies them
+        and writes its snapshot, the records they wrote are all merged into ``out``, and the
+        checkpoint naming the snapshots is written (the commit point)."""
+        for k, batch in enumerate(batches):
+            if batch:
+                self._send(k, batch)
+                batches[k] = []
+        paths = checkpointer.worker_paths(self.workers)
+        for k, path in enumerate(paths):
+            self._send(k, ("checkpoint", str(path)))
+        for k in range(self.workers):
+            self._receive(k)
+        records.write_all()
+        checkpointer.save(line, {"workers": self.workers, "snapshots": [str(p) for p in paths]})
+
+    def write_register(self, path: Path) -> None:
+        """The households as the events left them, in register order, as JSON Lines (after
+        :meth:`run`; written to a temporary file and renamed)."""
+        merged = _Merger([g for _, _, g in self._outputs])
+        try:
+            write_lines_atomic(path, merged.rest())
+        finally:
+            merged.close()
+
     def close(self) -> None:
+        """Stop the workers (killed when they do not finish within 5 s) and close the files."""
         for channel in self._channels:
             channel.close()
         for proc in self._procs:
@@ -192,7 +262,29 @@ class ShardedMonitor:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        self._folder.cleanup()
+                proc.wait()
+        for files in self._outputs:
+            for f in files:
+                f.close()
+
+    def kill(self) -> None:
+        """Stop the workers now (Ctrl-C)."""
+        for proc in self._procs:
+            with contextlib.suppress(OSError):
+                proc.kill()
+        self.close()
+
+
+def write_lines_atomic(path: Path, lines: Iterable[bytes]) -> None:
+    """``lines`` (each with its newline) to ``path`` through a temporary file beside it."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            for piece in _joined(iter(lines)):
+                f.write(piece)
+        os.replace(tmp, path)
+    finally:
+        C.remove_quietly(tmp)
 
 
 # ``"household": "<id>"`` as a key (a quote inside a JSON string is escaped, so this can only be
@@ -226,10 +318,13 @@ class _Merger:
     to the smallest such L can be written out. Files are read as bytes and only whole lines are
     taken (a worker's write may end mid-line, even mid-character)."""
 
-    def __init__(self, paths: list[Path], out: IO[str] | None = None) -> None:
+    def __init__(self, paths: list[Path] | list[IO[bytes]], out: IO[str] | None = None) -> None:
         self._paths = paths
         self._out = out  # for write_ready and write_rest
-        self._files: list[IO[bytes] | None] = [None] * len(paths)
+        self._files: list[IO[bytes] | None] = [
+            None if isinstance(p, str | Path) else p for p in paths
+        ]
+        self._owned = [f is None for f in self._files]  # opened here, so closed here
         self._partial = [b""] * len(paths)
         self._numbers: list[list[int]] = [[] for _ in paths]  # records read, not written yet
         self._texts: list[list[bytes]] = [[] for _ in paths]
@@ -241,7 +336,7 @@ class _Merger:
         f = self._files[k]
         if f is None:
             try:
-                f = self._files[k] = open(self._paths[k], "rb")  # noqa: SIM115 (closed below)
+                f = self._files[k] = open(self._paths[k], "rb")  # type: ignore[arg-type]  # noqa: SIM115
             except FileNotFoundError:  # the worker has not opened it yet
                 return False
         data = f.read(_CHUNK)
@@ -303,13 +398,17 @@ class _Merger:
         """Write out every remaining record (all workers have finished)."""
         self._write(final=True)
 
+    def write_all(self) -> None:
+        """Write out every record the workers wrote so far (they are all waiting)."""
+        self._write(final=True)
+
     def rest(self) -> Iterator[bytes]:
         """Every remaining record, each a line of JSON (all workers have finished)."""
         return self._merged(final=True)
 
     def close(self) -> None:
-        for f in self._files:
-            if f is not None:
+        for f, owned in zip(self._files, self._owned, strict=True):
+            if f is not None and owned:
                 f.close()
 
 
@@ -409,27 +508,73 @@ def _numbered(f: IO[bytes]) -> Callable[[dict[str, Any]], None]:
     return write
 
 
+def _message(err: Exception) -> str:
+    """An error as the parent prints it: our own errors by their message alone."""
+    from minzheng_rules.errors import MinzhengError
+
+    return str(err) if isinstance(err, MinzhengError) else f"{type(err).__name__}: {err}"
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive its parent (a parent killed with SIGKILL cannot stop it): on
+    Linux the kernel kills it (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); elsewhere, and should that
+    fail, a thread checks every second that the parent is still there. Ctrl-C is the parent's
+    to handle (it stops the workers), so the workers ignore SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent was gone before prctl
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _worker(config: dict[str, Any], conn: _Channel) -> None:
-    """A worker process: load its share, then process the lines it is sent until ``None``."""
+    """A worker process: load its share (or its snapshot), then process the lines it is sent
+    until ``None``; a ``("checkpoint", path)`` message between batches makes it write its
+    snapshot to ``path`` and answer once done."""
     k, workers = config["shard"], config["workers"]
+    _die_with_parent(config["parent"])
+    positions: dict[str, int] = {}  # household id -> its row in the register
     try:
         from minzheng_rules.monitor.events import read_numbered
-        from minzheng_rules.monitor.register import iter_register
+        from minzheng_rules.monitor.register import household_line, iter_register
         from minzheng_rules.monitor.runner import Monitor
         from minzheng_rules.packs.pack import load_pack
 
         pack = load_pack(config["pack"])
         problems: list[str] = []
-        register = iter_register(config["register"], problems, config["members"])
+        horizon = None if config["horizon"] is None else dt.date.fromisoformat(config["horizon"])
+        snapshot = None if config["restore"] is None else C.read(Path(config["restore"]))
+
+        def mine() -> Iterator[Any]:
+            if snapshot is not None:
+                return
+            for i, h in enumerate(iter_register(config["register"], problems, config["members"])):
+                if shard_of(h.id, workers) == k:
+                    positions.setdefault(h.id, i)
+                    yield h
+
         monitor = Monitor(
             pack,
-            (h for h in register if shard_of(h.id, workers) == k),
+            mine(),
             engine=config["engine"],
             shards=config["shards"],
             window=config["window"],
+            horizon=horizon,
         )
+        if snapshot is not None:
+            monitor.restore(snapshot["monitor"])
+            positions = snapshot["positions"]
     except Exception as err:
-        conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
+        conn.send(("error", f"monitor worker {k}: {_message(err)}"))
         return
     freeze_loaded()
     conn.send(
@@ -443,15 +588,20 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
             },
         )
     )
+    marker: list[str] = []
 
     def received() -> Iterator[tuple[int, Any]]:
         while (batch := conn.recv()) is not None:
+            if batch.__class__ is tuple:  # ("checkpoint", path)
+                marker.append(batch[1])
+                return
             yield from batch
 
     try:
         with (
             open(config["records"], "wb") as r,
             open(config["skipped"], "wb") as s,
+            open(config["register_out"], "wb") as g,
         ):
             record = _numbered(r)
 
@@ -459,7 +609,20 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
                 if "summary" not in item:  # the parent writes the merged summary
                     record(item)
 
-            summary = monitor.run_events(read_numbered(received()), write, _numbered(s))
+            while True:
+                monitor.feed(read_numbered(received()), write, _numbered(s))
+                if not marker:
+                    break
+                r.flush()
+                s.flush()
+                C.write_atomic(
+                    Path(marker.pop()),
+                    {"version": C.VERSION, "monitor": monitor.snapshot(), "positions": positions},
+                )
+                conn.send(("checkpointed", None))
+            summary = monitor.summary()
+            for hid, state in monitor.states.items() if config["write_register"] else ():
+                g.write(b"%d\t%b" % (positions.get(hid, 0), household_line(state.household)))
         stats = {
             "reference_evaluations": monitor.reference_evaluations,
             "fallbacks": monitor.fallbacks,
@@ -468,9 +631,10 @@ def _worker(config: dict[str, Any], conn: _Channel) -> None:
         }
         conn.send(("done", {"summary": summary, "stats": stats}))
     except Exception as err:
-        conn.send(("error", f"monitor worker {k}: {type(err).__name__}: {err}"))
-        while conn.recv() is not None:  # let the parent finish sending; it then reads the error
-            pass
+        with contextlib.suppress(OSError, EOFError):  # the parent may be gone already
+            conn.send(("error", f"monitor worker {k}: {_message(err)}"))
+            while conn.recv() is not None:  # let the parent finish sending; it reads the error
+                pass
     finally:
         monitor.close()
 

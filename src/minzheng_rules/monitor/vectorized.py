@@ -74,7 +74,7 @@ class Vectorized:
         vp, shown = self._pack(key, rows[0][1])
         try:
             h, m = households_to_frames([hh for hh, _ in rows])
-            m = _ages_on(m, [on for _, on in rows])
+            m, unborn = _ages_on(m, [on for _, on in rows])
             result = vp.evaluate(h, m)
         except Exception as err:
             self.unusable.add(key)
@@ -82,6 +82,10 @@ class Vectorized:
         self.rows += len(rows)
         refused = {row for row, _, _ in result.rejected}
         frame = result.frame
+        if unborn:  # the reference refuses them (a birth date after the date): so do we
+            kept = [row not in unborn for row in range(len(rows)) if row not in refused]
+            frame = frame.filter(pl.Series(kept, dtype=pl.Boolean))
+            refused |= unborn
         programs = [p.program for p in vp.programs]
         bits = np.zeros(frame.height, dtype=np.int64)
         for i, p in enumerate(programs):
@@ -217,8 +221,10 @@ class Judgement:
         }
 
 
-def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> pl.DataFrame:
-    """Members with each one's age on their snapshot's date and no birth date (see the module)."""
+def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> tuple[pl.DataFrame, set[int]]:
+    """Members with each one's age on their snapshot's date and no birth date (see the module),
+    and the snapshots with a member born after that date (no age: the reference refuses them;
+    their age here is 0, never negative)."""
     on = pl.Series("__on", dates, dtype=pl.Date).gather(m.get_column(HH))
     b, o = pl.col("birth_date"), pl.col("__on")
     later = (b.dt.month() > o.dt.month()) | (
@@ -226,11 +232,14 @@ def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> pl.DataFrame:
     )
     years = o.dt.year().cast(pl.Int64) - b.dt.year().cast(pl.Int64) - later.cast(pl.Int64)
     age_type = m.schema["age"]
-    return (
-        m.with_columns(on)
-        .with_columns(
-            pl.when(b.is_null()).then(pl.col("age")).otherwise(years).cast(age_type).alias("age"),
-            pl.lit(None, dtype=pl.Date).alias("birth_date"),
-        )
-        .drop("__on")
-    )
+    m = m.with_columns(on)
+    unborn = m.filter(b > o).get_column(HH).unique().to_list()
+    frame = m.with_columns(
+        pl.when(b.is_null())
+        .then(pl.col("age"))
+        .otherwise(years.clip(lower_bound=0))
+        .cast(age_type)
+        .alias("age"),
+        pl.lit(None, dtype=pl.Date).alias("birth_date"),
+    ).drop("__on")
+    return frame, set(unborn)

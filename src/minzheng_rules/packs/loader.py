@@ -70,6 +70,7 @@ class PackDefinition:
     broken: dict[tuple[str, str], Any] = field(default_factory=dict)
     # problems found while reading, reported with the checker's in one run
     errors: list[PackError] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)  # programs a pack of the chain drops
 
     def origin(self, section: str, name: str) -> Origin:
         return self.origins.get((section, name), Origin("<pack>", None, ()))
@@ -424,6 +425,7 @@ def _merge(
             origins=dict(base.origins),
             packs=dict(base.packs),
             broken=dict(base.broken),
+            dropped=set(base.dropped),
         )
     seen: dict[tuple[str, str], Path] = {}
     for f in files:
@@ -526,6 +528,7 @@ def _merge(
             )
             continue
         del out.programs[pid]
+        out.dropped.add(pid)
         for eid in [e.id for e in out.exclusions.values() if pid in e.programs]:
             del out.exclusions[eid]
     return out

@@ -175,6 +175,7 @@ class Pack:
                 )
             self.programs[pid] = CheckedProgram(pid, prog, conds, amount)
         self._check_exclusions()
+        self._check_invariants()
         self.relief = check_relief(self, self._errors)
         try:
             self.deps = self._dependencies()  # cycles are reported with everything else
@@ -329,6 +330,26 @@ class Pack:
                     self._errors.append(
                         PackError(
                             f"exclusion '{eid}' names unknown program '{pid}'",
+                            file=origin.file,
+                            line=origin.line,
+                            name=pid,
+                            suggestion=suggest(pid, self.definition.programs),
+                        )
+                    )
+
+    def _check_invariants(self) -> None:
+        """An invariant about a program no pack of the chain defines (a typo) would be skipped
+        and counted as passed; one a pack drops is skipped on purpose (testing.invariants)."""
+        from minzheng_rules.errors import suggest
+
+        known = set(self.definition.programs) | self.definition.dropped
+        for iid, inv in self.definition.invariants.items():
+            origin = self.definition.origin("invariants", iid)
+            for pid in inv.programs:
+                if pid not in known:
+                    self._errors.append(
+                        PackError(
+                            f"invariant '{iid}' names unknown program '{pid}'",
                             file=origin.file,
                             line=origin.line,
                             name=pid,

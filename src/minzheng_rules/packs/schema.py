@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -139,6 +140,31 @@ class DatedValue(Provenance):
         return self.date_source == "assumed"
 
 
+MAX_PARAMETER = Decimal(10) ** 12  # as a household's money (14 digits, 2 after the point)
+MIN_EXPONENT = -12  # at most 12 digits after the point
+
+
+def _check_value(kind: str, value: Decimal | bool) -> None:
+    """A dated value fits its type: a number for money/number/count (YAML reads ``yes``, ``on``
+    and ``true`` as true, which would count as 1), true/false for bool, and a size the
+    evaluators' decimal arithmetic holds exactly (28 digits)."""
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"a bool parameter's value must be true or false, not {value}")
+        return
+    if isinstance(value, bool):
+        raise ValueError(
+            f"a {kind} parameter's value must be a number, not {str(value).lower()} "
+            "(YAML reads yes/no/on/off as true/false)"
+        )
+    if not value.is_finite() or abs(value) >= MAX_PARAMETER:
+        raise ValueError(f"value {value} is out of range (at most 10^12 in size)")
+    if value and value.as_tuple().exponent < MIN_EXPONENT:  # type: ignore[operator]
+        raise ValueError(f"value {value} has more than 12 digits after the point")
+    if kind == "count" and value != value.to_integral_value():
+        raise ValueError(f"a count parameter's value must be a whole number, not {value}")
+
+
 class Parameter(_Model):
     """A named, dated, sourced value (or one derived from others by a formula)."""
 
@@ -167,6 +193,8 @@ class Parameter(_Model):
             days = [h.since for h in self.history]
             if days != sorted(days) or len(set(days)) != len(days):
                 raise ValueError("'history' dates must be distinct and in increasing order")
+            for h in self.history:
+                _check_value(self.type, h.value)
         if self.formula is not None:
             if self.confidence is None or self.source is None:
                 raise ValueError("a derived parameter needs 'confidence' and 'source' for its rule")
@@ -256,6 +284,14 @@ class Exclusion(_Model):
     programs: list[Identifier] = Field(min_length=2)
     keep: Literal["first", "highest_amount"] = "first"
     citations: list[Citation] = Field(min_length=1)
+
+    @field_validator("programs")
+    @classmethod
+    def _distinct(cls, programs: list[str]) -> list[str]:
+        twice = repeated(programs)
+        if twice is not None:  # eval and batch read [dibao, dibao] differently
+            raise ValueError(f"program '{twice}' is listed twice")
+        return programs
 
 
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5}$")]

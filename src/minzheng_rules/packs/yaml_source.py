@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +42,11 @@ class _LineLoader(_SafeLoader):
         out.lines = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict | set):
+                raise PackError(
+                    "a mapping key must be a name, not a list or a mapping",
+                    line=key_node.start_mark.line + 1,
+                )
             if key in out:
                 raise PackError(
                     f"key '{key}' appears twice in one mapping",
@@ -72,15 +80,64 @@ _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
 
+# YAML 1.1 reads ``1:30`` as the base-60 integer 90 (and ``1:30.5`` as a float): a time or a
+# ratio typed in a pack would silently become another number. The loader keeps PyYAML's
+# resolvers for numbers minus the sexagesimal forms, so such a value stays text (and a numeric
+# field then refuses it with its line).
+_INT = re.compile(
+    r"""^(?:[-+]?0b[0-1_]+
+    |[-+]?0[0-7_]+
+    |[-+]?(?:0|[1-9][0-9_]*)
+    |[-+]?0x[0-9a-fA-F_]+)$""",
+    re.X,
+)
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?
+    |\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_LineLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, {"tag:yaml.org,2002:int": _INT, "tag:yaml.org,2002:float": _FLOAT}.get(tag, rx))
+        for tag, rx in resolvers
+    ]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
+
+MAX_FILE_BYTES = 16 << 20  # a pack file larger than this is refused (the shipped ones: < 100 KB)
+
+
+def read_text_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "file") -> str:
+    """A regular file's UTF-8 text, refused (:class:`PackError`) when it is not a regular file
+    (a folder, a FIFO that would block, a device such as /dev/zero that never ends) or is larger
+    than ``limit`` bytes."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise PackError(f"not a regular {what} (a folder, device or pipe)", file=path)
+        if info.st_size > limit:
+            raise PackError(f"larger than {limit >> 20} MB", file=path)
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as err:
+        raise PackError(f"cannot read: {err.strerror}", file=path) from None
+    if len(data) > limit:
+        raise PackError(f"larger than {limit >> 20} MB", file=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise PackError(f"not UTF-8 text: {err}", file=path) from None
+
 
 def load_yaml(path: Path) -> Any:
     """Load one YAML file safely; a syntax error names the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise PackError(f"not UTF-8 text: {err}", file=path) from None
+    text = read_text_file(path)
     try:
         return yaml.load(text, Loader=_LineLoader)
+    except RecursionError:
+        raise PackError("nested too deeply", file=path) from None
     except PackError as err:
         err.file = str(path)
         raise PackError(err.message, file=path, line=err.line, name=err.name) from None

@@ -221,7 +221,8 @@ def _birth_date(on: dt.date, age: int, offset: int) -> dt.date:
     """The birth date giving ``age`` on ``on``, moved by ``offset`` days (a birthday edge)."""
     year = on.year - age
     day = on.day if not (on.month == 2 and on.day == 29) else 28
-    return dt.date(year, on.month, day) + dt.timedelta(days=offset)
+    born = dt.date(year, on.month, day) + dt.timedelta(days=offset)
+    return min(born, on)  # never after the date (age 0 and a day later is no one yet)
 
 
 def _rare() -> st.SearchStrategy[bool]:

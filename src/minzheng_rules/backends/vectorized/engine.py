@@ -100,6 +100,10 @@ class VectorizedPack:
             self.programs.append(ProgramColumns(pid, s, a, scale, unit))
             outputs += [s, a]
         self.tag_columns, self.need_columns = tags, needs
+        # a birth date after the evaluation date: the reference refuses the household (it would
+        # be a negative age here)
+        unborn = pl.col("birth_date").fill_null(on) > pl.lit(on, dtype=pl.Date)
+        self.plan.flags.append(("m", self.plan.column("m", unborn)))
         h_flags = [pl.col(n) for lvl, n in self.plan.flags if lvl == "h"]
         m_flags = [pl.col(n) for lvl, n in self.plan.flags if lvl == "m"]
         parts = list(h_flags)
@@ -264,3 +268,37 @@ def _scaled(amount: Decimal, scale: int) -> int:
     from minzheng_rules.expr.runtime import quantize
 
     return int(quantize(amount, scale, "half_up").scaleb(scale))
+
+
+class ReferencePack:
+    """Every household by the reference evaluator, with :class:`VectorizedPack`'s interface:
+    for a pack that validates but has no exact plan (``VectorizeError``: a value that may pass
+    128-bit integers, a nested aggregation reading the outer member), so ``batch`` still runs
+    it, row by row (``reason`` says why), instead of stopping."""
+
+    def __init__(self, pack: Any, on: dt.date, reason: str) -> None:
+        self.pack = pack
+        self.date = on
+        self.reason = reason
+        self.bound = pack.bind(on)
+        self.conditions: dict[str, dict[str, str]] = {}
+        self.programs: list[ProgramColumns] = []
+        for pid in pack.programs:
+            spec = pack.programs[pid].spec
+            unit = str(spec.unit.value)
+            digits = max(spec.rounding.digits, 0)
+            scale = max(2, digits) if unit.startswith("CNY") else digits
+            self.programs.append(ProgramColumns(pid, f"{pid}_status", f"{pid}_amount", scale, unit))
+
+    _empty = VectorizedPack._empty
+    _fallback = VectorizedPack._fallback
+
+    def evaluate(self, households: pl.DataFrame, members: pl.DataFrame) -> Result:
+        empty = self._empty()
+        n = households.height
+        if n == 0:
+            return Result(empty)
+        blank = pl.DataFrame(
+            [pl.Series(name, [None] * n, dtype=dtype) for name, dtype in empty.schema.items()]
+        )
+        return self._fallback(blank, households, members, list(range(n)))

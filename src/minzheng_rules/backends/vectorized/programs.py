@@ -411,7 +411,8 @@ def outputs_for(programs: Programs, order: list[str]) -> list[tuple[str, Any, Nu
     for pid in order:
         prog = programs.pack.programs[pid]
         unit = str(prog.spec.unit.value)
-        scale = 2 if unit.startswith("CNY") else max(prog.spec.rounding.digits, 0)
+        digits = max(prog.spec.rounding.digits, 0)  # the declared rounding's, kept in outputs
+        scale = max(2, digits) if unit.startswith("CNY") else digits
         st = programs.state.get(pid)
         if st is None:
             out.append((pid, pl.lit(INELIGIBLE, dtype=pl.Int8), N.constant(0), scale))
