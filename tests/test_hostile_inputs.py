@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from minzheng_rules import load_household, load_pack, parse_household
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.cli.main import app
 from minzheng_rules.errors import HouseholdError, MinzhengError, PackError, PackErrors
 from minzheng_rules.monitor import Monitor, synthetic
@@ -47,8 +48,8 @@ def test_a_birth_date_after_the_evaluation_date_is_an_error_not_a_negative_age(t
     pack = load_pack(write_pack(tmp_path / "p"))
     h = parse_household({"id": "h", "members": [{"id": "kid", "birth_date": "2030-01-01"}]})
     with pytest.raises(HouseholdError, match=r"members\[kid\]\.birth_date: 2030-01-01 is after"):
-        pack.evaluate(h, ON)
-    assert pack.evaluate(h, dt.date(2031, 1, 1)).programs["dibao"]  # born by then: evaluated
+        evaluate(pack, h, ON)
+    assert evaluate(pack, h, dt.date(2031, 1, 1)).programs["dibao"]  # born by then: evaluated
 
 
 def test_batch_rejects_the_unborn_row_and_evaluates_the_rest(tmp_path):
@@ -389,7 +390,7 @@ def test_batch_runs_packs_the_plan_cannot_compile_and_agrees_with_eval(tmp_path,
     header = [c.strip('"') for c in rows[0].split(",")]
     for h, row in zip(hs, rows[1:], strict=True):
         got = dict(zip(header, (c.strip('"') for c in row.split(",")), strict=False))
-        ev = pack.evaluate(parse_household(h), ON).to_dict()["programs"]
+        ev = evaluate(pack, parse_household(h), ON).to_dict()["programs"]
         for pid, o in ev.items():
             assert got[f"{pid}_status"] == o["status"]
             assert got[f"{pid}_amount"] == (o["amount"] if o["status"] == "eligible" else "0.00")

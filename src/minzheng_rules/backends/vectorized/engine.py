@@ -280,7 +280,8 @@ class ReferencePack:
         self.pack = pack
         self.date = on
         self.reason = reason
-        self.bound = pack.bind(on)
+        self.bound = pack.plan(on)
+        self.reference = bind(pack, on)
         self.conditions: dict[str, dict[str, str]] = {}
         self.programs: list[ProgramColumns] = []
         for pid in pack.programs:
