@@ -107,10 +107,10 @@ class _Folder:
                 )
             case In(operand=o, options=opts, negated=negated):
                 return (self.value(o) in frozenset(opts)) != negated
-            case BoolOp(op=op, values=values):
+            case BoolOp(op=op, values=terms):
                 stop = op == "or"  # the value that decides the whole: True for or, False for and
-                for v in values:
-                    if self.value(v) is stop:
+                for term in terms:
+                    if self.value(term) is stop:
                         return stop
                 return not stop
             case IfElse(cond=cond, then=then, orelse=orelse):
