@@ -234,7 +234,7 @@ THIRD = (
 def test_every_output_keeps_the_declared_rounding(tmp_path):
     folder = write_pack(tmp_path / "p", programs=THIRD)
     h = {"id": "h1", "members": [HEAD]}
-    ev = load_pack(folder).evaluate(parse_household(h), ON)
+    ev = evaluate(load_pack(folder), parse_household(h), ON)
     assert ev.programs["third"].amount == Decimal("0.666")  # floor of 2/3 to 3 digits
     assert ev.to_dict()["programs"]["third"]["amount"] == "0.666"
     assert ev.to_dict()["programs"]["dibao"]["amount"] == "700.00"  # the fen otherwise

@@ -577,6 +577,8 @@ def _values_fit(name: str, type_: str, values: list[tuple[Any, Any]], f: _File) 
             problem = None
         if problem is not None:
             shown = str(v).lower() if isinstance(v, bool) else str(v)
+            if isinstance(v, bool) and type_ != "bool":
+                shown += " (YAML reads yes/no/on/off as true/false)"
             out.append(
                 PackError(
                     f"parameter '{name}' is of type {type_}, so its value since {since} "

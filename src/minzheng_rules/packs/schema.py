@@ -145,24 +145,16 @@ MIN_EXPONENT = -12  # at most 12 digits after the point
 
 
 def _check_value(kind: str, value: Decimal | bool) -> None:
-    """A dated value fits its type: a number for money/number/count (YAML reads ``yes``, ``on``
-    and ``true`` as true, which would count as 1), true/false for bool, and a size the
-    evaluators' decimal arithmetic holds exactly (28 digits)."""
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"a bool parameter's value must be true or false, not {value}")
+    """A number's size fits the evaluators' decimal arithmetic exactly (28 digits). Whether the
+    value fits the parameter's type (true/false for a bool, a number otherwise: YAML reads
+    ``yes``, ``on`` and ``true`` as true, which would count as 1; a whole number for a count) is
+    checked once, with the value's line, by the loader (``loader._values_fit``)."""
+    if kind == "bool" or isinstance(value, bool):
         return
-    if isinstance(value, bool):
-        raise ValueError(
-            f"a {kind} parameter's value must be a number, not {str(value).lower()} "
-            "(YAML reads yes/no/on/off as true/false)"
-        )
     if not value.is_finite() or abs(value) >= MAX_PARAMETER:
         raise ValueError(f"value {value} is out of range (at most 10^12 in size)")
     if value and value.as_tuple().exponent < MIN_EXPONENT:  # type: ignore[operator]
         raise ValueError(f"value {value} has more than 12 digits after the point")
-    if kind == "count" and value != value.to_integral_value():
-        raise ValueError(f"a count parameter's value must be a whole number, not {value}")
 
 
 class Parameter(_Model):
