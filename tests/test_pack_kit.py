@@ -758,3 +758,47 @@ cases:
         in r.stderr
     )
     assert "3 error(s)" in r.stderr  # members[a].monthly_income is right
+
+
+def test_an_entry_with_an_unreadable_type_is_reported_once(write_pack):
+    variables = VARIABLES.replace(
+        "  income:\n    label: {zh: 收入, en: Income}\n    type: money",
+        "  income:\n    label: {zh: 收入, en: Income}\n    type: [money]",
+    )
+    folder = write_pack(files(**{"variables.yaml": variables}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1
+    assert (
+        "variable 'income': 'type': Input should be 'money', 'number', 'count' or 'bool', not ['money']"
+        in r.stderr
+    )
+    assert "1 error(s)" in r.stderr  # per_head and dibao read it: not reported again
+
+
+def test_odd_shapes_are_reported_not_crashed_on(write_pack):
+    """Found by mutating shipped packs at random: each is one clear error."""
+    params = (
+        PARAMETERS
+        + """
+  odd:
+    label: {zh: 怪, en: Odd}
+    unit: CNY
+    history: -1
+"""
+    )
+    case = """
+cases:
+  - id: odd-household
+    date: 2024-06-01
+    computation: none
+    household: {id: h, members: true}
+    expect: {dibao: {status: ineligible, missing: ["members[a].age"]}}
+"""
+    folder = write_pack(files(**{"parameters.yaml": params, "cases/c.yaml": case}))
+    r = _validate(str(folder))
+    assert r.exit_code == 1, r.output
+    assert "parameter 'odd': 'history': Input should be a valid list" in r.stderr
+    assert "case 'odd-household': household field 'members': Input should be a valid list" in (
+        r.stderr
+    )
+    assert "2 error(s)" in r.stderr

@@ -148,8 +148,8 @@ def validate_pack(path: str) -> Validation:
                 )
                 for field, problem in e.problems
             ]
-    for case in d.cases:
-        errors += _missing_path_errors(case, d.origin("cases", case.id))
+        else:  # the household reads: check the paths its expectations name
+            errors += _missing_path_errors(case, d.origin("cases", case.id))
     unset = unset_errors(d)
     errors += unset
     warnings = unused_warnings(d)
@@ -179,8 +179,7 @@ def _missing_path_errors(case: Any, origin: Any) -> list[PackError]:
     a member's as ``members[<id>].<field>`` with an id of the case's household."""
     from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
 
-    members = case.household.get("members")
-    ids = {str(m.get("id")) for m in members if isinstance(m, dict)} if members else set()
+    ids = {str(m.get("id")) for m in case.household.get("members", ())}
     out = []
     for pid, want in case.expect.items():
         for i, path in enumerate(want.missing or ()):

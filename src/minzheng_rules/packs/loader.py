@@ -551,7 +551,8 @@ def _raw_value_type_errors(name: str, raw: Any, f: _File) -> list[PackError]:
     ):
         return []
     values: list[tuple[Any, Any]] = []
-    for h in raw.get("history") or ():
+    history = raw.get("history")
+    for h in history if isinstance(history, list) else ():
         v = h.get("value") if isinstance(h, dict) else None
         if isinstance(v, bool):
             values.append((h.get("since"), v))
