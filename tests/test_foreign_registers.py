@@ -593,3 +593,12 @@ def test_two_workbooks_in_a_folder_and_float_ids_from_a_spreadsheet(tmp_path):
         "age: Input should be a valid integer, got a number with a fractional part"
         in (reject.reasons[0])
     )
+
+
+def test_a_large_negative_integer_is_refused_not_wrapped_into_a_positive_amount():
+    h = pl.DataFrame(
+        {"household_id": ["a", "b"], "assets_financial": pl.Series([-(2**62), -1], dtype=pl.Int64)}
+    )
+    hc = clean(h, HOUSEHOLD_COLUMNS, "households.parquet")
+    errors = hc.get_column("__errors").to_list()
+    assert all("greater than or equal to 0" in e for e in errors)

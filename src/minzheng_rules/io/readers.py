@@ -627,6 +627,14 @@ class ColumnarSource(Source):
         self.fmt = households.fmt
         self.paths = tuple(dict.fromkeys((households.path, members.path)))
         self.mode: str | None = None
+        self.snapshot = False  # a database snapshot in temporary files (see .database)
+
+    def fingerprint(self) -> dict[str, Any]:
+        if self.snapshot:  # the files' names change each time; their contents are the input
+            return {
+                t.label: content_hash((t.path,))[str(t.path)] for t in (self.htable, self.mtable)
+            }
+        return content_hash(self.paths)
 
     @property
     def warnings(self) -> list[str]:  # type: ignore[override]

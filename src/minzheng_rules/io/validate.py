@@ -172,13 +172,18 @@ def _money(
         # compare before multiplying: an Int64 of yuan times 100 would wrap around
         factor = 100 if unit == "yuan" else 1
         big = (col >= limit // factor).fill_null(False)
-        negative = (col < 0).fill_null(False) if dtype.is_signed_integer() else None
-        safe = pl.select(pl.when(~big).then(col)).to_series().cast(pl.Int64)
-        fen = safe * factor
-        if not big.any() and (negative is None or not negative.any()):
-            return fen.alias(name), _no_errors(len(col))
-        err = pl.select(pl.when(big).then(pl.lit(too_big))).to_series()
-        return _money_limits(fen, err, c, limit)
+        negative = (col < 0).fill_null(False)
+        safe = pl.select(pl.when(~big & ~negative).then(col)).to_series().cast(pl.Int64)
+        fen = (safe * factor).alias(name)
+        if not big.any() and not negative.any():
+            return fen, _no_errors(len(col))
+        err = pl.select(
+            pl.when(negative)
+            .then(pl.lit(f"{name}: Input should be greater than or equal to 0"))
+            .when(big)
+            .then(pl.lit(too_big))
+        ).to_series()
+        return fen, err
     elif isinstance(dtype, pl.Decimal):
         arrow = col.to_arrow()
         if isinstance(arrow, pa.ChunkedArray):
