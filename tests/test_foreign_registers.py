@@ -602,3 +602,28 @@ def test_a_large_negative_integer_is_refused_not_wrapped_into_a_positive_amount(
     hc = clean(h, HOUSEHOLD_COLUMNS, "households.parquet")
     errors = hc.get_column("__errors").to_list()
     assert all("greater than or equal to 0" in e for e in errors)
+
+
+def test_program_amounts_as_pandas_dicts_and_arrow_maps(tmp_path):
+    # pandas writes a column of dicts as a struct, one field per program (None: not received)
+    pd.DataFrame(
+        {
+            "household_id": ["a", "b", "c"],
+            "receiving": [{"dibao": 1200.5, "tekun": None}, None, {"dibao": None, "tekun": 0.005}],
+        }
+    ).to_parquet(tmp_path / "s.parquet")
+    hc = clean(pl.read_parquet(tmp_path / "s.parquet"), HOUSEHOLD_COLUMNS, "households.parquet")
+    assert hc.get_column("receiving").to_list()[:2] == [[{"program": "dibao", "fen": 120050}], []]
+    errors = hc.get_column("__errors").to_list()
+    assert (
+        errors[:2] == [None, None] and "receiving.amount: more than 2 decimal places" in errors[2]
+    )
+    maps = pa.table(
+        {
+            "household_id": ["a", "b"],
+            "receiving": pa.array([[("dibao", 1.5)], None], pa.map_(pa.string(), pa.float64())),
+        }
+    )
+    pq.write_table(maps, tmp_path / "m.parquet")
+    mc = clean(pl.read_parquet(tmp_path / "m.parquet"), HOUSEHOLD_COLUMNS, "households.parquet")
+    assert mc.get_column("receiving").to_list() == [[{"program": "dibao", "fen": 150}], []]

@@ -491,6 +491,19 @@ def _money_map(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Se
     dtype = clean_schema((c,))[c.name]
     if col.dtype == pl.Null:
         return _empty_lists(n, dtype, c.name), _no_errors(n)
+    if type(col.dtype).__name__ == "Map":  # an Arrow map<program, amount>
+        key, value = col.dtype.key, col.dtype.value  # type: ignore[attr-defined]
+        col = col.cast(pl.List(pl.Struct({"key": key, "value": value}))).list.eval(
+            pl.element().struct.rename_fields(["program", "amount"])
+        )
+    if isinstance(col.dtype, pl.Struct):
+        # one field per program, as pandas writes a column of dicts; null: not received
+        fields = [f.name for f in col.dtype.fields]
+        wide = col.struct.unnest().with_row_index("row")
+        long = wide.unpivot(index="row", on=fields, variable_name="program", value_name="a")
+        long = long.filter(pl.col("a").is_not_null()).sort("row", maintain_order=True)
+        row = long.get_column("row")
+        return _money_entries(row, long.get_column("program"), long.get_column("a"), n, c, source)
     if isinstance(col.dtype, pl.List) and isinstance(col.dtype.inner, pl.Struct):
         lens = col.list.len().fill_null(0).to_numpy()
         row = pl.Series(np.repeat(np.arange(n), lens))
