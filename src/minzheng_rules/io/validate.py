@@ -12,7 +12,8 @@ Accepted types: text (CSV) for every kind, with Unicode digits (full-width ï¼‘ï¼
 so); Arrow decimals for money; binary floats for money (taken as the whole fen they are within a
 few units in the last place of; any other float, 0.005, refuses its row) and for counts (whole
 ones); booleans; dates and datetimes; lists of text (or a JSON array) for ``assessed_needs``; a
-list of ``{program, amount}`` structs (or a JSON object) for ``receiving``.
+list of ``{program, amount}`` structs, a struct of one field per program (a pandas column of
+dicts), an Arrow map or a JSON object for ``receiving``.
 """
 
 from __future__ import annotations
