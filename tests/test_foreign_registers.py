@@ -627,3 +627,15 @@ def test_program_amounts_as_pandas_dicts_and_arrow_maps(tmp_path):
     pq.write_table(maps, tmp_path / "m.parquet")
     mc = clean(pl.read_parquet(tmp_path / "m.parquet"), HOUSEHOLD_COLUMNS, "households.parquet")
     assert mc.get_column("receiving").to_list() == [[{"program": "dibao", "fen": 150}], []]
+
+
+def test_a_csv_pandas_wrote_with_its_index_is_read(tmp_path):
+    households, members = pandas_register(20)
+    households.to_csv(tmp_path / "households.csv")  # the index as an unnamed first column
+    members.to_csv(tmp_path / "members.csv")
+    source, chunks = _chunks(tmp_path)
+    assert sum(c.households.height for c in chunks) == 20
+    assert all(not c.rejects for c in chunks)
+    assert any("columns not used" in w and ": " in w for w in source.warnings)
+    with pytest.raises(InputError, match="unknown text encoding 'nope'"):
+        open_register(tmp_path, encoding="nope")

@@ -75,7 +75,7 @@ def check_columns(names: list[str], columns: tuple[Column, ...], source: str) ->
             raise InputError(f"{source}: missing required column '{c.name}'")
 
 
-_INT = r"^\s*[+-]?\d+\s*$"
+_INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
 _MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
 _TRUE = ("true", "1", "yes", "t", "y", "on")
 _FALSE = ("false", "0", "no", "f", "n", "off")
@@ -314,7 +314,7 @@ def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
         ).to_series()
     elif dtype == pl.String:
         ok = col.str.contains(_INT).fill_null(True)
-        v = col.str.strip_chars().cast(pl.Int64, strict=False)
+        v = col.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
         err = pl.select(
             pl.when(~ok | (col.is_not_null() & v.is_null())).then(pl.lit(invalid)).otherwise(None)
         ).to_series()
