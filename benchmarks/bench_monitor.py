@@ -45,7 +45,7 @@ def _peak_mb() -> float:
 
 
 def generate(folder: Path, households: int, events: int, seed: int) -> tuple[Path, Path]:
-    from minzheng_rules.monitor import synthetic
+    from minzheng_rules.synth import events as synthetic
 
     register = folder / f"register-{households}-{seed}.jsonl"
     stream = folder / f"events-{households}-{events}-{seed}.jsonl"

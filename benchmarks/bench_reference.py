@@ -17,6 +17,7 @@ from pathlib import Path
 
 from benchmarks.handwritten import huzhou_2024
 from minzheng_rules import load_pack, parse_household
+from minzheng_rules.backends.reference import bind
 
 ON = dt.date(2024, 6, 1)
 CORE_PACK = Path(__file__).parent / "packs" / "huzhou_core"
@@ -74,7 +75,7 @@ def p50(fn, repeat: int = 3000) -> float:
 
 def main() -> None:
     pack = load_pack(CORE_PACK)
-    bound = pack.bind(ON)
+    bound = bind(pack, ON)
     h = parse_household(FOUR)
     for _ in range(200):
         bound.evaluate(h)

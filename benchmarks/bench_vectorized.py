@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.handwritten_polars import complete, huzhou_core
+from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts
 from minzheng_rules.packs.pack import load_pack
-from minzheng_rules.synth import generate
+from minzheng_rules.synth.registers import generate
 
 ON = dt.date(2024, 6, 1)
 CORE = Path(__file__).parent / "packs" / "huzhou_core"
@@ -50,7 +51,7 @@ def vs_reference(n: int) -> None:
     pack = load_pack("huzhou")
     h, m = next(generate(pack, ON, n, seed=21, chunk=n))
     households = [parse_household(d) for d in frames_to_dicts(h, m, list(range(h.height)))]
-    bound = pack.bind(ON)
+    bound = bind(pack, ON)
     vp = VectorizedPack(pack, ON)
     vp.evaluate(h, m)  # warm up
     _, ref_wall, ref_cpu = _timed(lambda: [bound.evaluate(x) for x in households])

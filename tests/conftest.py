@@ -23,7 +23,15 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
+# the shared folder beside the checkout (CI), or beside the folder of worktrees
+SEEDS = next(
+    (
+        d
+        for d in (REPO.parent / "shared" / "seeds", REPO.parent.parent / "shared" / "seeds")
+        if d.is_dir()
+    ),
+    REPO.parent / "shared" / "seeds",
+)
 
 
 @pytest.fixture(scope="session")

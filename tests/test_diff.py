@@ -11,16 +11,17 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from minzheng_rules.cli.main import app
-from minzheng_rules.errors import HouseholdError
-from minzheng_rules.household import Household, parse_household
-from minzheng_rules.testing.reform import (
+from minzheng_rules.analysis.reform import (
     ProgramImpact,
     Scenario,
     read_register,
     reform_impact,
     write_register,
 )
+from minzheng_rules.backends.reference import evaluate
+from minzheng_rules.cli.main import app
+from minzheng_rules.errors import HouseholdError
+from minzheng_rules.household import Household, parse_household
 
 BEFORE, AFTER = dt.date(2023, 6, 1), dt.date(2024, 6, 1)
 YUAN = re.compile(r"^-?\d+\.\d\d$")
@@ -88,7 +89,7 @@ def direct_cost(pack, register_file, on, pid) -> tuple[int, Decimal]:
     """Eligible households and monthly amounts, counted straight from the evaluator."""
     n, total = 0, Decimal(0)
     for h in read_register(register_file):
-        p = pack.evaluate(h, on).programs[pid]
+        p = evaluate(pack, h, on).programs[pid]
         if p.eligible:
             n += 1
             total += p.amount

@@ -116,7 +116,7 @@ def test_pack_page_shows_history_sources_and_modelled_marks(pack):
     site = generate_pages([pack], ON)
     page = site.files["packs/testpack.md"]
     assert "### 低保标准 Dibao standard {#param-dibao-standard}" in page
-    assert "| 2024-01-01 | **1000** |" in page  # history row
+    assert "| 2024-01-01 (assumed 推定) | **1000** |" in page  # history row, date not sourced
     assert md.badge("modelled") in page
     assert "How sure are these numbers?" in page and "are **modelled**" in page
     # the program's rule in both languages and as written

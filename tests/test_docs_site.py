@@ -135,7 +135,8 @@ def test_changing_a_standard_changes_city_and_comparison_pages(site, tmp_path):
         assert str(new_value) not in old, page
         assert f"{new_value} 元/人·月" in new, page  # the current standard, with its unit
     huzhou = _visible(_text(out / "packs" / "huzhou" / "index.html"))
-    assert f"{since} {new_value} modelled" in " ".join(huzhou.split())  # history row, marked
+    visible = " ".join(huzhou.split())
+    assert f"{since} (assumed 推定) {new_value} modelled" in visible  # history row, marked
     chart = _text(out / "compare" / "index.html")
     assert f"{since}: {new_value} (modelled)" in chart  # a point of the 低保 chart
 

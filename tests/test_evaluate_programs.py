@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minzheng_rules import load_pack
+from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.reference.compiler import EvalContext
 from minzheng_rules.errors import EvaluationError
 from minzheng_rules.facts import lazy_facts
@@ -21,7 +22,7 @@ PACKS = ("huzhou", "zhenjiang", "yiwu", "pinghu")
 
 @pytest.fixture(scope="module", params=PACKS)
 def bound(request):
-    return load_pack(request.param).bind(ON)
+    return bind(load_pack(request.param), ON)
 
 
 def _same(bound, household, wanted: list[str], facts=None) -> None:
@@ -71,17 +72,19 @@ def test_each_program_alone_and_random_sets_equal_the_whole_evaluation(bound, da
 
 
 def test_a_program_runs_with_what_it_reads_and_its_exclusions():
-    bound = load_pack("zhenjiang").bind(ON)
-    closure = bound._program_closure(frozenset({"dibao"}))
+    bound = bind(load_pack("zhenjiang"), ON)
+    closure = bound.bound.program_closure(frozenset({"dibao"}))
     assert "dibao" in closure
     groups = bound.pack.exclusion_groups()
     assert groups.get("dibao", set()) & {p.id for p in bound.programs} <= closure
     # a program alone in the pack's graph runs alone
-    alone = [p.id for p in bound.programs if bound._program_closure(frozenset({p.id})) == {p.id}]
+    alone = [
+        p.id for p in bound.programs if bound.bound.program_closure(frozenset({p.id})) == {p.id}
+    ]
     assert alone, "some program should need no other"
 
 
 def test_a_program_not_in_force_is_refused():
-    bound = load_pack("zhenjiang").bind(ON)
+    bound = bind(load_pack("zhenjiang"), ON)
     with pytest.raises(KeyError, match="not in force"):
         bound.evaluate_programs(None, ["no_such_program"])  # type: ignore[arg-type]

@@ -42,6 +42,7 @@ def test_json_shape(huzhou, three_people):
         "needs",
         "assistance",
         "undetermined",
+        "stale",
     }
     assert d["programs"]["dibao"]["amount"] == "1435.00"
     assert d["programs"]["dibao"]["unit"] == "CNY/month"

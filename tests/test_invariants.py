@@ -14,6 +14,7 @@ from minzheng_rules import load_pack
 from minzheng_rules.errors import PackErrors
 from minzheng_rules.packs.discovery import available_packs, builtin_packs_dir
 from minzheng_rules.packs.pack import Pack
+from minzheng_rules.testing import invariants
 from minzheng_rules.testing.invariants import (
     assert_invariants,
     check_invariant,
@@ -157,14 +158,16 @@ def test_a_negative_amount_is_caught(write_pack):
     assert "dibao: a negative amount" in result.report()
 
 
-def test_an_order_dependent_answer_is_caught(write_pack):
+def test_an_order_dependent_answer_is_caught(write_pack, monkeypatch):
     pack = load_pack(write_pack(files(**{"invariants.yaml": INVARIANTS})))
-    real = pack.evaluate
+    real = invariants.evaluate
     # a faulty evaluator that only looks at the first member listed
-    pack.evaluate = (
-        lambda h, on, explain=False: real(  # type: ignore[method-assign]
-            h.model_copy(update={"members": h.members[:1]}), on
-        )
+    monkeypatch.setattr(
+        invariants,
+        "evaluate",
+        lambda p, h, on, explain=False: real(
+            p, h.model_copy(update={"members": h.members[:1]}), on
+        ),
     )
     result = check_invariant(
         pack, pack.definition.invariants["order_irrelevant"], max_examples=SEARCH

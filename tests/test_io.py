@@ -23,7 +23,7 @@ from minzheng_rules.io.formats import write_register
 from minzheng_rules.io.readers import open_register
 from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.io.validate import InputError, assemble, clean
-from minzheng_rules.synth import generate
+from minzheng_rules.synth.registers import generate
 
 ON = dt.date(2024, 6, 1)
 

@@ -12,13 +12,14 @@ from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.errors import PackErrors
-from minzheng_rules.monitor import AlertSet, Monitor, read_events, synthetic
+from minzheng_rules.monitor import AlertSet, Monitor, read_events
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.binding import Binding, event_context
 from minzheng_rules.monitor.formula import And, Or, atoms, compile_atom, holds, normal_form
 from minzheng_rules.monitor.formula import atom_value as value_of
 from minzheng_rules.monitor.state import EventRefused, add_months, apply_event
 from minzheng_rules.packs.schema import AlertEvent
+from minzheng_rules.synth import events as synthetic
 from test_monitor_pack import MONITOR_PACK, write_monitor_pack
 
 from conftest import SEEDS

@@ -12,7 +12,8 @@ import textwrap
 import pytest
 
 from minzheng_rules import load_pack, parse_household
-from minzheng_rules.monitor import Monitor, make_engine, synthetic
+from minzheng_rules.monitor import Monitor, make_engine
+from minzheng_rules.synth import events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 if os.environ.get("CI"):

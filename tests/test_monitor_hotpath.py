@@ -21,7 +21,7 @@ from minzheng_rules.facts import (
     receiving_values,
 )
 from minzheng_rules.household import Household
-from minzheng_rules.monitor import AlertSet, Monitor, read_events, synthetic
+from minzheng_rules.monitor import AlertSet, Monitor, read_events
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.binding import (
     Binding,
@@ -33,6 +33,7 @@ from minzheng_rules.monitor.binding import (
 )
 from minzheng_rules.monitor.engines import PythonEngine
 from minzheng_rules.monitor.state import EventRefused, HouseholdState, apply_event, decode, encode
+from minzheng_rules.synth import events as synthetic
 
 DAY = dt.date(2024, 3, 1)
 

@@ -20,12 +20,13 @@ from hypothesis import strategies as st
 
 import test_vectorized_constructs as C
 from minzheng_rules import available_packs, load_pack
+from minzheng_rules.backends.reference import bind, evaluate
 from minzheng_rules.errors import EvaluationError, HouseholdError
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts
 from minzheng_rules.monitor.runner import _program_change
 from minzheng_rules.monitor.vectorized import Vectorized
-from minzheng_rules.synth import generate
+from minzheng_rules.synth.registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 from packs_for_tests import PROGRAMS, files
@@ -42,7 +43,7 @@ def shows(p: Any, on: dt.date, hs: list) -> Counter[tuple[str, bool]]:
     """Checks every program of every household; counts (reference status, told by the plan)."""
     hs = [h.model_copy(update={"id": f"h{i}"}) for i, h in enumerate(hs)]
     judgement = Vectorized(p).judge(("test", on), [(h, on) for h in hs])
-    bound = p.bind(on)
+    bound = bind(p, on)
     told: Counter[tuple[str, bool]] = Counter()
     for row, h in enumerate(hs):
         try:
@@ -126,7 +127,7 @@ def test_a_member_program_excluded_by_a_household_program(tmp_path):
     )
     on = dt.date(2024, 6, 1)
     elder_on_dibao = _household("e", {"id": "a", "age": 85, "monthly_income": 0})
-    assert [r.id for r in pack.evaluate(elder_on_dibao, on).programs["elder"].reasons] == [
+    assert [r.id for r in evaluate(pack, elder_on_dibao, on).programs["elder"].reasons] == [
         "excluded_by_dibao"
     ]
     judgement = Vectorized(pack).judge(("test", on), [(elder_on_dibao, on)])
@@ -181,7 +182,7 @@ programs:
     hs = [
         _household(f"h{x}", {"id": "a", "age": 40, "monthly_income": x}) for x in ("999.99", "900")
     ]
-    assert _program_change(pack.evaluate(hs[0], on).programs, "topup")["amount"] == "-0.00"
+    assert _program_change(evaluate(pack, hs[0], on).programs, "topup")["amount"] == "-0.00"
     judgement = Vectorized(pack).judge(("test", on), [(h, on) for h in hs])
     assert judgement.change(0, "topup") is None
     assert judgement.change(1, "topup")["amount"] == "-40.00"

@@ -131,7 +131,7 @@ def _cache_pack(request, write_pack):
 
 
 def test_plan_markdown_and_html_list_programs_items_tags_and_needs(pack):
-    from minzheng_rules.reports.plan import render_html, render_markdown
+    from minzheng_rules.analysis.plan import render_html, render_markdown
 
     ev = evaluate(pack, household(expenses={"medical_12m": 20000}), on=ON)
     md = render_markdown(pack, ev)

@@ -147,7 +147,7 @@ def test_dates_are_the_ones_the_pack_can_run_on(huzhou):
     days = evaluable_dates(huzhou)
     assert days == sorted(days, reverse=True) and ON in days
     for day in days:
-        huzhou.bind(day)  # every parameter has a value
+        huzhou.plan(day)  # every parameter has a value
     national = load_pack("national")  # its standards are set by city packs
     assert evaluable_dates(national) == []
     with pytest.raises(MinzhengError, match="no date"):

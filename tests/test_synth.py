@@ -11,7 +11,7 @@ import pytest
 from minzheng_rules import load_pack
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import frames_to_dicts
-from minzheng_rules.synth import AGEING, generate, shape_of
+from minzheng_rules.synth.registers import AGEING, generate, shape_of
 
 ON = dt.date(2024, 6, 1)
 

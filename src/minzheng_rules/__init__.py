@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from minzheng_rules.backends import reference
 from minzheng_rules.errors import (
     EvaluationError,
     HouseholdError,
@@ -45,7 +46,7 @@ def evaluate(
     parameters used, with their citations."""
     if not isinstance(pack, Pack):
         pack = load_pack(pack)
-    return pack.evaluate(household, on, explain=explain)
+    return reference.evaluate(pack, household, on, explain=explain)
 
 
 __all__ = [

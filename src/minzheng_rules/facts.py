@@ -19,6 +19,7 @@ from minzheng_rules.household import (
     Care,
     DisabilityType,
     Household,
+    Member,
     ParentStatus,
     Relation,
     Schooling,
@@ -162,6 +163,9 @@ class LazyHouseholdFacts(dict):
     variables, which the evaluation stores (``compiler.household_value``)."""
 
     __slots__ = ("_h", "_on", "_programs")
+    _h: Household
+    _on: dt.date
+    _programs: list[str]
 
     def __missing__(self, name: str) -> Any:
         if name in HOUSEHOLD_FACTS:
@@ -181,6 +185,8 @@ class LazyMemberFacts(dict):
     :class:`LazyHouseholdFacts`); the values are those of :func:`member_facts` (a test checks)."""
 
     __slots__ = ("_m", "_on")
+    _m: Member
+    _on: dt.date
 
     def __missing__(self, name: str) -> Any:
         m = self._m
@@ -204,12 +210,12 @@ class LazyMemberFacts(dict):
 
 def lazy_facts(
     h: Household, on: dt.date, program_ids: list[str], plain: bool = False
-) -> tuple[LazyHouseholdFacts, list[LazyMemberFacts]]:
+) -> tuple[LazyHouseholdFacts, list[dict[str, Any]]]:
     """The household's and each member's facts on a date, computed on first read; with
     ``plain`` the members' plain fields are copied in at once (cheaper when most are read)."""
     hh = LazyHouseholdFacts()
     hh._h, hh._on, hh._programs = h, on, program_ids
-    members = []
+    members: list[dict[str, Any]] = []
     for m in h.members:
         md = LazyMemberFacts(
             zip(_PLAIN_MEMBER_FIELDS, _plain_values(m.__dict__), strict=True) if plain else ()

@@ -13,6 +13,9 @@ from minzheng_rules.expr.runtime import money
 
 
 class Status(StrEnum):
+    """A program's answer for a household: ``eligible``, ``ineligible``, or ``undetermined``
+    when a fact it needs was not given (the outcome names the missing facts)."""
+
     eligible = "eligible"
     ineligible = "ineligible"
     undetermined = "undetermined"
@@ -20,7 +23,11 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class ParameterUse:
-    """A parameter a condition used: its value on the date and where that value comes from."""
+    """A parameter a condition used: its value on the date and where that value comes from.
+
+    For a derived value, ``confidence`` is the weakest of its rule's (``rule_confidence``) and
+    its inputs' (``inputs``: name → value, confidence, since, since_assumed), and ``since`` the
+    start of the input that changed last. ``since_assumed``: no source gives that start day."""
 
     name: str
     value: str
@@ -31,16 +38,75 @@ class ParameterUse:
     since: str | None
     source: dict[str, str]
     formula: str | None = None
+    since_assumed: bool = False
+    rule_confidence: str | None = None
+    inputs: dict[str, dict[str, Any]] | None = None
+
+    def dated(self) -> str:
+        """'since 2024-01-01 (assumed date)', or '' when the value has no start date."""
+        if self.since is None:
+            return ""
+        return f"since {self.since}" + (" (assumed date 日期为推定)" if self.since_assumed else "")
 
     def citation(self) -> str:
         s = self.source
-        if s.get("seed"):
-            text = f"seed {s['seed']}: “{s.get('quote', '')}”"
+        if self.formula:  # the rule's own source is in the JSON; here: how sure each part is
+            parts = [
+                f"{n} {i['confidence']}"
+                + (f" since {i['since']}" if i.get("since") else "")
+                + (" (assumed date)" if i.get("since_assumed") else "")
+                for n, i in (self.inputs or {}).items()
+            ]
+            text = f"derived {self.formula}; rule {self.rule_confidence}" + (
+                f"; inputs: {', '.join(parts)}" if parts else ""
+            )
+        elif s.get("seed"):
+            on = "seed" if self.confidence == "seed" else "modelled on seed"
+            text = f"{on} {s['seed']}: “{s.get('quote', '')}”"
         elif s.get("document"):
             text = " ".join(filter(None, [s.get("document"), s.get("number"), s.get("article")]))
         else:
             text = f"modelled: {s.get('reasoning', '')}"
         return f"[{self.confidence}] {text}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "value": self.value,
+            "unit": self.unit,
+            "label": {"zh": self.label_zh, "en": self.label_en},
+            "confidence": self.confidence,
+            "since": self.since,
+            "since_assumed": self.since_assumed,
+            "source": self.source,
+        }
+        if self.formula:
+            out["formula"] = self.formula
+            out["rule_confidence"] = self.rule_confidence
+            out["inputs"] = self.inputs or {}
+        return out
+
+
+@dataclass(frozen=True)
+class StaleValue:
+    """A money amount a program relied on whose value started more than two years before the
+    evaluation date: not wrong, but possibly replaced by a newer one the pack does not know."""
+
+    parameter: str
+    value: str
+    unit: str
+    since: str
+    since_assumed: bool
+    confidence: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "parameter": self.parameter,
+            "value": self.value,
+            "unit": self.unit,
+            "since": self.since,
+            "since_assumed": self.since_assumed,
+            "confidence": self.confidence,
+        }
 
 
 @dataclass(slots=True, frozen=True)
@@ -68,18 +134,7 @@ class ConditionOutcome:
         if self.values is not None:
             out["values"] = self.values
         if self.parameters is not None:
-            out["parameters"] = {
-                p.name: {
-                    "value": p.value,
-                    "unit": p.unit,
-                    "label": {"zh": p.label_zh, "en": p.label_en},
-                    "confidence": p.confidence,
-                    "since": p.since,
-                    "source": p.source,
-                    **({"formula": p.formula} if p.formula else {}),
-                }
-                for p in self.parameters
-            }
+            out["parameters"] = {p.name: p.to_dict() for p in self.parameters}
         return out
 
 
@@ -153,6 +208,9 @@ class Evaluation:
     needs: list[str] = field(default_factory=list)
     assistance: list[dict[str, Any]] = field(default_factory=list)
     undetermined: dict[str, list[str]] = field(default_factory=dict)
+    stale: dict[str, list[StaleValue]] = field(default_factory=dict)
+    """Per program in force: the money amounts it relied on that are over two years old, oldest
+    first (see :meth:`minzheng_rules.packs.pack.Pack.stale_values`)."""
 
     def eligible(self) -> list[str]:
         """Ids of the programs the household is eligible for."""
@@ -168,4 +226,5 @@ class Evaluation:
             "needs": list(self.needs),
             "assistance": list(self.assistance),
             "undetermined": {k: list(v) for k, v in self.undetermined.items()},
+            "stale": {pid: [v.to_dict() for v in vs] for pid, vs in self.stale.items()},
         }

@@ -239,6 +239,7 @@ def run_spark_batch(
     s = Summary(mode="spark")
     for p in vp.programs:
         s.programs[p.program] = ProgramTotals(p.unit)
+    s.stale = dict(vp.bound.stale)
     w = TableWriter(output, fmt)
     import pyarrow.parquet as pq
 
@@ -255,7 +256,7 @@ def run_spark_batch(
                 t.undetermined += frame.filter(pl.col(f"{p.program}_status") == STATUS[1]).height
                 amount = eligible.get_column(f"{p.program}_amount").sum()
                 if amount is not None:
-                    t.amount += amount
+                    t.amount += int(amount)  # (an Int64 column: its sum is an int)
             if fmt != "parquet":
                 from minzheng_rules.io.formats import money_text
 

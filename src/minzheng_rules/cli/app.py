@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.household import load_household
 from minzheng_rules.packs.pack import Pack, load_pack
@@ -62,7 +63,7 @@ def evaluate_file(
     p = load_or_exit(pack)
     on = parse_date(date)
     try:
-        return p, p.evaluate(load_household(file), on, explain=explain)
+        return p, evaluate(p, load_household(file), on, explain=explain)
     except (MinzhengError, OSError) as e:
         fail(e)
         raise

@@ -159,7 +159,7 @@ def batch_command(
     except (MinzhengError, OSError) as e:
         fail(e)
         raise
-    _print_summary(summary, p)
+    _print_summary(summary, p, on)
     if not summary.reconciles:
         err.print("[bold red]counts do not reconcile[/]")
         raise typer.Exit(1)
@@ -188,7 +188,7 @@ def _run_local(source, output, p, on, format, chunk_size, restart, publisher=Non
         return batch.run(advance)
 
 
-def _print_summary(s, pack) -> None:
+def _print_summary(s, pack, on) -> None:
     table = Table(
         "program 项目",
         "eligible 符合",
@@ -210,6 +210,18 @@ def _print_summary(s, pack) -> None:
             t.unit,
         )
     out.print(table)
+    readers: dict[tuple[str, str, str, bool], list[str]] = {}
+    for pid, values in s.stale.items():
+        for v in values:
+            readers.setdefault((v.parameter, v.value, v.since, v.since_assumed), []).append(pid)
+    for (name, value, since, assumed), pids in sorted(readers.items(), key=lambda kv: kv[0][2]):
+        out.print(
+            f"[yellow]stale 可能过时[/]: {name} = {value} since {since}"
+            + (" (assumed date 日期为推定)" if assumed else "")
+            + f", over two years before {on}; read by {', '.join(pids)} "
+            f"for all {s.evaluated:,} evaluated households",
+            highlight=False,
+        )
     extra = []
     if s.rejected_members:
         extra.append(f"{s.rejected_members:,} member rows without a household")
@@ -242,7 +254,7 @@ def synth_command(
     household types by the city's ageing rate, incomes near the pack's lines, disabilities,
     illnesses, students, orphans, and a few unknown facts."""
     from minzheng_rules.io.formats import FORMATS, write_register
-    from minzheng_rules.synth import generate
+    from minzheng_rules.synth.registers import generate
 
     if format not in FORMATS:
         fail(ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{format}'"))

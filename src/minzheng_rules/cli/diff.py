@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from minzheng_rules.analysis.reform import Impact, Scenario, read_register, reform_impact
 from minzheng_rules.cli.app import PackOption, app, fail, load_or_exit, out, parse_date
 from minzheng_rules.errors import MinzhengError
-from minzheng_rules.testing.reform import Impact, Scenario, read_register, reform_impact
 
 FORMATS = ("table", "json", "markdown")
 
@@ -87,11 +87,12 @@ def _rows(impact: Impact, names: bool) -> list[list[str]]:
     rows = []
     for pid, p in impact.programs.items():
         c = p.costs()
+        money: list[str | None]
         if c["monthly_cost_before"] is not None:
             money = [c["monthly_cost_before"], c["monthly_cost_after"], c["monthly_cost_change"]]
         else:  # a one-off grant: its one-off cost, marked
             once = [c.get("one_off_cost_before"), c.get("one_off_cost_after")]
-            money = [f"{v} once" if v is not None else "—" for v in once] + ["—"]
+            money = [*(f"{v} once" if v is not None else "—" for v in once), "—"]
         lost = f"{p.lost}" + (f" ({p.lost_to_exclusion} excl.)" if p.lost_to_exclusion else "")
         label = [pid, p.label_zh] if names else [pid]
         rows.append(

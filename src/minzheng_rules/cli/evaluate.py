@@ -86,8 +86,9 @@ def _print_result(result: Evaluation, explain: bool) -> None:
                 for k, v in (r.values or {}).items():
                     out.print(f"      {k} = {v}", highlight=False)
                 for u in r.parameters or []:
+                    dated = f" {u.dated()}" if u.dated() else ""
                     out.print(
-                        f"      p.{u.name} = {u.value} {u.unit} {escape(u.citation())}",
+                        f"      p.{u.name} = {u.value} {u.unit}{dated} {escape(u.citation())}",
                         highlight=False,
                     )
         if p.amount_explanation:
@@ -96,4 +97,16 @@ def _print_result(result: Evaluation, explain: bool) -> None:
             for k, v in a["values"].items():
                 out.print(f"      {k} = {v}", highlight=False)
             for k, v in a["parameters"].items():
-                out.print(f"      p.{k} = {v['value']} {escape(v['citation'])}", highlight=False)
+                dated = f" since {v['since']}" if v.get("since") else ""
+                dated += " (assumed date 日期为推定)" if dated and v.get("since_assumed") else ""
+                out.print(
+                    f"      p.{k} = {v['value']}{dated} {escape(v['citation'])}", highlight=False
+                )
+        for sv in result.stale.get(pid, []):
+            assumed = " (assumed date 日期为推定)" if sv.since_assumed else ""
+            out.print(
+                f"  [yellow]stale 可能过时[/]: p.{sv.parameter} = {sv.value} {sv.unit} "
+                f"since {sv.since}{assumed} {escape(f'[{sv.confidence}]')}, over two years "
+                f"before {result.date}",
+                highlight=False,
+            )

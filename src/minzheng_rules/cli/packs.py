@@ -49,23 +49,36 @@ def show_command(
         programs.add_row(pid, s.label.zh, s.label.en, s.entity, s.unit.value)
     out.print(programs)
     params = Table("parameter", "value", "unit", "since", "confidence", title=f"Parameters on {on}")
+    stale = {v.name for found in p.stale_values(on).values() for v in found}
     for name, spec in sorted(p.parameters.items()):
         try:
             pv = p.parameter(name, on)
-            conf = pv.confidence.value
-            label = f"[yellow]{conf}[/]" if conf == "modelled" else conf
-            params.add_row(name, str(pv.value), spec.unit.value, str(pv.since or "derived"), label)
         except MinzhengError:
             params.add_row(name, "—", spec.unit.value, "not in force", "")
+            continue
+        conf = pv.confidence.value
+        label = f"[yellow]{conf}[/]" if conf == "modelled" else conf
+        if pv.formula is not None:
+            label += f" (derived; rule {pv.rule_confidence.value if pv.rule_confidence else '?'})"
+        since = str(pv.since or "")
+        if pv.formula is not None:
+            since = f"derived, {since}" if since else "derived"
+        if pv.since is not None and pv.since_assumed:
+            since += " [yellow](assumed)[/]"
+        if name in stale:
+            since += " [yellow]stale[/]"
+        params.add_row(name, str(pv.value), spec.unit.value, since, label)
     out.print(params)
     for line in _extra_summary(p):
         out.print(line)
-    cov = p.coverage
+    cov = p.coverage_on(on)
     v = cov["values"]
     out.print(
-        f"coverage: {len(cov['programs'])} programs; {cov['parameters']} parameters; values "
-        f"seed {v['seed']}, published {v['published']}, modelled {v['modelled']} "
-        f"(modelled share {cov['modelled_share']:.1%})"
+        f"coverage on {on}: {len(cov['programs'])} programs; {cov['parameters']} parameters; "
+        f"values in force seed {v['seed']}, published {v['published']}, modelled {v['modelled']} "
+        f"(modelled share {cov['modelled_share']:.1%}; a derived value counts as its weakest "
+        f"input); start dates assumed {cov['assumed_dates']}; stale (money amounts over two "
+        f"years old that a program reads) {len(stale)}"
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from minzheng_rules.analysis.plan import render_html, render_markdown
 from minzheng_rules.cli.app import (
     DateOption,
     HouseholdArgument,
@@ -17,7 +18,6 @@ from minzheng_rules.cli.app import (
     fail,
     out,
 )
-from minzheng_rules.reports.plan import render_html, render_markdown
 
 
 @app.command("plan")

@@ -87,9 +87,9 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
     out += ["## 数据来源 How each city is sourced {#sourcing}", ""]
     src_rows = []
     for conf in ("seed", "published", "modelled"):
-        src_rows.append([md.badge(conf), *(str(p.coverage["values"][conf]) for p in cities)])
+        src_rows.append([md.badge(conf), *(str(p.coverage_on(on)["values"][conf]) for p in cities)])
     src_rows.append(
-        ["modelled share 推定占比", *(f"{p.coverage['modelled_share']:.0%}" for p in cities)]
+        ["modelled share 推定占比", *(f"{p.coverage_on(on)['modelled_share']:.0%}" for p in cities)]
     )
     out += md.table(["取值 Values", *heads], src_rows)
     out += ["## 标准的变化 Standards over time {#history}", ""]

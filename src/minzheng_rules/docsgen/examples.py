@@ -7,13 +7,14 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from minzheng_rules.analysis.plan import plan_lines
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.runtime import money
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
-from minzheng_rules.reports.plan import plan_lines
 from minzheng_rules.results import ConditionOutcome, Evaluation, ProgramOutcome
 
 log = logging.getLogger("mkdocs.plugins.minzheng")
@@ -51,7 +52,7 @@ def _case(pack: Pack, case: S.Case) -> list[str]:
     out += md.block("quote", "Hand computation 手算过程", [md.esc(case.computation)])
     out += _household(case.household)
     try:
-        ev = pack.evaluate(case.household, case.date, explain=True)
+        ev = evaluate(pack, case.household, case.date, explain=True)
     except MinzhengError as e:
         log.warning("golden case %s of pack %s cannot be evaluated: %s", case.id, pack.id, e)
         return [*out, *md.block("failure", "Cannot evaluate 无法评估", [md.esc(e)])]
@@ -147,7 +148,7 @@ def _cited(citation: str) -> str:
 
 
 def _plan(pack: Pack, ev: Evaluation) -> list[str]:
-    """The household's 幸福清单 (reports.plan): programs, services, tags and needs, cited."""
+    """The household's 幸福清单 (analysis.plan): programs, services, tags and needs, cited."""
     lines = plan_lines(pack, ev)
     rows = [
         [

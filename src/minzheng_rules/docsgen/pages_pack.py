@@ -10,7 +10,14 @@ from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.needs import assistance_section, needs_summary, tags_section
 from minzheng_rules.docsgen.plain import plain
 from minzheng_rules.docsgen.svg import Series, Step, figure, step_chart
-from minzheng_rules.docsgen.values import Shown, defined_in, is_standard, series, value_on
+from minzheng_rules.docsgen.values import (
+    Shown,
+    dated,
+    defined_in,
+    is_standard,
+    series,
+    value_on,
+)
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
 
@@ -23,9 +30,15 @@ HIT_TEXT = {
 
 
 def confidence_marks(shown: Shown) -> str:
-    """Badges for a value's confidence(s), modelled first so it is seen first."""
-    order = ["modelled", "published", "seed"]
-    return " ".join(md.badge(c) for c in order if c in shown.confidences)
+    """The value's confidence: for a derived value the weakest of its rule's and inputs' (a
+    value computed from a modelled input is modelled), then the others, smaller."""
+    order = ["modelled", "seed", "published"]
+    present = [c for c in order if c in shown.confidences]
+    if len(present) < 2:
+        return " ".join(md.badge(c) for c in present)
+    return (
+        f"{md.badge(present[0])} <small>(rule and inputs 规则与输入: {', '.join(present)})</small>"
+    )
 
 
 def title(pack: Pack) -> str:
@@ -50,7 +63,7 @@ def pack_page(pack: Pack, on: dt.date, links: Links) -> str:
     out += [f"**{zh_level} {en_level}** pack `{m.id}` · chain 继承链: {chain}", ""]
     if m.description is not None:
         out += [md.esc(m.description.zh), "", md.esc(m.description.en), ""]
-    out += _sourcing(pack)
+    out += _sourcing(pack, on)
     out += _current(pack, on)
     out += _programs(pack, links, src)
     out += _tables(pack)
@@ -64,12 +77,12 @@ def pack_page(pack: Pack, on: dt.date, links: Links) -> str:
     return "\n".join(out)
 
 
-def _sourcing(pack: Pack) -> list[str]:
-    cov = pack.coverage
+def _sourcing(pack: Pack, on: dt.date) -> list[str]:
+    cov = pack.coverage_on(on)
     v = cov["values"]
     total = sum(v.values())
     body = [
-        f"{cov['parameters']} parameters 参数, {total} values 取值: "
+        f"{cov['parameters']} parameters 参数, {total} values in force on {on} 该日有效取值: "
         f"{md.badge('seed')} {v['seed']} · {md.badge('published')} {v['published']} · "
         f"{md.badge('modelled')} {v['modelled']}.",
     ]
@@ -92,6 +105,7 @@ def _current(pack: Pack, on: dt.date) -> list[str]:
         "",
     ]
     rows_money, rows_other = [], []
+    stale = {v.name for found in pack.stale_values(on).values() for v in found}
     for name, spec in pack.parameters.items():
         shown = value_on(pack, name, on)
         if shown is None:
@@ -101,7 +115,9 @@ def _current(pack: Pack, on: dt.date) -> list[str]:
             f"[{md.bilingual(spec.label, '<br>')}](#{md.anchor('param', name)})<br>"
             f"{md.code(name)} <small>({owner})</small>",
             f"**{md.number(shown.value)}** {md.UNIT_ZH.get(spec.unit.value, spec.unit.value)}",
-            str(shown.since or "—") + (" derived 推导" if shown.formula else ""),
+            dated(shown)
+            + (" derived 推导" if shown.formula else "")
+            + (" **stale 可能过时**" if name in stale else ""),
             confidence_marks(shown),
         ]
         (rows_money if is_standard(spec) else rows_other).append(row)
@@ -113,6 +129,15 @@ def _current(pack: Pack, on: dt.date) -> list[str]:
     if rows_other:
         out += ["**Other parameters 其他参数** (ratios, ages, limits 比例、年龄、限额)", ""]
         out += md.wide(md.table(headers, rows_other))
+    if stale:
+        out += [
+            f"**stale 可能过时**: a money amount some program reads whose value started more than "
+            f"two years before {on} ({', '.join(md.code(n) for n in sorted(stale))}). Not wrong, "
+            "but it may have been raised since without the pack knowing. "
+            "金额取值早于该日两年以上，可能已调整而本包尚未更新。 "
+            "(assumed 推定): no source gives the start day. 起始日期为推定。",
+            "",
+        ]
     return out
 
 
@@ -243,7 +268,7 @@ def _parameters(pack: Pack, on: dt.date) -> list[str]:
         if spec.history is not None:
             rows = [
                 [
-                    str(h.since),
+                    str(h.since) + (" (assumed 推定)" if h.since_assumed else ""),
                     f"**{md.number(h.value)}**",
                     md.badge(h.confidence),
                     md.source_text(h.source),
@@ -262,7 +287,8 @@ def _parameters(pack: Pack, on: dt.date) -> list[str]:
             steps = series(pack, name, on)
             if steps:
                 rows = [
-                    [str(day), f"**{md.number(s.value)}**", confidence_marks(s)] for day, s in steps
+                    [dated(s, day), f"**{md.number(s.value)}**", confidence_marks(s)]
+                    for day, s in steps
                 ]
                 out += md.table(
                     ["起始 Since", "值 Value", "可信度 Confidence (rule and inputs)"], rows

@@ -179,9 +179,9 @@ def _labeller(pack: Pack, lang: Lang) -> Callable[[str, bool], str | None]:
         if head == "needs" and rest in needs:
             return ("需求：" if lang == "zh" else "need: ") + getattr(needs[rest], lang)
         for section in (d.variables, d.tables):
-            spec = section.get(name)
-            if spec is not None and (not is_member or spec.entity == "member"):
-                return getattr(spec.label, lang)
+            defined = section.get(name)
+            if defined is not None and (not is_member or defined.entity == "member"):
+                return getattr(defined.label, lang)
         if name in FACT_LABELS:
             return FACT_LABELS[name][pick]
         return None

@@ -45,7 +45,7 @@ def _packs_index(packs: list[Pack], on: dt.date) -> str:
                 f"{zh} {en}",
                 " → ".join(f"`{c}`" for c in p.definition.chain),
                 str(len(p.programs)),
-                f"{p.coverage['modelled_share']:.0%}",
+                f"{p.coverage_on(on)['modelled_share']:.0%}",
             ]
         )
     out += md.table(

@@ -25,6 +25,7 @@ class Shown:
     confidences: frozenset[str]
     formula: str | None
     source: S.Source | None
+    since_assumed: bool = False  # no source gives the start day (most give a year)
 
     @property
     def modelled(self) -> bool:
@@ -51,17 +52,26 @@ def value_on(pack: Pack, name: str, on: dt.date) -> Shown | None:
         return None
     spec = pack.parameters[name]
     if spec.formula is None:
-        return Shown(pv.value, pv.since, frozenset({pv.confidence.value}), None, pv.source)
-    confidences = {pv.confidence.value}
-    since: dt.date | None = None
+        return Shown(
+            pv.value, pv.since, frozenset({pv.confidence.value}), None, pv.source, pv.since_assumed
+        )
+    confidences = {pv.rule_confidence.value if pv.rule_confidence else pv.confidence.value}
     for dep in inputs(pack, name):
         shown = value_on(pack, dep, on)
         if shown is None:
             return None
         confidences |= shown.confidences
-        if shown.since is not None and (since is None or shown.since > since):
-            since = shown.since
-    return Shown(pv.value, since, frozenset(confidences), spec.formula, pv.source)
+    return Shown(
+        pv.value, pv.since, frozenset(confidences), spec.formula, pv.source, pv.since_assumed
+    )
+
+
+def dated(shown: Shown | None, day: dt.date | None = None) -> str:
+    """A start date as the site prints it, marked when it is assumed."""
+    since = day or (shown.since if shown else None)
+    if since is None:
+        return "—"
+    return str(since) + (" (assumed 推定)" if shown is not None and shown.since_assumed else "")
 
 
 def change_dates(pack: Pack, name: str) -> list[dt.date]:

@@ -192,7 +192,7 @@ class _Checker:
             raise ExpressionTypeError(f"{what} needs {t}, got {got}")
 
     def _compare(self, node: Compare, ops, operands, entity, lv) -> None:
-        ts = []
+        ts: list[Type | None] = []
         for o in operands:
             if isinstance(o, Const) and isinstance(o.value, str):
                 ts.append(None)  # checked against its neighbour below

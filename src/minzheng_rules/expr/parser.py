@@ -120,10 +120,10 @@ class _Converter:
                 )
             case ast.Compare(left=left, ops=ops, comparators=rest):
                 names = []
-                for op in ops:
-                    if type(op) not in _CMPOPS:
-                        raise _fail(node, f"comparison '{type(op).__name__}' is not allowed")
-                    names.append(_CMPOPS[type(op)])
+                for cmp in ops:
+                    if type(cmp) not in _CMPOPS:
+                        raise _fail(node, f"comparison '{type(cmp).__name__}' is not allowed")
+                    names.append(_CMPOPS[type(cmp)])
                 operands = (self.convert(left, d), *(self.convert(c, d) for c in rest))
                 return Compare(tuple(names), operands)
             case ast.IfExp(test=c, body=t, orelse=e):

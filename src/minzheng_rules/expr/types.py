@@ -10,7 +10,7 @@ from enum import StrEnum
 class Kind(StrEnum):
     money = "money"
     number = "number"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # (shadows str.count, by design)
     bool = "bool"
     date = "date"
     enum = "enum"

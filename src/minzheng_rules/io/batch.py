@@ -68,6 +68,9 @@ class Summary:
     output: str = ""
     rejects: str = ""
     mode: str = ""
+    stale: dict[str, list[Any]] = field(default_factory=dict)
+    """Per program: the money amounts it relied on that are over two years old on the date
+    (the same for every household evaluated; see ``Pack.stale_values``)."""
 
     @property
     def reconciles(self) -> bool:
@@ -94,6 +97,7 @@ class Summary:
             "output": self.output,
             "rejects": self.rejects,
             "mode": self.mode,
+            "stale": {pid: [v.to_dict() for v in vs] for pid, vs in self.stale.items()},
         }
 
 
@@ -336,6 +340,7 @@ class Batch:
                 t.amount += Decimal(amount).scaleb(-scale)
         for p in self.vp.programs:
             s.programs.setdefault(p.program, ProgramTotals(p.unit))
+        s.stale = dict(self.vp.bound.stale)
         w = self._writer
         if w.rows == 0:
             w.write(

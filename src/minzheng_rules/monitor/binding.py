@@ -12,7 +12,6 @@ only when a rule reads it, and a ``previous.*`` value the event cannot have chan
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 from decimal import Decimal
@@ -22,9 +21,11 @@ from minzheng_rules.backends.reference.compiler import (
     EvalContext,
     Fn,
     compile_expression,
+    compile_table,
     household_value,
     member_value,
 )
+from minzheng_rules.backends.reference.evaluator import ReferenceEvaluator, bind
 from minzheng_rules.expr.runtime import Unknown
 from minzheng_rules.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
 from minzheng_rules.household import Household
@@ -55,18 +56,19 @@ class Binding:
     """Everything the monitor runs on one date. Compiled once per period (see
     :func:`period_key`); another date of the same period reuses the closures of ``like``."""
 
+    bound: ReferenceEvaluator
+
     def __init__(self, alertset: AlertSet, on: dt.date, like: Binding | None = None) -> None:
         if like is not None:
             self.__dict__.update(like.__dict__)
             self.date = on
-            self.bound = copy.copy(like.bound)  # its closures do not depend on the date
-            self.bound.date = on
+            self.bound = like.bound.on(on)  # its closures do not depend on the date
             return
         pack = alertset.pack
         self.alertset = alertset
         self.date = on
         self.period_key = period_key(alertset, on)
-        self.bound = pack.bind(on)  # the reference backend, for re-evaluating households
+        self.bound = bind(pack, on)  # the reference backend, for re-evaluating households
         self.program_ids = list(pack.programs)
         self.parameters: dict[str, ParameterValue] = {
             n: pack.parameter(n, on) for n in sorted(alertset.params)
@@ -74,7 +76,6 @@ class Binding:
         self.values: dict[str, Any] = {n: pv.value for n, pv in self.parameters.items()}
         self.household_fns: dict[str, Fn] = dict(self.bound.household_fns)
         self.member_fns: dict[str, Fn] = dict(self.bound.member_fns)
-        tables = None
         for name in sorted(alertset.household_vars | alertset.member_vars):
             target = self.member_fns if _entity(pack, name) == "member" else self.household_fns
             if name in target:
@@ -82,10 +83,8 @@ class Binding:
             if name in pack.variables:
                 target[name] = compile_expression(pack.variables[name].checked, self.values)
             else:
-                if tables is None:  # the reference backend's table semantics, our parameters
-                    tables = copy.copy(self.bound)
-                    tables._values = {**self.bound._values, **self.values}
-                target[name] = tables._table(name, pack.tables[name])
+                values = {**self.bound.bound.values, **self.values}
+                target[name] = compile_table(name, pack.tables[name], values)
         self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per period
         self.reason_cache: dict[int, Any] = {}  # what reasons() shows of each alert, per period
         self.predicates: dict[int, Fn] = {

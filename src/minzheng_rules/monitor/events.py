@@ -214,7 +214,7 @@ def read_numbered(lines: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[in
         else:
             if isinstance(event, _DECIMAL_EVENTS) and (
                 _NOT_INTEGER_BYTES if raw.__class__ is bytes else _NOT_INTEGER
-            ).search(raw):  # type: ignore[call-overload]
+            ).search(raw):  # type: ignore[arg-type]
                 event = _parse_line(raw, n)
         yield n, event
 

@@ -171,7 +171,9 @@ def _need_expr(pack: Pack, lab: S.NeedLabel, steps: tuple) -> Expr | None:
 def _check_unique_ids(model: S.NeedsModel, origin, errors: list[PackError]) -> None:
     kinds: dict[str, str] = {}
     for ci, cat in enumerate(model.categories):
-        entries = [(cat.id, "category", ("categories", ci))]
+        entries: list[tuple[str, str, tuple[str | int, ...]]] = [
+            (cat.id, "category", ("categories", ci))
+        ]
         for si, sub in enumerate(cat.subitems):
             entries.append((sub.id, "sub-item", ("categories", ci, "subitems", si)))
         for ident, kind, steps in entries:

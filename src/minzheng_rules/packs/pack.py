@@ -8,18 +8,20 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceError
 from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import Checked, ExpressionTypeError, Scope, check
+from minzheng_rules.expr.fold import fold
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
 from minzheng_rules.packs.needs import check_relief, need_facts
+from minzheng_rules.packs.plan import BoundPlan, make_plan
+from minzheng_rules.results import StaleValue
 
 
 @dataclass
@@ -62,7 +64,11 @@ class CheckedProgram:
 
 @dataclass(frozen=True)
 class ParameterValue:
-    """A parameter's value on a date, with what justifies it."""
+    """A parameter's value on a date, with what justifies it.
+
+    A derived value (a ``formula``) is only as sure as its rule and its inputs: ``confidence``
+    is the weakest of them (``rule_confidence`` is the rule's own), and ``since`` is the start of
+    the input that changed last, assumed when that input's start date is."""
 
     name: str
     value: Decimal | bool | int
@@ -70,6 +76,28 @@ class ParameterValue:
     confidence: S.Confidence
     source: S.Source
     formula: str | None = None
+    since_assumed: bool = False
+    inputs: tuple[ParameterValue, ...] = ()
+    rule_confidence: S.Confidence | None = None
+
+    def leaves(self) -> Iterator[ParameterValue]:
+        """The dated values this one rests on: itself, or its inputs' (through any depth)."""
+        if self.formula is None:
+            yield self
+        for i in self.inputs:
+            yield from i.leaves()
+
+
+STALE_AFTER_YEARS = 2
+"""A value older than this on the evaluation date is reported as stale (not wrong: unrevised)."""
+
+
+def years_before(on: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (28 February for a 29 February)."""
+    try:
+        return on.replace(year=on.year - years)
+    except ValueError:
+        return on.replace(year=on.year - years, day=28)
 
 
 _VALUE_TYPES = {"money": T.MONEY, "number": T.NUMBER, "count": T.COUNT, "bool": T.BOOL}
@@ -130,24 +158,28 @@ class Pack:
             if default is not None:
                 self.tables[name] = CheckedTable(t, rows, default)
         self.programs: dict[str, CheckedProgram] = {}
-        for pid, p in d.programs.items():
+        for pid, prog in d.programs.items():
             conds = []
-            for i, c in enumerate(p.conditions):
-                e = self._expr(c.when, "programs", pid, ("conditions", i, "when"), p.entity, T.BOOL)
+            for i, c in enumerate(prog.conditions):
+                e = self._expr(
+                    c.when, "programs", pid, ("conditions", i, "when"), prog.entity, T.BOOL
+                )
                 if e is not None:
                     conds.append((c, e))
-            amount_type = T.MONEY if str(p.unit).startswith("CNY") else T.NUMBER
+            amount_type = T.MONEY if str(prog.unit).startswith("CNY") else T.NUMBER
             amount = None
-            if p.amount is not None:
-                amount = self._expr(p.amount, "programs", pid, ("amount",), p.entity, amount_type)
-            self.programs[pid] = CheckedProgram(pid, p, conds, amount)
+            if prog.amount is not None:
+                amount = self._expr(
+                    prog.amount, "programs", pid, ("amount",), prog.entity, amount_type
+                )
+            self.programs[pid] = CheckedProgram(pid, prog, conds, amount)
         self._check_exclusions()
         self.relief = check_relief(self, self._errors)
         if self._errors:
             raise PackErrors(self._errors)
         self.deps = self._dependencies()
         self.order = self._program_order()
-        self._bound: dict[dt.date, Any] = {}
+        self._plans: dict[dt.date, BoundPlan] = {}
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -446,18 +478,35 @@ class Pack:
             value: Any = current.value
             if spec.type == "count" and not isinstance(value, bool):
                 value = int(value)
-            return ParameterValue(name, value, current.since, current.confidence, current.source)
+            return ParameterValue(
+                name,
+                value,
+                current.since,
+                current.confidence,
+                current.source,
+                since_assumed=current.since_assumed,
+            )
         if spec.set_by is not None:
             raise ParameterNotInForceError(
                 name, on, None, f"it is set by a {spec.set_by} pack; evaluate with one"
             )
-        from minzheng_rules.backends.reference.compiler import compile_expression
-
         e = self.derived[name]
-        params = {p: self.parameter(p, on).value for p in e.checked.references("param")}
-        value = compile_expression(e.checked, params)(None, None)
+        inputs = tuple(self.parameter(p, on) for p in sorted(e.checked.references("param")))
+        value = fold(e.checked.node, e.checked, {i.name: i.value for i in inputs})
         assert spec.confidence is not None and spec.source is not None
-        return ParameterValue(name, value, None, spec.confidence, spec.source, spec.formula)
+        dated = [i for i in inputs if i.since is not None]
+        last = max(dated, key=lambda i: i.since or dt.date.min) if dated else None
+        return ParameterValue(
+            name,
+            value,
+            last.since if last else None,
+            S.weakest([spec.confidence, *(i.confidence for i in inputs)]),
+            spec.source,
+            spec.formula,
+            since_assumed=last.since_assumed if last else False,
+            inputs=inputs,
+            rule_confidence=spec.confidence,
+        )
 
     def parameter_dates(self) -> list[dt.date]:
         """Every date on which some parameter of this pack changes."""
@@ -507,38 +556,100 @@ class Pack:
             )
         return Pack(dataclasses.replace(self.definition, parameters=params))
 
-    @cached_property
+    @property
     def coverage(self) -> dict[str, Any]:
-        """Which programs exist and how the parameters' values are sourced."""
+        """:meth:`coverage_on` today."""
+        return self.coverage_on(dt.date.today())
+
+    def coverage_on(self, on: dt.date) -> dict[str, Any]:
+        """Which programs exist and how sure the values in force on ``on`` are: each parameter
+        with a value that day counts once, a derived one with its propagated confidence (what an
+        evaluation on that day depends on; earlier and later history entries do not count)."""
         counts = {c.value: 0 for c in S.Confidence}
-        for p in self.parameters.values():
-            for h in p.history or ():
-                counts[h.confidence.value] += 1
-            if p.formula is not None and p.confidence is not None:
-                counts[p.confidence.value] += 1
+        assumed = 0
+        for name in self.parameters:
+            try:
+                pv = self.parameter(name, on)
+            except ParameterNotInForceError:
+                continue
+            counts[pv.confidence.value] += 1
+            assumed += pv.formula is None and pv.since_assumed
         total = sum(counts.values())
         return {
+            "date": on.isoformat(),
             "programs": sorted(self.programs),
             "parameters": len(self.parameters),
             "values": counts,
+            "assumed_dates": assumed,
             "modelled_share": round(counts["modelled"] / total, 3) if total else 0.0,
         }
 
-    # -- evaluation -----------------------------------------------------------------------
-    def bind(self, on: dt.date) -> Any:
-        """This pack with the parameters in force on ``on`` compiled in (cached per date)."""
-        bound = self._bound.get(on)
-        if bound is None:
-            from minzheng_rules.backends.reference.evaluator import BoundPack
+    def stale_report(
+        self, on: dt.date, program_ids: list[str] | None = None
+    ) -> dict[str, list[StaleValue]]:
+        """:meth:`stale_values` as the results show them (text values, ISO dates)."""
+        return {
+            pid: [
+                StaleValue(
+                    pv.name,
+                    _text(pv.value),
+                    str(self.parameters[pv.name].unit.value),
+                    pv.since.isoformat() if pv.since else "",
+                    pv.since_assumed,
+                    pv.confidence.value,
+                )
+                for pv in found
+            ]
+            for pid, found in self.stale_values(on, program_ids).items()
+        }
 
-            if len(self._bound) > 64:
-                self._bound.clear()
-            bound = self._bound[on] = BoundPack(self, on)
-        return bound
+    def stale_values(
+        self, on: dt.date, program_ids: list[str] | None = None
+    ) -> dict[str, list[ParameterValue]]:
+        """Per program (those in force on ``on``, or the ones given), the money amounts its
+        rules read (directly, through variables, tables or derived parameters) whose value in
+        force started more than :data:`STALE_AFTER_YEARS` years before ``on``, oldest first.
+        Standards are revised over time, so such a value may have been replaced by one the pack
+        does not know; ages, ratios and counts are rules that change by a new document and are
+        not reported, nor are what-if overrides (in force on every date)."""
+        cutoff = years_before(on, STALE_AFTER_YEARS)
+        ids = program_ids if program_ids is not None else list(self.programs)
+        out: dict[str, list[ParameterValue]] = {}
+        for pid in ids:
+            if not self.programs[pid].in_force(on):
+                continue
+            found: dict[str, ParameterValue] = {}
+            for node in self.needs([pid]):
+                if not node.startswith("param:"):
+                    continue
+                try:
+                    pv = self.parameter(node[6:], on)
+                except ParameterNotInForceError:
+                    continue
+                for leaf in pv.leaves():
+                    spec = self.parameters[leaf.name]
+                    since = leaf.since
+                    if spec.type == "money" and since is not None and dt.date.min < since < cutoff:
+                        found[leaf.name] = leaf
+            if found:
+                out[pid] = sorted(found.values(), key=lambda v: (v.since, v.name))
+        return out
 
-    def evaluate(self, household: Any, on: dt.date, *, explain: bool = False) -> Any:
-        """Evaluate one household on a date (see :func:`minzheng_rules.evaluate`)."""
-        return self.bind(on).evaluate(household, explain=explain)
+    # -- binding to a date -------------------------------------------------------------
+    def plan(self, on: dt.date) -> BoundPlan:
+        """What evaluating this pack on ``on`` needs, for any backend (cached per date)."""
+        plan = self._plans.get(on)
+        if plan is None:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            plan = self._plans[on] = make_plan(self, on)
+        return plan
+
+
+def _text(value: Decimal | bool | int) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 def _override_value(name: str, spec: S.Parameter, raw: Any) -> Decimal | bool:

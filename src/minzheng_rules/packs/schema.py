@@ -59,6 +59,16 @@ class Confidence(StrEnum):
     modelled = "modelled"  # our reasoned model where no source was found
 
 
+CONFIDENCE_ORDER = {"modelled": 0, "seed": 1, "published": 2}
+"""Weakest first: a modelled value has no source; a seed is one report's sentence about one
+place and year; a published document is the rule itself."""
+
+
+def weakest(confidences: list[Confidence]) -> Confidence:
+    """The least sure of some confidences: what a value computed from all of them can claim."""
+    return min(confidences, key=lambda c: CONFIDENCE_ORDER[c.value])
+
+
 class Source(_Model):
     """Where a number or rule comes from. Which fields are required depends on the confidence."""
 
@@ -104,7 +114,7 @@ class Unit(StrEnum):
     years = "years"
     months = "months"
     hours_month = "hours/month"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # (shadows str.count, by design)
     flag = "flag"
     grade = "grade"
 
@@ -113,10 +123,20 @@ ValueType = Literal["money", "number", "count", "bool"]
 
 
 class DatedValue(Provenance):
-    """One value of a parameter and the day it came into force."""
+    """One value of a parameter and the day it came into force. Most sources give a year, not a
+    day, so a start date is shown as assumed unless ``date_source: stated`` says a source gives
+    that day (the source's ``note`` says which)."""
 
     since: dt.date
     value: Decimal | bool
+    date_source: Literal["stated", "assumed"] = Field(
+        "assumed",
+        description="'stated': a source gives this start day; 'assumed' (default): it does not",
+    )
+
+    @property
+    def since_assumed(self) -> bool:
+        return self.date_source == "assumed"
 
 
 class Parameter(_Model):

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.runtime import money
 from minzheng_rules.packs.pack import Pack
@@ -42,7 +43,7 @@ class CaseResult:
 def run_case(pack: Pack, case: Case) -> CaseResult:
     """Evaluate one golden case and compare each expected program."""
     try:
-        ev = pack.evaluate(case.household, case.date, explain=True)
+        ev = evaluate(pack, case.household, case.date, explain=True)
     except MinzhengError as e:
         return CaseResult(case, None, error=str(e))
     result = CaseResult(case, ev)

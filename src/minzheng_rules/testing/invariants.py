@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, Verbosity, assume, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.errors import MinzhengError, PackError, PackErrors
 from minzheng_rules.household import Household
 from minzheng_rules.packs import schema as S
@@ -167,7 +168,7 @@ class _Prepared:
 
     def evaluate(self, pack: Pack, h: Household, on: dt.date, change: str = "") -> Evaluation:
         try:
-            return pack.evaluate(h, on)
+            return evaluate(pack, h, on)
         except MinzhengError as err:
             raise InvariantViolation(
                 self.violation(on, h, change, f"evaluation failed: {err}", None, None)
@@ -338,11 +339,12 @@ def _raise(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violation | N
     name = c.inv.parameter
     assert name is not None
     try:
-        value = c.pack.parameter(name, on).value
+        current = c.pack.parameter(name, on).value
     except MinzhengError:
-        value = None
-    assume(value is not None and not isinstance(value, bool))
-    value = Decimal(value)
+        current = None
+    assume(current is not None and not isinstance(current, bool))
+    assert current is not None and not isinstance(current, bool)  # (assume stopped otherwise)
+    value = Decimal(current)
     whole = c.pack.parameters[name].type == "count"
     step = Decimal(1) if whole else FEN
     raises = sorted(

@@ -152,9 +152,9 @@ def _comparisons(pack: Pack) -> tuple[list[tuple[str, Any]], dict[str, set[str]]
                         if isinstance(x, Name) and isinstance(y, Const) and id(x) in symbols:
                             literals.append((symbols[id(x)].name, y.value))
             elif isinstance(node, In) and isinstance(node.operand, Name):
-                sym = symbols.get(id(node.operand))
-                if sym is not None:
-                    literals += [(sym.name, v) for v in node.options]
+                operand = symbols.get(id(node.operand))
+                if operand is not None:
+                    literals += [(operand.name, v) for v in node.options]
     todo = list(compared)
     while todo:  # a derived parameter's inputs are compared too
         derived = pack.derived.get(todo.pop())
@@ -174,7 +174,7 @@ def evaluable_dates(pack: Pack) -> list[dt.date]:
         if day.year < 1900:  # an override "on every date" starts at date.min
             continue
         try:
-            pack.bind(day)
+            pack.plan(day)
         except MinzhengError:
             continue
         out.append(day)

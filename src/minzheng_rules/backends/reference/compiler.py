@@ -8,13 +8,12 @@ sees the values in force that day. Unknown facts flow through with Kleene logic
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.checker import Checked, Symbol
+from minzheng_rules.expr.fold import ARITHMETIC, COMPARISONS, fold, is_constant
 from minzheng_rules.expr.nodes import (
     Aggregate,
     Binary,
@@ -27,21 +26,12 @@ from minzheng_rules.expr.nodes import (
     Name,
     Node,
     Unary,
-    walk,
 )
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
 from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES
+from minzheng_rules.packs.pack import CheckedTable
 
 Fn = Callable[[Any, Any], Any]
-
-_CMP = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 class EvalContext:
@@ -93,13 +83,42 @@ def compile_expression(checked: Checked, params: Mapping[str, Any]) -> Fn:
     return _Compiler(checked, params).build(checked.node)
 
 
-def _div(a: Any, b: Any) -> Decimal:
-    if b == 0:
-        raise ZeroDivisionError
-    return Decimal(a) / b
+def compile_table(name: str, checked: CheckedTable, params: Mapping[str, Any]) -> Fn:
+    """A decision table (a checked table of the pack) as one closure, by its hit policy:
+    ``first`` row that holds, ``unique`` (two rows holding is an error), or ``collect`` (the
+    sum of every row that holds); the default when none holds. An unknown row condition met
+    before the answer is settled makes the answer unknown."""
+    rows = [
+        (compile_expression(w.checked, params), compile_expression(th.checked, params))
+        for w, th in checked.rows
+    ]
+    default = compile_expression(checked.default.checked, params)
+    policy = checked.spec.hit_policy.value
 
+    def table(c: EvalContext, m: Any) -> Any:
+        hits, unknown = [], None
+        for when, then in rows:
+            v = when(c, m)
+            if v is True:
+                if policy == "first":
+                    return then(c, m) if unknown is None else unknown
+                hits.append(then)
+            elif v.__class__ is Unknown:
+                unknown = v if unknown is None else merge(unknown, v)
+        if unknown is not None:
+            return unknown
+        if not hits:
+            return default(c, m)
+        if policy == "unique":
+            if len(hits) > 1:
+                raise EvaluationError(
+                    f"decision table '{name}' (hit policy unique) matched {len(hits)} rows"
+                )
+            return hits[0](c, m)
+        values = [h(c, m) for h in hits]
+        return merge(*values) if any(v.__class__ is Unknown for v in values) else sum(values, 0)
 
-_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": _div}
+    return table
 
 
 class _Compiler:
@@ -108,25 +127,13 @@ class _Compiler:
         self.params = params
         self.constants: dict[Fn, Any] = {}
 
-    def _constant(self, node: Node) -> bool:
-        """True when a node reads no household, member or program value (only literals and
-        parameters, which are fixed once the pack is bound to a date)."""
-        for n in walk(node):
-            if isinstance(n, Aggregate):
-                return False
-            if isinstance(n, Name) and self.checked.symbols[id(n)].kind != "param":
-                return False
-        return True
-
     def build(self, node: Node) -> Fn:
-        fn = self._build(node)
-        if fn not in self.constants and not isinstance(node, Const) and self._constant(node):
+        if not isinstance(node, Const) and is_constant(node, self.checked):
             try:
-                value = fn(None, None)
-            except (EvaluationError, ZeroDivisionError):
-                return fn  # fails only if reached; keep it lazy
-            fn = self._const(value)
-        return fn
+                return self._const(fold(node, self.checked, self.params))
+            except EvaluationError:
+                pass  # fails only if reached; keep it lazy
+        return self._build(node)
 
     def _const(self, value: Any) -> Fn:
         def const(c, m):
@@ -163,14 +170,14 @@ class _Compiler:
                 fs = [self.build(o) for o in operands]
                 fast = self._fact_compare(ops, operands, fs)
                 return fast if fast is not None else self._compare(ops, fs)
-            case In(operand=o, options=opts, negated=neg):
+            case In(operand=o, options=opts, negated=negated):
                 f, options = self.build(o), frozenset(opts)
 
                 def in_(c, m):
                     v = f(c, m)
                     if v.__class__ is Unknown:
                         return v
-                    return (v in options) != neg
+                    return (v in options) != negated
 
                 return in_
             case BoolOp(op=op, values=vals):
@@ -242,7 +249,7 @@ class _Compiler:
         return looped
 
     def _binary(self, op: str, fa: Fn, fb: Fn, node: Node) -> Fn:
-        fn = _ARITH[op]
+        fn = ARITHMETIC[op]
 
         def binary(c, m):
             a, b = fa(c, m), fb(c, m)
@@ -265,7 +272,7 @@ class _Compiler:
         if len(ops) != 1 or fs[1] not in self.constants or not isinstance(operands[0], Name):
             return None
         s = self.checked.symbols[id(operands[0])]
-        cmp, k, name = _CMP[ops[0]], self.constants[fs[1]], s.name
+        cmp, k, name = COMPARISONS[ops[0]], self.constants[fs[1]], s.name
         if s.kind == "member" and s.loop_var is None and name in MEMBER_FACTS:
 
             def member_fact(c, m):
@@ -292,7 +299,7 @@ class _Compiler:
 
     def _compare(self, ops: tuple[str, ...], fs: list[Fn]) -> Fn:
         if len(ops) == 1 and fs[1] in self.constants:
-            cmp, fa, k = _CMP[ops[0]], fs[0], self.constants[fs[1]]
+            cmp, fa, k = COMPARISONS[ops[0]], fs[0], self.constants[fs[1]]
 
             def compare_const(c, m):
                 a = fa(c, m)
@@ -302,7 +309,7 @@ class _Compiler:
 
             return compare_const
         if len(ops) == 1:
-            cmp, fa, fb = _CMP[ops[0]], fs[0], fs[1]
+            cmp, fa, fb = COMPARISONS[ops[0]], fs[0], fs[1]
 
             def compare(c, m):
                 a, b = fa(c, m), fb(c, m)
@@ -311,7 +318,7 @@ class _Compiler:
                 return cmp(a, b)
 
             return compare
-        cmps = [_CMP[o] for o in ops]
+        cmps = [COMPARISONS[o] for o in ops]
 
         def chain(c, m):
             values = [f(c, m) for f in fs]
@@ -357,7 +364,9 @@ class _Compiler:
 
     def _call(self, fn: str, args: tuple[Node, ...]) -> Fn:
         if fn == "date":
-            value = dt.date.fromisoformat(args[0].value)  # type: ignore[union-attr]
+            text = args[0]
+            assert isinstance(text, Const) and isinstance(text.value, str)  # (the checker's rule)
+            value = dt.date.fromisoformat(text.value)
             return lambda c, m: value
         if fn == "round":
             f = self.build(args[0])

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from minzheng_rules.backends.reference.compiler import EvalContext, Fn, compile_expression
-from minzheng_rules.errors import EvaluationError, HouseholdError
+from minzheng_rules.backends.base import Answer
+from minzheng_rules.backends.reference.compiler import (
+    EvalContext,
+    Fn,
+    compile_expression,
+    compile_table,
+)
+from minzheng_rules.errors import HouseholdError
 from minzheng_rules.expr.runtime import Unknown, merge, quantize
 from minzheng_rules.facts import household_facts, lazy_facts, member_facts, receiving_values
 from minzheng_rules.household import Household, parse_household
-from minzheng_rules.packs.pack import CheckedProgram, CheckedTable, Expr, Pack, ParameterValue
+from minzheng_rules.packs.pack import CheckedProgram, Expr, Pack
+from minzheng_rules.packs.plan import BoundPlan
 from minzheng_rules.results import (
     ConditionOutcome,
     Evaluation,
@@ -79,34 +87,31 @@ class _Program:
         self.key_amount = f"programs.{self.id}.amount"
 
 
-class BoundPack:
-    """A pack whose parameters are fixed to those in force on one date, compiled to closures."""
+class ReferenceEvaluator:
+    """A bound plan compiled to closures: evaluates one household at a time, with a trace.
 
-    def __init__(self, pack: Pack, on: dt.date) -> None:
-        self.pack = pack
-        self.date = on
-        self.active = [pid for pid in pack.order if pack.programs[pid].in_force(on)]
-        relief_nodes = [node for node, _ in pack.relief.expressions()]
-        needed = pack.requirements([f"prog:{pid}" for pid in self.active] + relief_nodes)
-        self.parameters: dict[str, ParameterValue] = {}
-        for node in sorted(needed):
-            if node.startswith("param:"):
-                self.parameters[node[6:]] = pack.parameter(node[6:], on)
-        values = {n: pv.value for n, pv in self.parameters.items()}
-        self._values = values
+    Get one with :func:`bind` (cached per pack and date)."""
+
+    def __init__(self, plan: BoundPlan) -> None:
+        pack = self.pack = plan.pack
+        self.bound = plan
+        self.date = plan.date
+        self.active = plan.active
+        self.parameters = plan.parameters
+        self.stale = plan.stale
         self.household_fns: dict[str, Fn] = {}
         self.member_fns: dict[str, Fn] = {}
         for name, e in pack.variables.items():
-            if f"var:{name}" in needed:
+            if plan.reads(name):
                 target = self.household_fns if e.checked.entity == "household" else self.member_fns
                 target[name] = self._compile(e)
         for name, t in pack.tables.items():
-            if f"var:{name}" in needed:
+            if plan.reads(name):
                 target = self.household_fns if t.spec.entity == "household" else self.member_fns
-                target[name] = self._table(name, t)
+                target[name] = compile_table(name, t, plan.values)
         self.programs = [_Program(pack.programs[pid], self._compile) for pid in self.active]
         self.program_ids = list(pack.programs)
-        self.inactive = [pid for pid in pack.order if pid not in set(self.active)]
+        self.inactive = plan.inactive
         relief = pack.relief
         self.tag_fns = [(tid, self._compile(e)) for tid, (_, e) in relief.tags.items()]
         self.need_fns = [
@@ -117,52 +122,24 @@ class BoundPack:
             iid: self._compile(it.expr) if it.expr is not None else None
             for iid, it in relief.items.items()
         }
-        active = set(self.active)
-        self.exclusions = [
-            exc for exc in pack.exclusion_order() if sum(p in active for p in exc.programs) >= 2
-        ]
-        # linked exclusions are settled together, right after the last of their programs
-        position = {pid: i for i, pid in enumerate(self.active)}
-        groups = pack.exclusion_groups()
-        self.resolve_after: dict[str, list[Any]] = {}
-        for exc in self.exclusions:
-            linked = [p for p in groups[exc.programs[0]] if p in position]
-            last = max(linked, key=position.__getitem__)
-            self.resolve_after.setdefault(last, []).append(exc)
         self._subsets: dict[frozenset[str], list[_Program]] = {}  # see evaluate_programs
 
     def _compile(self, e: Expr) -> Fn:
-        return compile_expression(e.checked, self._values)
+        return compile_expression(e.checked, self.bound.values)
 
-    def _table(self, name: str, t: CheckedTable) -> Fn:
-        rows = [(self._compile(w), self._compile(th)) for w, th in t.rows]
-        default = self._compile(t.default)
-        policy = t.spec.hit_policy.value
+    def answers(self, households: Sequence[Household]) -> list[dict[str, Answer]]:
+        """Each household's programs through the backend contract (:mod:`..base`)."""
+        return [
+            {pid: Answer(o.status, o.amount) for pid, o in self.evaluate(h).programs.items()}
+            for h in households
+        ]
 
-        def table(c: EvalContext, m: Any) -> Any:
-            hits, unknown = [], None
-            for when, then in rows:
-                v = when(c, m)
-                if v is True:
-                    if policy == "first":
-                        return then(c, m) if unknown is None else unknown
-                    hits.append(then)
-                elif v.__class__ is Unknown:
-                    unknown = v if unknown is None else merge(unknown, v)
-            if unknown is not None:
-                return unknown
-            if not hits:
-                return default(c, m)
-            if policy == "unique":
-                if len(hits) > 1:
-                    raise EvaluationError(
-                        f"decision table '{name}' (hit policy unique) matched {len(hits)} rows"
-                    )
-                return hits[0](c, m)
-            values = [h(c, m) for h in hits]
-            return merge(*values) if any(v.__class__ is Unknown for v in values) else sum(values, 0)
-
-        return table
+    def on(self, date: dt.date) -> ReferenceEvaluator:
+        """These compiled rules evaluated on another date whose parameters in force are the
+        same (the monitor's days of one period): ages and ``eval_date`` move, nothing else."""
+        other = copy.copy(self)
+        other.date = date
+        return other
 
     # -- evaluation ------------------------------------------------------------------------
     def evaluate(
@@ -192,7 +169,7 @@ class BoundPack:
                     ],
                 )
         ordered = {pid: outcomes[pid] for pid in self.pack.programs}
-        evaluation = Evaluation(self.pack.id, on, h.id, ordered)
+        evaluation = Evaluation(self.pack.id, on, h.id, ordered, stale=dict(self.stale))
         self._relief(h, ctx, evaluation)
         return evaluation
 
@@ -213,32 +190,12 @@ class BoundPack:
         wanted = frozenset(program_ids)
         programs = self._subsets.get(wanted)
         if programs is None:
-            closure = self._program_closure(wanted)
+            closure = self.bound.program_closure(wanted)
             programs = self._subsets[wanted] = [p for p in self.programs if p.id in closure]
         if facts is None:  # computed as read: nothing reads them afterwards
             facts = lazy_facts(household, self.date, self.program_ids, plain=True)
         _, outcomes = self._outcomes(household, programs, False, facts)
         return {pid: outcomes[pid] for pid in wanted}
-
-    def _program_closure(self, wanted: frozenset[str]) -> set[str]:
-        """The active programs ``wanted`` need: those their rules read, and every program linked
-        to one of them by an exclusion (settled together), through any depth."""
-        active = set(self.active)
-        unknown = wanted - active
-        if unknown:
-            raise KeyError(f"programs not in force on {self.date}: {sorted(unknown)}")
-        pack = self.pack
-        groups = pack.exclusion_groups()
-        closure: set[str] = set()
-        todo = list(wanted)
-        while todo:
-            pid = todo.pop()
-            if pid in closure or pid not in active:
-                continue
-            closure.add(pid)
-            todo.extend(n[5:] for n in pack.requirements([f"prog:{pid}"]) if n[:5] == "prog:")
-            todo.extend(groups.get(pid, ()))
-        return closure
 
     def _outcomes(
         self,
@@ -266,7 +223,7 @@ class BoundPack:
         outcomes: dict[str, ProgramOutcome] = {}
         for prog in programs:
             outcomes[prog.id] = self._run(prog, ctx, member_ids, explain)
-            for exc in self.resolve_after.get(prog.id, ()):
+            for exc in self.bound.settle_after.get(prog.id, ()):
                 self._exclude(exc, outcomes, ctx)
         return ctx, outcomes
 
@@ -395,6 +352,8 @@ class BoundPack:
                         p.name: {
                             "value": p.value,
                             "confidence": p.confidence,
+                            "since": p.since,
+                            "since_assumed": p.since_assumed,
                             "citation": p.citation(),
                         }
                         for p in params
@@ -485,13 +444,14 @@ class BoundPack:
                 o.status, o.amount, o.missing = total.status, total.amount, total.missing
                 self._store_household(p, o, ctx)
             return
-        units = {p: outcomes[p] for p in present}
-        for loser, winner in _losers(exc.keep, present, units):
-            self._drop(units[loser], units[winner], exc.id, winner)
-            if units[loser].members:
-                for mo in units[loser].members.values():
-                    mo.status, mo.amount = units[loser].status, ZERO
-            self._store_household(loser, units[loser], ctx)
+        whole = {p: outcomes[p] for p in present}
+        for loser, winner in _losers(exc.keep, present, whole):
+            self._drop(whole[loser], whole[winner], exc.id, winner)
+            lost = whole[loser]
+            if lost.members:
+                for mo in lost.members.values():
+                    mo.status, mo.amount = lost.status, ZERO
+            self._store_household(loser, whole[loser], ctx)
 
     @staticmethod
     def _drop(loser: Any, winner: Any, exclusion: str, winner_id: str) -> None:
@@ -574,6 +534,19 @@ class BoundPack:
             pv.since.isoformat() if pv.since else None,
             pv.source.model_dump(exclude_none=True),
             pv.formula,
+            pv.since_assumed,
+            pv.rule_confidence.value if pv.rule_confidence else None,
+            {
+                i.name: {
+                    "value": _show(i.value),
+                    "confidence": i.confidence.value,
+                    "since": i.since.isoformat() if i.since else None,
+                    "since_assumed": i.since_assumed,
+                }
+                for i in pv.inputs
+            }
+            if pv.formula
+            else None,
         )
 
 
@@ -598,3 +571,16 @@ def _show(value: Any) -> str:
         q = value.quantize(Decimal("0.0001")).normalize()
         return f"{q:f}"
     return str(value)
+
+
+def bind(pack: Pack, on: dt.date) -> ReferenceEvaluator:
+    """The reference evaluator of ``pack`` on ``on`` (compiled once per pack and date)."""
+    return pack.plan(on).compiled(ReferenceEvaluator)
+
+
+def evaluate(
+    pack: Pack, household: Household | dict[str, Any], on: dt.date, *, explain: bool = False
+) -> Evaluation:
+    """One household on a date; ``explain`` adds each condition's values and the parameters
+    used, with their citations."""
+    return bind(pack, on).evaluate(household, explain=explain)

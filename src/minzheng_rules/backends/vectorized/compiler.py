@@ -25,13 +25,13 @@ from typing import Any
 
 import polars as pl
 
-from minzheng_rules.backends.reference.compiler import _Compiler as ReferenceCompiler
 from minzheng_rules.backends.vectorized import facts as F
 from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.numeric import Num, VectorizeError
 from minzheng_rules.backends.vectorized.plan import Plan
 from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.checker import Checked, Symbol
+from minzheng_rules.expr.fold import COMPARISONS, fold, is_constant
 from minzheng_rules.expr.nodes import (
     Aggregate,
     Binary,
@@ -44,7 +44,6 @@ from minzheng_rules.expr.nodes import (
     Name,
     Node,
     Unary,
-    walk,
 )
 from minzheng_rules.expr.printer import to_source
 from minzheng_rules.io.schema import MAX_MEMBERS
@@ -182,10 +181,10 @@ class Compiler:
 
     # -- nodes ---------------------------------------------------------------------------------
     def node(self, node: Node, ctx: Ctx) -> Val:
-        if not isinstance(node, Const) and self._foldable(node, ctx.checked):
+        if not isinstance(node, Const) and is_constant(node, ctx.checked):
             try:
-                value = ReferenceCompiler(ctx.checked, self.values).build(node)(None, None)
-            except (EvaluationError, ZeroDivisionError, ArithmeticError):
+                value = fold(node, ctx.checked, self.values)
+            except (EvaluationError, ArithmeticError):
                 pass  # fails only where reached: compile it and let the flags decide
             else:
                 return const_val(value)
@@ -220,14 +219,6 @@ class Compiler:
             case Aggregate():
                 return self._aggregate(node, ctx)
         raise self.fail(f"cannot compile {type(node).__name__}", node)
-
-    def _foldable(self, node: Node, checked: Checked) -> bool:
-        for n in walk(node):
-            if isinstance(n, Aggregate):
-                return False
-            if isinstance(n, Name) and checked.symbols[id(n)].kind != "param":
-                return False
-        return True
 
     def _num(self, node: Node, ctx: Ctx) -> Num:
         v = self.node(node, ctx)
@@ -355,10 +346,10 @@ class Compiler:
                 self.flag(ctx.level, f)
             return expr
         if isinstance(a, Date) and isinstance(b, Date) and a.const and b.const:
-            return pl.lit(_pycmp(op, a.const, b.const))
+            return pl.lit(COMPARISONS[op](a.const, b.const))
         if type(a) is not type(b) or (op not in ("==", "!=") and not isinstance(a, Date)):
             raise self.fail(f"cannot compare with '{op}'", node)
-        return _pycmp(op, a.expr, b.expr)
+        return COMPARISONS[op](a.expr, b.expr)
 
     def _in(self, v: Val, opts: tuple, negated: bool, ctx: Ctx, node: Node) -> Bool:
         if isinstance(v, Text):
@@ -589,14 +580,3 @@ def same(a: Val, b: Val) -> pl.Expr:
         both_null = a.num.is_null() & b.num.is_null()
         return both_null | (left == right).fill_null(False)
     return a.expr.eq_missing(b.expr)  # type: ignore[union-attr]
-
-
-def _pycmp(op: str, a: Any, b: Any) -> Any:
-    return {
-        "<": lambda: a < b,
-        "<=": lambda: a <= b,
-        ">": lambda: a > b,
-        ">=": lambda: a >= b,
-        "==": lambda: a == b,
-        "!=": lambda: a != b,
-    }[op]()

@@ -16,6 +16,7 @@ evaluator, one by one, and their answers replace the plan's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from minzheng_rules.backends.base import Answer
+from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.compiler import Compiler
 from minzheng_rules.backends.vectorized.plan import HH, Plan, run
@@ -36,8 +39,8 @@ from minzheng_rules.backends.vectorized.programs import (
     outputs_for,
 )
 from minzheng_rules.errors import EvaluationError, HouseholdError
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import frames_to_dicts
+from minzheng_rules.household import Household, parse_household
+from minzheng_rules.io.convert import frames_to_dicts, households_to_frames
 from minzheng_rules.io.schema import HOUSEHOLD_ID
 from minzheng_rules.results import Status
 
@@ -75,8 +78,9 @@ class VectorizedPack:
     def __init__(self, pack: Any, on: dt.date, conditions: bool = False) -> None:
         self.pack = pack
         self.date = on
-        self.bound = pack.bind(on)
-        values = {n: pv.value for n, pv in self.bound.parameters.items()}
+        self.bound = pack.plan(on)
+        self.reference = bind(pack, on)  # answers the rows the plan flags
+        values = dict(self.bound.values)
         self.plan = Plan()
         c = Compiler(pack, on, values, self.plan)
         programs = Programs(c, self.bound, conditions)
@@ -114,6 +118,32 @@ class VectorizedPack:
         ]
 
     # -- evaluation ---------------------------------------------------------------------------
+    def answers(self, households: Sequence[Household]) -> list[dict[str, Answer]]:
+        """Each household's programs through the backend contract (:mod:`..base`): the
+        households as frames, evaluated at once; a row refused raises like the reference."""
+        result = self.evaluate(*households_to_frames(households))
+        if result.rejected:
+            _, hid, reason = result.rejected[0]
+            raise EvaluationError(f"household '{hid}': {reason}")
+        codes = {ELIGIBLE: Status.eligible, UNDETERMINED: Status.undetermined}
+        columns = {
+            p.program: (
+                result.frame.get_column(f"{p.program}_status").to_list(),
+                result.frame.get_column(f"{p.program}_amount").to_list(),
+                p.scale,
+            )
+            for p in self.programs
+        }
+        return [
+            {
+                pid: Answer(
+                    codes.get(status[row], Status.ineligible), Decimal(amount[row]).scaleb(-scale)
+                )
+                for pid, (status, amount, scale) in columns.items()
+            }
+            for row in range(result.frame.height)
+        ]
+
     def evaluate(self, households: pl.DataFrame, members: pl.DataFrame) -> Result:
         """Evaluate clean frames (see :mod:`minzheng_rules.io.schema`); members sorted by
         ``_hh`` and every household with at least one member."""
@@ -166,7 +196,7 @@ class VectorizedPack:
         done: list[int] = []
         for row, data in zip(rows, frame_dicts(h, m, rows), strict=True):
             try:
-                ev = self.bound.evaluate(parse_household(data))
+                ev = self.reference.evaluate(parse_household(data))
             except (EvaluationError, HouseholdError) as e:
                 rejected.append((row, str(data.get("id")), str(e)))
                 continue

@@ -21,6 +21,7 @@ from minzheng_rules.backends.vectorized.compiler import Bool, Compiler, Val
 from minzheng_rules.backends.vectorized.numeric import Num, VectorizeError
 from minzheng_rules.backends.vectorized.plan import Plan
 from minzheng_rules.io.schema import MAX_MEMBERS
+from minzheng_rules.packs.plan import BoundPlan
 
 ELIGIBLE, UNDETERMINED, INELIGIBLE = 2, 1, 0
 STATUS_NAMES = {2: "eligible", 1: "undetermined", 0: "ineligible"}
@@ -58,9 +59,9 @@ class ProgramState:
 
 
 class Programs:
-    """Compiles every active program and exclusion of a bound pack into the plan."""
+    """Compiles every active program and exclusion of a bound plan into the column plan."""
 
-    def __init__(self, compiler: Compiler, bound: Any, conditions: bool = False) -> None:
+    def __init__(self, compiler: Compiler, bound: BoundPlan, conditions: bool = False) -> None:
         self.c = compiler
         self.plan: Plan = compiler.plan
         self.pack = bound.pack
@@ -130,29 +131,15 @@ class Programs:
 
     # -- the sequence ----------------------------------------------------------------------------
     def run(self) -> None:
-        """The reference's sequence: each active program in order, then the exclusions it
-        settles (``BoundPack.resolve_after``: linked exclusions together, after the last of
-        their programs)."""
+        """The bound plan's sequence: each active program in order, then the exclusions it
+        settles (:attr:`BoundPlan.settle_after`: linked exclusions together, after the last of
+        their programs), as the reference evaluator runs them."""
         decided: set[str] = set()
-        resolve_after = getattr(self.bound, "resolve_after", None)
-        pending = list(self.bound.exclusions)
         for pid in self.active:
             self._program(pid)
             decided.add(pid)
-            if resolve_after is not None:
-                for exc in resolve_after.get(pid, ()):
-                    self._exclude(exc, decided)
-                continue
-            still = []
-            for exc in pending:
-                if all(
-                    p in decided or p not in self.pack.programs or p not in self.active
-                    for p in exc.programs
-                ):
-                    self._exclude(exc, decided)
-                else:
-                    still.append(exc)
-            pending = still
+            for exc in self.bound.settle_after.get(pid, ()):
+                self._exclude(exc, decided)
 
     def _program(self, pid: str) -> None:
         prog = self.pack.programs[pid]

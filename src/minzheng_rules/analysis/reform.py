@@ -22,6 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.errors import EvaluationError, MinzhengError
 from minzheng_rules.household import Household, parse_household
 from minzheng_rules.io.households import read_households
@@ -245,7 +246,7 @@ def reform_impact(
 
 def _evaluate(scenario: Scenario, h: Household) -> Evaluation:
     try:
-        return scenario.pack.evaluate(h, scenario.on)
+        return evaluate(scenario.pack, h, scenario.on)
     except EvaluationError as err:
         raise EvaluationError(f"household '{h.id}' under {scenario.label()}: {err}") from None
 

@@ -63,16 +63,16 @@ def plan_lines(pack: Pack, ev: Evaluation) -> list[PlanLine]:
     for item in ev.assistance:
         if item["kind"] == "program":
             continue
-        spec = relief.items[item["item"]].spec
+        item_spec = relief.items[item["item"]].spec
         need = relief.labels[item["need"]].spec
         lines.append(
             PlanLine(
                 item["kind"],
                 item["item"],
-                spec.label.zh,
-                spec.label.en,
+                item_spec.label.zh,
+                item_spec.label.en,
                 f"回应需求 answers: {need.label.zh} ({need.id})",
-                cite(spec.citations),
+                cite(item_spec.citations),
             )
         )
     for tid in ev.tags:
