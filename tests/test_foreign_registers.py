@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from minzheng_rules import load_pack
-from minzheng_rules.backends.reference import evaluate as reference_evaluate
+from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
 from minzheng_rules.cli.main import app
 from minzheng_rules.household import parse_household
@@ -90,7 +90,7 @@ def canonical(households: pd.DataFrame, members: pd.DataFrame) -> dict[str, dict
     return out
 
 
-def evaluate(source, huzhou, workdir):
+def run_vectorized(source, huzhou, workdir):
     vp = VectorizedPack(huzhou, ON)
     frames, rejects, read = [], [], 0
     for c in source.chunks(300, workdir):
@@ -106,13 +106,13 @@ def test_a_pandas_register_with_float_money_and_shuffled_members(tmp_path, huzho
     members.to_parquet(tmp_path / "members.parquet", index=False)
     assert pq.read_schema(tmp_path / "members.parquet").field("monthly_income").type == pa.float64()
     source = open_register(tmp_path)
-    frame, rejects, read = evaluate(source, huzhou, tmp_path)
+    frame, rejects, read = run_vectorized(source, huzhou, tmp_path)
     assert source.mode == "partitioned"
     assert rejects == [] and read == 500 and frame.height == 500
     by_id = {r["household_id"]: r for r in frame.iter_rows(named=True)}
     want = canonical(households, members)
     for hid in list(want)[::5]:
-        ev = reference_evaluate(huzhou, parse_household(want[hid]), ON)
+        ev = evaluate(huzhou, parse_household(want[hid]), ON)
         for pid, o in ev.programs.items():
             assert STATUS[by_id[hid][f"{pid}_status"]] == o.status.value, (hid, pid)
             if o.status is Status.eligible and o.unit.startswith("CNY"):
@@ -347,7 +347,7 @@ def test_an_excel_export_with_chinese_headers_goes_through_batch(tmp_path, huzho
         },
     }
     for hid, data in canonical.items():
-        ev = reference_evaluate(huzhou, parse_household(data), ON)
+        ev = evaluate(huzhou, parse_household(data), ON)
         for pid, o in ev.programs.items():
             assert by_id[hid][f"{pid}_status"] == o.status.value, (hid, pid)
             if o.status is Status.eligible and o.unit.startswith("CNY"):
@@ -594,3 +594,49 @@ def test_two_workbooks_in_a_folder_and_float_ids_from_a_spreadsheet(tmp_path):
         "age: Input should be a valid integer, got a number with a fractional part"
         in (reject.reasons[0])
     )
+
+
+def test_a_large_negative_integer_is_refused_not_wrapped_into_a_positive_amount():
+    h = pl.DataFrame(
+        {"household_id": ["a", "b"], "assets_financial": pl.Series([-(2**62), -1], dtype=pl.Int64)}
+    )
+    hc = clean(h, HOUSEHOLD_COLUMNS, "households.parquet")
+    errors = hc.get_column("__errors").to_list()
+    assert all("greater than or equal to 0" in e for e in errors)
+
+
+def test_program_amounts_as_pandas_dicts_and_arrow_maps(tmp_path):
+    # pandas writes a column of dicts as a struct, one field per program (None: not received)
+    pd.DataFrame(
+        {
+            "household_id": ["a", "b", "c"],
+            "receiving": [{"dibao": 1200.5, "tekun": None}, None, {"dibao": None, "tekun": 0.005}],
+        }
+    ).to_parquet(tmp_path / "s.parquet")
+    hc = clean(pl.read_parquet(tmp_path / "s.parquet"), HOUSEHOLD_COLUMNS, "households.parquet")
+    assert hc.get_column("receiving").to_list()[:2] == [[{"program": "dibao", "fen": 120050}], []]
+    errors = hc.get_column("__errors").to_list()
+    assert (
+        errors[:2] == [None, None] and "receiving.amount: more than 2 decimal places" in errors[2]
+    )
+    maps = pa.table(
+        {
+            "household_id": ["a", "b"],
+            "receiving": pa.array([[("dibao", 1.5)], None], pa.map_(pa.string(), pa.float64())),
+        }
+    )
+    pq.write_table(maps, tmp_path / "m.parquet")
+    mc = clean(pl.read_parquet(tmp_path / "m.parquet"), HOUSEHOLD_COLUMNS, "households.parquet")
+    assert mc.get_column("receiving").to_list() == [[{"program": "dibao", "fen": 150}], []]
+
+
+def test_a_csv_pandas_wrote_with_its_index_is_read(tmp_path):
+    households, members = pandas_register(20)
+    households.to_csv(tmp_path / "households.csv")  # the index as an unnamed first column
+    members.to_csv(tmp_path / "members.csv")
+    source, chunks = _chunks(tmp_path)
+    assert sum(c.households.height for c in chunks) == 20
+    assert all(not c.rejects for c in chunks)
+    assert any("columns not used" in w and ": " in w for w in source.warnings)
+    with pytest.raises(InputError, match="unknown text encoding 'nope'"):
+        open_register(tmp_path, encoding="nope")

@@ -151,6 +151,7 @@ def open_database(
     h.warnings = [w.replace("households.parquet", hlabel) for w in h.warnings]
     m.warnings = [w.replace("members.parquet", mlabel) for w in m.warnings]
     source = ColumnarSource(h, m)
+    source.snapshot = True
     weakref.finalize(source, shutil.rmtree, folder, True)
     return source
 

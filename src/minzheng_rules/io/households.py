@@ -19,7 +19,7 @@ from pathlib import Path
 from minzheng_rules.errors import HouseholdError, MinzhengError
 from minzheng_rules.household import Household, parse_household
 
-COLUMNAR_SUFFIXES = frozenset({".parquet", ".pq", ".csv", ".txt"})
+COLUMNAR_SUFFIXES = frozenset({".parquet", ".pq", ".csv", ".txt", ".xlsx", ".xlsm", ".xls"})
 CHUNK = 2000
 
 

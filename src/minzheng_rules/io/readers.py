@@ -242,6 +242,12 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
+def _index_column(name: str) -> bool:
+    """A column with no name (pandas writes its index so: ``,household_id,…`` in CSV,
+    ``Unnamed: 0`` once read back): left out with a warning, never an error."""
+    return name.strip() == "" or name.startswith("Unnamed: ")
+
+
 _CSV_FIELD = r'(?:"(?:[^"]|"")*"|[^,"]*)'
 _CSV_RECORD = rf"^{_CSV_FIELD}(?:,{_CSV_FIELD})*$"
 
@@ -277,8 +283,9 @@ class TableFile:
         if twice:
             raise InputError(f"{self.label}: column '{twice[0]}' appears twice in the header")
         self.applied = Applied(mapping, table, header, self.label)
-        if mapping is None and self.applied.unused:
-            check_columns(header, columns, self.label)  # an unknown name: did you mean …
+        named = [n for n in header if not _index_column(n)]
+        if mapping is None and any(not _index_column(n) for n in self.applied.unused):
+            check_columns(named, columns, self.label)  # an unknown name: did you mean …
         check_columns(list(self.applied.renames.values()), columns, self.label)
         if self.applied.unused:
             self.warnings.append(
@@ -627,6 +634,14 @@ class ColumnarSource(Source):
         self.fmt = households.fmt
         self.paths = tuple(dict.fromkeys((households.path, members.path)))
         self.mode: str | None = None
+        self.snapshot = False  # a database snapshot in temporary files (see .database)
+
+    def fingerprint(self) -> dict[str, Any]:
+        if self.snapshot:  # the files' names change each time; their contents are the input
+            return {
+                t.label: content_hash((t.path,))[str(t.path)] for t in (self.htable, self.mtable)
+            }
+        return content_hash(self.paths)
 
     @property
     def warnings(self) -> list[str]:  # type: ignore[override]

@@ -12,7 +12,8 @@ Accepted types: text (CSV) for every kind, with Unicode digits (full-width ï¼‘ï¼
 so); Arrow decimals for money; binary floats for money (taken as the whole fen they are within a
 few units in the last place of; any other float, 0.005, refuses its row) and for counts (whole
 ones); booleans; dates and datetimes; lists of text (or a JSON array) for ``assessed_needs``; a
-list of ``{program, amount}`` structs (or a JSON object) for ``receiving``.
+list of ``{program, amount}`` structs, a struct of one field per program (a pandas column of
+dicts), an Arrow map or a JSON object for ``receiving``.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def check_columns(names: list[str], columns: tuple[Column, ...], source: str) ->
             raise InputError(f"{source}: missing required column '{c.name}'")
 
 
-_INT = r"^\s*[+-]?\d+\s*$"
+_INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
 _MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
 _TRUE = ("true", "1", "yes", "t", "y", "on")
 _FALSE = ("false", "0", "no", "f", "n", "off")
@@ -172,13 +173,18 @@ def _money(
         # compare before multiplying: an Int64 of yuan times 100 would wrap around
         factor = 100 if unit == "yuan" else 1
         big = (col >= limit // factor).fill_null(False)
-        negative = (col < 0).fill_null(False) if dtype.is_signed_integer() else None
-        safe = pl.select(pl.when(~big).then(col)).to_series().cast(pl.Int64)
-        fen = safe * factor
-        if not big.any() and (negative is None or not negative.any()):
-            return fen.alias(name), _no_errors(len(col))
-        err = pl.select(pl.when(big).then(pl.lit(too_big))).to_series()
-        return _money_limits(fen, err, c, limit)
+        negative = (col < 0).fill_null(False)
+        safe = pl.select(pl.when(~big & ~negative).then(col)).to_series().cast(pl.Int64)
+        fen = (safe * factor).alias(name)
+        if not big.any() and not negative.any():
+            return fen, _no_errors(len(col))
+        err = pl.select(
+            pl.when(negative)
+            .then(pl.lit(f"{name}: Input should be greater than or equal to 0"))
+            .when(big)
+            .then(pl.lit(too_big))
+        ).to_series()
+        return fen, err
     elif isinstance(dtype, pl.Decimal):
         arrow = col.to_arrow()
         if isinstance(arrow, pa.ChunkedArray):
@@ -308,7 +314,7 @@ def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
         ).to_series()
     elif dtype == pl.String:
         ok = col.str.contains(_INT).fill_null(True)
-        v = col.str.strip_chars().cast(pl.Int64, strict=False)
+        v = col.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
         err = pl.select(
             pl.when(~ok | (col.is_not_null() & v.is_null())).then(pl.lit(invalid)).otherwise(None)
         ).to_series()
@@ -486,6 +492,19 @@ def _money_map(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Se
     dtype = clean_schema((c,))[c.name]
     if col.dtype == pl.Null:
         return _empty_lists(n, dtype, c.name), _no_errors(n)
+    if type(col.dtype).__name__ == "Map":  # an Arrow map<program, amount>
+        key, value = col.dtype.key, col.dtype.value  # type: ignore[attr-defined]
+        col = col.cast(pl.List(pl.Struct({"key": key, "value": value}))).list.eval(
+            pl.element().struct.rename_fields(["program", "amount"])
+        )
+    if isinstance(col.dtype, pl.Struct):
+        # one field per program, as pandas writes a column of dicts; null: not received
+        fields = [f.name for f in col.dtype.fields]
+        wide = col.struct.unnest().with_row_index("row")
+        long = wide.unpivot(index="row", on=fields, variable_name="program", value_name="a")
+        long = long.filter(pl.col("a").is_not_null()).sort("row", maintain_order=True)
+        row = long.get_column("row")
+        return _money_entries(row, long.get_column("program"), long.get_column("a"), n, c, source)
     if isinstance(col.dtype, pl.List) and isinstance(col.dtype.inner, pl.Struct):
         lens = col.list.len().fill_null(0).to_numpy()
         row = pl.Series(np.repeat(np.arange(n), lens))
