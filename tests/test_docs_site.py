@@ -369,6 +369,8 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    from minzheng_rules.docsgen.examples import case_title
+
     driver, _, shots = browser
     pack = load_pack("huzhou")
     case = next(c for c in pack.cases if any(e.status == "eligible" for e in c.expect.values()))
@@ -376,7 +378,7 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
     _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#mz-calc-results[data-state]"))
     Select(driver.find_element(By.ID, "mz-calc-pack")).select_by_value("huzhou")
     Select(driver.find_element(By.ID, "mz-calc-example")).select_by_visible_text(
-        f"{case.id} ({case.date})"
+        f"{case_title(pack, case)} · {case.id}"
     )
     rows = _wait(
         lambda: driver.execute_script(

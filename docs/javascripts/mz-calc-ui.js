@@ -120,7 +120,7 @@
     } });
     s.appendChild(el("option", { value: "", text: "— 载入案例 load a worked example —" }));
     (pack.cases || []).forEach(function (c, i) {
-      s.appendChild(el("option", { value: String(i), text: c.id + " (" + c.date + ")" }));
+      s.appendChild(el("option", { value: String(i), text: (c.title || c.id) + " · " + c.id }));
     });
     return s;
   }
