@@ -424,3 +424,11 @@ def test_compare_page_recomputes_values_on_the_date_chosen(browser, site):
         assert text.startswith(f"{md.number(shown.value)} "), text
         assert f"since {shown.since}" in text, text
         assert ("over 2 years old" in text) == (shown.since < stale_before(on)), text
+
+
+def test_api_page_lists_fields_and_enum_values(site):
+    text = re.sub(r"\s+", " ", _visible(_text(site / "reference" / "api.html")))
+    for field in ("monthly_income", "assessed_needs", "excluded_by", "amount_explanation"):
+        assert field in text, field  # Member, Household, ProgramOutcome fields
+    assert "eligible ineligible undetermined" in text  # the Status enum's values
+    assert "tour::" not in text  # no raw reStructuredText
