@@ -254,6 +254,8 @@ def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
     assert program.startswith("---\nsearch:\n  boost:")
     assert "别名 Also called: 低保 · 最低生活保障 · dibao" in program
     assert "1000 (自 since 2024-01-01)" in program  # the standard in force, with its date
+    # the rule with its values filled in (read directly or through a variable)
+    assert "[`p.dibao.standard`](../params/dibao.standard.md) = **1000**" in program
 
 
 def test_citations_name_seed_reports_and_hide_internal_file_names():

@@ -370,6 +370,8 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    from minzheng_rules.docsgen.examples import case_title
+
     driver, _, shots = browser
     pack = load_pack("huzhou")
     case = next(c for c in pack.cases if any(e.status == "eligible" for e in c.expect.values()))
@@ -377,7 +379,7 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
     _wait(lambda: driver.find_elements(By.CSS_SELECTOR, "#mz-calc-results[data-state]"))
     Select(driver.find_element(By.ID, "mz-calc-pack")).select_by_value("huzhou")
     Select(driver.find_element(By.ID, "mz-calc-example")).select_by_visible_text(
-        f"{case.id} ({case.date})"
+        f"{case_title(pack, case)} · {case.id}"
     )
     rows = _wait(
         lambda: driver.execute_script(
@@ -423,3 +425,11 @@ def test_compare_page_recomputes_values_on_the_date_chosen(browser, site):
         assert text.startswith(f"{md.number(shown.value)} "), text
         assert f"since {shown.since}" in text, text
         assert ("over 2 years old" in text) == (shown.since < stale_before(on)), text
+
+
+def test_api_page_lists_fields_and_enum_values(site):
+    text = re.sub(r"\s+", " ", _visible(_text(site / "reference" / "api.html")))
+    for field in ("monthly_income", "assessed_needs", "excluded_by", "amount_explanation"):
+        assert field in text, field  # Member, Household, ProgramOutcome fields
+    assert "eligible ineligible undetermined" in text  # the Status enum's values
+    assert "tour::" not in text  # no raw reStructuredText

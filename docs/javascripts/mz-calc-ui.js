@@ -120,7 +120,7 @@
     } });
     s.appendChild(el("option", { value: "", text: "— 载入案例 load a worked example —" }));
     (pack.cases || []).forEach(function (c, i) {
-      s.appendChild(el("option", { value: String(i), text: c.id + " (" + c.date + ")" }));
+      s.appendChild(el("option", { value: String(i), text: (c.title || c.id) + " · " + c.id }));
     });
     return s;
   }
@@ -338,7 +338,8 @@
     }));
   }
   function outcomeDetails(o, prog) {
-    var d = el("details", { class: "mz-calc-why" }, [el("summary", { text: "为什么 why" })]);
+    var d = el("details", { class: "mz-calc-why" }, [el("summary", {
+      text: "为什么 Why: " + prog.label.zh + " " + prog.label.en })]);
     if (o.excluded_by) {
       d.appendChild(el("p", { text: "不可同时享受 excluded by " + o.excluded_by }));
     }
@@ -382,7 +383,7 @@
     }
     var total = new C.Decimal(0);
     var table = el("table", { class: "mz-calc-table" }, [el("thead", {}, [el("tr", {}, [
-      "项目 Program", "状态 Status", "金额 Amount", "说明 Why"].map(function (t) {
+      "项目 Program", "状态 Status", "金额 Amount"].map(function (t) {
       return el("th", { text: t });
     }))])]);
     var body = el("tbody");
@@ -399,7 +400,10 @@
         el("td", {}, cell),
         el("td", { class: "mz-num", text: o.status === "eligible" ? C.amountText(o.amount, o.unit) +
           " " + o.unit : "—" }),
-        el("td", {}, [outcomeDetails(o, prog)]),
+      ]));
+      // the why-trace gets the table's full width, in a row of its own under the program
+      body.appendChild(el("tr", { class: "mz-why-row" }, [
+        el("td", { colspan: "3" }, [outcomeDetails(o, prog)]),
       ]));
     });
     table.appendChild(body);

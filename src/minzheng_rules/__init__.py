@@ -1,6 +1,6 @@
 """minzheng-rules: rules-as-code for Chinese social assistance (民政).
 
-The five-minute tour::
+The five-minute tour:
 
     import datetime as dt
     from minzheng_rules import load_pack, evaluate

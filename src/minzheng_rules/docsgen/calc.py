@@ -15,6 +15,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from minzheng_rules.docsgen.examples import case_title
 from minzheng_rules.docsgen.seeds import readable, seed_title
 from minzheng_rules.expr.checker import Checked
 from minzheng_rules.expr.nodes import (
@@ -111,7 +112,7 @@ def _source(source: Any) -> dict[str, Any]:
     out = source.model_dump(mode="json", exclude_none=True)
     if source.seed and seed_title(source.seed):
         out["seed_title"] = seed_title(source.seed)
-    for key in ("reasoning", "note"):
+    for key in ("reasoning", "note", "document"):
         if key in out:
             out[key] = readable(out[key])
     return out
@@ -220,7 +221,13 @@ def export_pack(pack: Pack) -> dict[str, Any]:
             for lid, le in relief.labels.items()
         },
         "cases": [
-            {"id": c.id, "date": c.date.isoformat(), "household": c.household} for c in pack.cases
+            {
+                "id": c.id,
+                "title": case_title(pack, c),
+                "date": c.date.isoformat(),
+                "household": c.household,
+            }
+            for c in pack.cases
         ],
     }
 

@@ -140,7 +140,9 @@ def source_text(source: S.Source | None) -> str:
         parts.append(f"种子报告 seed report {name}{quote}")
     if source.document:
         doc = " ".join(
-            esc(x) for x in (source.document, source.number, source.issuer, source.article) if x
+            esc(x)
+            for x in (readable(source.document), source.number, source.issuer, source.article)
+            if x
         )
         if source.quote and not source.seed:
             doc += f" “{esc(source.quote)}”"

@@ -19,7 +19,7 @@ from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.pages_pack import ENTITY_TEXT, rule_lines
 from minzheng_rules.docsgen.values import value_on
-from minzheng_rules.packs.pack import Pack
+from minzheng_rules.packs.pack import Expr, Pack
 
 # Common names a reader types, by program id (the first is the short name shown in titles).
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -154,20 +154,42 @@ def program_page(pid: str, packs: list[Pack], on: dt.date, links: Links) -> str:
             meta.append(f"in force 有效期 {s.in_force.since or '…'} – {s.in_force.until or '…'}")
         out += [" · ".join(meta), ""]
         out += ["**认定条件 Eligibility**", ""]
-        for i, c in enumerate(s.conditions, 1):
+        prog = p.programs[pid]
+        for i, (c, e) in enumerate(prog.conditions, 1):
             out.append(f"{i}. **{md.esc(c.label.zh)}** — {md.esc(c.label.en)}<br>")
-            out.append("   " + "<br>".join(rule_lines(c.when, p)))
+            out.append("   " + "<br>".join([*rule_lines(c.when, p), *_values(p, e, on)]))
         out.append("")
         out += ["**金额 Amount**", ""]
-        if s.amount is None:
+        if prog.amount is None:
             out += ["Eligibility only 仅认定资格。", ""]
         else:
-            out += ["- " + line for line in rule_lines(s.amount, p)]
+            out += [
+                "- " + line
+                for line in [*rule_lines(prog.amount.source, p), *_values(p, prog.amount, on)]
+            ]
             out.append("")
         out += ["**依据 Sources**", "", *md.citation_lines(s.citations), ""]
         anchor = md.anchor("program", pid)
         out += [f"Full entry on the pack page: {links.pack_link(src, p.id)} (#{anchor}).", ""]
     return "\n".join(out)
+
+
+def _values(pack: Pack, expr: Expr, on: dt.date) -> list[str]:
+    """The parameters a rule reads, filled in with their values on ``on`` and since when."""
+    names = set(expr.checked.references("param"))
+    for kind in ("household", "member"):  # and those read through the variables it uses
+        for var in expr.checked.references(kind):
+            names |= {n[6:] for n in pack.requirements([f"var:{var}"]) if n.startswith("param:")}
+    parts = []
+    for name in sorted(names):
+        shown = value_on(pack, name, on)
+        if shown is None:
+            continue
+        unit = md.UNIT_ZH.get(pack.parameters[name].unit.value, "")
+        since = f" (自 since {shown.since})" if shown.since else ""
+        link = f"[`p.{name}`](../params/{name}.md)"
+        parts.append(f"{link} = **{md.number(shown.value)}** {unit}{since}")
+    return [f"<span class='mz-lang'>{on}</span> " + " · ".join(parts)] if parts else []
 
 
 def _prefixes(terms: set[str]) -> set[str]:

@@ -52,7 +52,7 @@ def seed_title(name: str) -> str | None:
 
 
 _INTERNAL = [
-    (re.compile(r"\bPOLICY_NOTES\.md\b"), "the project's background notes 项目背景笔记"),
+    (re.compile(r"\bPOLICY_NOTES(?:\.md)?\b"), "the project's background notes 项目背景笔记"),
     (re.compile(r"\b[Ii]ssue #(\d+)"), r"the project's work item \1 项目记录"),
     (re.compile(r"\bDESIGN\.md\b"), "the project's design notes 项目设计说明"),
 ]
