@@ -183,6 +183,9 @@ invariants:
     [
         ("parameters:\n  ? [a, b]\n  : 1\n", "a mapping key must be a name"),
         ("x: " + "[" * 10_000 + "]" * 10_000 + "\n", "nested too deeply"),
+        ("x: " + "[" * 300_000 + "]" * 300_000 + "\n", "nested too deeply"),  # crashed libyaml
+        ("x:\n" + "- " * 200_000 + "a\n", "nested too deeply"),
+        ("? " * 100_000 + "a\n", "nested too deeply"),
         ("x: \xff\n", None),
     ],
 )
@@ -439,3 +442,13 @@ def test_a_register_line_with_a_5000_digit_number_is_one_problem(tmp_path):
     problems: list[str] = []
     assert [h.id for h in iter_register(path, problems)] == ["h1"]
     assert len(problems) == 1 and "too many digits" in problems[0] and "r.jsonl:2" in problems[0]
+
+
+def test_a_household_yaml_reads_1_30_as_text_like_a_pack(tmp_path):
+    path = tmp_path / "h.yaml"
+    path.write_text("id: h\nmembers:\n  - {id: a, age: 1:30}\n")
+    with pytest.raises(HouseholdError, match="age"):
+        load_household(path)  # not 90
+    path.write_text("id: h\nmembers:\n  - {id: a, age: yes}\n")
+    with pytest.raises(HouseholdError, match="not true/false"):
+        load_household(path)

@@ -235,7 +235,9 @@ def load_household(path: str | Path) -> Household:
     except UnicodeDecodeError as err:
         raise HouseholdError([("file", f"not UTF-8 text ({err.reason})")], str(path)) from None
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        from minzheng_rules.packs.yaml_source import PlainLoader, load_shallow
+
+        data = json.loads(text) if path.suffix == ".json" else load_shallow(text, PlainLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
         problem = " ".join(str(err).split())  # one line
         raise HouseholdError([("file", f"not valid {kind}: {problem}")], str(path)) from None

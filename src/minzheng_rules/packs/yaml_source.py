@@ -106,6 +106,32 @@ _LineLoader.yaml_implicit_resolvers = {
     for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 
+
+class PlainLoader(_SafeLoader):
+    """PyYAML's safe loader with the same number resolvers (no ``1:30`` = 90): for YAML that
+    is not a pack (a household file), read the way pack files are."""
+
+
+PlainLoader.yaml_implicit_resolvers = _LineLoader.yaml_implicit_resolvers
+
+MAX_DEPTH = 200  # nesting levels: packs and households use under 10
+
+
+def load_shallow(text: str, loader: type) -> Any:
+    """``yaml.load`` after checking the nesting depth on the parser's events (a flat loop):
+    libyaml's composer recurses in C, and 100,000 nested brackets crash the process instead of
+    raising. Too deep raises RecursionError, which callers report as "nested too deeply"."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RecursionError(f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return yaml.load(text, Loader=loader)
+
+
 MAX_FILE_BYTES = 16 << 20  # a pack file larger than this is refused (the shipped ones: < 100 KB)
 
 
@@ -135,7 +161,7 @@ def load_yaml(path: Path) -> Any:
     """Load one YAML file safely; a syntax error names the file and line."""
     text = read_text_file(path)
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        return load_shallow(text, _LineLoader)
     except RecursionError:
         raise PackError("nested too deeply", file=path) from None
     except PackError as err:
