@@ -143,6 +143,7 @@ def _read_folder(folder: Path) -> list[_File]:
 def load_definition(name_or_path: str | Path) -> PackDefinition:
     """Read a pack and everything it extends, merged by the override rules above."""
     folders: list[Path] = []
+    read: dict[Path, list[_File]] = {}  # each folder read once (the merge reuses the walk's)
     current = find_pack(name_or_path)
     while True:
         if current in folders:
@@ -151,7 +152,7 @@ def load_definition(name_or_path: str | Path) -> PackDefinition:
         folders.append(current)
         if len(folders) > MAX_CHAIN:
             raise PackError(f"'extends' chain longer than {MAX_CHAIN}", file=current / MANIFEST)
-        files = _read_folder(current)
+        files = read[current] = _read_folder(current)
         manifests = [f for f in files if f.model.pack is not None]
         if len(manifests) != 1:
             raise PackError(
@@ -171,7 +172,7 @@ def load_definition(name_or_path: str | Path) -> PackDefinition:
             ) from None
     definition: PackDefinition | None = None
     for folder in reversed(folders):
-        definition = _merge(definition, folder, _read_folder(folder))
+        definition = _merge(definition, folder, read[folder])
     assert definition is not None
     return definition
 

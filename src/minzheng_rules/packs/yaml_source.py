@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -61,13 +62,25 @@ _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_seque
 
 
 def load_yaml(path: Path) -> Any:
-    """Load one YAML file safely; a syntax error names the file and line."""
+    """Load one YAML file safely; a syntax error names the file and line. A file parsed before
+    comes from the on-disk cache (keyed by its bytes, see :mod:`minzheng_rules.cache`)."""
+    from minzheng_rules import cache
+
+    data = path.read_bytes()
+    key = cache.key("yaml", hashlib.sha256(data).digest()) if cache.enabled() else ""
+    if key:
+        cached = cache.get("yaml", key)
+        if cached is not None:
+            return cached[0]
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise PackError(f"not UTF-8 text: {err}", file=path) from None
     try:
-        return yaml.load(text, Loader=_LineLoader)
+        parsed = yaml.load(text, Loader=_LineLoader)
+        if key:
+            cache.put("yaml", key, (parsed,))
+        return parsed
     except PackError as err:
         err.file = str(path)
         raise PackError(err.message, file=path, line=err.line, name=err.name) from None
