@@ -250,7 +250,7 @@ def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Seri
     n = frame.height
     offsets = np.zeros(n + 1, dtype=np.int32)
     if not columns:
-        empty = pa.ListArray.from_arrays(pa.array(offsets), pa.array([], type=pa.string()))
+        empty = pa.ListArray.from_arrays(_arrow(offsets), _words([]))
         return pl.Series(name, empty, dtype=pl.List(pl.String))
     flags = frame.select(pl.col(c).fill_null(False) for c in columns.values())
     hits = [np.flatnonzero(s.to_numpy()) for s in flags.get_columns()]
@@ -264,10 +264,21 @@ def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Seri
         slots = free[rows]
         which[slots] = j
         free[rows] = slots + 1
-    ids = pa.array(list(columns), type=pa.string())
-    values = pa.DictionaryArray.from_arrays(pa.array(which), ids).cast(pa.string())
-    arr = pa.ListArray.from_arrays(pa.array(offsets), values)
+    values = pa.DictionaryArray.from_arrays(_arrow(which), _words(list(columns)))
+    arr = pa.ListArray.from_arrays(_arrow(offsets), values.cast(pa.string()))
     return pl.Series(name, arr, dtype=pl.List(pl.String))
+
+
+def _arrow(a: np.ndarray) -> pa.Array:
+    """A contiguous NumPy array of a fixed-width type as an Arrow array over its memory.
+    (``pa.array`` would do, but it imports pandas when pandas is installed: start-up time.)"""
+    a = np.ascontiguousarray(a)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)])
+
+
+def _words(words: list[str]) -> pa.Array:
+    """Text as an Arrow ``string`` array, made by Polars (see :func:`_arrow`)."""
+    return pl.Series(words, dtype=pl.String).to_arrow().cast(pa.string())
 
 
 def frame_dicts(h: pl.DataFrame, m: pl.DataFrame, rows: list[int]) -> list[dict[str, Any]]:
