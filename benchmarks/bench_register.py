@@ -195,6 +195,9 @@ def main() -> None:
     )
     ap.add_argument("--households", type=int, default=1_000_000)
     ap.add_argument(
+        "--full-households", type=int, help="households for the full pack (default: --households)"
+    )
+    ap.add_argument(
         "--float-money", action="store_true", help="write the register's money as float64"
     )
     ap.add_argument(
@@ -213,7 +216,7 @@ def main() -> None:
         if args.only in (None, "shared"):
             shared_rules(tmp, args.households, args.float_money, args.openfisca_python)
         if args.only in (None, "full"):
-            full_pack(tmp, args.households, "2", "goal ≥ 500,000/s")
+            full_pack(tmp, args.full_households or args.households, "2", "goal ≥ 500,000/s")
         if args.memory_households and args.only in (None, "memory"):
             full_pack(tmp, args.memory_households, "3", "peak memory goal < 2048 MiB at 10 M")
         if args.only in (None, "startup"):
