@@ -138,3 +138,18 @@ def test_an_unwritable_cache_folder_is_skipped(tmp_path, monkeypatch):
     monkeypatch.setenv("MINZHENG_CACHE_DIR", str(blocker / "sub"))
     h, m = _frames()
     assert VectorizedPack(load_pack("huzhou"), ON).evaluate(h, m).frame.height == h.height
+
+
+def test_a_cached_yaml_file_keeps_its_line_numbers(cache_home):
+    from minzheng_rules.packs.yaml_source import line_of, load_yaml
+
+    path = Path(__file__).resolve().parent.parent / "policies" / "huzhou" / "parameters.yaml"
+    fresh = load_yaml(path)
+    assert len(_entries(cache_home, "yaml")) == 1
+    cached = load_yaml(path)
+    name = next(iter(fresh["parameters"]))
+    where = ("parameters", name, "history", 0, "value")
+    assert cached == fresh
+    assert line_of(cached, where) == line_of(fresh, where) > 1
+    text = path.read_text(encoding="utf-8").splitlines()
+    assert "value:" in text[line_of(cached, where) - 1]  # the line really holds the value
