@@ -187,6 +187,27 @@ def start_up(tmp: Path) -> None:
     )
     print(f"   cache off   {cold.wall:6.2f} s wall {cold.cpu:6.2f} s cpu")
     print(f"   cache warm  {warm.wall:6.2f} s wall {warm.cpu:6.2f} s cpu   (goal < 1 s)")
+    for name, env in (("off", {"MINZHENG_CACHE": "off"}), ("warm", {"XDG_CACHE_HOME": cache})):
+        parts = run([sys.executable, "-c", _PHASES], env).stderr.split()
+        print(
+            f"   phases, cache {name:<4}: imports {parts[0]} s, load {parts[1]} s, compile {parts[2]} s"
+        )
+
+
+# the start-up phases in one child: the batch command's imports, the pack's load, its compile
+_PHASES = """
+import time, sys, datetime as dt
+t0 = time.perf_counter()
+import minzheng_rules.cli.main, minzheng_rules.io.batch
+from minzheng_rules.backends.vectorized.engine import VectorizedPack
+from minzheng_rules.packs.pack import load_pack
+t1 = time.perf_counter()
+pack = load_pack("huzhou")
+t2 = time.perf_counter()
+VectorizedPack(pack, dt.date(2024, 6, 1))
+t3 = time.perf_counter()
+sys.stderr.write(f"{t1 - t0:.3f} {t2 - t1:.3f} {t3 - t2:.3f}")
+"""
 
 
 def main() -> None:
