@@ -40,7 +40,9 @@ from minzheng_rules.io.schema import HOUSEHOLD_ID
 from minzheng_rules.io.validate import InputError
 
 STATUS = {2: "eligible", 1: "undetermined", 0: "ineligible"}
-_STATUS_WORDS = pa.array([STATUS[0], STATUS[1], STATUS[2]], type=pa.string())
+# made by Polars, not pa.array: pa.array imports pandas when it is installed (its array-like
+# check), a third of a second of start-up
+_STATUS_WORDS = pl.Series([STATUS[0], STATUS[1], STATUS[2]]).to_arrow().cast(pa.string())
 MANIFEST_VERSION = 3  # 2: parts are Arrow IPC evaluation frames; 3: undetermined counts
 
 

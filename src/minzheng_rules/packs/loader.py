@@ -342,7 +342,7 @@ def load_definition(name_or_path: str | Path, *, collect: bool = False) -> PackD
     With ``collect``, problems that leave the rest readable are kept in ``errors`` (so the
     checker can report them together with its own); otherwise they are raised here."""
     folders: list[Path] = []
-    read: dict[Path, list[_File]] = {}
+    read: dict[Path, list[_File]] = {}  # each folder read once (the merge reuses the walk's)
     errors: list[PackError] = []
     current = find_pack(name_or_path)
     while True:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -158,10 +159,21 @@ def read_text_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "file") 
 
 
 def load_yaml(path: Path) -> Any:
-    """Load one YAML file safely; a syntax error names the file and line."""
+    """Load one YAML file safely; a syntax error names the file and line. A file parsed before
+    comes from the on-disk cache (keyed by its bytes, see :mod:`minzheng_rules.cache`)."""
+    from minzheng_rules import cache
+
     text = read_text_file(path)
+    key = cache.key("yaml", hashlib.sha256(text.encode()).digest()) if cache.enabled() else ""
+    if key:
+        cached = cache.get("yaml", key)
+        if cached is not None:
+            return cached[0]
     try:
-        return load_shallow(text, _LineLoader)
+        parsed = load_shallow(text, _LineLoader)
+        if key:
+            cache.put("yaml", key, (parsed,))
+        return parsed
     except RecursionError:
         raise PackError("nested too deeply", file=path) from None
     except PackError as err:

@@ -15,7 +15,10 @@ evaluator, one by one, and their answers replace the plan's.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,9 +27,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from pydantic import BaseModel
 
+from minzheng_rules import cache
 from minzheng_rules.backends.base import Answer
-from minzheng_rules.backends.reference import bind
+from minzheng_rules.backends.reference import ReferenceEvaluator, bind
 from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.compiler import Compiler
 from minzheng_rules.backends.vectorized.plan import HH, Plan, run
@@ -79,47 +84,69 @@ class VectorizedPack:
         self.pack = pack
         self.date = on
         self.bound = pack.plan(on)
-        self.reference = bind(pack, on)  # answers the rows the plan flags
+        # the compiled plan comes from the on-disk cache when this pack's content, the date and
+        # the engine are the same as when it was stored (see minzheng_rules.cache)
+        key = plan_key(pack, on, conditions) if cache.enabled() else ""
+        state = cache.get("plan", key) if key else None
+        if state is None:
+            state = self._compile(conditions)
+            if key:
+                cache.put("plan", key, state)
+        self.plan: Plan = state["plan"]
+        self.conditions: dict[str, dict[str, str]] = state["conditions"]
+        self.programs: list[ProgramColumns] = state["programs"]
+        self.tag_columns: dict[str, str] = state["tag_columns"]
+        self.need_columns: dict[str, str] = state["need_columns"]
+        self.flag_column: str = state["flag_column"]
+
+    @functools.cached_property
+    def reference(self) -> ReferenceEvaluator:
+        """The reference evaluator, for the rows the plan flags (compiled when first needed)."""
+        return bind(self.pack, self.date)
+
+    def _compile(self, conditions: bool) -> dict[str, Any]:
+        pack, on = self.pack, self.date
         values = dict(self.bound.values)
-        self.plan = Plan()
-        c = Compiler(pack, on, values, self.plan)
-        programs = Programs(c, self.bound, conditions)
-        programs.run()
+        plan = Plan()
+        c = Compiler(pack, on, values, plan)
+        compiled = Programs(c, self.bound, conditions)
+        compiled.run()
         # per household program: condition id -> plan column, in the conditions' order
-        self.conditions: dict[str, dict[str, str]] = {
-            pid: dict(kept) for pid, kept in programs.conditions.items()
+        kept_conditions: dict[str, dict[str, str]] = {
+            pid: dict(kept) for pid, kept in compiled.conditions.items()
         }
         tags, needs = compile_relief(c, pack)
         c.flag_disagreements()
-        self.programs: list[ProgramColumns] = []
+        programs: list[ProgramColumns] = []
         outputs = []
-        for pid, status, amount, scale in outputs_for(programs, list(pack.programs)):
-            s = self.plan.column("h", status)
-            a = self.plan.column("h", N.narrow(amount.num, amount.nmax).cast(pl.Int64))
+        for pid, status, amount, scale in outputs_for(compiled, list(pack.programs)):
+            s = plan.column("h", status)
+            a = plan.column("h", N.narrow(amount.num, amount.nmax).cast(pl.Int64))
             unit = str(pack.programs[pid].spec.unit.value)
-            self.programs.append(ProgramColumns(pid, s, a, scale, unit))
+            programs.append(ProgramColumns(pid, s, a, scale, unit))
             outputs += [s, a]
-        self.tag_columns, self.need_columns = tags, needs
         # a birth date after the evaluation date: the reference refuses the household (it would
         # be a negative age here)
         unborn = pl.col("birth_date").fill_null(on) > pl.lit(on, dtype=pl.Date)
-        self.plan.flags.append(("m", self.plan.column("m", unborn)))
-        h_flags = [pl.col(n) for lvl, n in self.plan.flags if lvl == "h"]
-        m_flags = [pl.col(n) for lvl, n in self.plan.flags if lvl == "m"]
+        plan.flags.append(("m", plan.column("m", unborn)))
+        h_flags = [pl.col(n) for lvl, n in plan.flags if lvl == "h"]
+        m_flags = [pl.col(n) for lvl, n in plan.flags if lvl == "m"]
         parts = list(h_flags)
         if m_flags:
-            member_flag = self.plan.column("m", pl.any_horizontal(m_flags))
-            parts.append(pl.col(self.plan.reduce("any", member_flag)))
+            member_flag = plan.column("m", pl.any_horizontal(m_flags))
+            parts.append(pl.col(plan.reduce("any", member_flag)))
         flag = pl.any_horizontal(parts) if parts else pl.lit(False)
-        self.flag_column = self.plan.column("h", flag)
-        kept = [column for columns in self.conditions.values() for column in columns.values()]
-        self.plan.outputs = [
-            *outputs,
-            *tags.values(),
-            *needs.values(),
-            *kept,
-            self.flag_column,
-        ]
+        flag_column = plan.column("h", flag)
+        kept = [column for columns in kept_conditions.values() for column in columns.values()]
+        plan.outputs = [*outputs, *tags.values(), *needs.values(), *kept, flag_column]
+        return {
+            "plan": plan,
+            "conditions": kept_conditions,
+            "programs": programs,
+            "tag_columns": tags,
+            "need_columns": needs,
+            "flag_column": flag_column,
+        }
 
     # -- evaluation ---------------------------------------------------------------------------
     def answers(self, households: Sequence[Household]) -> list[dict[str, Answer]]:
@@ -227,6 +254,29 @@ class VectorizedPack:
         return Result(merged, rejected, len(rows))
 
 
+def plan_key(pack: Any, on: dt.date, conditions: bool) -> str:
+    """The cache key of a pack's plan: its whole merged definition (parameters set in memory
+    included), the date and the options, under the engine version."""
+    digest = hashlib.sha256()
+    definition = pack.definition
+    for f in dataclasses.fields(definition):
+        digest.update(f.name.encode())
+        digest.update(_canonical(getattr(definition, f.name)))
+    return cache.key("plan", digest.digest(), on.isoformat(), str(bool(conditions)))
+
+
+def _canonical(value: Any) -> bytes:
+    """Bytes that are equal exactly when the (pydantic / plain) values are."""
+    if isinstance(value, BaseModel):
+        return value.__class__.__name__.encode() + value.model_dump_json().encode()
+    if isinstance(value, dict):
+        items = b",".join(_canonical(k) + b":" + _canonical(v) for k, v in value.items())
+        return b"{" + items + b"}"
+    if isinstance(value, (list, tuple)):
+        return b"[" + b",".join(_canonical(v) for v in value) + b"]"
+    return repr(value).encode()
+
+
 def condition_column(program: str, condition: str) -> str:
     """The output column of a household program's condition (``conditions=True``)."""
     return f"{program}.{condition}"
@@ -239,7 +289,7 @@ def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Seri
     n = frame.height
     offsets = np.zeros(n + 1, dtype=np.int32)
     if not columns:
-        empty = pa.ListArray.from_arrays(pa.array(offsets), pa.array([], type=pa.string()))
+        empty = pa.ListArray.from_arrays(_arrow(offsets), _words([]))
         return pl.Series(name, empty, dtype=pl.List(pl.String))
     flags = frame.select(pl.col(c).fill_null(False) for c in columns.values())
     hits = [np.flatnonzero(s.to_numpy()) for s in flags.get_columns()]
@@ -253,10 +303,21 @@ def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Seri
         slots = free[rows]
         which[slots] = j
         free[rows] = slots + 1
-    ids = pa.array(list(columns), type=pa.string())
-    values = pa.DictionaryArray.from_arrays(pa.array(which), ids).cast(pa.string())
-    arr = pa.ListArray.from_arrays(pa.array(offsets), values)
+    values = pa.DictionaryArray.from_arrays(_arrow(which), _words(list(columns)))
+    arr = pa.ListArray.from_arrays(_arrow(offsets), values.cast(pa.string()))
     return pl.Series(name, arr, dtype=pl.List(pl.String))
+
+
+def _arrow(a: np.ndarray) -> pa.Array:
+    """A contiguous NumPy array of a fixed-width type as an Arrow array over its memory.
+    (``pa.array`` would do, but it imports pandas when pandas is installed: start-up time.)"""
+    a = np.ascontiguousarray(a)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)])
+
+
+def _words(words: list[str]) -> pa.Array:
+    """Text as an Arrow ``string`` array, made by Polars (see :func:`_arrow`)."""
+    return pl.Series(words, dtype=pl.String).to_arrow().cast(pa.string())
 
 
 def frame_dicts(h: pl.DataFrame, m: pl.DataFrame, rows: list[int]) -> list[dict[str, Any]]:

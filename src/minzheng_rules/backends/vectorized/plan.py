@@ -195,6 +195,18 @@ def _roots(expr: pl.Expr) -> tuple[str, ...]:
     return tuple(dict.fromkeys(expr.meta.root_names()))
 
 
+def _with(frame: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame:
+    """``frame`` with a wave's columns added, through the lazy engine: eager ``with_columns``
+    runs no optimizer, and the compiled expressions repeat subexpressions (a comparison and
+    its null test, a guard and its branches) that common-subexpression elimination computes
+    once. The in-memory engine: the default ("auto") cost more than eager on these waves
+    (湖州 pack, a 250,000-household chunk: eager 1.26-1.58 s CPU, auto 1.65, in-memory
+    1.13-1.17, measured in one run)."""
+    if not exprs:
+        return frame
+    return frame.lazy().with_columns(exprs).collect(engine="in-memory")
+
+
 def run(
     plan: Plan, h: pl.DataFrame, m: pl.DataFrame, timings: dict[str, float] | None = None
 ) -> pl.DataFrame:
@@ -221,12 +233,12 @@ def run(
         reduces = [d for d in wave if d.kind == "reduce"]
         bcasts = [d for d in wave if d.kind == "bcast"]
         clock = _Clock(timings)
-        new_h = h.with_columns(hs) if hs else h
+        new_h = _with(h, hs)
         clock("h")
         if reduces:
             new_h = new_h.with_columns(_reduce(m, reduces, starts))
         clock("reduce")
-        new_m = m.with_columns(ms) if ms else m
+        new_m = _with(m, ms)
         clock("m")
         if bcasts:
             new_m = new_m.with_columns(
