@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from minzheng_rules.errors import HouseholdError, repeated
+from minzheng_rules.safe_yaml import PlainLoader, load_shallow
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
@@ -235,8 +236,6 @@ def load_household(path: str | Path) -> Household:
     except UnicodeDecodeError as err:
         raise HouseholdError([("file", f"not UTF-8 text ({err.reason})")], str(path)) from None
     try:
-        from minzheng_rules.packs.yaml_source import PlainLoader, load_shallow
-
         data = json.loads(text) if path.suffix == ".json" else load_shallow(text, PlainLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
         problem = " ".join(str(err).split())  # one line
