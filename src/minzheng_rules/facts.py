@@ -115,7 +115,6 @@ _PLAIN_MEMBER_FIELDS = (
     "relation",
     "major_illness",
     "chronic_illness",
-    "student",
     "father_status",
     "mother_status",
     "care",
@@ -123,7 +122,13 @@ _PLAIN_MEMBER_FIELDS = (
     "incarcerated",
     "missing",
 )
-_OPTIONAL_MEMBER_FIELDS = ("monthly_income", "self_care", "employed", "has_capable_obligor")
+_OPTIONAL_MEMBER_FIELDS = (
+    "monthly_income",
+    "self_care",
+    "student",
+    "employed",
+    "has_capable_obligor",
+)
 
 
 def member_facts(h: Household, on: dt.date) -> list[dict[str, Any]]:

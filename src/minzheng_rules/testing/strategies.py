@@ -290,7 +290,10 @@ class _Shapes:
         )
         self.situation = _group(
             used,
-            {"student": [s.value for s in Schooling], "care": [c.value for c in Care]},
+            {
+                "student": [s.value for s in Schooling] + ([] if known else [None]),
+                "care": [c.value for c in Care],
+            },
         )
         self.holdings = _group(used, {"assets.vehicles": [0, 1, 2], "assets.properties": [1, 0, 2]})
         self.rare_facts = [
