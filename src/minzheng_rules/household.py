@@ -114,7 +114,11 @@ class Member(_Strict):
         description="Someone legally obliged and able to support them; unknown when left out.",
     )
     lives_alone: bool = False
-    incarcerated: bool = Field(default=False, description="Not a countable member while true.")
+    incarcerated: bool = Field(
+        default=False,
+        description="In prison or compulsory drug rehabilitation (强制隔离戒毒): "
+        "not a countable member while true.",
+    )
     missing: bool = Field(default=False, description="Not a countable member while true.")
 
     @model_validator(mode="after")

@@ -291,7 +291,8 @@ class _Shapes:
         self.situation = _group(
             used,
             {
-                "student": [s.value for s in Schooling] + ([] if known else [None]),
+                # unknown first (the model's default), so that a household shrinks to it
+                "student": ([] if known else [None]) + [s.value for s in Schooling],
                 "care": [c.value for c in Care],
             },
         )
