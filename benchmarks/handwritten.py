@@ -20,21 +20,34 @@ def _unable_to_work(m) -> bool:
         m.age >= 60
         or m.age < 16
         or (t in ("intellectual", "mental") and g in (1, 2, 3))
-        or (t == "physical" and g in (1, 2))
+        or (t in ("physical", "multiple") and g in (1, 2))
         or (t == "visual" and g == 1)
+        or (m.age < 18 and m.student != "none")
     )
 
 
 def huzhou_2024(h: Household) -> dict[str, Decimal | None]:
     """Amounts for dibao, dibao_edge (0 when eligible) and tekun; None when ineligible.
-    Assumes every fact is known (the benchmark's households are complete)."""
-    countable = [
+    Assumes every fact is known (the benchmark's households are complete). A member who
+    meets the 特困 conditions is supported on her own: the rest are assessed for 低保."""
+    living = [
         m for m in h.members if not m.incarcerated and not m.missing and m.care != "institutional"
     ]
+    assets_ok = h.assets.financial <= STANDARD * ASSET_MONTHS * max(len(living), 1)
+    able = sum(1 for m in living if not _unable_to_work(m) and m.age >= 18)
+    tekun_ids = {
+        m.id
+        for m in h.members
+        if _unable_to_work(m)
+        and m.monthly_income < STANDARD
+        and assets_ok
+        and able == 0
+        and not m.has_capable_obligor
+    }
+    countable = [m for m in living if m.id not in tekun_ids]
     n = len(countable)
     income = sum((m.monthly_income for m in countable), Decimal(0))
     per_head = income / max(n, 1)
-    assets_ok = h.assets.financial <= STANDARD * ASSET_MONTHS * max(n, 1)
     whole = per_head < STANDARD
     severe = [
         m
@@ -52,23 +65,11 @@ def huzhou_2024(h: Household) -> dict[str, Decimal | None]:
         else:
             dibao = max(STANDARD * single - sum(m.monthly_income for m in severe), Decimal(0))
     edge = Decimal(0) if (not whole and per_head < EDGE_LINE and assets_ok) else None
-    able = sum(1 for m in countable if not _unable_to_work(m) and m.age >= 18)
-    tekun = Decimal(0)
-    any_tekun = False
-    for m in h.members:
-        if (
-            _unable_to_work(m)
-            and m.monthly_income < STANDARD
-            and assets_ok
-            and able == 0
-            and not m.has_capable_obligor
-        ):
-            any_tekun = True
-            tekun += TEKUN_BASIC + CARE[m.self_care]
-    if any_tekun:
-        dibao = None
+    tekun = sum(
+        (TEKUN_BASIC + CARE[m.self_care] for m in h.members if m.id in tekun_ids), Decimal(0)
+    )
     return {
         "dibao": dibao.quantize(Decimal("0.01")) if dibao is not None else None,
         "dibao_edge": edge,
-        "tekun": tekun if any_tekun else None,
+        "tekun": tekun if tekun_ids else None,
     }

@@ -32,15 +32,16 @@ def huzhou_core(h: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
     m = m.with_columns(
         age.alias("a"),
         (~pl.col("incarcerated") & ~pl.col("missing") & (pl.col("care") != "institutional")).alias(
-            "countable"
+            "living"
         ),
     ).with_columns(
         (
             (pl.col("a") >= 60)
             | (pl.col("a") < 16)
             | (t.is_in(["intellectual", "mental"]) & g.is_in([1, 2, 3]))
-            | ((t == "physical") & g.is_in([1, 2]))
+            | (t.is_in(["physical", "multiple"]) & g.is_in([1, 2]))
             | ((t == "visual") & (g == 1))
+            | ((pl.col("a") < 18) & (pl.col("student") != "none"))
         ).alias("unable"),
         (
             g.is_in([1, 2])
@@ -48,31 +49,21 @@ def huzhou_core(h: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
             | pl.col("major_illness")
         ).alias("severe"),
     )
-    c, inc = pl.col("countable"), pl.col("monthly_income")
-    coverable = c & pl.col("severe") & (inc < STANDARD)  # 单人户施保: severe and poor
-    per_household = (
+    inc = pl.col("monthly_income")
+    # 特困 first: the asset limit and the obligors count everyone living in the household
+    living = (
         m.group_by("_hh", maintain_order=True)
         .agg(
-            c.sum().alias("n"),
-            (inc * c).sum().alias("income"),
-            coverable.sum().alias("severe_n"),
-            (inc * coverable).sum().alias("severe_income"),
-            (c & ~pl.col("unable") & (pl.col("a") >= 18)).sum().alias("able"),
+            pl.col("living").sum().alias("n_living"),
+            (pl.col("living") & ~pl.col("unable") & (pl.col("a") >= 18)).sum().alias("able"),
         )
         .drop("_hh")
     )
-    h = h.hstack(per_household).with_columns(pl.max_horizontal(pl.col("n"), 1).alias("n1"))
-    whole = pl.col("income") < STANDARD * pl.col("n1")
-    below_edge = 2 * pl.col("income") < EDGE_LINE_TWICE * pl.col("n1")
-    assets_ok = pl.col("assets_financial") <= STANDARD * ASSET_MONTHS * pl.col("n1")
-    single = pl.when(whole).then(0).when(below_edge).then(pl.col("severe_n")).otherwise(0)
-    h = h.with_columns(
-        whole.alias("whole"),
-        assets_ok.alias("assets_ok"),
-        single.alias("single"),
-        below_edge.alias("below_edge"),
+    h = h.hstack(living)
+    assets_ok = pl.col("assets_financial") <= STANDARD * ASSET_MONTHS * pl.max_horizontal(
+        pl.col("n_living"), 1
     )
-    # 特困 per member
+    h = h.with_columns(assets_ok.alias("assets_ok"))
     ok = h.select("assets_ok", "able").to_numpy()
     hh = m.get_column("_hh").to_numpy()
     care = pl.col("self_care").replace_strict(CARE, return_dtype=pl.Int64)
@@ -88,22 +79,28 @@ def huzhou_core(h: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
             & ~pl.col("has_capable_obligor")
         ).alias("tekun")
     )
-    tekun = (
+    # a 特困 member is supported on her own: the rest are assessed for 低保
+    c = pl.col("living") & ~pl.col("tekun")
+    coverable = c & pl.col("severe") & (inc < STANDARD)  # 单人户施保: severe and poor
+    per_household = (
         m.group_by("_hh", maintain_order=True)
         .agg(
+            c.sum().alias("n"),
+            (inc * c).sum().alias("income"),
+            coverable.sum().alias("severe_n"),
+            (inc * coverable).sum().alias("severe_income"),
             pl.col("tekun").any().alias("any_tekun"),
             pl.when(pl.col("tekun")).then(TEKUN_BASIC + care).otherwise(0).sum().alias("tekun_fen"),
         )
         .drop("_hh")
     )
-    h = h.hstack(tekun)
+    h = h.hstack(per_household).with_columns(pl.max_horizontal(pl.col("n"), 1).alias("n1"))
+    whole = pl.col("income") < STANDARD * pl.col("n1")
+    below_edge = 2 * pl.col("income") < EDGE_LINE_TWICE * pl.col("n1")
+    single = pl.when(whole).then(0).when(below_edge).then(pl.col("severe_n")).otherwise(0)
+    h = h.with_columns(whole.alias("whole"), single.alias("single"), below_edge.alias("below_edge"))
     n, income = pl.col("n"), pl.col("income")
-    dibao_ok = (
-        (n > 0)
-        & (pl.col("whole") | (pl.col("single") > 0))
-        & pl.col("assets_ok")
-        & ~pl.col("any_tekun")
-    )
+    dibao_ok = (n > 0) & (pl.col("whole") | (pl.col("single") > 0)) & pl.col("assets_ok")
     dibao_fen = (
         pl.when(pl.col("whole"))
         .then(pl.max_horizontal(STANDARD * n - income, 0))
@@ -131,6 +128,7 @@ def complete(h: pl.DataFrame, m: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     m = m.with_columns(
         pl.col("monthly_income").fill_null(0),
         pl.col("self_care").fill_null("full"),
+        pl.col("student").fill_null("none"),
         pl.col("employed").fill_null(False),
         pl.col("has_capable_obligor").fill_null(pl.Series(rng.random(m.height) < 0.5)),
     )

@@ -28,11 +28,14 @@ member = st.fixed_dictionaries(
         "has_capable_obligor": st.booleans(),
         "self_care": st.sampled_from(["full", "partial", "none"]),
         "major_illness": st.booleans(),
+        "student": st.sampled_from(["none", "senior"]),
     },
     optional={
         "disability": st.tuples(
             st.integers(1, 4),
-            st.sampled_from(["physical", "visual", "intellectual", "mental", "hearing"]),
+            st.sampled_from(
+                ["physical", "visual", "intellectual", "mental", "hearing", "multiple"]
+            ),
         ),
     },
 )

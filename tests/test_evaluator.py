@@ -83,9 +83,10 @@ def test_tekun_for_an_old_person_alone_and_care_tier(huzhou):
     r = evaluate(huzhou, hh, on=JUNE_2024)
     assert r.programs["tekun"].status is Status.eligible
     assert r.programs["tekun"].amount == Decimal("2535.00")  # 1950 + 30 % of 1950
-    # not paid together with dibao: dibao would be 845 but tekun wins
-    assert r.programs["dibao"].status is Status.ineligible
-    assert r.programs["dibao"].excluded_by == "tekun_not_with_dibao: tekun"
+    # supported on her own: she is not in the dibao count, so no one is left to assess
+    dibao = r.programs["dibao"]
+    assert dibao.status is Status.ineligible and dibao.excluded_by is None
+    assert [(c.id, c.passed) for c in dibao.reasons] == [("has_countable_members", False)]
 
 
 def test_undetermined_tekun_makes_the_excluded_dibao_undetermined(huzhou):

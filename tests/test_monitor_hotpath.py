@@ -170,7 +170,7 @@ def test_facts_computed_on_demand_are_the_facts(alertset, register):
         assert household_value(fresh, "per_capita_income") == household_value(
             ctx, "per_capita_income"
         )
-        assert member_value(fresh, fresh.members[0], "countable") in (True, False)
+        assert member_value(fresh, fresh.members[0], "household_member") in (True, False)
 
 
 def _stream(register, n, seed):

@@ -112,6 +112,7 @@ def test_shrinks_to_a_small_readable_household(huzhou):
         "monthly_income": "0",
         "self_care": "full",
         "has_capable_obligor": False,
+        "student": "none",  # known facts are drawn; schooling has no default (unknown)
     }
     assert "expenses" not in text and "housing" not in text
 

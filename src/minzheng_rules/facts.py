@@ -116,7 +116,6 @@ _PLAIN_MEMBER_FIELDS = (
     "relation",
     "major_illness",
     "chronic_illness",
-    "student",
     "father_status",
     "mother_status",
     "care",
@@ -124,7 +123,13 @@ _PLAIN_MEMBER_FIELDS = (
     "incarcerated",
     "missing",
 )
-_OPTIONAL_MEMBER_FIELDS = ("monthly_income", "self_care", "employed", "has_capable_obligor")
+_OPTIONAL_MEMBER_FIELDS = (
+    "monthly_income",
+    "self_care",
+    "student",
+    "employed",
+    "has_capable_obligor",
+)
 
 
 def member_facts(h: Household, on: dt.date) -> list[dict[str, Any]]:

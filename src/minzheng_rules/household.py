@@ -81,10 +81,14 @@ class Schooling(StrEnum):
 
 
 class ParentStatus(StrEnum):
+    """A parent's status as the child-protection rules read it (民发〔2019〕62号)."""
+
     present = "present"
     deceased = "deceased"
-    missing = "missing"
-    imprisoned = "imprisoned"
+    missing = "missing"  # 失联: not contactable (the notes' "missing")
+    imprisoned = "imprisoned"  # 服刑在押
+    compulsory_rehab = "compulsory_rehab"  # 强制隔离戒毒
+    detained = "detained"  # other deprivation or restriction of liberty (被限制人身自由)
     severely_disabled = "severely_disabled"
     seriously_ill = "seriously_ill"
 
@@ -118,7 +122,10 @@ class Member(_Strict):
     )
     major_illness: bool = False
     chronic_illness: bool = False
-    student: Schooling = Schooling.none
+    student: Schooling | None = Field(
+        default=None,
+        description="Schooling now ('none' = not in school); unknown when left out.",
+    )
     employed: bool | None = None
     father_status: ParentStatus = ParentStatus.present
     mother_status: ParentStatus = ParentStatus.present
@@ -128,7 +135,11 @@ class Member(_Strict):
         description="Someone legally obliged and able to support them; unknown when left out.",
     )
     lives_alone: bool = False
-    incarcerated: bool = Field(default=False, description="Not a countable member while true.")
+    incarcerated: bool = Field(
+        default=False,
+        description="In prison or compulsory drug rehabilitation (强制隔离戒毒): "
+        "not a countable member while true.",
+    )
     missing: bool = Field(default=False, description="Not a countable member while true.")
 
     @model_validator(mode="after")

@@ -6,6 +6,8 @@ Override rules (national → province → city), applied from the root of the ch
   replaces the parent's entry whole; its type must stay the same, because the parent's rules
   were checked against it. New names are added.
 * ``exclusions``: matched by ``id``; a child's replaces the parent's, new ones are added.
+* ``stacking``: matched by ``id``; a child's group extends the parent's (programs added,
+  ``covers`` entries added or replaced, ``together`` pairs added), new ones are added.
 * ``pack.drops`` removes inherited programs the child does not run (and exclusions naming them).
 * ``cases`` are not inherited: golden cases belong to the pack that states their numbers.
 """
@@ -55,6 +57,7 @@ class PackDefinition:
     tables: dict[str, S.Table] = field(default_factory=dict)
     programs: dict[str, S.Program] = field(default_factory=dict)
     exclusions: dict[str, S.Exclusion] = field(default_factory=dict)
+    stacking: dict[str, S.Stacking] = field(default_factory=dict)
     tags: dict[str, S.Tag] = field(default_factory=dict)
     needs: S.NeedsModel | None = None
     assistance: dict[str, S.AssistanceItem] = field(default_factory=dict)
@@ -216,7 +219,7 @@ class _File:
         return kept[i] if kept is not None else i
 
 
-_LIST_SECTIONS = ("exclusions", "invariants", "cases")
+_LIST_SECTIONS = ("exclusions", "stacking", "invariants", "cases")
 
 
 def _shifted(
@@ -417,6 +420,7 @@ def _merge(
             tables=dict(base.tables),
             programs=dict(base.programs),
             exclusions=dict(base.exclusions),
+            stacking=dict(base.stacking),
             tags=dict(base.tags),
             needs=base.needs,
             assistance=dict(base.assistance),
@@ -492,6 +496,11 @@ def _merge(
             at = ("exclusions", f.index("exclusions", i))
             out.origins["exclusions", exc.id] = Origin(str(f.path), line_of(f.raw, at), at, f.raw)
             out.packs[f"exclusions:{exc.id}"] = manifest.id
+        for i, group in enumerate(m.stacking):
+            out.stacking[group.id] = _extend_stacking(out.stacking.get(group.id), group)
+            at = ("stacking", f.index("stacking", i))
+            out.origins["stacking", group.id] = Origin(str(f.path), line_of(f.raw, at), at, f.raw)
+            out.packs[f"stacking:{group.id}"] = manifest.id
         if m.needs is not None:
             if "needs" in {k for k, _ in seen}:
                 errors.append(
@@ -531,6 +540,14 @@ def _merge(
         out.dropped.add(pid)
         for eid in [e.id for e in out.exclusions.values() if pid in e.programs]:
             del out.exclusions[eid]
+        for gid, group in list(out.stacking.items()):
+            out.stacking[gid] = group.model_copy(
+                update={
+                    "programs": [p for p in group.programs if p != pid],
+                    "covers": {k: v for k, v in group.covers.items() if k != pid},
+                    "together": [t for t in group.together if pid not in t.programs],
+                }
+            )
     return out
 
 
@@ -590,3 +607,18 @@ def _values_fit(name: str, type_: str, values: list[tuple[Any, Any]], f: _File) 
                 )
             )
     return out
+
+
+def _extend_stacking(old: S.Stacking | None, new: S.Stacking) -> S.Stacking:
+    """A child's stacking group adds to the inherited one of the same id (a province adds its
+    own programs of the same need without restating the nation's)."""
+    if old is None:
+        return new
+    return new.model_copy(
+        update={
+            "programs": list(dict.fromkeys([*old.programs, *new.programs])),
+            "covers": {**old.covers, **new.covers},
+            "together": [*old.together, *new.together],
+            "description": new.description or old.description,
+        }
+    )

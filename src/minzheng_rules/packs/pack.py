@@ -176,6 +176,7 @@ class Pack:
             self.programs[pid] = CheckedProgram(pid, prog, conds, amount)
         self._check_exclusions()
         self._check_invariants()
+        self._check_stacking()
         self.relief = check_relief(self, self._errors)
         try:
             self.deps = self._dependencies()  # cycles are reported with everything else
@@ -354,6 +355,37 @@ class Pack:
                             line=origin.line,
                             name=pid,
                             suggestion=suggest(pid, self.definition.programs),
+                        )
+                    )
+
+    def _check_stacking(self) -> None:
+        for gid, group in self.definition.stacking.items():
+            origin = self.definition.origin("stacking", gid)
+            named = [
+                *group.programs,
+                *group.covers,
+                *(p for t in group.together for p in t.programs),
+            ]
+            for pid in named:
+                if pid not in self.definition.programs:
+                    from minzheng_rules.errors import suggest
+
+                    self._errors.append(
+                        PackError(
+                            f"stacking '{gid}' names unknown program '{pid}'",
+                            file=origin.file,
+                            line=origin.line,
+                            name=pid,
+                            suggestion=suggest(pid, self.definition.programs),
+                        )
+                    )
+                elif pid not in group.programs:
+                    self._errors.append(
+                        PackError(
+                            f"stacking '{gid}' names '{pid}' outside its programs",
+                            file=origin.file,
+                            line=origin.line,
+                            name=pid,
                         )
                     )
 

@@ -310,6 +310,35 @@ class SynthShape(_Model):
     ageing: Share | None = Field(None, description="Share of people aged 60+ (老龄化率)")
 
 
+class StackedPair(_Model):
+    """Two programs of one need that may both pay the same person, and why."""
+
+    programs: list[Identifier] = Field(min_length=2, max_length=2)
+    how: Literal["top_up", "supplement"] = Field(
+        description="top_up: the second pays only the difference up to its rate; "
+        "supplement: a separate flat amount on top, by the source's design"
+    )
+    citations: list[Citation] = Field(min_length=1)
+
+
+class Stacking(_Model):
+    """Programs that meet one need (e.g. basic living): a person is paid by at most one of
+    them, unless a pair is listed in ``together``. Checked by the ``stacking`` invariant."""
+
+    id: Identifier
+    label: Label
+    programs: list[Identifier] = Field(
+        min_length=1, description="A child pack's group of the same id adds to the parent's"
+    )
+    covers: dict[Identifier, Expression] = Field(
+        default_factory=dict,
+        description="Household programs: a member expression saying whom the payment is for "
+        "(without one, every member of a household paid by it)",
+    )
+    together: list[StackedPair] = Field(default_factory=list)
+    description: Label | None = None
+
+
 class Manifest(_Model):
     """``pack.yaml``: who the pack is and what it builds on."""
 
@@ -455,6 +484,7 @@ class InvariantKind(StrEnum):
     exclusive = "exclusive"  # the programs are never eligible together
     raise_keeps_eligibility = "raise_keeps_eligibility"  # raising a parameter removes nobody
     member_order_independent = "member_order_independent"  # member order changes nothing
+    stacking = "stacking"  # nobody is paid twice for one need unless the pack says they stack
 
 
 class Invariant(_Model):
@@ -497,6 +527,7 @@ class PackFile(_Model):
     tables: dict[Identifier, Table] = Field(default_factory=dict)
     programs: dict[Identifier, Program] = Field(default_factory=dict)
     exclusions: list[Exclusion] = Field(default_factory=list)
+    stacking: list[Stacking] = Field(default_factory=list)
     tags: dict[Identifier, Tag] = Field(default_factory=dict)
     needs: NeedsModel | None = None
     assistance: dict[Identifier, AssistanceItem] = Field(default_factory=dict)

@@ -9,7 +9,10 @@ Invariant`). Each kind compares one evaluation with another:
 * ``exclusive``: the programs are never eligible together (per member when all are per member);
 * ``raise_keeps_eligibility``: raising ``parameter`` (the pack with an override) removes nobody's
   eligibility;
-* ``member_order_independent``: listing the members in another order changes no answer.
+* ``member_order_independent``: listing the members in another order changes no answer;
+* ``stacking``: nobody is paid by two programs of one need (a ``stacking`` group of the pack)
+  unless the group lists the pair in ``together``; a household program pays the members its
+  ``covers`` expression names.
 
 An outcome that an exclusion decided (``excluded_by``) says nothing about the program's own
 rule, so the comparing kinds skip it; ``exclusive`` checks the exclusions themselves. ``assume``
@@ -47,6 +50,7 @@ from minzheng_rules.testing.strategies import (
 )
 
 ASSUMPTION = "invariant_assumption"  # the id of the program that carries an ``assume``
+COVERS = "stacking_covers__"  # prefix of the programs that say whom a household payment is for
 FEN = Decimal("0.01")
 
 
@@ -163,6 +167,11 @@ class _Prepared:
         self.programs = [p for p in names if p in pack.programs]
         self.absent = [p for p in names if p not in pack.programs]
         self.pack = _with_assumption(pack, inv) if inv.assume else pack
+        if inv.kind is S.InvariantKind.stacking:
+            self.pack = _with_covers(self.pack, inv)
+            self.programs = list(
+                dict.fromkeys(p for g in pack.definition.stacking.values() for p in g.programs)
+            )
         self._raised: dict[Decimal, Pack] = {}
         self._thresholds: dict[dt.date, Thresholds] = {}
 
@@ -236,6 +245,39 @@ def _with_assumption(pack: Pack, inv: S.Invariant) -> Pack:
             line=origin.at("assume").line,
             name=inv.id,
         ) from None
+
+
+def _with_covers(pack: Pack, inv: S.Invariant) -> Pack:
+    """The pack plus one member program per stacking group and household program with a
+    ``covers`` expression: eligible for the members the household payment is for."""
+    d = pack.definition
+    origin = d.origin("invariants", inv.id)
+    extra: dict[str, S.Program] = {}
+    for gid, group in d.stacking.items():
+        for pid, when in group.covers.items():
+            extra[f"{COVERS}{gid}__{pid}"] = S.Program(
+                label=group.label,
+                entity="member",
+                unit=S.Unit.flag,
+                conditions=[S.Condition(id="covers", label=group.label, when=when)],
+                citations=[
+                    S.Citation(
+                        confidence=S.Confidence.modelled,
+                        source=S.Source(reasoning=f"stacking group {gid}: whom {pid} pays"),
+                    )
+                ],
+            )
+    if not extra:
+        return pack
+    definition = dataclasses.replace(
+        d,
+        programs={**d.programs, **extra},
+        origins={**d.origins, **{("programs", k): d.origin("stacking", k) for k in extra}},
+    )
+    try:
+        return Pack(definition)
+    except (PackError, PackErrors) as err:
+        raise PackError(f"invariant '{inv.id}': stacking covers: {err}", file=origin.file) from None
 
 
 # -- the kinds ------------------------------------------------------------------------------
@@ -391,12 +433,46 @@ def _member_order(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violat
     return None
 
 
+def _paid(ev: Evaluation, gid: str, pid: str, mid: str) -> bool:
+    """Whether program ``pid`` pays member ``mid`` something (eligible, amount above zero)."""
+    p = ev.programs[pid]
+    if p.members is not None:
+        m = p.members.get(mid)
+        return m is not None and m.status is Status.eligible and m.amount > 0
+    if p.status is not Status.eligible or p.amount <= 0:
+        return False
+    cover = ev.programs.get(f"{COVERS}{gid}__{pid}")
+    if cover is None or cover.members is None:
+        return True
+    m = cover.members.get(mid)
+    return m is not None and m.status is Status.eligible
+
+
+def _stacking(c: _Prepared, draw: Draw, on: dt.date, h: Household) -> Violation | None:
+    ev = c.evaluate(c.pack, h, on)
+    assume(c.holds(ev))
+    for gid, group in c.base.definition.stacking.items():
+        allowed = {frozenset(t.programs) for t in group.together}
+        for m in h.members:
+            paid = [p for p in group.programs if p in ev.programs and _paid(ev, gid, p, m.id)]
+            for i, a in enumerate(paid):
+                for b in paid[i + 1 :]:
+                    if frozenset((a, b)) not in allowed:
+                        problem = (
+                            f"member {m.id} is paid by {a} and {b} for one need ({gid}), "
+                            "and the pack does not say they stack"
+                        )
+                        return c.violation(on, h, "", problem, ev, ev)
+    return None
+
+
 KINDS: dict[S.InvariantKind, Callable[[_Prepared, Draw, dt.date, Household], Violation | None]] = {
     S.InvariantKind.monotone_in_income: _monotone,
     S.InvariantKind.non_negative: _non_negative,
     S.InvariantKind.exclusive: _exclusive,
     S.InvariantKind.raise_keeps_eligibility: _raise,
     S.InvariantKind.member_order_independent: _member_order,
+    S.InvariantKind.stacking: _stacking,
 }
 
 
@@ -428,6 +504,8 @@ def check_invariant(
         return InvariantResult(
             pack.id, inv, "skipped", note=f"not in this pack: {', '.join(c.absent)}"
         )
+    if inv.kind is S.InvariantKind.stacking and not pack.definition.stacking:
+        return InvariantResult(pack.id, inv, "skipped", note="the pack declares no stacking")
     if inv.parameter is not None and inv.parameter not in pack.parameters:
         return InvariantResult(
             pack.id, inv, "skipped", note=f"no parameter '{inv.parameter}' in this pack"

@@ -291,7 +291,11 @@ class _Shapes:
         )
         self.situation = _group(
             used,
-            {"student": [s.value for s in Schooling], "care": [c.value for c in Care]},
+            {
+                # unknown first (the model's default), so that a household shrinks to it
+                "student": ([] if known else [None]) + [s.value for s in Schooling],
+                "care": [c.value for c in Care],
+            },
         )
         self.holdings = _group(used, {"assets.vehicles": [0, 1, 2], "assets.properties": [1, 0, 2]})
         self.rare_facts = [

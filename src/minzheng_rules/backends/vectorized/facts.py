@@ -136,7 +136,7 @@ def member_facts() -> dict[str, Fact]:
         _plain("self_care", "m", "text", "self_care"),
         _plain("major_illness", "m", "bool", "major_illness", False),
         _plain("chronic_illness", "m", "bool", "chronic_illness", False),
-        _plain("student", "m", "text", "student", "none"),
+        _plain("student", "m", "text", "student"),
         _plain("employed", "m", "bool", "employed"),
         _plain("father_status", "m", "text", "father_status", "present"),
         _plain("mother_status", "m", "text", "mother_status", "present"),
