@@ -244,6 +244,8 @@ KIND_TEXT: dict[S.InvariantKind, str] = {
     "value) removes nobody from a listed program.",
     S.InvariantKind.member_order_independent: "Listing the members in another order changes "
     "no answer.",
+    S.InvariantKind.stacking: "No person (or household) is paid by two programs that meet one "
+    "need unless the pack's `stacking` section says they may be paid together.",
 }
 
 
