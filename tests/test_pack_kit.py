@@ -443,8 +443,9 @@ def test_explain_names_the_member_an_unknown_fact_belongs_to(tmp_path):
         env={"COLUMNS": "300"},
     )
     assert r.exit_code == 0, r.output
-    assert "monthly_income = unknown (members[b].monthly_income)" in r.stdout
-    assert "members[a].has_capable_obligor" in r.stdout
+    unknown = [line for line in r.stdout.splitlines() if "= unknown (" in line]
+    assert any("members[b].monthly_income" in line for line in unknown), r.stdout
+    assert any("members[a].has_capable_obligor" in line for line in unknown), r.stdout
 
 
 def test_case_failure_prints_member_paths_intact(write_pack):
