@@ -267,3 +267,25 @@ def test_ctrl_c_on_workers_exits_with_one_line(files, tmp_path):
     time.sleep(0.2)
     assert len(seen) == 2 and not any(_alive(p) for p in seen)
     assert not list(tmp.iterdir())
+
+
+def test_out_or_checkpoint_on_an_input_is_refused(files):
+    pack, register, events = files
+    before = (register.read_bytes(), events.read_bytes())
+    base = ["monitor", str(events), "-r", str(register), "-p", str(pack)]
+    for extra in (["-o", str(register)], ["-o", str(events)]):
+        r = runner.invoke(app, [*base, *extra])
+        assert r.exit_code == 2 and "is the" in r.output
+    r = runner.invoke(
+        app, [*base, "-o", str(events.with_name("o.jsonl")), "--checkpoint", str(register)]
+    )
+    assert r.exit_code == 2 and "is the register file" in r.output
+    assert (register.read_bytes(), events.read_bytes()) == before
+
+
+def test_resume_with_another_number_of_workers_is_refused(files, tmp_path):
+    out, ck = tmp_path / "out.jsonl", tmp_path / "run.ckpt"
+    out.write_text("")
+    C.write_atomic(ck, {"version": C.VERSION, "workers": 2, "seq": 1})
+    r = runner.invoke(app, _args(files, out, "--checkpoint", str(ck), "--resume"))
+    assert r.exit_code == 2 and "taken with --workers 2, not 1" in r.output

@@ -130,8 +130,10 @@ def monitor_command(
         ):
             if path is not None and (path.is_dir() or not path.parent.is_dir()):
                 fail(ValueError(f"{name} {path}: must be a file in an existing folder"))
-        if out is not None and str(events) != "-" and _same_file(out, events):
-            fail(ValueError(f"--out {out} is the events file"))
+        for name, path in (("--out", out), ("--checkpoint", checkpoint)):
+            for what, given in (("events", events), ("register", register)):
+                if path is not None and _same_file(path, given):  # it would be overwritten
+                    fail(ValueError(f"{name} {path} is the {what} file"))
         p = load_or_exit(pack)
         if not register.exists():
             fail(FileNotFoundError(f"register not found: {register}"))
