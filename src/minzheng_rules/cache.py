@@ -26,6 +26,7 @@ import os
 import pickle
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,20 +50,21 @@ def directory() -> Path:
 
 @functools.cache
 def engine_version() -> str:
-    """A hash of this package's source and of the libraries cached values are made of."""
-    import numpy
-    import polars
-    import pydantic
-    import yaml
-
+    """A hash of this package's source and of the versions of the libraries cached values are
+    made of (read from their metadata: nothing is imported, and a library that is not installed,
+    such as Polars in the core install, counts as absent)."""
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
-    for part in (sys.version, polars.__version__, numpy.__version__, pydantic.VERSION):
-        digest.update(part.encode())
-    digest.update(yaml.__version__.encode())
+    digest.update(sys.version.encode())
+    for library in ("polars", "numpy", "pydantic", "PyYAML"):
+        try:
+            version = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{library}={version}".encode())
     return digest.hexdigest()
 
 
