@@ -46,7 +46,9 @@ def evaluate(h: pa.Table, m: pa.Table) -> pa.Table:
     mental = pc.is_in(dtype, pa.array(["intellectual", "mental"])).to_numpy()
     physical = pc.equal(dtype, "physical").to_numpy()
     visual = pc.equal(dtype, "visual").to_numpy()
-    countable = ~(
+    multiple = pc.equal(dtype, "multiple").to_numpy()
+    at_school = pc.not_equal(m["student"], "none").to_numpy()
+    living = ~(
         m["incarcerated"].to_numpy()
         | m["missing"].to_numpy()
         | pc.equal(m["care"], "institutional").to_numpy()
@@ -55,28 +57,18 @@ def evaluate(h: pa.Table, m: pa.Table) -> pa.Table:
         (age >= 60)
         | (age < 16)
         | (mental & (grade >= 1) & (grade <= 3))
-        | (physical & (grade >= 1) & (grade <= 2))
+        | ((physical | multiple) & (grade >= 1) & (grade <= 2))
         | (visual & (grade == 1))
-    )
-    severe = (
-        countable
-        & (((grade >= 1) & (grade <= 2)) | (mental & (grade == 3)) | m["major_illness"].to_numpy())
-        & (inc < STANDARD)
+        | ((age < 18) & at_school)
     )
 
     def per_household(weights: np.ndarray) -> np.ndarray:
         return np.bincount(hi, weights=weights, minlength=n_h).astype(np.int64)
 
-    n = per_household(countable)
-    income = per_household(inc * countable)
-    severe_n = per_household(severe)
-    severe_income = per_household(inc * severe)
-    able = per_household(countable & ~unable & (age >= 18))
-    n1 = np.maximum(n, 1)
-    whole = income < STANDARD * n1
-    below_edge = 2 * income < 3 * STANDARD * n1
-    assets_ok = fen(h["assets_financial"]) <= STANDARD * 24 * n1
-    single = np.where(~whole & below_edge, severe_n, 0)
+    # a member who meets the 特困 conditions is supported on her own; the rest are assessed for
+    # 低保 (assets and able adults are counted over everyone living in the household)
+    assets_ok = fen(h["assets_financial"]) <= STANDARD * 24 * np.maximum(per_household(living), 1)
+    able = per_household(living & ~unable & (age >= 18))
     care = pc.index_in(m["self_care"], value_set=pa.array(["full", "partial", "none"])).to_numpy()
     tekun_member = (
         unable
@@ -84,10 +76,25 @@ def evaluate(h: pa.Table, m: pa.Table) -> pa.Table:
         & (assets_ok & (able == 0))[hi]
         & ~m["has_capable_obligor"].to_numpy()
     )
+    countable = living & ~tekun_member
+    severe = (
+        countable
+        & (((grade >= 1) & (grade <= 2)) | (mental & (grade == 3)) | m["major_illness"].to_numpy())
+        & (inc < STANDARD)
+    )
+
+    n = per_household(countable)
+    income = per_household(inc * countable)
+    severe_n = per_household(severe)
+    severe_income = per_household(inc * severe)
+    n1 = np.maximum(n, 1)
+    whole = income < STANDARD * n1
+    below_edge = 2 * income < 3 * STANDARD * n1
+    single = np.where(~whole & below_edge, severe_n, 0)
     tekun_n = per_household(tekun_member)
     tekun_fen = per_household(tekun_member * (TEKUN_BASIC + CARE[care]))
     any_tekun = tekun_n > 0
-    dibao = (n > 0) & (whole | (single > 0)) & assets_ok & ~any_tekun
+    dibao = (n > 0) & (whole | (single > 0)) & assets_ok
     dibao_fen = np.where(
         whole,
         np.maximum(STANDARD * n - income, 0),

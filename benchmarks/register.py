@@ -58,13 +58,18 @@ def write_register(out: Path, households: int, seed: int = 1, float_money: bool 
     disabled = rng.random(total) < 0.12
     grade = np.where(disabled, rng.integers(1, 5, size=total), 0)
     dtype = np.where(disabled, rng.integers(0, len(TYPES), size=total), -1)
+    age = rng.integers(0, 96, size=total)
     members = pa.table(
         {
             "household_id": hid.take(pa.array(hh)),
             "member_id": pc.binary_join_element_wise(
                 hid.take(pa.array(hh)), pa.array(k).cast(pa.string()), "-"
             ),
-            "age": pa.array(rng.integers(0, 96, size=total)),
+            "age": pa.array(age),
+            # at school: most members aged 6 to 17 (a student under 18 cannot be asked to work)
+            "student": pa.array(
+                np.where((age >= 6) & (age <= 17) & (rng.random(total) < 0.9), "junior", "none")
+            ),
             "monthly_income": _money(income, float_money),
             "disability_grade": pa.array(grade, mask=~disabled),
             "disability_type": pa.array(

@@ -62,6 +62,7 @@ def main() -> None:
         "self_care": m["self_care"].to_numpy(zero_copy_only=False).astype(str),
         "incarcerated": m["incarcerated"].to_numpy(),
         "missing": m["missing"].to_numpy(),
+        "at_school": pc.not_equal(m["student"], "none").to_numpy(),
         "institutional": care == "institutional",
         "assets_financial": _yuan(h["assets_financial"]),
     }

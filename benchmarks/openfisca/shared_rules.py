@@ -69,12 +69,15 @@ INPUTS = [
     _input("self_care", Enum, possible_values=SelfCare, default_value=SelfCare.full),
     _input("incarcerated", bool),
     _input("missing", bool),
+    _input("at_school", bool),
     _input("institutional", bool),
     _input("assets_financial", float, entity=Household),
 ]
 
 
-class countable(Variable):
+class living(Variable):
+    """Living in the household: not in prison, missing or in an institution."""
+
     value_type, entity, definition_period = bool, Person, MONTH
 
     def formula(person, period):
@@ -83,6 +86,22 @@ class countable(Variable):
             * ~person("missing", period)
             * ~person("institutional", period)
         )
+
+
+class countable(Variable):
+    """Counted for 低保: living in the household and not supported as 特困 on her own."""
+
+    value_type, entity, definition_period = bool, Person, MONTH
+
+    def formula(person, period):
+        return person("living", period) * ~person("tekun_member", period)
+
+
+class members_living(Variable):
+    value_type, entity, definition_period = int, Household, MONTH
+
+    def formula(household, period):
+        return household.sum(household.members("living", period))
 
 
 class unable_to_work(Variable):
@@ -96,8 +115,11 @@ class unable_to_work(Variable):
             (age >= 60)
             + (age < 16)
             + mental * (grade >= 1) * (grade <= 3)
-            + (kind == DisabilityType.physical) * (grade >= 1) * (grade <= 2)
+            + ((kind == DisabilityType.physical) + (kind == DisabilityType.multiple))
+            * (grade >= 1)
+            * (grade <= 2)
             + (kind == DisabilityType.visual) * (grade == 1)
+            + (age < 18) * person("at_school", period)
         )
 
 
@@ -148,7 +170,7 @@ class assets_ok(Variable):
 
     def formula(household, period, parameters):
         p = parameters(period).huzhou
-        n = np.maximum(household("members_counted", period), 1)
+        n = np.maximum(household("members_living", period), 1)
         return household("assets_financial", period) <= p.dibao_standard * p.asset_months * n
 
 
@@ -182,7 +204,7 @@ class able_adults(Variable):
 
     def formula(household, period):
         m = household.members
-        able = m("countable", period) * ~m("unable_to_work", period) * (m("age", period) >= 18)
+        able = m("living", period) * ~m("unable_to_work", period) * (m("age", period) >= 18)
         return household.sum(able)
 
 
@@ -233,7 +255,6 @@ class dibao_eligible(Variable):
             (household("members_counted", period) > 0)
             * (household("whole_household", period) + (household("single_covered", period) > 0))
             * household("assets_ok", period)
-            * ~household("tekun_eligible", period)
         )
 
 
@@ -273,6 +294,8 @@ class SharedRules(TaxBenefitSystem):
 
 
 FORMULAS = [
+    living,
+    members_living,
     countable,
     unable_to_work,
     severe_and_poor,
