@@ -4,6 +4,7 @@ on purpose, with a shrunk household and both results in the report."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import shutil
 from pathlib import Path
@@ -159,14 +160,55 @@ def _stacking_fails(pack: Pack, pair: str) -> None:
     assert f"is paid by {pair} for one need (basic_living)" in result.report()
 
 
+# A child of an imprisoned father and a missing mother (事实无人抚养), living with a 70-year-old
+# grandmother; nobody able to work or obliged to support them, no income, no savings: the child
+# meets 特困 (under 16, no means, no obligor) and the unsupported-child allowance.
+CHILD_ALONE = {
+    "id": "h",
+    "assets": {"financial": 0},
+    "members": [
+        {"id": "g", "relation": "grandparent", "age": 70, "monthly_income": 0,
+         "has_capable_obligor": False, "self_care": "full"},
+        {"id": "c", "relation": "grandchild", "age": 10, "monthly_income": 0,
+         "student": "primary", "has_capable_obligor": False, "self_care": "full",
+         "father_status": "imprisoned", "mother_status": "missing"},
+    ],
+}  # fmt: skip
+# The same child with an uncle obliged to support both: not 特困; the household's income per
+# head (500 / 2 = 250) is under the 低保 standard, so the child has a 低保 share and the
+# unsupported-child allowance tops it up.
+CHILD_ON_DIBAO = {
+    "id": "h",
+    "assets": {"financial": 0},
+    "members": [
+        {"id": "g", "relation": "grandparent", "age": 65, "monthly_income": 500,
+         "has_capable_obligor": True, "self_care": "full"},
+        {"id": "c", "relation": "grandchild", "age": 10, "monthly_income": 0,
+         "student": "primary", "has_capable_obligor": True, "self_care": "full",
+         "father_status": "imprisoned", "mother_status": "missing"},
+    ],
+}  # fmt: skip
+
+
+def _stacking_problem(pack: Pack, household: dict) -> str | None:
+    """The stacking invariant's verdict on one hand-built household on 2024-06-01."""
+    from minzheng_rules.household import parse_household
+    from minzheng_rules.testing.invariants import _Prepared, _stacking
+
+    c = _Prepared(pack, pack.definition.invariants["one_payment_per_need"])
+    found = _stacking(c, None, dt.date(2024, 6, 1), parse_household(household))
+    return None if found is None else found.problem
+
+
 @pytest.mark.parametrize("name", ["huzhou", "zhenjiang"])
 def test_paying_a_child_both_tekun_and_the_unsupported_allowance_is_caught(name):
     """Issue 17, item 2: without the exclusion a child is paid both."""
     d = shipped(name).definition
+    assert _stacking_problem(shipped(name), CHILD_ALONE) is None  # the shipped rules: one
     kept = {k: e for k, e in d.exclusions.items() if k != "tekun_or_unsupported_child"}
-    _stacking_fails(
-        Pack(dataclasses.replace(d, exclusions=kept)), "tekun and unsupported_child_allowance"
-    )
+    problem = _stacking_problem(Pack(dataclasses.replace(d, exclusions=kept)), CHILD_ALONE)
+    assert problem is not None
+    assert "member c is paid by tekun and unsupported_child_allowance" in problem
 
 
 def test_counting_a_tekun_member_in_dibao_is_caught(huzhou):
@@ -179,6 +221,7 @@ def test_counting_a_tekun_member_in_dibao_is_caught(huzhou):
 
 def test_a_top_up_the_pack_does_not_declare_is_caught(huzhou):
     d = huzhou.definition
+    assert _stacking_problem(huzhou, CHILD_ON_DIBAO) is None  # declared: a top-up
     group = d.stacking["basic_living"]
     fewer = group.model_copy(
         update={
@@ -188,7 +231,9 @@ def test_a_top_up_the_pack_does_not_declare_is_caught(huzhou):
         }
     )
     broken = Pack(dataclasses.replace(d, stacking={"basic_living": fewer}))
-    _stacking_fails(broken, "dibao and unsupported_child_allowance")
+    problem = _stacking_problem(broken, CHILD_ON_DIBAO)
+    assert problem is not None
+    assert "member c is paid by dibao and unsupported_child_allowance" in problem
 
 
 STACKING = """
