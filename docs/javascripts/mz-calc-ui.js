@@ -15,8 +15,10 @@
   var SELF_CARE = ["", "full", "partial", "none"];
   var SELF_CARE_ZH = { "": "未知 unknown", full: "完全自理 full", partial: "部分自理 partial",
     none: "完全不能自理 none" };
-  var STUDENT = ["none", "preschool", "primary", "junior", "senior", "vocational",
+  // schooling is unknown until given (the canonical household's default): "" = not given
+  var STUDENT = ["", "none", "preschool", "primary", "junior", "senior", "vocational",
     "undergraduate"];
+  var STUDENT_ZH = { "": "未知 unknown", none: "不在学 none" };
   var STATUS = { eligible: ["符合", "eligible"], ineligible: ["不符合", "ineligible"],
     undetermined: ["待定", "undetermined"] };
   var HH_FIELDS = ["id", "members", "assets", "expenses", "housing", "hukou", "assessed_needs",
@@ -218,8 +220,8 @@
         }, { "": "无 none" })]),
         el("td", {}, [choice(SELF_CARE, m.self_care || "", function (v) {
           setOrDrop(m, "self_care", v); changed(); }, SELF_CARE_ZH)]),
-        el("td", {}, [choice(STUDENT, m.student || "none", function (v) {
-          setOrDrop(m, "student", v === "none" ? null : v); changed(); })]),
+        el("td", {}, [choice(STUDENT, m.student || "", function (v) {
+          setOrDrop(m, "student", v === "" ? null : v); changed(); }, STUDENT_ZH)]),
         el("td", {}, [check(m.major_illness, function (v) {
           setOrDrop(m, "major_illness", v || null); changed(); })]),
         el("td", {}, [choice(["", "true", "false"], m.employed == null ? "" : String(m.employed),

@@ -186,10 +186,11 @@
     });
     return hh;
   }
-  var PLAIN = { relation: "other", major_illness: false, chronic_illness: false, student: "none",
+  var PLAIN = { relation: "other", major_illness: false, chronic_illness: false,
     father_status: "present", mother_status: "present", care: "family", lives_alone: false,
     incarcerated: false, missing: false };
-  var OPTIONAL = ["monthly_income", "self_care", "employed", "has_capable_obligor"];
+  // facts with no natural default: unknown until given (as in minzheng_rules.facts)
+  var OPTIONAL = ["monthly_income", "self_care", "student", "employed", "has_capable_obligor"];
   function memberFacts(h, on) {
     return h.members.map(function (m) {
       var f = {};
