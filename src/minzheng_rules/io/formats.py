@@ -12,10 +12,13 @@ import contextlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from polars._typing import ColumnFormatDict  # (the type write_excel declares)
 import pyarrow as pa
 import pyarrow.compute
 
@@ -196,13 +199,8 @@ def _parquet_to_xlsx(parquet: Path, xlsx: Path) -> None:
         elif isinstance(dtype, pl.Categorical | pl.Enum):
             changes.append(pl.col(name).cast(pl.String))
     frame = frame.with_columns(changes)
-    formats = {n: "0.00" for n, t in frame.schema.items() if t == pl.Float64}
-    frame.write_excel(
-        xlsx,
-        worksheet="results",
-        column_formats=formats,
-        autofit=False,  # type: ignore[arg-type]
-    )
+    formats: ColumnFormatDict = {n: "0.00" for n, t in frame.schema.items() if t == pl.Float64}
+    frame.write_excel(xlsx, worksheet="results", column_formats=formats, autofit=False)
 
 
 def write_register(

@@ -466,7 +466,7 @@ class TableFile:
         self._record_bad(bad, header)
         kept = pl.concat([lines.head(1), good.get_column("l")])
         payload = kept.str.join("\n").item().encode("utf-8")
-        longest = int(kept.str.len_bytes().max() or 0)  # a block holds at least one line
+        longest = int(kept.str.len_bytes().max() or 0)  # type: ignore[arg-type]  # (an integer column's max)
         table = pacsv.read_csv(
             io.BytesIO(payload),
             read_options=pacsv.ReadOptions(
@@ -597,9 +597,9 @@ class _Rechunk:
                     out, self.buffer = self.buffer.head(cut), self.buffer.slice(cut)
                     return out
             if self.done:
-                out = self.buffer if self.buffer is not None else None
+                rest = self.buffer
                 self.buffer = None
-                return out if out is not None else pl.DataFrame()
+                return rest if rest is not None else pl.DataFrame()
             have = self.buffer.height if self.buffer is not None else 0
             per_run = have / max(found, 1)
             want = have + max(65_536, int((runs + 1 - found) * per_run * 1.1) + 1)
@@ -656,7 +656,7 @@ class ColumnarSource(Source):
         alone; a household given twice is refused, every time, by the partitioned path)."""
         hs = _Rechunk(self.htable.batches([HOUSEHOLD_ID]))
         ms = _Rechunk(self.mtable.batches([HOUSEHOLD_ID]))
-        hashes = []
+        hashes: list[pl.Series] = []
         while True:
             h = hs.take(size)
             if h is None:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+from polars.expr.whenthen import ChainedThen, Then
 
 from minzheng_rules.errors import MinzhengError, suggest
 from minzheng_rules.io.schema import (
@@ -320,7 +321,7 @@ def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
         ).to_series()
     else:
         raise InputError(f"{source}: column '{c.name}' has type {dtype}, not a whole number")
-    checks = pl.when(err.is_not_null()).then(err)
+    checks: Then | ChainedThen = pl.when(err.is_not_null()).then(err)
     if c.ge is not None:
         checks = checks.when(v < c.ge).then(
             pl.lit(f"{c.name}: Input should be greater than or equal to {c.ge}")
@@ -371,7 +372,7 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         else:
             raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
     v = col.cast(pl.String)
-    checks = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    checks: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     if c.kind == "enum":
         checks = checks.when(v.is_not_null() & ~v.is_in(list(c.values))).then(
             pl.lit(f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values))
@@ -510,7 +511,8 @@ def _money_map(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Se
         row = pl.Series(np.repeat(np.arange(n), lens))
         la = col.to_arrow()
         la = pa.concat_arrays([la.combine_chunks() if isinstance(la, pa.ChunkedArray) else la])
-        flat = pl.from_arrow(la.flatten())  # type: ignore[assignment]
+        flat = pl.from_arrow(la.flatten())
+        assert isinstance(flat, pl.Series)  # (an array in: a Series out)
         programs = flat.struct.field("program").cast(pl.String)
         return _money_entries(row, programs, flat.struct.field("amount"), n, c, source)
     if col.dtype == pl.String:
@@ -577,14 +579,14 @@ def clean(
         out.append(value.alias(c.name))
         if err.null_count() < err.len():  # most columns have no problem at all: skip them
             errors.append(err)
-    frame = pl.DataFrame(out).cast(clean_schema(columns))
+    frame = pl.DataFrame(out).cast(pl.Schema(clean_schema(columns)))
     if not errors:
         return frame.with_columns(_no_errors(n).alias(ERR))
     joined = pl.concat_str(
         [e.alias(f"e{i}") for i, e in enumerate(errors)], separator="; ", ignore_nulls=True
     )
-    joined = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
-    return frame.with_columns(joined.alias(ERR))
+    reasons = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
+    return frame.with_columns(reasons.alias(ERR))
 
 
 def member_rules(m: pl.DataFrame) -> pl.Series:
@@ -640,8 +642,8 @@ def assemble(
     n = h.height
     m = m.with_columns(pl.Series(HH, hh_index, dtype=pl.UInt32))
     rules = member_rules(m)
-    m_err = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
-    m_err = pl.select(pl.when(m_err == "").then(None).otherwise(m_err)).to_series()
+    joined = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
+    m_err = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
     mid = m.get_column(MEMBER_ID).fill_null("?")
     labelled = pl.select(
         pl.when(m_err.is_not_null()).then(pl.lit("members[") + mid + pl.lit("].") + m_err)
