@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-
-if TYPE_CHECKING:
-    from polars._typing import ColumnFormatDict  # (the type write_excel declares)
 import pyarrow as pa
 import pyarrow.compute
 
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Column
+
+if TYPE_CHECKING:
+    from polars._typing import ColumnFormatDict  # (the type write_excel declares)
 
 HH = "_hh"
 FORMATS = ("parquet", "csv", "jsonl")
