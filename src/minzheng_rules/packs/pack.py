@@ -5,13 +5,13 @@ dependency graph of variables and programs checked for cycles. Built once; evalu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceError
+from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceError, suggest
 from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import Checked, ExpressionTypeError, Scope, check
 from minzheng_rules.expr.fold import fold
@@ -321,65 +321,51 @@ class Pack:
             return None
         return Expr(text, checked, origin)
 
-    def _check_exclusions(self) -> None:
-        for eid, exc in self.definition.exclusions.items():
-            origin = self.definition.origin("exclusions", eid)
-            for pid in exc.programs:
-                if pid not in self.definition.programs:
-                    from minzheng_rules.errors import suggest
+    def _unknown_programs(
+        self, section: str, what: str, owner: str, named: Iterable[str], known: set[str]
+    ) -> list[str]:
+        """Report each program ``named`` by ``owner`` (an entry of ``section``) that is not
+        ``known``; the names that are known, for further checks."""
+        origin = self.definition.origin(section, owner)
+        found = []
+        for pid in named:
+            if pid in known:
+                found.append(pid)
+                continue
+            self._errors.append(
+                PackError(
+                    f"{what} '{owner}' names unknown program '{pid}'",
+                    file=origin.file,
+                    line=origin.line,
+                    name=pid,
+                    suggestion=suggest(pid, self.definition.programs),
+                )
+            )
+        return found
 
-                    self._errors.append(
-                        PackError(
-                            f"exclusion '{eid}' names unknown program '{pid}'",
-                            file=origin.file,
-                            line=origin.line,
-                            name=pid,
-                            suggestion=suggest(pid, self.definition.programs),
-                        )
-                    )
+    def _check_exclusions(self) -> None:
+        programs = set(self.definition.programs)
+        for eid, exc in self.definition.exclusions.items():
+            self._unknown_programs("exclusions", "exclusion", eid, exc.programs, programs)
 
     def _check_invariants(self) -> None:
         """An invariant about a program no pack of the chain defines (a typo) would be skipped
         and counted as passed; one a pack drops is skipped on purpose (testing.invariants)."""
-        from minzheng_rules.errors import suggest
-
         known = set(self.definition.programs) | self.definition.dropped
         for iid, inv in self.definition.invariants.items():
-            origin = self.definition.origin("invariants", iid)
-            for pid in inv.programs:
-                if pid not in known:
-                    self._errors.append(
-                        PackError(
-                            f"invariant '{iid}' names unknown program '{pid}'",
-                            file=origin.file,
-                            line=origin.line,
-                            name=pid,
-                            suggestion=suggest(pid, self.definition.programs),
-                        )
-                    )
+            self._unknown_programs("invariants", "invariant", iid, inv.programs, known)
 
     def _check_stacking(self) -> None:
+        programs = set(self.definition.programs)
         for gid, group in self.definition.stacking.items():
-            origin = self.definition.origin("stacking", gid)
             named = [
                 *group.programs,
                 *group.covers,
                 *(p for t in group.together for p in t.programs),
             ]
-            for pid in named:
-                if pid not in self.definition.programs:
-                    from minzheng_rules.errors import suggest
-
-                    self._errors.append(
-                        PackError(
-                            f"stacking '{gid}' names unknown program '{pid}'",
-                            file=origin.file,
-                            line=origin.line,
-                            name=pid,
-                            suggestion=suggest(pid, self.definition.programs),
-                        )
-                    )
-                elif pid not in group.programs:
+            origin = self.definition.origin("stacking", gid)
+            for pid in self._unknown_programs("stacking", "stacking", gid, named, programs):
+                if pid not in group.programs:
                     self._errors.append(
                         PackError(
                             f"stacking '{gid}' names '{pid}' outside its programs",
@@ -610,8 +596,6 @@ class Pack:
         for what-if questions; this pack is left as it is. Values may be text (``"1200"``).
         Each replaced value shows as ``modelled``, with the override as its reasoning."""
         import dataclasses
-
-        from minzheng_rules.errors import suggest
 
         params = dict(self.parameters)
         for name, raw in values.items():
