@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.compute
 
 from minzheng_rules.io.formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
+from minzheng_rules.io.names import form_of
 from minzheng_rules.io.readers import Chunk, Source
 from minzheng_rules.io.schema import HOUSEHOLD_ID
 from minzheng_rules.io.validate import InputError
@@ -392,12 +393,6 @@ def prefetch(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
 
 
 def _format_from_name(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    return {
-        "parquet": "parquet",
-        "pq": "parquet",
-        "csv": "csv",
-        "jsonl": "jsonl",
-        "ndjson": "jsonl",
-        "xlsx": "xlsx",
-    }.get(suffix, "parquet")
+    """The output's format from its name (an Excel name writes .xlsx); Parquet otherwise."""
+    form = form_of(path)
+    return "xlsx" if form == "excel" else form or "parquet"

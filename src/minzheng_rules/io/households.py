@@ -18,13 +18,13 @@ from pathlib import Path
 
 from minzheng_rules.errors import HouseholdError, MinzhengError
 from minzheng_rules.household import Household, parse_household
+from minzheng_rules.io.names import COLUMNAR, form_of
 
-COLUMNAR_SUFFIXES = frozenset({".parquet", ".pq", ".csv", ".txt", ".xlsx", ".xlsm", ".xls"})
 CHUNK = 2000
 
 
 def is_columnar(path: Path, members: str | Path | None = None) -> bool:
-    return path.is_dir() or path.suffix.lower() in COLUMNAR_SUFFIXES or members is not None
+    return path.is_dir() or form_of(path) in COLUMNAR or members is not None
 
 
 def read_households(

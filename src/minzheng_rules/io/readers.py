@@ -31,6 +31,7 @@ from minzheng_rules.errors import HouseholdError, MinzhengError
 from minzheng_rules.household import parse_household
 from minzheng_rules.io.convert import households_to_frames
 from minzheng_rules.io.mapping import Applied, Mapping, TableMapping
+from minzheng_rules.io.names import form_of
 from minzheng_rules.io.schema import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_ID,
@@ -64,18 +65,12 @@ class Chunk:
 
 
 def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("parquet", "pq"):
-        return "parquet"
-    if suffix in ("csv", "txt"):
-        return "csv"
-    if suffix in ("jsonl", "ndjson"):
-        return "jsonl"
-    if suffix in ("xlsx", "xlsm", "xls", "xlsb", "ods"):
-        return "excel"
-    raise InputError(
-        f"{path}: cannot tell the format from the name (use .parquet, .csv, .xlsx or .jsonl)"
-    )
+    form = form_of(path)
+    if form is None:
+        raise InputError(
+            f"{path}: cannot tell the format from the name (use .parquet, .csv, .xlsx or .jsonl)"
+        )
+    return form
 
 
 def open_register(
