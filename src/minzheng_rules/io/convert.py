@@ -17,13 +17,12 @@ import pyarrow as pa
 
 from minzheng_rules.household import Household
 from minzheng_rules.io.schema import (
+    HH,
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_ID,
     MEMBER_COLUMNS,
     Column,
 )
-
-HH = "_hh"
 
 
 def _reader(columns: Iterable[Column]) -> tuple[list[Column], Callable[[Any], tuple[Any, ...]]]:

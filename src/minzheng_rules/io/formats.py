@@ -25,7 +25,6 @@ from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Column
 if TYPE_CHECKING:
     from polars._typing import ColumnFormatDict  # (the type write_excel declares)
 
-HH = "_hh"
 FORMATS = ("parquet", "csv", "jsonl")
 OUTPUT_FORMATS = (*FORMATS, "xlsx")
 EXCEL_ROWS = 1_048_575  # a worksheet's rows, less the header

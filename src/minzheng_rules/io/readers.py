@@ -33,6 +33,7 @@ from minzheng_rules.io.convert import households_to_frames
 from minzheng_rules.io.mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io.names import form_of
 from minzheng_rules.io.schema import (
+    HH,
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_ID,
     MEMBER_COLUMNS,
@@ -47,7 +48,6 @@ from minzheng_rules.io.validate import (
     clean,
 )
 
-HH = "_hh"
 ROW = "__row"
 _PARQUET_BATCH = 131_072
 

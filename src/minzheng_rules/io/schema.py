@@ -29,6 +29,7 @@ from minzheng_rules.household import Household, Member
 
 HOUSEHOLD_ID = "household_id"
 MEMBER_ID = "member_id"
+HH = "_hh"  # a member row's household: its row number in the households frame
 
 
 @dataclass(frozen=True)

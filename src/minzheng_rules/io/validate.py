@@ -28,6 +28,7 @@ from polars.expr.whenthen import ChainedThen, Then
 
 from minzheng_rules.errors import MinzhengError, suggest
 from minzheng_rules.io.schema import (
+    HH,
     HOUSEHOLD_ID,
     MAX_MEMBERS,
     MEMBER_ID,
@@ -36,7 +37,6 @@ from minzheng_rules.io.schema import (
     clean_schema,
 )
 
-HH = "_hh"
 ERR = "__errors"
 
 
