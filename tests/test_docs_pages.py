@@ -237,7 +237,11 @@ def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
     site = generate_pages([pack], ON)
     page = site.files["params/dibao.standard.md"]
     assert page.startswith("---\nsearch:\n  boost:")  # ranks above the long pack pages
-    assert "<strong>1000</strong> 元/人·月<br><small>自 since 2024-01-01</small>" in page
+    assert "<strong>1000</strong> 元/人·月<br><small>自 since 2024-01-01 " in page
+    # the test pack gives no source for its start dates: each is marked assumed
+    assert (
+        '自 since 2024-01-01 <span title="no source gives this start date">(推定 assumed)' in page
+    )
     assert "over 2 years old" not in page  # 2024-01-01 is within two years of 2024-06-01
     assert "| 2020-01-01 | **900** |" in page  # the history, each value with its date
     rows = list(csv.DictReader(io.StringIO(site.files["downloads/params/dibao.standard.csv"])))

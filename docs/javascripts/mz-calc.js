@@ -96,7 +96,8 @@
           " (first value from " + p.history[0].since + ")");
       }
       var v = typeof cur.value === "boolean" ? cur.value : new D(cur.value);
-      out = { value: v, since: cur.since, confidence: cur.confidence, source: cur.source };
+      out = { value: v, since: cur.since, since_assumed: !!cur.since_assumed,
+        confidence: cur.confidence, source: cur.source };
     } else if (p.set_by) {
       throw new EvalError("parameter '" + name + "' is set by a " + p.set_by +
         " pack; evaluate with one");

@@ -21,15 +21,15 @@
   function shown(pack, name, on, cache) {
     var v = C.paramValue(pack, name, on, cache);
     var spec = pack.parameters[name];
-    var since = v.since, confs = [v.confidence];
+    var since = v.since, assumed = !!v.since_assumed, confs = [v.confidence];
     if (spec.formula) {
       inputsOf(spec.formula.tree, []).forEach(function (dep) {
         var s = shown(pack, dep, on, cache);
-        if (s.since && (!since || s.since > since)) since = s.since;
+        if (s.since && (!since || s.since > since)) { since = s.since; assumed = s.assumed; }
         s.confs.forEach(function (c) { if (confs.indexOf(c) < 0) confs.push(c); });
       });
     }
-    return { value: v.value, since: since, confs: confs };
+    return { value: v.value, since: since, assumed: assumed, confs: confs };
   }
   function staleBefore(on) {
     var y = +on.slice(0, 4) - 2, rest = on.slice(4);
@@ -58,7 +58,9 @@
       }
       var html = "<strong>" + number(s.value) + "</strong> " + (cell.dataset.unit || "");
       if (s.since) {
-        html += "<br><small>自 since " + s.since + "</small>";
+        html += "<br><small>自 since " + s.since +
+          (s.assumed ? ' <span title="no source gives this start date">(推定 assumed)</span>' : "") +
+          "</small>";
         if (s.since < staleBefore(on)) {
           stale++;
           html += '<br><span class="mz-stale">⚠ 逾两年 over 2 years old</span>';

@@ -139,6 +139,7 @@ def export_pack(pack: Pack) -> dict[str, Any]:
             entry["history"] = [
                 {
                     "since": h.since.isoformat(),
+                    "since_assumed": h.since_assumed,
                     "value": h.value if isinstance(h.value, bool) else str(h.value),
                     "confidence": h.confidence.value,
                     "source": _source(h.source),

@@ -28,7 +28,12 @@ def dated_cell(shown: Shown, unit: str, on: dt.date) -> str:
     """A value with the date it has been in force since, flagged when it is old on ``on``."""
     cell = f"<strong>{md.number(shown.value)}</strong> {unit}"
     if shown.since is not None:
-        cell += f"<br><small>自 since {shown.since}</small>"
+        assumed = (
+            ' <span title="no source gives this start date">(推定 assumed)</span>'
+            if shown.since_assumed
+            else ""
+        )
+        cell += f"<br><small>自 since {shown.since}{assumed}</small>"
         if shown.since < stale_before(on):
             cell += (
                 '<br><span class="mz-stale" title="in force since more than two years before '
