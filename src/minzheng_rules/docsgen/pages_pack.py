@@ -15,6 +15,7 @@ from minzheng_rules.docsgen.values import (
     dated,
     defined_in,
     is_standard,
+    parameter_values,
     series,
     value_on,
 )
@@ -66,7 +67,7 @@ def pack_page(pack: Pack, on: dt.date, links: Links) -> str:
     out += _sourcing(pack, on)
     out += _current(pack, on)
     out += _programs(pack, links, src)
-    out += _tables(pack)
+    out += _tables(pack, on)
     out += _variables(pack)
     out += _parameters(pack, on)
     out += tags_section(pack)
@@ -196,7 +197,7 @@ def _programs(pack: Pack, links: Links, src: str) -> list[str]:
     return out
 
 
-def _tables(pack: Pack) -> list[str]:
+def _tables(pack: Pack, on: dt.date) -> list[str]:
     tables = pack.definition.tables
     if not tables:
         return []
@@ -220,6 +221,10 @@ def _tables(pack: Pack) -> list[str]:
             ["否则 otherwise", "", f"{plain(t.default, pack, 'zh')}<br>{md.code(t.default)}"]
         )
         out += md.table(["行 Row", "条件 When", "结果 Then"], rows)
+        checked = pack.tables.get(name)
+        if checked is not None:  # the parameters it reads, with their values on the date
+            exprs = [e for row in checked.rows for e in row] + [checked.default]
+            out += [*parameter_values(pack, exprs, on), ""]
         if t.citations:
             out += ["**依据 Sources**", "", *md.citation_lines(t.citations), ""]
     return out

@@ -18,7 +18,7 @@ from pathlib import Path
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.pages_pack import ENTITY_TEXT, rule_lines
-from minzheng_rules.docsgen.values import value_on
+from minzheng_rules.docsgen.values import parameter_values, value_on
 from minzheng_rules.packs.pack import Expr, Pack
 
 # Common names a reader types, by program id (the first is the short name shown in titles).
@@ -176,20 +176,7 @@ def program_page(pid: str, packs: list[Pack], on: dt.date, links: Links) -> str:
 
 def _values(pack: Pack, expr: Expr, on: dt.date) -> list[str]:
     """The parameters a rule reads, filled in with their values on ``on`` and since when."""
-    names = set(expr.checked.references("param"))
-    for kind in ("household", "member"):  # and those read through the variables it uses
-        for var in expr.checked.references(kind):
-            names |= {n[6:] for n in pack.requirements([f"var:{var}"]) if n.startswith("param:")}
-    parts = []
-    for name in sorted(names):
-        shown = value_on(pack, name, on)
-        if shown is None:
-            continue
-        unit = md.UNIT_ZH.get(pack.parameters[name].unit.value, "")
-        since = f" (自 since {shown.since})" if shown.since else ""
-        link = f"[`p.{name}`](../params/{name}.md)"
-        parts.append(f"{link} = **{md.number(shown.value)}** {unit}{since}")
-    return [f"<span class='mz-lang'>{on}</span> " + " · ".join(parts)] if parts else []
+    return parameter_values(pack, [expr], on)
 
 
 def _prefixes(terms: set[str]) -> set[str]:

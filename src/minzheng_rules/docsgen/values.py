@@ -11,9 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from minzheng_rules.docsgen import md
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.packs import schema as S
-from minzheng_rules.packs.pack import Pack
+from minzheng_rules.packs.pack import Expr, Pack
 
 
 @dataclass(frozen=True)
@@ -103,3 +104,26 @@ def series(pack: Pack, name: str, until: dt.date) -> list[tuple[dt.date, Shown]]
 def defined_in(pack: Pack, section: str, name: str) -> str:
     """The id of the pack in the chain that wrote this entry (a child's override wins)."""
     return pack.definition.packs.get(f"{section}:{name}", pack.id)
+
+
+def parameter_values(pack: Pack, exprs: list[Expr], on: dt.date) -> list[str]:
+    """The parameters some rules read (directly or through the variables they use), filled in
+    with their values on ``on`` and since when, as one line (none when they read none)."""
+    names: set[str] = set()
+    for expr in exprs:
+        names |= set(expr.checked.references("param"))
+        for kind in ("household", "member"):
+            for var in expr.checked.references(kind):
+                names |= {
+                    n[6:] for n in pack.requirements([f"var:{var}"]) if n.startswith("param:")
+                }
+    parts = []
+    for name in sorted(names):
+        shown = value_on(pack, name, on)
+        if shown is None:
+            continue
+        unit = md.UNIT_ZH.get(pack.parameters[name].unit.value, "")
+        since = f" (自 since {shown.since})" if shown.since else ""
+        link = f"[`p.{name}`](../params/{name}.md)"
+        parts.append(f"{link} = **{md.number(shown.value)}** {unit}{since}")
+    return [f"<span class='mz-lang'>{on}</span> " + " · ".join(parts)] if parts else []
