@@ -195,7 +195,11 @@ def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
     first = site.files["examples/testpack/two-people-2024.md"]
     assert first.startswith("# 测试：")  # titled in Chinese (city, household size, date, topic)
     assert "Per head 150 &lt; 1000" in first  # the hand computation
-    assert "| id | age | monthly_income |" in first and "| a | 45 | 300 |" in first  # household
+    # the household, its fields named as a reader knows them (and as the file spells them)
+    assert (
+        "| 编号 id (`id`) | 年龄 age (`age`) | 月收入 monthly income (`monthly_income`) |" in first
+    )
+    assert "| a | 45 | 300 |" in first
     assert "matches 一致" in first and "1700.00 元/月" in first
     assert '??? success "为什么 Why: 低保 Dibao"' in first  # the trace, collapsed
     assert "`per_head` = 150" in first  # a value the condition read

@@ -11,6 +11,7 @@ from minzheng_rules.analysis.plan import plan_lines
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
+from minzheng_rules.docsgen.plain import FACT_LABELS
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.runtime import money
 from minzheng_rules.packs import schema as S
@@ -118,6 +119,23 @@ def _case(pack: Pack, case: S.Case) -> list[str]:
     return [*out, "</section>", ""]
 
 
+_SECTION_LABELS = {
+    "id": ("编号", "id"),
+    "assets": ("家庭资产", "assets"),
+    "expenses": ("家庭支出", "expenses"),
+    "housing": ("住房", "housing"),
+    "receiving": ("正在享受", "receiving now"),
+    "assessed_needs": ("入户评估需求", "needs assessed on a visit"),
+    "birth_date": ("出生日期", "birth date"),
+}
+
+
+def _field_label(name: str) -> str:
+    """A household field as a reader knows it (中文 and English), with its name in the file."""
+    label = FACT_LABELS.get(name) or _SECTION_LABELS.get(name)
+    return f"{label[0]} {label[1]} (`{name}`)" if label else f"`{name}`"
+
+
 def _household(data: dict[str, Any]) -> list[str]:
     members = data.get("members") or []
     keys: list[str] = []
@@ -125,13 +143,18 @@ def _household(data: dict[str, Any]) -> list[str]:
         keys += [k for k in mem if k not in keys]
     out = ["**家庭 Household** " + f"`{md.esc(data.get('id', ''))}`", ""]
     if members:
-        out += md.table(keys, [[md.esc(mem.get(k, "")) for k in keys] for mem in members])
+        out += md.table(
+            [_field_label(k) for k in keys],
+            [[md.esc(mem.get(k, "")) for k in keys] for mem in members],
+        )
     rest = {k: v for k, v in data.items() if k not in ("id", "members")}
     for key, value in rest.items():
         shown = (
-            ", ".join(f"{k} = {v}" for k, v in value.items()) if isinstance(value, dict) else value
+            ", ".join(f"{_field_label(f'{key}.{k}')} = {md.esc(v)}" for k, v in value.items())
+            if isinstance(value, dict)
+            else md.esc(value)
         )
-        out.append(f"- `{key}`: {md.esc(shown)}")
+        out.append(f"- {_field_label(key)}: {shown}")
     if rest:
         out.append("")
     return out
