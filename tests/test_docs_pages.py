@@ -264,6 +264,10 @@ def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
     assert "1000 (自 since 2024-01-01)" in program  # the standard in force, with its date
     # the rule with its values filled in (read directly or through a variable)
     assert "[`p.dibao.standard`](../params/dibao.standard.md) = **1000**" in program
+    # every history chart links the numbers it draws, a file the site carries
+    pack_page = site.files["packs/testpack.md"]
+    assert '<a href="../downloads/params/dibao.standard.csv">数据 CSV</a>' in pack_page
+    assert "downloads/params/dibao.standard.csv" in site.files
 
 
 def test_citations_name_seed_reports_and_hide_internal_file_names():

@@ -183,7 +183,8 @@ def _chart(name: str, cities: list[Pack], packs: list[Pack], on: dt.date) -> lis
         ]
     caption = f"{label.zh} {label.en} ({unit})"
     out = [f"### {md.bilingual(label, ' ')} {{#{md.anchor('chart', name)}}}", ""]
-    out += figure(step_chart(caption, data, on, md.unit_text(unit)), caption)
+    chart = step_chart(caption, data, on, md.unit_text(unit))
+    out += figure(chart, caption, f"downloads/params/{name}.csv")
     out += md.block(
         "abstract",
         "数据 The numbers behind the chart",

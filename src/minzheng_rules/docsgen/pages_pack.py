@@ -321,7 +321,8 @@ def _history_chart(pack: Pack, name: str, spec: S.Parameter, on: dt.date) -> lis
         ),
     )
     caption = f"{spec.label.zh} {spec.label.en} ({spec.unit.value}), {label}"
-    return figure(step_chart(caption, [data], on, md.unit_text(spec.unit)), caption)
+    chart = step_chart(caption, [data], on, md.unit_text(spec.unit))
+    return figure(chart, caption, f"../downloads/params/{name}.csv")
 
 
 def _alerts(pack: Pack) -> list[str]:

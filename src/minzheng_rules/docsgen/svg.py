@@ -156,12 +156,14 @@ def step_chart(title: str, series: list[Series], until: dt.date, unit: str) -> s
     return "".join(out)
 
 
-def figure(svg: str, caption: str) -> list[str]:
-    """A chart as a raw HTML block (Markdown leaves it alone) with a caption."""
+def figure(svg: str, caption: str, data: str | None = None) -> list[str]:
+    """A chart as a raw HTML block (Markdown leaves it alone) with a caption, and a link to
+    the numbers behind it (``data``: a relative path to their CSV) when given."""
     if not svg:
         return []
+    link = f' · <a href="{html.escape(data)}">数据 CSV</a>' if data else ""
     return [
         f'<figure class="mz-chart" data-search-exclude>{svg}'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>",
+        f"<figcaption>{html.escape(caption)}{link}</figcaption></figure>",
         "",
     ]
