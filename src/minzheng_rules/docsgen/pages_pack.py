@@ -270,6 +270,17 @@ def _parameters(pack: Pack, on: dt.date) -> list[str]:
                 "",
             ]
             continue
+        # the value in force on the site's date, then the history and its sources folded away
+        # (the page stays short; the parameter's own page has every pack's history side by side)
+        shown = value_on(pack, name, on)
+        unit = md.UNIT_ZH.get(spec.unit.value, "")
+        current = (
+            f"**{md.number(shown.value)}** {unit} · 自 since {dated(shown)} · "
+            f"{confidence_marks(shown)}"
+            if shown is not None
+            else "— not in force 未生效"
+        )
+        out += [f"{on}: {current} · [all packs 各地](../params/{name}.md)", ""]
         if spec.history is not None:
             rows = [
                 [
@@ -280,7 +291,10 @@ def _parameters(pack: Pack, on: dt.date) -> list[str]:
                 ]
                 for h in spec.history
             ]
-            out += md.table(["起始 Since", "值 Value", "可信度 Confidence", "出处 Source"], rows)
+            table = md.table(["起始 Since", "值 Value", "可信度 Confidence", "出处 Source"], rows)
+            if is_standard(spec):
+                table += _history_chart(pack, name, spec, on)
+            out += md.block("quote", "历史与出处 History and sources", table, collapsible=True)
         else:
             assert spec.formula is not None and spec.confidence is not None
             out += [
@@ -295,11 +309,12 @@ def _parameters(pack: Pack, on: dt.date) -> list[str]:
                     [dated(s, day), f"**{md.number(s.value)}**", confidence_marks(s)]
                     for day, s in steps
                 ]
-                out += md.table(
+                table = md.table(
                     ["起始 Since", "值 Value", "可信度 Confidence (rule and inputs)"], rows
                 )
-        if is_standard(spec):
-            out += _history_chart(pack, name, spec, on)
+                if is_standard(spec):
+                    table += _history_chart(pack, name, spec, on)
+                out += md.block("quote", "历史 History", table, collapsible=True)
     return out
 
 
