@@ -12,7 +12,7 @@ Statuses are Int8 columns: 2 eligible, 1 undetermined, 0 ineligible.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -22,6 +22,9 @@ from minzheng_rules.backends.vectorized.numeric import Num, VectorizeError
 from minzheng_rules.backends.vectorized.plan import Plan
 from minzheng_rules.io.schema import MAX_MEMBERS
 from minzheng_rules.packs.plan import BoundPlan
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 ELIGIBLE, UNDETERMINED, INELIGIBLE = 2, 1, 0
 STATUS_NAMES = {2: "eligible", 1: "undetermined", 0: "ineligible"}
@@ -298,10 +301,10 @@ class Programs:
         live = [s != INELIGIBLE for s in statuses]
         n_live = pl.sum_horizontal([x.cast(pl.Int32) for x in live])
         if keep == "first":
-            winner = pl.when(live[0]).then(0)
+            first: Then | ChainedThen = pl.when(live[0]).then(0)
             for i, x in enumerate(live[1:], 1):
-                winner = winner.when(x).then(i)
-            winner = winner.otherwise(-1)
+                first = first.when(x).then(i)
+            chosen = first.otherwise(-1)
         else:
             amounts = N.unify([u[1] for u in units])
             best = pl.lit(-1)
@@ -318,12 +321,12 @@ class Programs:
                     if best_amount is None
                     else pl.when(take).then(a.num).otherwise(best_amount)
                 )
-            winner = best
-        winner = pl.col(self.plan.column(level, winner))
-        winner_status = pl.when(winner == 0).then(statuses[0])
+            chosen = best
+        winner = pl.col(self.plan.column(level, chosen))
+        status_chain: Then | ChainedThen = pl.when(winner == 0).then(statuses[0])
         for i, s in enumerate(statuses[1:], 1):
-            winner_status = winner_status.when(winner == i).then(s)
-        winner_status = winner_status.otherwise(INELIGIBLE)
+            status_chain = status_chain.when(winner == i).then(s)
+        winner_status = status_chain.otherwise(INELIGIBLE)
         contested = n_live >= 2
         new: list[tuple[pl.Expr, Num]] = []
         losers: list[pl.Expr] = []
