@@ -37,10 +37,8 @@ from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.compiler import Compiler
 from minzheng_rules.backends.vectorized.plan import HH, Plan, run
 from minzheng_rules.backends.vectorized.programs import (
-    ELIGIBLE,
-    INELIGIBLE,
-    UNDETERMINED,
     Programs,
+    StatusCode,
     compile_relief,
     outputs_for,
 )
@@ -52,16 +50,16 @@ from minzheng_rules.results import Status
 
 FLAG = "__flag"
 _CODES = {
-    Status.eligible: ELIGIBLE,
-    Status.undetermined: UNDETERMINED,
-    Status.ineligible: INELIGIBLE,
+    Status.eligible: StatusCode.ELIGIBLE,
+    Status.undetermined: StatusCode.UNDETERMINED,
+    Status.ineligible: StatusCode.INELIGIBLE,
 }
 
 
 @dataclass(frozen=True)
 class ProgramColumns:
     program: str
-    status: str  # Int8: 2 eligible, 1 undetermined, 0 ineligible
+    status: str  # Int8: a StatusCode (2 eligible, 1 undetermined, 0 ineligible)
     amount: str  # Int64: the amount times 10**scale
     scale: int
     unit: str
@@ -217,7 +215,7 @@ class VectorizedPack(_ReferenceRows):
         if result.rejected:
             _, hid, reason = result.rejected[0]
             raise EvaluationError(f"household '{hid}': {reason}")
-        codes = {ELIGIBLE: Status.eligible, UNDETERMINED: Status.undetermined}
+        codes = {StatusCode.ELIGIBLE: Status.eligible, StatusCode.UNDETERMINED: Status.undetermined}
         columns = {
             p.program: (
                 result.frame.get_column(f"{p.program}_status").to_list(),
