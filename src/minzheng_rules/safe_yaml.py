@@ -36,7 +36,8 @@ NUMBER_RESOLVERS = {
         (tag, {"tag:yaml.org,2002:int": _INT, "tag:yaml.org,2002:float": _FLOAT}.get(tag, rx))
         for tag, rx in resolvers
     ]
-    for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
+    # types-PyYAML leaves out this class attribute of the resolvers (set by add_implicit_resolver)
+    for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()  # type: ignore[attr-defined]
 }
 
 

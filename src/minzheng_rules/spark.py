@@ -222,6 +222,7 @@ def run_spark_batch(
     import shutil
     import time
 
+    from minzheng_rules.backends.vectorized.programs import StatusCode
     from minzheng_rules.io.batch import STATUS, ProgramTotals, Summary, _format_from_name
     from minzheng_rules.io.formats import TableWriter
 
@@ -250,10 +251,14 @@ def run_spark_batch(
             frame = pl.from_arrow(table)
             assert isinstance(frame, pl.DataFrame)
             for p in vp.programs:
-                eligible = frame.filter(pl.col(f"{p.program}_status") == STATUS[2])
+                eligible = frame.filter(
+                    pl.col(f"{p.program}_status") == STATUS[StatusCode.ELIGIBLE]
+                )
                 t = s.programs[p.program]
                 t.eligible += eligible.height
-                t.undetermined += frame.filter(pl.col(f"{p.program}_status") == STATUS[1]).height
+                t.undetermined += frame.filter(
+                    pl.col(f"{p.program}_status") == STATUS[StatusCode.UNDETERMINED]
+                ).height
                 amount = eligible.get_column(f"{p.program}_amount").sum()
                 if amount is not None:
                     t.amount += int(amount)  # (an Int64 column: its sum is an int)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -36,7 +36,8 @@ def cells(*values: object) -> list[Text]:
     return [v if isinstance(v, Text) else Text(str(v)) for v in values]
 
 
-def fail(error: Exception) -> None:
+def fail(error: Exception) -> NoReturn:
+    """Print the error in one line and exit with status 2 (never returns)."""
     err.print(f"[bold red]error:[/] {escape(str(error))}", markup=True, highlight=False)
     raise typer.Exit(2)
 
@@ -48,7 +49,6 @@ def parse_date(text: str | None) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         fail(ValueError(f"--date must be YYYY-MM-DD, got '{text}'"))
-        raise
 
 
 def load_or_exit(name: str) -> Pack:
@@ -56,7 +56,6 @@ def load_or_exit(name: str) -> Pack:
         return load_pack(name)
     except MinzhengError as e:
         fail(e)
-        raise
 
 
 DateOption = Annotated[
@@ -75,4 +74,3 @@ def evaluate_file(
         return p, evaluate(p, load_household(file), on, explain=explain)
     except (MinzhengError, OSError) as e:
         fail(e)
-        raise

@@ -75,7 +75,6 @@ def diff_command(
         impact = reform_impact(read_register(register, members), before, after, examples=examples)
     except (MinzhengError, OSError, ValueError) as e:
         fail(e)
-        raise
     if format == "json":
         sys.stdout.write(json.dumps(impact.to_dict(), ensure_ascii=False, indent=2) + "\n")
     elif format == "markdown":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -30,7 +30,7 @@ ConfigOption = Annotated[
 ]
 
 
-def _mkdocs_missing(err: ImportError) -> None:
+def _mkdocs_missing(err: ImportError) -> NoReturn:
     fail(RuntimeError(f"{err}; install the docs extra: pip install 'minzheng-rules[docs]'"))
 
 
@@ -52,17 +52,14 @@ def build_command(
         from minzheng_rules.docsgen.build import build_site
     except ImportError as err:
         _mkdocs_missing(err)
-        raise
     try:
         site = build_site(out_dir, packs=packs or None, on=on, config_file=config, strict=strict)
     except ImportError as err:
         _mkdocs_missing(err)
-        raise
     except SystemExit:
         raise
     except Exception as err:  # mkdocs aborts with its own exception types
         fail(err)
-        raise
     out.print(f"wrote {site} (open {site / 'index.html'})", markup=False)
 
 
@@ -87,5 +84,4 @@ def serve_command(
         from mkdocs.commands.serve import serve
     except ImportError as err:
         _mkdocs_missing(err)
-        raise
     serve(config_file=str(config or find_config()), dev_addr=addr, livereload=True)

@@ -148,7 +148,6 @@ def monitor_command(
                     )
             except C.CheckpointError as e:
                 fail(e)
-                raise
         elif resume:
             err.print(f"note: no checkpoint at {checkpoint}: starting afresh", markup=False)
         last_day = saved["horizon"] if saved is not None else C.horizon(horizon_days)
@@ -157,7 +156,7 @@ def monitor_command(
             if workers > 1:
                 # refused here, not in each worker
                 make_engine(engine, AlertSet.from_pack(p), shards).close()
-                monitor: Monitor | ShardedMonitor = ShardedMonitor(
+                sharded = ShardedMonitor(
                     pack,
                     register,
                     members=members,
@@ -169,7 +168,8 @@ def monitor_command(
                     restore=None if saved is None else saved["snapshots"],
                     register_out=register_out is not None,
                 )
-                problems += monitor.problems
+                problems += sharded.problems
+                monitor: Monitor | ShardedMonitor = sharded
             else:
                 monitor = Monitor(
                     p,
@@ -186,7 +186,6 @@ def monitor_command(
             raise typer.Exit(1) from None
         except (EngineUnavailableError, OSError, MinzhengError, WorkerError) as e:
             fail(e)
-            raise
         problems += [
             f"{register}: household id '{h}' appears twice; kept the first"
             for h in monitor.duplicates
@@ -271,7 +270,6 @@ def monitor_command(
             if isinstance(monitor, ShardedMonitor):
                 monitor.kill()
             fail(e)
-            raise
         finally:
             if stream is not None and stream is not sys.stdin.buffer:
                 stream.close()
@@ -281,7 +279,7 @@ def monitor_command(
         seconds = time.perf_counter() - start
         failed = sum(summary["skipped_by_kind"].get(k, 0) for k in ("not_evaluable", "internal"))
         if failed and not summary["applied"]:
-            first = next(
+            first: dict[str, Any] = next(
                 (e for e in summary["errors"] if e["kind"] in ("not_evaluable", "internal")), {}
             )
             fail(

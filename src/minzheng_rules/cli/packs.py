@@ -261,7 +261,6 @@ def new_command(
         written = scaffold(folder, extends, level, pack_id, zh, en)
     except MinzhengError as e:
         fail(e)
-        raise
     for path in written:
         out.print(f"wrote {path}", markup=False, highlight=False, soft_wrap=True)
     out.print(

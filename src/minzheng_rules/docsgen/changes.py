@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.packs.pack import Pack
+
+if TYPE_CHECKING:
+    from minzheng_rules.analysis.reform import Impact
 
 log = logging.getLogger("mkdocs.plugins.minzheng")
 ENV_HOUSEHOLDS = "MINZHENG_DOCS_IMPACT_HOUSEHOLDS"
@@ -51,7 +54,7 @@ def _register(pack: Pack, on: dt.date, n: int) -> list[dict[str, Any]]:
     return out
 
 
-def _impact(pack: Pack, day: dt.date, register: list[dict[str, Any]]) -> Any | None:
+def _impact(pack: Pack, day: dt.date, register: list[dict[str, Any]]) -> Impact | None:
     from minzheng_rules.analysis.reform import Scenario, reform_impact
 
     try:
@@ -93,7 +96,7 @@ def changes_page(packs: list[Pack], on: dt.date, links: Links) -> str:
         "各城市政策变化时间线，及其在合成样本上的影响。",
         "",
     ]
-    rows = []
+    rows: list[tuple[str, str, list[str], Impact | None]] = []
     for p in cities:
         days = change_dates(p, on)
         register = _register(p, days[0], n) if days and n else []
@@ -108,12 +111,12 @@ def changes_page(packs: list[Pack], on: dt.date, links: Links) -> str:
             if not what:
                 continue
             impact = _impact(p, day, register) if register else None
-            rows.append([str(day), links.pack_link(SRC, p.id, p.manifest.label.zh), what, impact])
+            rows.append((str(day), links.pack_link(SRC, p.id, p.manifest.label.zh), what, impact))
     rows.sort(key=lambda r: r[0], reverse=True)
     table = []
-    for day, city, what, impact in rows:
+    for when, city, what, impact in rows:
         table.append(
-            [day, city, "<br>".join(what[:8]) + (" …" if len(what) > 8 else ""), _effect(impact)]
+            [when, city, "<br>".join(what[:8]) + (" …" if len(what) > 8 else ""), _effect(impact)]
         )
     if table:
         out += md.table(
@@ -124,7 +127,7 @@ def changes_page(packs: list[Pack], on: dt.date, links: Links) -> str:
     return "\n".join(out)
 
 
-def _effect(impact: Any | None) -> str:
+def _effect(impact: Impact | None) -> str:
     if impact is None:
         return "—"
     lines = []

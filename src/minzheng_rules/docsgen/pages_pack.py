@@ -105,7 +105,8 @@ def _current(pack: Pack, on: dt.date) -> list[str]:
         f"Values in force on {on} 该日有效的取值。",
         "",
     ]
-    rows_money, rows_other = [], []
+    rows_money: list[list[str]] = []
+    rows_other: list[list[str]] = []
     stale = {v.name for found in pack.stale_values(on).values() for v in found}
     for name, spec in pack.parameters.items():
         shown = value_on(pack, name, on)
@@ -331,7 +332,7 @@ def _history_chart(pack: Pack, name: str, spec: S.Parameter, on: dt.date) -> lis
                 s.value,
                 s.modelled,
                 f"{day}: {md.number(s.value)} ({', '.join(sorted(s.confidences))})",
-            )  # type: ignore[arg-type]
+            )
             for day, s in steps
         ),
     )

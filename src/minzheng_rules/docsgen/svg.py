@@ -23,7 +23,7 @@ LEFT, RIGHT, TOP = 70, 20, 18
 @dataclass(frozen=True)
 class Step:
     since: dt.date
-    value: Decimal
+    value: Decimal | int  # a money parameter's value (drawn as a float)
     modelled: bool
     note: str  # tooltip: the value with its confidence
 

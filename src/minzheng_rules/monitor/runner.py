@@ -27,7 +27,7 @@ import gc
 import itertools
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from minzheng_rules.errors import HouseholdError, MinzhengError, suggest
 from minzheng_rules.expr.runtime import shown_amount
@@ -44,6 +44,7 @@ from minzheng_rules.monitor.binding import (
 from minzheng_rules.monitor.engines import make_engine
 from minzheng_rules.monitor.events import EventError, read_events
 from minzheng_rules.monitor.state import (
+    EventOrder,
     EventRefused,
     HouseholdState,
     add_months,
@@ -53,6 +54,9 @@ from minzheng_rules.monitor.state import (
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.packs.schema import HIGH_TIER_MONTHS, PHASE_OUT_MONTHS
 from minzheng_rules.results import Status
+
+if TYPE_CHECKING:
+    from minzheng_rules.monitor.vectorized import Vectorized
 
 MAX_REPORTED_ERRORS = 100
 WINDOW = 20_000
@@ -88,7 +92,10 @@ class Monitor:
     ) -> None:
         self.pack = pack
         self.horizon = horizon  # events dated after it are refused (a typo'd year)
-        self._vectorized, self.unbatched_reason = _vectorized(pack) if window > 1 else (None, None)
+        self._vectorized: Vectorized | None = None
+        self.unbatched_reason: str | None = None  # why events are judged one at a time
+        if window > 1:
+            self._vectorized, self.unbatched_reason = _vectorized(pack)
         if self._vectorized is None:
             window = 1
         self.window = window  # events judged together (1: one at a time, the reference way)
@@ -220,9 +227,15 @@ class Monitor:
 
     def _apply(self, line: int, event: Any, state: HouseholdState) -> list[dict[str, Any]]:
         p = self._prepare(line, event, state, state)
-        previous = self._eligible(p.binding.evaluate(p.before)) if p.first else state.eligible
+        if p.first:
+            assert p.before is not None  # only an unchanged tick leaves it unread
+            previous = self._eligible(p.binding.evaluate(p.before))
+        else:
+            assert state.eligible is not None  # not the first event: judged before
+            previous = state.eligible
         if p.unchanged:
             return self._commit(p, previous, previous, None)
+        assert p.after is not None  # only an unchanged event leaves it unread
         evaluation = p.binding.evaluate(p.after)
         now = self._eligible(evaluation)
         changes = _reference_changes(evaluation.programs, previous, now)
@@ -316,7 +329,7 @@ class Monitor:
             "date": event.date.isoformat(),
             "type": event.type,
         }
-        shared = {
+        shared: dict[str, str | list[str] | dict[str, str | None]] = {
             "tier": tier,
             "newly_eligible": list(newly),
             "no_longer_eligible": list(gone),
@@ -503,8 +516,10 @@ class Monitor:
                 group = groups.setdefault(item.binding.period_key, {})
                 on = item.event.date
                 if item.first:
+                    assert item.before is not None  # only an unchanged tick leaves it unread
                     group.setdefault((id(item.before), on), item.before)
                 if not item.unchanged:
+                    assert item.after is not None  # only an unchanged event leaves it unread
                     group.setdefault((id(item.after), on), item.after)
         stop = len(work)
         judged: dict[tuple, tuple[dict[tuple[int, dt.date], int], Any]] = {}
@@ -609,6 +624,7 @@ class Monitor:
         if not rest:
             return changes
         self.reference_evaluations += 1
+        assert p.after is not None  # a changed event's household is always read
         try:
             outcomes = p.binding.bound.evaluate_programs(
                 p.after, rest, None if p.ctx is None else (p.ctx.hh, p.ctx.members)
@@ -638,24 +654,27 @@ class Monitor:
                 event.id,
                 event.household,
             )
-        view = shadows.get(event.household)
-        if view is None:
-            view = state
+        shadow = shadows.get(event.household)
+        view: HouseholdState | _Shadow = state if shadow is None else shadow
         problem = view.order_problem(event)
         if problem is not None:
             return EventError(line, problem[1], problem[0], event.id, event.household)
         try:
             p = self._prepare(line, event, state, view)
             if p.binding.period_key in unusable:  # judged now, by the reference evaluator
-                p.sets = (
-                    self._eligible(p.binding.evaluate(p.before)) if p.first else None,
-                    None if p.unchanged else p.binding.evaluate(p.after),
-                )
+                eligible_before = evaluation_after = None
+                if p.first:
+                    assert p.before is not None  # only an unchanged tick leaves it unread
+                    eligible_before = self._eligible(p.binding.evaluate(p.before))
+                if not p.unchanged:
+                    assert p.after is not None  # only an unchanged event leaves it unread
+                    evaluation_after = p.binding.evaluate(p.after)
+                p.sets = (eligible_before, evaluation_after)
         except Exception as err:
             return self._refusal(line, event, err)
-        if view is state:
-            view = shadows[event.household] = _Shadow(state, p.before)
-        view.advance(event, p.after, p.binding.period_key)
+        if shadow is None:
+            shadow = shadows[event.household] = _Shadow(state, p.before)
+        shadow.advance(event, p.after, p.binding.period_key)
         return p
 
     def _beyond(self, line: int, event: Any) -> EventError:
@@ -743,8 +762,8 @@ class _Pending:
         line: int,
         event: Any,
         state: HouseholdState,
-        before: Household,
-        after: Household,
+        before: Household | None,
+        after: Household | None,
         binding: Binding,
         high_months: int | None,
         phase_months: int | None,
@@ -760,7 +779,7 @@ class _Pending:
         self.sets: tuple[frozenset[str] | None, Any] | None = None
 
 
-class _Shadow:
+class _Shadow(EventOrder):
     """A household as the uncommitted events of a window leave it: what the checks of the next
     event read (:meth:`HouseholdState.order_problem`, ``_unchanged``), nothing else."""
 
@@ -773,8 +792,6 @@ class _Shadow:
         "last_date",
         "period_key",
     )
-
-    order_problem = HouseholdState.order_problem
 
     def __init__(self, state: HouseholdState, household: Household | None) -> None:
         self._state = state
@@ -843,7 +860,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _vectorized(pack: Pack) -> tuple[Any, str | None]:
+def _vectorized(pack: Pack) -> tuple[Vectorized | None, str | None]:
     """The vectorized judge for windows, or None and why: it needs the ``batch`` extra (Polars,
     NumPy, PyArrow); without it every event is judged on its own by the reference evaluator."""
     try:

@@ -165,7 +165,8 @@ class ShardedMonitor:
             raise WorkerError(payload)
         return payload
 
-    def _send(self, k: int, batch: list[tuple[int, str | bytes]] | None) -> None:
+    def _send(self, k: int, batch: list[tuple[int, str | bytes]] | tuple[str, str] | None) -> None:
+        """A batch of numbered lines, a ``("checkpoint", path)`` request, or None (the end)."""
         try:
             self._channels[k].send(batch)
         except OSError:  # the worker is gone: its own message says why, if it sent one

@@ -30,7 +30,30 @@ class EventRefused(ValueError):
     """The event is well formed but cannot apply to this household (unknown member, ...)."""
 
 
-class HouseholdState:
+class EventOrder:
+    """The date and ids of a household's last events: whether an event may come now. Shared by
+    :class:`HouseholdState` and the monitor's view of a household inside a window."""
+
+    __slots__ = ()
+    last_date: dt.date | None
+    ids_on_last_date: tuple[str, ...]
+
+    def order_problem(self, event: Any) -> tuple[str, str] | None:
+        """Why the event cannot come now (kind, message), or None."""
+        if self.last_date is None:
+            return None
+        if event.date < self.last_date:
+            return (
+                "out_of_order",
+                f"event '{event.id}' is dated {event.date}, before this household's last "
+                f"event on {self.last_date}; events of a household must come in date order",
+            )
+        if event.date == self.last_date and event.id in self.ids_on_last_date:
+            return "duplicate", f"event id '{event.id}' was already applied to this household"
+        return None
+
+
+class HouseholdState(EventOrder):
     """One household under watch.
 
     With ``compact`` (the default for large registers) the household is kept as ~0.35 KB of
@@ -63,23 +86,11 @@ class HouseholdState:
         h = self._household
         return decode(h) if h.__class__ is bytes else h  # type: ignore[arg-type,return-value]
 
-    def order_problem(self, event: Any) -> tuple[str, str] | None:
-        """Why the event cannot come now (kind, message), or None."""
-        if self.last_date is None:
-            return None
-        if event.date < self.last_date:
-            return (
-                "out_of_order",
-                f"event '{event.id}' is dated {event.date}, before this household's last "
-                f"event on {self.last_date}; events of a household must come in date order",
-            )
-        if event.date == self.last_date and event.id in self.ids_on_last_date:
-            return "duplicate", f"event id '{event.id}' was already applied to this household"
-        return None
-
-    def accept(self, event: Any, before: Household, after: Household) -> None:
-        """Record the event as applied: the household after it, and its date and id."""
+    def accept(self, event: Any, before: Household | None, after: Household | None) -> None:
+        """Record the event as applied: the household after it, and its date and id (both None:
+        a tick that left the household as it was, not decoded)."""
         if after is not before:
+            assert after is not None  # a changed household is always read
             self._household = _stored(after, self._household.__class__ is bytes)
             self.dated = dated(after)
         if event.date != self.last_date:

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from minzheng_rules.backends.vectorized.engine import VectorizedPack, condition_column
-from minzheng_rules.backends.vectorized.programs import ELIGIBLE, INELIGIBLE
+from minzheng_rules.backends.vectorized.programs import StatusCode
 from minzheng_rules.household import Household
 from minzheng_rules.io.convert import HH, households_to_frames
 
@@ -89,8 +89,8 @@ class Vectorized:
         programs = [p.program for p in vp.programs]
         bits = np.zeros(frame.height, dtype=np.int64)
         for i, p in enumerate(programs):
-            status = frame.get_column(f"{p}_status").fill_null(0).to_numpy()
-            bits |= (status == ELIGIBLE).astype(np.int64) << i
+            status = frame.get_column(f"{p}_status").fill_null(StatusCode.INELIGIBLE).to_numpy()
+            bits |= (status == StatusCode.ELIGIBLE).astype(np.int64) << i
         sets = self._sets
         judged = iter(bits.tolist())
         out: list[frozenset[str] | None] = []
@@ -190,7 +190,7 @@ class Judgement:
             return None
         i = row if self._position is None else self._position[row]
         status = self._column(f"{pid}_status")[i]
-        if status == ELIGIBLE:
+        if status == StatusCode.ELIGIBLE:
             if shown.amount is None:
                 return None
             cents = self._column(shown.amount)[i]
@@ -203,7 +203,7 @@ class Judgement:
                 "conditions": dict(shown.all_passed),
                 "amount": str(Decimal(cents).scaleb(-shown.scale)),
             }
-        if status != INELIGIBLE:
+        if status != StatusCode.INELIGIBLE:
             return None
         listing: dict[str, bool | None] = {}
         if shown.conditions is not None:

@@ -198,8 +198,8 @@ def _validation_errors(err: ValidationError | _OneError, path: Path, raw: Any) -
                 suggestion=suggest(name, _FIELD_NAMES),
             )
         else:
-            text, name = _sentence(e, loc, raw)
-            error = PackError(text, file=path, line=line, name=name)
+            text, about = _sentence(e, loc, raw)
+            error = PackError(text, file=path, line=line, name=about)
         out.setdefault((line, error.message), error)  # a union's two findings read as one
     return list(out.values())
 

@@ -56,6 +56,7 @@ _TYPES = np.array(
     ]
 )
 _ELDER_TYPES = _TYPES[:, 3] > 0
+_NONE = np.array(None, dtype=object)  # None as np.where takes it (its stubs refuse a bare None)
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def _chunk(
         dtype=object,
     )
     dtype_ = np.where(
-        disabled, dtypes[rng.choice(7, m, p=[0.4, 0.12, 0.15, 0.03, 0.12, 0.12, 0.06])], None
+        disabled, dtypes[rng.choice(7, m, p=[0.4, 0.12, 0.15, 0.03, 0.12, 0.12, 0.06])], _NONE
     )
     major = rng.random(m) < np.select([r == 2, r == 0], [0.06, 0.02], 0.005)
     chronic = rng.random(m) < np.select([r == 2, r == 0], [0.35, 0.08], 0.01)
@@ -336,7 +337,7 @@ def _chunk(
         _where(obligor != None, "has_capable_obligor"),  # noqa: E711
     )
     members = members.select([*clean_schema(MEMBER_COLUMNS), "_hh"]).cast(
-        clean_schema(MEMBER_COLUMNS)
+        pl.Schema(clean_schema(MEMBER_COLUMNS))
     )
 
     # household facts
@@ -357,7 +358,7 @@ def _chunk(
     has_student = np.bincount(hh, weights=(student != "none"), minlength=n) > 0
     education = np.where(has_student, rng.uniform(0, 20000, n), 0)
     # the pack's own codes; none declared or named: the registration is left unknown
-    codes = list(shape.codes) or [None]
+    codes: list[str | None] = [*shape.codes] or [None]
     hukou = np.array(codes, dtype=object)[rng.integers(0, len(codes), n)]
     hukou[rng.random(n) < 0.05] = None
     # a few households already receive a program (gradual exit); a few have assessed needs
@@ -400,6 +401,6 @@ def _chunk(
         }
     ).with_columns(_where(assets_known, "assets_financial"), _where(hukou != None, "hukou"))  # noqa: E711
     households = households.select(list(clean_schema(HOUSEHOLD_COLUMNS))).cast(
-        clean_schema(HOUSEHOLD_COLUMNS)
+        pl.Schema(clean_schema(HOUSEHOLD_COLUMNS))
     )
     return households, members

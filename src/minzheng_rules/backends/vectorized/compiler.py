@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -47,6 +47,9 @@ from minzheng_rules.expr.nodes import (
 )
 from minzheng_rules.expr.printer import to_source
 from minzheng_rules.io.schema import MAX_MEMBERS
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 
 @dataclass(frozen=True)
@@ -167,16 +170,19 @@ class Compiler:
         if level == "m":
             raise self.fail("a member value read for the whole household")
 
-        def b(e: pl.Expr | None) -> pl.Expr | None:
-            if e is None:
-                return None
+        def b(e: pl.Expr) -> pl.Expr:
             name = _is_col(e)
             if name is None:
                 name = self.plan.column("h", e)
             return pl.col(self.plan.broadcast(name))
 
         if isinstance(v, Num):
-            return replace(v, num=b(v.num), den=b(v.den), inexact=b(v.inexact))
+            return replace(
+                v,
+                num=b(v.num),
+                den=None if v.den is None else b(v.den),
+                inexact=None if v.inexact is None else b(v.inexact),
+            )
         return replace(v, expr=b(v.expr))
 
     # -- nodes ---------------------------------------------------------------------------------
@@ -194,8 +200,7 @@ class Compiler:
             case Name():
                 return self._name(ctx.checked.symbols[id(node)], ctx, node)
             case Unary(op="not", operand=o):
-                b = self._bool(o, ctx)
-                return Bool(~b.expr)
+                return Bool(~self._bool(o, ctx).expr)
             case Unary(op="-", operand=o):
                 return N.neg(self._num(o, ctx))
             case Binary(op=op, left=a, right=b):
@@ -203,8 +208,8 @@ class Compiler:
             case Compare(ops=ops, operands=operands):
                 vals = [self.node(o, ctx) for o in operands]
                 out = None
-                for op, a, b in zip(ops, vals, vals[1:], strict=False):
-                    e = self._compare(op, a, b, ctx, node)
+                for op, lhs, rhs in zip(ops, vals, vals[1:], strict=False):
+                    e = self._compare(op, lhs, rhs, ctx, node)
                     out = e if out is None else out & e
                 assert out is not None
                 return Bool(out)
@@ -349,6 +354,7 @@ class Compiler:
             return pl.lit(COMPARISONS[op](a.const, b.const))
         if type(a) is not type(b) or (op not in ("==", "!=") and not isinstance(a, Date)):
             raise self.fail(f"cannot compare with '{op}'", node)
+        assert not isinstance(a, Num) and not isinstance(b, Num)  # same kind, Num handled above
         return COMPARISONS[op](a.expr, b.expr)
 
     def _in(self, v: Val, opts: tuple, negated: bool, ctx: Ctx, node: Node) -> Bool:
@@ -394,7 +400,9 @@ class Compiler:
         if isinstance(default, Date):
             raise self.fail("a choice between dates", node)
         c0, v0 = branches[0]
-        out = pl.when(c0).then(v0.expr if v0 is not None else null)  # type: ignore[union-attr]
+        out: Then | ChainedThen = pl.when(c0).then(
+            v0.expr if v0 is not None else null  # type: ignore[union-attr]
+        )
         for c, v in branches[1:]:
             out = out.when(c).then(v.expr if v is not None else null)  # type: ignore[union-attr]
         return type(default)(out.otherwise(default.expr))
@@ -477,7 +485,7 @@ class Compiler:
             decisive = func == "any"
             hit = any_of(chosen & (el.expr if decisive else ~el.expr).fill_null(False))
             unknown = unknown_if(filter_unknown, chosen & el.expr.is_null())
-            out = pl.when(hit).then(pl.lit(decisive))
+            out: Then | ChainedThen = pl.when(hit).then(pl.lit(decisive))
             if unknown is not None:
                 out = out.when(unknown).then(NULL_BOOL)
             return self.at(Bool(out.otherwise(pl.lit(not decisive))), "h", ctx)

@@ -15,6 +15,7 @@ evaluator, one by one, and their answers replace the plan's.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import datetime as dt
 import functools
@@ -36,10 +37,8 @@ from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.compiler import Compiler
 from minzheng_rules.backends.vectorized.plan import HH, Plan, run
 from minzheng_rules.backends.vectorized.programs import (
-    ELIGIBLE,
-    INELIGIBLE,
-    UNDETERMINED,
     Programs,
+    StatusCode,
     compile_relief,
     outputs_for,
 )
@@ -51,16 +50,16 @@ from minzheng_rules.results import Status
 
 FLAG = "__flag"
 _CODES = {
-    Status.eligible: ELIGIBLE,
-    Status.undetermined: UNDETERMINED,
-    Status.ineligible: INELIGIBLE,
+    Status.eligible: StatusCode.ELIGIBLE,
+    Status.undetermined: StatusCode.UNDETERMINED,
+    Status.ineligible: StatusCode.INELIGIBLE,
 }
 
 
 @dataclass(frozen=True)
 class ProgramColumns:
     program: str
-    status: str  # Int8: 2 eligible, 1 undetermined, 0 ineligible
+    status: str  # Int8: a StatusCode (2 eligible, 1 undetermined, 0 ineligible)
     amount: str  # Int64: the amount times 10**scale
     scale: int
     unit: str
@@ -76,7 +75,67 @@ class Result:
     fallback: int = 0
 
 
-class VectorizedPack:
+class _ReferenceRows(abc.ABC):
+    """What both packs share: the schema of the answers and the reference evaluator's answers
+    for the rows it must decide."""
+
+    programs: list[ProgramColumns]
+    conditions: dict[str, dict[str, str]]
+
+    @property
+    @abc.abstractmethod
+    def reference(self) -> ReferenceEvaluator:
+        """The reference evaluator bound to the pack and date."""
+
+    def _empty(self) -> pl.DataFrame:
+        schema: dict[str, pl.DataType] = {HOUSEHOLD_ID: pl.String()}
+        for p in self.programs:
+            schema[f"{p.program}_status"] = pl.Int8()
+            schema[f"{p.program}_amount"] = pl.Int64()
+        schema["tags"] = pl.List(pl.String())
+        schema["needs"] = pl.List(pl.String())
+        for pid, columns in self.conditions.items():
+            for cid in columns:
+                schema[condition_column(pid, cid)] = pl.Boolean()
+        return pl.DataFrame(schema=schema)
+
+    def _fallback(
+        self, frame: pl.DataFrame, h: pl.DataFrame, m: pl.DataFrame, rows: list[int]
+    ) -> Result:
+        """Rows the plan flagged, answered by the reference evaluator."""
+        rejected: list[tuple[int, str, str]] = []
+        patched: dict[str, list[Any]] = {c: [] for c in frame.columns}
+        done: list[int] = []
+        for row, data in zip(rows, frame_dicts(h, m, rows), strict=True):
+            try:
+                ev = self.reference.evaluate(parse_household(data))
+            except (EvaluationError, HouseholdError) as e:
+                rejected.append((row, str(data.get("id")), str(e)))
+                continue
+            done.append(row)
+            patched[HOUSEHOLD_ID].append(ev.household)
+            for p in self.programs:
+                o = ev.programs[p.program]
+                patched[f"{p.program}_status"].append(_CODES[o.status])
+                amount = o.amount if o.status is Status.eligible else Decimal(0)
+                patched[f"{p.program}_amount"].append(_scaled(amount, p.scale))
+            patched["tags"].append(list(ev.tags))
+            patched["needs"].append(list(ev.needs))
+            for pid, columns in self.conditions.items():
+                for cid in columns:  # the reference's reasons are its own
+                    patched[condition_column(pid, cid)].append(None)
+        keep = np.ones(frame.height, dtype=bool)
+        keep[rows] = False
+        index = pl.Series("__row", np.arange(frame.height))
+        base = frame.with_columns(index).filter(pl.Series(keep))
+        fixed = pl.DataFrame(patched, schema=frame.schema).with_columns(
+            pl.Series("__row", done, dtype=index.dtype)
+        )
+        merged = pl.concat([base, fixed]).sort("__row").drop("__row")
+        return Result(merged, rejected, len(rows))
+
+
+class VectorizedPack(_ReferenceRows):
     """A pack compiled for one date; raises ``VectorizeError`` naming any construct it cannot
     evaluate exactly, and ``ParameterNotInForceError`` like the reference does."""
 
@@ -156,7 +215,7 @@ class VectorizedPack:
         if result.rejected:
             _, hid, reason = result.rejected[0]
             raise EvaluationError(f"household '{hid}': {reason}")
-        codes = {ELIGIBLE: Status.eligible, UNDETERMINED: Status.undetermined}
+        codes = {StatusCode.ELIGIBLE: Status.eligible, StatusCode.UNDETERMINED: Status.undetermined}
         columns = {
             p.program: (
                 result.frame.get_column(f"{p.program}_status").to_list(),
@@ -205,53 +264,6 @@ class VectorizedPack:
         if len(flagged) == 0:
             return Result(frame)
         return self._fallback(frame, households, members, flagged.tolist())
-
-    def _empty(self) -> pl.DataFrame:
-        schema: dict[str, pl.DataType] = {HOUSEHOLD_ID: pl.String()}
-        for p in self.programs:
-            schema[f"{p.program}_status"] = pl.Int8()
-            schema[f"{p.program}_amount"] = pl.Int64()
-        schema["tags"] = pl.List(pl.String())
-        schema["needs"] = pl.List(pl.String())
-        for pid, columns in self.conditions.items():
-            for cid in columns:
-                schema[condition_column(pid, cid)] = pl.Boolean()
-        return pl.DataFrame(schema=schema)
-
-    def _fallback(
-        self, frame: pl.DataFrame, h: pl.DataFrame, m: pl.DataFrame, rows: list[int]
-    ) -> Result:
-        """Rows the plan flagged, answered by the reference evaluator."""
-        rejected: list[tuple[int, str, str]] = []
-        patched: dict[str, list[Any]] = {c: [] for c in frame.columns}
-        done: list[int] = []
-        for row, data in zip(rows, frame_dicts(h, m, rows), strict=True):
-            try:
-                ev = self.reference.evaluate(parse_household(data))
-            except (EvaluationError, HouseholdError) as e:
-                rejected.append((row, str(data.get("id")), str(e)))
-                continue
-            done.append(row)
-            patched[HOUSEHOLD_ID].append(ev.household)
-            for p in self.programs:
-                o = ev.programs[p.program]
-                patched[f"{p.program}_status"].append(_CODES[o.status])
-                amount = o.amount if o.status is Status.eligible else Decimal(0)
-                patched[f"{p.program}_amount"].append(_scaled(amount, p.scale))
-            patched["tags"].append(list(ev.tags))
-            patched["needs"].append(list(ev.needs))
-            for pid, columns in self.conditions.items():
-                for cid in columns:  # the reference's reasons are its own
-                    patched[condition_column(pid, cid)].append(None)
-        keep = np.ones(frame.height, dtype=bool)
-        keep[rows] = False
-        index = pl.Series("__row", np.arange(frame.height))
-        base = frame.with_columns(index).filter(pl.Series(keep))
-        fixed = pl.DataFrame(patched, schema=frame.schema).with_columns(
-            pl.Series("__row", done, dtype=index.dtype)
-        )
-        merged = pl.concat([base, fixed]).sort("__row").drop("__row")
-        return Result(merged, rejected, len(rows))
 
 
 def plan_key(pack: Any, on: dt.date, conditions: bool) -> str:
@@ -331,7 +343,7 @@ def _scaled(amount: Decimal, scale: int) -> int:
     return int(quantize(amount, scale, "half_up").scaleb(scale))
 
 
-class ReferencePack:
+class ReferencePack(_ReferenceRows):
     """Every household by the reference evaluator, with :class:`VectorizedPack`'s interface:
     for a pack that validates but has no exact plan (``VectorizeError``: a value that may pass
     128-bit integers, a nested aggregation reading the outer member), so ``batch`` still runs
@@ -342,7 +354,7 @@ class ReferencePack:
         self.date = on
         self.reason = reason
         self.bound = pack.plan(on)
-        self.reference = bind(pack, on)
+        self._reference = bind(pack, on)
         self.conditions: dict[str, dict[str, str]] = {}
         self.programs: list[ProgramColumns] = []
         for pid in pack.programs:
@@ -352,8 +364,9 @@ class ReferencePack:
             scale = max(2, digits) if unit.startswith("CNY") else digits
             self.programs.append(ProgramColumns(pid, f"{pid}_status", f"{pid}_amount", scale, unit))
 
-    _empty = VectorizedPack._empty
-    _fallback = VectorizedPack._fallback
+    @property
+    def reference(self) -> ReferenceEvaluator:
+        return self._reference
 
     def evaluate(self, households: pl.DataFrame, members: pl.DataFrame) -> Result:
         empty = self._empty()

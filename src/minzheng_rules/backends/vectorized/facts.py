@@ -15,7 +15,6 @@ import polars as pl
 
 from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MAX_MEMBERS, MEMBER_COLUMNS, by_name
 
-HH = "_hh"
 FAST_INT = 10**12  # counts above this (never seen in a register) go to the reference evaluator
 
 _H = by_name(HOUSEHOLD_COLUMNS)
@@ -151,11 +150,3 @@ def member_facts() -> dict[str, Fact]:
 
 HOUSEHOLD = household_facts()
 MEMBER = member_facts()
-
-
-def add_size(h: pl.DataFrame, m: pl.DataFrame) -> pl.DataFrame:
-    """``size``: the number of member rows of each household."""
-    counts = (
-        m.get_column(HH).bincount(length=h.height) if h.height else pl.Series([], dtype=pl.UInt32)
-    )
-    return h.with_columns(counts.cast(pl.Int64).alias("size"))

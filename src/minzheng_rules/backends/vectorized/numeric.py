@@ -21,8 +21,12 @@ import decimal
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
 
 INT64_MAX = 2**63 - 1
 INT128_MAX = 2**127 - 1
@@ -311,9 +315,9 @@ def divround(n: pl.Expr, d: pl.Expr | None, mode: str, bound: int) -> tuple[pl.E
 def quantize(x: Num, digits: int, mode: str, reach: pl.Expr | None) -> Num:
     """``round(x, digits, mode)`` exactly as Decimal.quantize does, as an exact value."""
     if x.const is not None:
-        from minzheng_rules.expr.runtime import quantize as q
+        from minzheng_rules.expr.runtime import quantize as quantize_const
 
-        return constant(q(x.const, digits, mode))
+        return constant(quantize_const(x.const, digits, mode))
     if x.den is None and digits >= x.scale:
         return x  # already on the grid
     # value * 10**digits = N / D
@@ -407,20 +411,19 @@ def choose(branches: list[tuple[pl.Expr, Num]], default: Num) -> Num:
     """``when c1 then v1 when c2 then v2 ... else default`` (conditions decided in order)."""
     vals = unify([v for _, v in branches] + [default])
     *picked, dflt = vals
-    num = pl.when(branches[0][0]).then(picked[0].num)
-    den = pl.when(branches[0][0]).then(picked[0].den) if dflt.den is not None else None
+    num_chain: Then | ChainedThen = pl.when(branches[0][0]).then(picked[0].num)
+    den_chain: Then | ChainedThen | None = None
+    if dflt.den is not None:
+        den_chain = pl.when(branches[0][0]).then(picked[0].den)
     for (c, _), v in zip(branches[1:], picked[1:], strict=True):
-        num = num.when(c).then(v.num)
-        if den is not None:
-            den = den.when(c).then(v.den)
-    num = num.otherwise(dflt.num)
-    if den is not None:
-        den = den.otherwise(dflt.den)
+        num_chain = num_chain.when(c).then(v.num)
+        if den_chain is not None:
+            den_chain = den_chain.when(c).then(v.den)
     return Num(
-        num,
+        num_chain.otherwise(dflt.num),
         dflt.scale,
         dflt.nmax,
-        den,
+        den_chain.otherwise(dflt.den) if den_chain is not None else None,
         dflt.dmax,
         max(v.err for v in vals),
         _mask_or(*(v.inexact for v in vals)),

@@ -119,7 +119,8 @@ def _reduce(m: pl.DataFrame, defs: list[ColDef], starts: np.ndarray) -> list[pl.
     fast: dict[str, list[ColDef]] = {"any": [], "sum": []}
     slow: list[pl.Expr] = []
     for d in defs:
-        col = m.get_column(d.source)  # type: ignore[arg-type]
+        assert d.source is not None  # a reduce definition always names its member column
+        col = m.get_column(d.source)
         if len(starts) and d.op in fast and col.null_count() == 0 and col.dtype in _NUMPY_TYPES:
             fast[d.op].append(d)
             continue

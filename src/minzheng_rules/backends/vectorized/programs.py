@@ -6,13 +6,14 @@ at that moment. This module replays the same sequence once, when the pack is com
 keeps a *version* of each program's columns per change, so every read compiles against the
 state the reference would see.
 
-Statuses are Int8 columns: 2 eligible, 1 undetermined, 0 ineligible.
+Statuses are Int8 columns: :class:`StatusCode` (2 eligible, 1 undetermined, 0 ineligible).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -23,19 +24,28 @@ from minzheng_rules.backends.vectorized.plan import Plan
 from minzheng_rules.io.schema import MAX_MEMBERS
 from minzheng_rules.packs.plan import BoundPlan
 
-ELIGIBLE, UNDETERMINED, INELIGIBLE = 2, 1, 0
-STATUS_NAMES = {2: "eligible", 1: "undetermined", 0: "ineligible"}
+if TYPE_CHECKING:
+    from polars.expr.whenthen import ChainedThen, Then
+
+
+class StatusCode(IntEnum):
+    """A program's status as the Int8 status columns hold it (and the batch output reads it):
+    the values are the columns' contents, so they never change."""
+
+    INELIGIBLE = 0
+    UNDETERMINED = 1
+    ELIGIBLE = 2
 
 
 def _status_expr(verdict: pl.Expr, amount_known: pl.Expr) -> pl.Expr:
     return (
         pl.when(verdict.is_null())
-        .then(UNDETERMINED)
+        .then(StatusCode.UNDETERMINED)
         .when(verdict & ~amount_known)
-        .then(UNDETERMINED)
+        .then(StatusCode.UNDETERMINED)
         .when(verdict)
-        .then(ELIGIBLE)
-        .otherwise(INELIGIBLE)
+        .then(StatusCode.ELIGIBLE)
+        .otherwise(StatusCode.INELIGIBLE)
         .cast(pl.Int8)
     )
 
@@ -100,9 +110,9 @@ class Programs:
             s = st.h_status
             if fld == "eligible":
                 v: Val = Bool(
-                    pl.when(s == ELIGIBLE)
+                    pl.when(s == StatusCode.ELIGIBLE)
                     .then(True)
-                    .when(s == UNDETERMINED)
+                    .when(s == StatusCode.UNDETERMINED)
                     .then(None)
                     .otherwise(False)
                 )
@@ -110,9 +120,9 @@ class Programs:
                 a = st.h_amount
                 v = replace(
                     a,
-                    num=pl.when(s == ELIGIBLE)
+                    num=pl.when(s == StatusCode.ELIGIBLE)
                     .then(a.num)
-                    .when(s == UNDETERMINED)
+                    .when(s == StatusCode.UNDETERMINED)
                     .then(None)
                     .otherwise(N.lit_int(0, a.nmax)),
                 )
@@ -177,7 +187,7 @@ class Programs:
             a = N.to_scale(a, scale)
         self.c.where = ""
         status = pl.col(self.plan.column(level, _status_expr(verdict, a.num.is_not_null())))
-        paid = self._amount_where(status == ELIGIBLE, a, level)
+        paid = self._amount_where(status == StatusCode.ELIGIBLE, a, level)
         if level == "h":
             self.state[pid] = ProgramState(pid, False, scale, status, paid)
             return
@@ -186,9 +196,9 @@ class Programs:
         verdict = pl.col(
             self.plan.column(
                 "m",
-                pl.when(status == ELIGIBLE)
+                pl.when(status == StatusCode.ELIGIBLE)
                 .then(True)
-                .when(status == UNDETERMINED)
+                .when(status == StatusCode.UNDETERMINED)
                 .then(None)
                 .otherwise(False),
             )
@@ -216,7 +226,7 @@ class Programs:
         return out
 
     def _stored_amount(self, status: pl.Expr, paid: Num, level: str) -> Num:
-        num = pl.when(status == UNDETERMINED).then(None).otherwise(paid.num)
+        num = pl.when(status == StatusCode.UNDETERMINED).then(None).otherwise(paid.num)
         out = self.c.materialize(replace(paid, num=num), level)
         assert isinstance(out, Num)
         return out
@@ -231,11 +241,11 @@ class Programs:
             return pl.col(self.plan.reduce("any", self.plan.column("m", expr)))
 
         status = (
-            pl.when(anywhere(s == ELIGIBLE))
-            .then(ELIGIBLE)
-            .when(anywhere(s == UNDETERMINED))
-            .then(UNDETERMINED)
-            .otherwise(INELIGIBLE)
+            pl.when(anywhere(s == StatusCode.ELIGIBLE))
+            .then(StatusCode.ELIGIBLE)
+            .when(anywhere(s == StatusCode.UNDETERMINED))
+            .then(StatusCode.UNDETERMINED)
+            .otherwise(StatusCode.INELIGIBLE)
             .cast(pl.Int8)
         )
         bound = st.m_amount.nmax * MAX_MEMBERS
@@ -258,7 +268,7 @@ class Programs:
                     self.plan.column(
                         "m",
                         pl.when(loser)
-                        .then(pl.when(status == INELIGIBLE).then(False).otherwise(None))
+                        .then(pl.when(status == StatusCode.INELIGIBLE).then(False).otherwise(None))
                         .otherwise(s.m_eligible),
                     )
                 )
@@ -295,13 +305,13 @@ class Programs:
         the winner (the first, or the highest amount with the first on a tie) keeps its answer;
         each other becomes ineligible when the winner is eligible, else undetermined."""
         statuses = [u[0] for u in units]
-        live = [s != INELIGIBLE for s in statuses]
+        live = [s != StatusCode.INELIGIBLE for s in statuses]
         n_live = pl.sum_horizontal([x.cast(pl.Int32) for x in live])
         if keep == "first":
-            winner = pl.when(live[0]).then(0)
+            first: Then | ChainedThen = pl.when(live[0]).then(0)
             for i, x in enumerate(live[1:], 1):
-                winner = winner.when(x).then(i)
-            winner = winner.otherwise(-1)
+                first = first.when(x).then(i)
+            chosen = first.otherwise(-1)
         else:
             amounts = N.unify([u[1] for u in units])
             best = pl.lit(-1)
@@ -318,18 +328,22 @@ class Programs:
                     if best_amount is None
                     else pl.when(take).then(a.num).otherwise(best_amount)
                 )
-            winner = best
-        winner = pl.col(self.plan.column(level, winner))
-        winner_status = pl.when(winner == 0).then(statuses[0])
+            chosen = best
+        winner = pl.col(self.plan.column(level, chosen))
+        status_chain: Then | ChainedThen = pl.when(winner == 0).then(statuses[0])
         for i, s in enumerate(statuses[1:], 1):
-            winner_status = winner_status.when(winner == i).then(s)
-        winner_status = winner_status.otherwise(INELIGIBLE)
+            status_chain = status_chain.when(winner == i).then(s)
+        winner_status = status_chain.otherwise(StatusCode.INELIGIBLE)
         contested = n_live >= 2
         new: list[tuple[pl.Expr, Num]] = []
         losers: list[pl.Expr] = []
         for i, ((status, amount), x) in enumerate(zip(units, live, strict=True)):
             loser = pl.col(self.plan.column(level, contested & x & (winner != i)))
-            dropped = pl.when(winner_status == ELIGIBLE).then(INELIGIBLE).otherwise(UNDETERMINED)
+            dropped = (
+                pl.when(winner_status == StatusCode.ELIGIBLE)
+                .then(StatusCode.INELIGIBLE)
+                .otherwise(StatusCode.UNDETERMINED)
+            )
             s = pl.col(
                 self.plan.column(
                     level, pl.when(loser).then(dropped).otherwise(status).cast(pl.Int8)
@@ -415,7 +429,7 @@ def outputs_for(programs: Programs, order: list[str]) -> list[tuple[str, Any, Nu
         scale = max(2, digits) if unit.startswith("CNY") else digits
         st = programs.state.get(pid)
         if st is None:
-            out.append((pid, pl.lit(INELIGIBLE, dtype=pl.Int8), N.constant(0), scale))
+            out.append((pid, pl.lit(StatusCode.INELIGIBLE, dtype=pl.Int8), N.constant(0), scale))
             continue
         amount = N.to_scale(st.h_amount, scale, "half_up")  # money(): to the fen, half up
         if amount.nmax > N.INT64_MAX:
