@@ -167,10 +167,8 @@ def batch_command(
             summary = _run_local(source, output, p, on, format, chunk_size, restart, publisher)
     except (MinzhengError, OSError) as e:
         fail(e)
-        raise
     except ValueError as e:  # e.g. the Spark engine given JSON Lines
         fail(e)
-        raise
     _print_summary(summary, p, on)
     if not summary.reconciles:
         err.print("[bold red]counts do not reconcile[/]")

@@ -34,16 +34,23 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute
 
+from minzheng_rules.backends.vectorized.programs import StatusCode
 from minzheng_rules.io.formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
 from minzheng_rules.io.names import form_of
 from minzheng_rules.io.readers import Chunk, Source
 from minzheng_rules.io.schema import HOUSEHOLD_ID
 from minzheng_rules.io.validate import InputError
 
-STATUS = {2: "eligible", 1: "undetermined", 0: "ineligible"}
+STATUS = {
+    StatusCode.ELIGIBLE: "eligible",
+    StatusCode.UNDETERMINED: "undetermined",
+    StatusCode.INELIGIBLE: "ineligible",
+}
 # made by Polars, not pa.array: pa.array imports pandas when it is installed (its array-like
 # check), a third of a second of start-up
-_STATUS_WORDS = pl.Series([STATUS[0], STATUS[1], STATUS[2]]).to_arrow().cast(pa.string())
+_STATUS_WORDS = (
+    pl.Series([STATUS[code] for code in sorted(StatusCode)]).to_arrow().cast(pa.string())
+)
 MANIFEST_VERSION = 3  # 2: parts are Arrow IPC evaluation frames; 3: undetermined counts
 
 
@@ -312,12 +319,16 @@ class Batch:
                 e
                 for p in self.vp.programs
                 for e in (
-                    (pl.col(f"{p.program}_status") == 2).sum().alias(f"n{p.program}"),
+                    (pl.col(f"{p.program}_status") == StatusCode.ELIGIBLE)
+                    .sum()
+                    .alias(f"n{p.program}"),
                     pl.col(f"{p.program}_amount")
-                    .filter(pl.col(f"{p.program}_status") == 2)
+                    .filter(pl.col(f"{p.program}_status") == StatusCode.ELIGIBLE)
                     .sum()
                     .alias(f"a{p.program}"),
-                    (pl.col(f"{p.program}_status") == 1).sum().alias(f"u{p.program}"),
+                    (pl.col(f"{p.program}_status") == StatusCode.UNDETERMINED)
+                    .sum()
+                    .alias(f"u{p.program}"),
                 )
             ).row(0, named=True)
         )

@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.io.schema import (
+    HH,
     HOUSEHOLD_COLUMNS,
     MEMBER_COLUMNS,
     clean_schema,
@@ -323,7 +324,7 @@ def _chunk(
             "lives_alone": single,
             "incarcerated": incarcerated,
             "missing": missing,
-            "_hh": hh.astype(np.uint32),
+            HH: hh.astype(np.uint32),
         }
     )
     members = members.with_columns(
@@ -336,7 +337,7 @@ def _chunk(
         _where(employed != None, "employed"),  # noqa: E711
         _where(obligor != None, "has_capable_obligor"),  # noqa: E711
     )
-    members = members.select([*clean_schema(MEMBER_COLUMNS), "_hh"]).cast(
+    members = members.select([*clean_schema(MEMBER_COLUMNS), HH]).cast(
         pl.Schema(clean_schema(MEMBER_COLUMNS))
     )
 

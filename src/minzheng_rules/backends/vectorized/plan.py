@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-HH = "_hh"
+from minzheng_rules.io.schema import HH
 
 
 @dataclass
