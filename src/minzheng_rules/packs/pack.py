@@ -496,6 +496,8 @@ class Pack:
                 visit(n)
 
     def _program_order(self) -> list[str]:
+        """Programs in declaration order, each after the programs it reads; the same order in
+        every process (what a program reads is visited sorted, not in a set's hash order)."""
         order: list[str] = []
         done: set[str] = set()
 
@@ -503,7 +505,7 @@ class Pack:
             if pid in done:
                 return
             done.add(pid)
-            for n in self._closure(f"prog:{pid}"):
+            for n in sorted(self._closure(f"prog:{pid}")):
                 if n.startswith("prog:") and n != f"prog:{pid}":
                     visit(n[5:])
             order.append(pid)
