@@ -57,6 +57,19 @@ def test_published_parameter_values_name_a_document_not_the_notes(name):
                 assert "POLICY_NOTES" not in source.document, f"{name}:{pname}"
 
 
+@pytest.mark.parametrize("name", sorted(available_packs()))
+def test_published_citations_name_a_document_not_the_notes(name):
+    # the same for the citations of rules (programs, variables, tables, exclusions)
+    d = load_definition(name)
+    sections = [d.programs, d.variables, d.tables, d.exclusions]
+    for section in sections:
+        for item_id, item in section.items():
+            for citation in getattr(item, "citations", None) or ():
+                if citation.confidence is Confidence.published:
+                    document = citation.source.document or ""
+                    assert "POLICY_NOTES" not in document, f"{name}:{item_id}"
+
+
 def test_seed_folder_is_found_in_ci():
     # CI runs in a fresh clone with shared/ beside it; say so loudly if it is not there
     assert Path(SEEDS).is_dir() or not (Path(__file__).parents[2] / "shared").exists()
