@@ -347,8 +347,14 @@ def test_site_works_from_file_urls(browser, site):
     ]
     pages = [h for h in hrefs if h.startswith("file://")]
     assert pages and all(h.split("#")[0].endswith(".html") for h in pages), pages[:10]
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver.get(next(h for h in pages if h.endswith("compare.html")))
-    assert driver.find_elements(By.CSS_SELECTOR, "article table")
+    try:  # a large page on a busy machine: wait for it rather than read it half-built
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "article table"))
+    except TimeoutException:
+        raise AssertionError(f"no table on {driver.current_url} ({driver.title})") from None
     assert "Index of" not in driver.title
 
 
