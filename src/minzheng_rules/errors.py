@@ -99,7 +99,7 @@ class HouseholdError(MinzhengError):
         self.source = source
         lines = [f"{field}: {problem}" for field, problem in problems]
         head = f"invalid household{f' in {source}' if source else ''}"
-        super().__init__(head + ":\n  " + "\n  ".join(lines))
+        super().__init__(head + ": " + "; ".join(lines))  # one line, as every error message
 
 
 class EvaluationError(MinzhengError):
