@@ -187,16 +187,14 @@
     });
     return hh;
   }
-  var PLAIN = { relation: "other", major_illness: false, chronic_illness: false,
-    father_status: "present", mother_status: "present", care: "family", lives_alone: false,
-    incarcerated: false, missing: false };
-  // facts with no natural default: unknown until given (as in minzheng_rules.facts)
-  var OPTIONAL = ["monthly_income", "self_care", "student", "employed", "has_capable_obligor"];
-  function memberFacts(h, on) {
+  // a member's fields as minzheng_rules.facts reads them, exported with the pack: the plain
+  // ones with their documented defaults, the optional ones unknown until given
+  function memberFacts(pack, h, on) {
+    var plain = pack.member_defaults, optional = pack.member_optional;
     return h.members.map(function (m) {
       var f = {};
-      Object.keys(PLAIN).forEach(function (k) { f[k] = m[k] == null ? PLAIN[k] : m[k]; });
-      OPTIONAL.forEach(function (k) {
+      Object.keys(plain).forEach(function (k) { f[k] = m[k] == null ? plain[k] : m[k]; });
+      optional.forEach(function (k) {
         var v = m[k];
         if (v == null) f[k] = unknownOf(["members[" + m.id + "]." + k]);
         else f[k] = k === "monthly_income" ? dec(v) : v;
@@ -653,7 +651,7 @@
     var explain = !!(opts && opts.explain);
     var bound = opts && opts.bound && opts.bound.date === on ? opts.bound : bind(pack, on);
     var hh = householdFacts(household, on, pack.program_ids);
-    var ctx = { bound: bound, hh: hh, members: memberFacts(household, on), loops: {} };
+    var ctx = { bound: bound, hh: hh, members: memberFacts(pack, household, on), loops: {} };
     var activeSet = new Set(bound.active);
     pack.order.forEach(function (pid) {
       if (activeSet.has(pid)) return;

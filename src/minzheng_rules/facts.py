@@ -132,6 +132,17 @@ _OPTIONAL_MEMBER_FIELDS = (
 )
 
 
+def member_fact_defaults() -> tuple[dict[str, Any], list[str]]:
+    """How a member's plain fields read when left out (their documented defaults), and the
+    fields that are unknown until given: for evaluators outside Python (the explorer's
+    calculator), so they follow this module rather than a copy of it."""
+    fields = Member.model_fields
+    plain = {name: fields[name].default for name in _PLAIN_MEMBER_FIELDS}
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in plain.items()}, list(
+        _OPTIONAL_MEMBER_FIELDS
+    )
+
+
 def member_facts(h: Household, on: dt.date) -> list[dict[str, Any]]:
     """One dict of facts per member, in the household's order."""
     out = []

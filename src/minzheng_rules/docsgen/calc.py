@@ -31,7 +31,7 @@ from minzheng_rules.expr.nodes import (
     Node,
     Unary,
 )
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, member_fact_defaults
 from minzheng_rules.packs.pack import Expr, Pack
 
 FORMAT = 1  # bumped when the shape below changes
@@ -128,6 +128,7 @@ def _params_of(pack: Pack, nodes: list[str]) -> list[str]:
 
 def export_pack(pack: Pack) -> dict[str, Any]:
     """Everything the calculator needs to evaluate any household on any date with ``pack``."""
+    defaults, optional = member_fact_defaults()
     parameters: dict[str, Any] = {}
     for name, p in pack.parameters.items():
         entry: dict[str, Any] = {
@@ -180,6 +181,8 @@ def export_pack(pack: Pack) -> dict[str, Any]:
         "chain": list(pack.definition.chain),
         "order": list(pack.order),
         "program_ids": list(pack.programs),
+        "member_defaults": defaults,
+        "member_optional": optional,
         "parameters": parameters,
         "variables": {
             name: {
