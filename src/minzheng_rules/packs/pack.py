@@ -634,11 +634,6 @@ class Pack:
             )
         return Pack(dataclasses.replace(self.definition, parameters=params))
 
-    @property
-    def coverage(self) -> dict[str, Any]:
-        """:meth:`coverage_on` today."""
-        return self.coverage_on(dt.date.today())
-
     def coverage_on(self, on: dt.date) -> dict[str, Any]:
         """Which programs exist and how sure the values in force on ``on`` are: each parameter
         with a value that day counts once, a derived one with its propagated confidence (what an

@@ -98,7 +98,6 @@ class ReferenceEvaluator:
         self.date = plan.date
         self.active = plan.active
         self.parameters = plan.parameters
-        self.stale = plan.stale
         self.household_fns: dict[str, Fn] = {}
         self.member_fns: dict[str, Fn] = {}
         for name, e in pack.variables.items():
@@ -169,7 +168,7 @@ class ReferenceEvaluator:
                     ],
                 )
         ordered = {pid: outcomes[pid] for pid in self.pack.programs}
-        evaluation = Evaluation(self.pack.id, on, h.id, ordered, stale=dict(self.stale))
+        evaluation = Evaluation(self.pack.id, on, h.id, ordered, stale=dict(self.bound.stale))
         self._relief(h, ctx, evaluation)
         return evaluation
 
