@@ -337,18 +337,25 @@ def test_search_puts_the_program_page_first_from_file_urls(browser, site, query,
 
 def test_site_works_from_file_urls(browser, site):
     """Links between pages open pages (not folder listings) from file://."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver, _, _ = browser
     driver.get((site / "index.html").as_uri())
-    hrefs = [
-        a.get_attribute("href")
-        for a in driver.find_elements(By.CSS_SELECTOR, "nav.md-nav--primary a.md-nav__link[href]")
-    ]
-    pages = [h for h in hrefs if h.startswith("file://")]
-    assert pages and all(h.split("#")[0].endswith(".html") for h in pages), pages[:10]
-    from selenium.common.exceptions import TimeoutException
-    from selenium.webdriver.support.ui import WebDriverWait
+
+    def file_links(d):  # the navigation, once the page has it (a busy machine is slow)
+        hrefs = [
+            a.get_attribute("href")
+            for a in d.find_elements(By.CSS_SELECTOR, "nav.md-nav--primary a.md-nav__link[href]")
+        ]
+        return [h for h in hrefs if h and h.startswith("file://")]
+
+    try:
+        pages = WebDriverWait(driver, 30).until(file_links)
+    except TimeoutException:
+        raise AssertionError(f"no navigation on {driver.current_url} ({driver.title})") from None
+    assert all(h.split("#")[0].endswith(".html") for h in pages), pages[:10]
 
     driver.get(next(h for h in pages if h.endswith("compare.html")))
     try:  # a large page on a busy machine: wait for it rather than read it half-built
