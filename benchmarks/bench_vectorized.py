@@ -32,8 +32,8 @@ import numpy as np
 from benchmarks.handwritten_polars import complete, huzhou_core
 from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import frames_to_dicts
+from minzheng_rules.model.convert import frames_to_dicts
+from minzheng_rules.model.household import parse_household
 from minzheng_rules.packs.pack import load_pack
 from minzheng_rules.synth.registers import generate
 

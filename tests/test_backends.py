@@ -15,8 +15,8 @@ from minzheng_rules import available_packs, load_pack
 from minzheng_rules.backends.base import Answer, Backend
 from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.household import parse_household
-from minzheng_rules.results import Status
+from minzheng_rules.model.household import parse_household
+from minzheng_rules.model.results import Status
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 PACKS = [n for n in sorted(available_packs()) if evaluable_dates(load_pack(n))]

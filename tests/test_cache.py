@@ -1,4 +1,4 @@
-"""The on-disk start-up cache (minzheng_rules.cache): where it lives, that a warm start skips the
+"""The on-disk start-up cache (minzheng_rules.packs.cache): where it lives, that a warm start skips the
 work and answers the same, that a changed pack misses it, and that a bad file is rebuilt."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minzheng_rules import cache
 from minzheng_rules.backends.vectorized import engine
 from minzheng_rules.backends.vectorized.engine import VectorizedPack, plan_key
+from minzheng_rules.packs import cache
 from minzheng_rules.packs.pack import load_pack
 from minzheng_rules.synth import generate
 

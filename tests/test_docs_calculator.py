@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from minzheng_rules import evaluate, load_pack
 from minzheng_rules.docsgen.calc import export_pack, pack_script
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.expr.runtime import quantize
+from minzheng_rules.model.errors import MinzhengError
+from minzheng_rules.model.values import quantize
 from minzheng_rules.packs.discovery import builtin_packs_dir
 from minzheng_rules.testing.strategies import dated_households, evaluable_dates
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import ExpressionTypeError, Scope, check
 from minzheng_rules.expr.parser import parse
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+from minzheng_rules.model import types as T
+from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
 
 
 @pytest.fixture

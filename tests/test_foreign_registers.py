@@ -22,12 +22,12 @@ from minzheng_rules import load_pack
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
 from minzheng_rules.cli.main import app
-from minzheng_rules.household import parse_household
 from minzheng_rules.io.mapping import load_mapping
 from minzheng_rules.io.readers import open_register
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.io.validate import InputError, clean
-from minzheng_rules.results import Status
+from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.model.household import parse_household
+from minzheng_rules.model.results import Status
 
 ON = dt.date(2024, 6, 1)
 STATUS = {2: "eligible", 1: "undetermined", 0: "ineligible"}

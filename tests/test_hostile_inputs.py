@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from minzheng_rules import load_household, load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.cli.main import app
-from minzheng_rules.errors import HouseholdError, MinzhengError, PackError, PackErrors
+from minzheng_rules.model.errors import HouseholdError, MinzhengError, PackError, PackErrors
 from minzheng_rules.monitor import Monitor
 from minzheng_rules.monitor.events import read_events
 from minzheng_rules.synth import events as synthetic

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from minzheng_rules import load_pack
-from minzheng_rules.errors import PackErrors
+from minzheng_rules.model.errors import PackErrors
 from minzheng_rules.packs.discovery import available_packs, builtin_packs_dir
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.testing import invariants
@@ -195,7 +195,7 @@ def _stacking_problem(pack: Pack, household: dict) -> str | None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from minzheng_rules.household import parse_household
+    from minzheng_rules.model.household import parse_household
     from minzheng_rules.testing.invariants import _Prepared, _stacking
 
     c = _Prepared(pack, pack.definition.invariants["one_payment_per_need"])

@@ -17,12 +17,12 @@ from pydantic import BaseModel
 
 from minzheng_rules import load_pack
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.errors import HouseholdError
-from minzheng_rules.household import Household, Member, parse_household
 from minzheng_rules.io.formats import write_register
 from minzheng_rules.io.readers import open_register
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.io.validate import InputError, assemble, clean
+from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.model.errors import HouseholdError
+from minzheng_rules.model.household import Household, Member, parse_household
 from minzheng_rules.synth.registers import generate
 
 ON = dt.date(2024, 6, 1)

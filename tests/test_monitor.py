@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
-from minzheng_rules.errors import PackErrors
+from minzheng_rules.model.errors import PackErrors
 from minzheng_rules.monitor import AlertSet, Monitor, read_events
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.binding import Binding, event_context

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 
 from minzheng_rules import load_pack, parse_household
-from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.facts import (
+from minzheng_rules.model.facts import (
     HOUSEHOLD_FACTS,
     MEMBER_FACTS,
     household_facts,
     member_facts,
     receiving_values,
 )
-from minzheng_rules.household import Household
+from minzheng_rules.model.household import Household
+from minzheng_rules.model.values import Unknown
 from minzheng_rules.monitor import AlertSet, Monitor, read_events
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.binding import (

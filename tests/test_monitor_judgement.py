@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 import test_vectorized_constructs as C
 from minzheng_rules import available_packs, load_pack
 from minzheng_rules.backends.reference import bind, evaluate
-from minzheng_rules.errors import EvaluationError, HouseholdError
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import frames_to_dicts
+from minzheng_rules.model.convert import frames_to_dicts
+from minzheng_rules.model.errors import EvaluationError, HouseholdError
+from minzheng_rules.model.household import parse_household
 from minzheng_rules.monitor.runner import _program_change
 from minzheng_rules.monitor.vectorized import Vectorized
 from minzheng_rules.synth.registers import generate

@@ -8,9 +8,9 @@ from typer.testing import CliRunner
 
 from minzheng_rules import load_pack
 from minzheng_rules.cli.main import app
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import households_to_frames
 from minzheng_rules.io.formats import write_register
+from minzheng_rules.model.convert import households_to_frames
+from minzheng_rules.model.household import parse_household
 from minzheng_rules.monitor import Monitor
 from minzheng_rules.synth import events as synthetic
 from test_monitor_pack import write_monitor_pack

@@ -10,11 +10,11 @@ import pytest
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
+from minzheng_rules.model.results import Status
 from minzheng_rules.monitor import Monitor
 from minzheng_rules.monitor import vectorized as V
 from minzheng_rules.monitor.alerts import AlertSet
 from minzheng_rules.monitor.binding import period_key
-from minzheng_rules.results import Status
 from minzheng_rules.synth import events as synthetic
 from test_monitor_pack import write_monitor_pack
 

@@ -5,7 +5,7 @@ from functools import cache
 import pytest
 
 from minzheng_rules import load_pack as _load_pack
-from minzheng_rules.household import parse_household
+from minzheng_rules.model.household import parse_household
 from minzheng_rules.packs.discovery import available_packs
 from minzheng_rules.testing.cases import run_case
 

@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from minzheng_rules.cli.main import app
-from minzheng_rules.errors import PackErrors
+from minzheng_rules.model.errors import PackErrors
 from minzheng_rules.packs.pack import load_pack
 
 from packs_for_tests import PARAMETERS, PROGRAMS, VARIABLES, files

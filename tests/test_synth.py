@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from minzheng_rules import load_pack
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import frames_to_dicts
+from minzheng_rules.model.convert import frames_to_dicts
+from minzheng_rules.model.household import parse_household
 from minzheng_rules.synth.registers import generate, shape_of
 
 ON = dt.date(2024, 6, 1)

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from minzheng_rules import available_packs, load_pack
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.errors import EvaluationError, HouseholdError
-from minzheng_rules.expr.runtime import money
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import frames_to_dicts, households_to_frames
-from minzheng_rules.results import Status
+from minzheng_rules.model.convert import frames_to_dicts, households_to_frames
+from minzheng_rules.model.errors import EvaluationError, HouseholdError
+from minzheng_rules.model.household import parse_household
+from minzheng_rules.model.results import Status
+from minzheng_rules.model.values import money
 from minzheng_rules.synth.registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
 

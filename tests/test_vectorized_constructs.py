@@ -17,7 +17,7 @@ from minzheng_rules import load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.backends.vectorized.engine import VectorizedPack
 from minzheng_rules.backends.vectorized.numeric import VectorizeError
-from minzheng_rules.io.convert import households_to_frames
+from minzheng_rules.model.convert import households_to_frames
 from minzheng_rules.testing.strategies import Thresholds, households
 from test_vectorized import CODES, expected_amount
 

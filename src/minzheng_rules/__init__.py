@@ -22,7 +22,7 @@ import datetime as dt
 from typing import Any
 
 from minzheng_rules.backends import reference
-from minzheng_rules.errors import (
+from minzheng_rules.model.errors import (
     EvaluationError,
     HouseholdError,
     MinzhengError,
@@ -31,10 +31,10 @@ from minzheng_rules.errors import (
     PackNotFoundError,
     ParameterNotInForceError,
 )
-from minzheng_rules.household import Household, Member, load_household, parse_household
+from minzheng_rules.model.household import Household, Member, load_household, parse_household
+from minzheng_rules.model.results import Evaluation, ProgramOutcome, Status
 from minzheng_rules.packs.discovery import available_packs
 from minzheng_rules.packs.pack import Pack, load_pack
-from minzheng_rules.results import Evaluation, ProgramOutcome, Status
 
 __version__ = "0.1.0"
 

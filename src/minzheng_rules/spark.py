@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, HOUSEHOLD_ID, MEMBER_COLUMNS
+from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, HOUSEHOLD_ID, MEMBER_COLUMNS
 
 REJECT = "_reject"
 MEMBERS = "_members"
@@ -143,7 +143,7 @@ def pc_lengths(nested: pa.Array) -> np.ndarray:
 
 def evaluate_spark(households: Any, members: Any, pack: Any, on: dt.date) -> tuple[Any, Any]:
     """(results, rejects) Spark DataFrames for a households and a members DataFrame in the
-    columnar form (see :mod:`minzheng_rules.io.schema`)."""
+    columnar form (see :mod:`minzheng_rules.model.columns`)."""
     from pyspark.sql import functions as F
 
     ref = _pack_ref(pack)

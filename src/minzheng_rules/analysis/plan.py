@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from minzheng_rules.model.results import Evaluation, Status
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.packs.schema import Citation, Confidence
-from minzheng_rules.results import Evaluation, Status
 
 
 @dataclass

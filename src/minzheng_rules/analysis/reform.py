@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.errors import EvaluationError, MinzhengError
-from minzheng_rules.household import Household, parse_household
 from minzheng_rules.io.households import read_households
+from minzheng_rules.model.errors import EvaluationError, MinzhengError
+from minzheng_rules.model.household import Household, parse_household
+from minzheng_rules.model.results import Evaluation, ProgramOutcome, Status
 from minzheng_rules.packs.pack import Pack
-from minzheng_rules.results import Evaluation, ProgramOutcome, Status
 
 FEN = Decimal("0.01")
 ZERO = Decimal(0)

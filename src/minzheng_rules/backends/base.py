@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from minzheng_rules.household import Household
+from minzheng_rules.model.household import Household
+from minzheng_rules.model.results import Status
 from minzheng_rules.packs.plan import BoundPlan
-from minzheng_rules.results import Status
 
 
 class Answer(NamedTuple):
@@ -38,5 +38,5 @@ class Backend(Protocol):
 
     def answers(self, households: Sequence[Household]) -> list[dict[str, Answer]]:
         """Each household's answers by program id, in the households' order; a household the
-        rules cannot be applied to raises :class:`~minzheng_rules.errors.EvaluationError`."""
+        rules cannot be applied to raises :class:`~minzheng_rules.model.errors.EvaluationError`."""
         ...

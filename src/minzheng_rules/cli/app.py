@@ -12,10 +12,10 @@ from rich.markup import escape
 from rich.text import Text
 
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.household import load_household
+from minzheng_rules.model.errors import MinzhengError
+from minzheng_rules.model.household import load_household
+from minzheng_rules.model.results import Evaluation
 from minzheng_rules.packs.pack import Pack, load_pack
-from minzheng_rules.results import Evaluation
 
 app = typer.Typer(
     help="minzheng-rules: evaluate Chinese social-assistance policy packs.",

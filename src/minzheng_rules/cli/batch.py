@@ -27,7 +27,7 @@ from minzheng_rules.cli.app import (
     out,
     parse_date,
 )
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.model.errors import MinzhengError
 
 
 def _progress() -> Progress:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from minzheng_rules.analysis.reform import Impact, Scenario, read_register, reform_impact
 from minzheng_rules.cli.app import PackOption, app, cells, fail, load_or_exit, out, parse_date
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.model.errors import MinzhengError
 
 FORMATS = ("table", "json", "markdown")
 

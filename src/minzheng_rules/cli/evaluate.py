@@ -21,8 +21,8 @@ from minzheng_rules.cli.app import (
     fail,
     out,
 )
-from minzheng_rules.errors import suggest
-from minzheng_rules.results import Evaluation, Status
+from minzheng_rules.model.errors import suggest
+from minzheng_rules.model.results import Evaluation, Status
 
 
 @app.command("eval")

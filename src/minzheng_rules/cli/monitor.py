@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from minzheng_rules.cli.app import PackOption, app, err, fail, load_or_exit
-from minzheng_rules.errors import MinzhengError, PackErrors
+from minzheng_rules.model.errors import MinzhengError, PackErrors
 from minzheng_rules.monitor import (
     ENGINES,
     AlertSet,

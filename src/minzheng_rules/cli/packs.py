@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from minzheng_rules.cli.app import app, cells, err, fail, load_or_exit, out, parse_date
-from minzheng_rules.errors import HouseholdError, MinzhengError, PackError, PackErrors
+from minzheng_rules.model.errors import HouseholdError, MinzhengError, PackError, PackErrors
 from minzheng_rules.packs.discovery import available_packs
 from minzheng_rules.packs.lint import unset_errors, unused_warnings
 from minzheng_rules.packs.loader import load_definition
@@ -124,7 +124,7 @@ def validate_pack(path: str) -> Validation:
     """Load and check one pack, collecting every problem rather than stopping at the first:
     format, names, types, cycles, golden-case households, alert rules, values a city or county
     pack must still set (errors) and parameters nothing reads (warnings)."""
-    from minzheng_rules.household import parse_household
+    from minzheng_rules.model.household import parse_household
     from minzheng_rules.monitor.alerts import AlertSet
 
     try:
@@ -177,7 +177,7 @@ _MEMBER_PATH = re.compile(r"^members\[(?P<id>[^\]]+)\]\.(?P<field>\w+)$")
 def _missing_path_errors(case: Any, origin: Any) -> list[PackError]:
     """A golden case's ``missing`` names facts as results do: a household fact by its path,
     a member's as ``members[<id>].<field>`` with an id of the case's household."""
-    from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+    from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
 
     ids = {str(m.get("id")) for m in case.household.get("members", ())}
     out = []

@@ -31,7 +31,7 @@ from minzheng_rules.expr.nodes import (
     Node,
     Unary,
 )
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, member_fact_defaults
+from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, member_fact_defaults
 from minzheng_rules.packs.pack import Expr, Pack
 
 FORMAT = 1  # bumped when the shape below changes
@@ -248,7 +248,7 @@ def pack_script(pack: Pack) -> str:
 def evaluable(pack: Pack, on: dt.date) -> dt.date | None:
     """A date the pack can be evaluated on by itself (``on`` if it can), or None: a provincial
     or national pack whose standards are set by the cities cannot."""
-    from minzheng_rules.errors import MinzhengError
+    from minzheng_rules.model.errors import MinzhengError
 
     for day in [on, *reversed(pack.parameter_dates())]:
         if day.year < 1900:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.model.errors import MinzhengError
 from minzheng_rules.packs.pack import Pack
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def change_dates(pack: Pack, on: dt.date) -> list[dt.date]:
 
 
 def _register(pack: Pack, on: dt.date, n: int) -> list[dict[str, Any]]:
-    from minzheng_rules.io.convert import frames_to_dicts
+    from minzheng_rules.model.convert import frames_to_dicts
     from minzheng_rules.synth import generate
 
     out: list[dict[str, Any]] = []

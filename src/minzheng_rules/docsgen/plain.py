@@ -30,7 +30,7 @@ from minzheng_rules.packs.pack import Pack
 
 Lang = Literal["zh", "en"]
 
-# Labels of the canonical household's facts (facts.py names them; the rules read them).
+# Labels of the canonical household's facts (model/facts.py names them; the rules read them).
 FACT_LABELS: dict[str, tuple[str, str]] = {
     "size": ("登记人数", "number of members listed"),
     "assets.financial": ("家庭金融资产", "financial assets"),
@@ -61,7 +61,7 @@ FACT_LABELS: dict[str, tuple[str, str]] = {
     "missing": ("下落不明", "missing"),
 }
 
-# Labels of the choices a fact can take (facts.py lists the values).
+# Labels of the choices a fact can take (model/facts.py lists the values).
 CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "head": ("户主", "head"),
     "spouse": ("配偶", "spouse"),

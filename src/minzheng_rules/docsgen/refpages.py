@@ -158,8 +158,8 @@ _HOUSEHOLD_NOTE = {
 
 
 def household_page() -> str:
-    from minzheng_rules.facts import FACT_DESCRIPTIONS, HOUSEHOLD_FACTS, MEMBER_FACTS
-    from minzheng_rules.household import Assets, Expenses, Household, Housing, Member
+    from minzheng_rules.model.facts import FACT_DESCRIPTIONS, HOUSEHOLD_FACTS, MEMBER_FACTS
+    from minzheng_rules.model.household import Assets, Expenses, Household, Housing, Member
 
     def rows(model: type[BaseModel], prefix: str, facts: dict[str, Any]) -> list[list[str]]:
         out = []
@@ -183,7 +183,8 @@ def household_page() -> str:
         "",
         "# 家庭字段 Household fields",
         "",
-        "The one input shape every pack and backend reads (`src/minzheng_rules/household.py`), "
+        "The one input shape every pack and backend reads "
+        "(`src/minzheng_rules/model/household.py`), "
         "as YAML or JSON. Unknown fields are refused with their path. A fact that is left out "
         "is either a documented default or **unknown**: a program that needs an unknown fact "
         "is `undetermined` and names it.",

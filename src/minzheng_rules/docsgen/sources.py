@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from minzheng_rules.errors import PackError
+from minzheng_rules.model.errors import PackError
 from minzheng_rules.packs.discovery import MANIFEST, available_packs, find_pack
 from minzheng_rules.packs.pack import Pack, load_pack
 

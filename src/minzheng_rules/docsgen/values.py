@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from minzheng_rules.docsgen import md
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.model.errors import MinzhengError
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Expr, Pack
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal as L
 
-from minzheng_rules.errors import suggest
-from minzheng_rules.expr import types as T
 from minzheng_rules.expr.nodes import (
     Aggregate,
     Binary,
@@ -27,7 +25,9 @@ from minzheng_rules.expr.nodes import (
     Unary,
 )
 from minzheng_rules.expr.parser import ROUNDING_MODES
-from minzheng_rules.expr.types import Kind, Type
+from minzheng_rules.model import types as T
+from minzheng_rules.model.errors import suggest
+from minzheng_rules.model.types import Kind, Type
 
 Entity = L["household", "member"]
 PROGRAM_FIELDS = {"eligible": T.BOOL, "amount": T.MONEY}

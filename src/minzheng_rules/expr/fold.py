@@ -3,7 +3,7 @@
 Once a pack is bound to a date its parameters are fixed, so such an expression has one value.
 Every layer that needs it asks here: a derived parameter's value (``packs``), and each backend
 folding constant parts of a rule before it runs. The semantics are the reference backend's
-(exact ``Decimal`` arithmetic, rounding by :func:`~minzheng_rules.expr.runtime.quantize`),
+(exact ``Decimal`` arithmetic, rounding by :func:`~minzheng_rules.model.values.quantize`),
 written once.
 """
 
@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.checker import Checked
 from minzheng_rules.expr.nodes import (
     Aggregate,
@@ -32,7 +31,8 @@ from minzheng_rules.expr.nodes import (
     walk,
 )
 from minzheng_rules.expr.printer import to_source
-from minzheng_rules.expr.runtime import quantize
+from minzheng_rules.model.errors import EvaluationError
+from minzheng_rules.model.values import quantize
 
 COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {  # (also on Polars expressions)
     "<": operator.lt,

@@ -38,8 +38,8 @@ from minzheng_rules.backends.vectorized.programs import StatusCode
 from minzheng_rules.io.formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
 from minzheng_rules.io.names import form_of
 from minzheng_rules.io.readers import Chunk, Source
-from minzheng_rules.io.schema import HOUSEHOLD_ID
 from minzheng_rules.io.validate import InputError
+from minzheng_rules.model.columns import HOUSEHOLD_ID
 
 STATUS = {
     StatusCode.ELIGIBLE: "eligible",
@@ -205,7 +205,7 @@ class Batch:
         if evaluator is None:
             from minzheng_rules.backends.vectorized.engine import ReferencePack, VectorizedPack
             from minzheng_rules.backends.vectorized.numeric import VectorizeError
-            from minzheng_rules.errors import EvaluationError
+            from minzheng_rules.model.errors import EvaluationError
 
             try:
                 evaluator = VectorizedPack(pack, on)

@@ -19,8 +19,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute
 
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Column
+from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS, Column
+from minzheng_rules.model.errors import MinzhengError
 
 if TYPE_CHECKING:
     from polars._typing import ColumnFormatDict  # (the type write_excel declares)
@@ -207,7 +207,7 @@ def write_register(
 ) -> tuple[int, int]:
     """Write clean (households, members) chunks as ``households.<fmt>`` and ``members.<fmt>``
     (JSON Lines: one ``households.jsonl`` of canonical households). Returns the counts."""
-    from minzheng_rules.io.convert import frames_to_dicts
+    from minzheng_rules.model.convert import frames_to_dicts
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ needs the ``batch`` extra, imported only when such a register is given.
 
 A bad row is never dropped silently: with a ``problems`` list it is recorded there (file, line
 or row, field and what is wrong) and the other households still come; without one, the first
-bad row raises :class:`~minzheng_rules.errors.HouseholdError`.
+bad row raises :class:`~minzheng_rules.model.errors.HouseholdError`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from minzheng_rules.errors import HouseholdError, MinzhengError
-from minzheng_rules.household import Household, parse_household
 from minzheng_rules.io.names import COLUMNAR, form_of
+from minzheng_rules.model.errors import HouseholdError, MinzhengError
+from minzheng_rules.model.household import Household, parse_household
 
 CHUNK = 2000
 
@@ -103,8 +103,8 @@ def _columnar(
     path: Path, members: str | Path | None, problems: list[str] | None
 ) -> Iterator[Household]:
     try:
-        from minzheng_rules.io.convert import frames_to_dicts
         from minzheng_rules.io.readers import open_register
+        from minzheng_rules.model.convert import frames_to_dicts
     except ImportError as err:
         raise MinzhengError(
             f"{path}: reading a columnar register needs the batch extra "

@@ -34,9 +34,9 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from minzheng_rules.errors import suggest
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.io.validate import UNITS, InputError
+from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.model.errors import suggest
 
 TABLES = {"households": HOUSEHOLD_COLUMNS, "members": MEMBER_COLUMNS}
 

@@ -27,18 +27,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from minzheng_rules.errors import HouseholdError, MinzhengError
-from minzheng_rules.household import parse_household
-from minzheng_rules.io.convert import households_to_frames
 from minzheng_rules.io.mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io.names import form_of
-from minzheng_rules.io.schema import (
-    HH,
-    HOUSEHOLD_COLUMNS,
-    HOUSEHOLD_ID,
-    MEMBER_COLUMNS,
-    clean_schema,
-)
 from minzheng_rules.io.validate import (
     ERR,
     InputError,
@@ -47,6 +37,16 @@ from minzheng_rules.io.validate import (
     check_columns,
     clean,
 )
+from minzheng_rules.model.columns import (
+    HH,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_ID,
+    MEMBER_COLUMNS,
+    clean_schema,
+)
+from minzheng_rules.model.convert import households_to_frames
+from minzheng_rules.model.errors import HouseholdError, MinzhengError
+from minzheng_rules.model.household import parse_household
 
 ROW = "__row"
 _PARQUET_BATCH = 131_072

@@ -26,8 +26,7 @@ import polars as pl
 import pyarrow as pa
 from polars.expr.whenthen import ChainedThen, Then
 
-from minzheng_rules.errors import MinzhengError, suggest
-from minzheng_rules.io.schema import (
+from minzheng_rules.model.columns import (
     HH,
     HOUSEHOLD_ID,
     MAX_MEMBERS,
@@ -36,6 +35,7 @@ from minzheng_rules.io.schema import (
     Column,
     clean_schema,
 )
+from minzheng_rules.model.errors import MinzhengError, suggest
 
 ERR = "__errors"
 

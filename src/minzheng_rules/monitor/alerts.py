@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from minzheng_rules.errors import PackError, PackErrors
-from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import ExpressionTypeError, Scope, check
 from minzheng_rules.expr.nodes import (
     Aggregate,
@@ -32,6 +30,8 @@ from minzheng_rules.expr.nodes import (
     Unary,
 )
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
+from minzheng_rules.model import types as T
+from minzheng_rules.model.errors import PackError, PackErrors
 from minzheng_rules.monitor.events import EVENT_TYPES, MEMBER_EVENTS, PAYLOAD_TYPES
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Expr, Pack

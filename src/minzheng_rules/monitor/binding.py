@@ -26,9 +26,9 @@ from minzheng_rules.backends.reference.compiler import (
     member_value,
 )
 from minzheng_rules.backends.reference.evaluator import ReferenceEvaluator, bind
-from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
-from minzheng_rules.household import Household
+from minzheng_rules.model.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
+from minzheng_rules.model.household import Household
+from minzheng_rules.model.values import Unknown
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert, base_name
 from minzheng_rules.packs.pack import ParameterValue

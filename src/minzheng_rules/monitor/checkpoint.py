@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.model.errors import MinzhengError
 
 VERSION = 1
 MAGIC = b"minzheng-monitor-checkpoint\n"

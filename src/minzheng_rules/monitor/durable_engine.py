@@ -48,7 +48,7 @@ import orjson
 from durable import engine as _durable
 
 from minzheng_rules.backends.reference.compiler import EvalContext
-from minzheng_rules.expr.runtime import Unknown
+from minzheng_rules.model.values import Unknown
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
 from minzheng_rules.monitor.binding import Binding
 from minzheng_rules.monitor.formula import And, Atom, Formula, Or, atom_value, atoms, compile_atom

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from minzheng_rules.backends.reference.compiler import EvalContext
-from minzheng_rules.errors import MinzhengError
+from minzheng_rules.model.errors import MinzhengError
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
 from minzheng_rules.monitor.binding import Binding
 

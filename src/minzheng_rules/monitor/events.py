@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from minzheng_rules.expr import types as T
-from minzheng_rules.household import DisabilityType, Member, Money
+from minzheng_rules.model import types as T
+from minzheng_rules.model.household import DisabilityType, Member, Money
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 

@@ -26,8 +26,8 @@ from typing import Any
 from minzheng_rules.backends.reference.compiler import Fn, compile_expression
 from minzheng_rules.expr.checker import Checked
 from minzheng_rules.expr.nodes import BoolOp, Compare, Const, In, Node, Unary
-from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.expr.types import Kind
+from minzheng_rules.model.types import Kind
+from minzheng_rules.model.values import Unknown
 
 _FLIP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from minzheng_rules.household import Household
 from minzheng_rules.io.households import read_households
+from minzheng_rules.model.household import Household
 from minzheng_rules.monitor.output import json_line
 
 

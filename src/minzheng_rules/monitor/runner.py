@@ -29,9 +29,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from minzheng_rules.errors import HouseholdError, MinzhengError, suggest
-from minzheng_rules.expr.runtime import shown_amount
-from minzheng_rules.household import Household
+from minzheng_rules.model.errors import HouseholdError, MinzhengError, suggest
+from minzheng_rules.model.household import Household
+from minzheng_rules.model.results import Status
+from minzheng_rules.model.values import shown_amount
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet
 from minzheng_rules.monitor.binding import (
@@ -53,7 +54,6 @@ from minzheng_rules.monitor.state import (
 )
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.packs.schema import HIGH_TIER_MONTHS, PHASE_OUT_MONTHS
-from minzheng_rules.results import Status
 
 if TYPE_CHECKING:
     from minzheng_rules.monitor.vectorized import Vectorized

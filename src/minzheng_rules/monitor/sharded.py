@@ -511,7 +511,7 @@ def _numbered(f: IO[bytes]) -> Callable[[dict[str, Any]], None]:
 
 def _message(err: Exception) -> str:
     """An error as the parent prints it: our own errors by their message alone."""
-    from minzheng_rules.errors import MinzhengError
+    from minzheng_rules.model.errors import MinzhengError
 
     return str(err) if isinstance(err, MinzhengError) else f"{type(err).__name__}: {err}"
 

@@ -21,8 +21,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from minzheng_rules.errors import HouseholdError
-from minzheng_rules.household import Assets, Expenses, Household, Housing, Member, parse_household
+from minzheng_rules.model.errors import HouseholdError
+from minzheng_rules.model.household import (
+    Assets,
+    Expenses,
+    Household,
+    Housing,
+    Member,
+    parse_household,
+)
 from minzheng_rules.monitor import events as E
 
 

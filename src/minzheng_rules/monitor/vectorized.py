@@ -29,8 +29,8 @@ import polars as pl
 
 from minzheng_rules.backends.vectorized.engine import VectorizedPack, condition_column
 from minzheng_rules.backends.vectorized.programs import StatusCode
-from minzheng_rules.household import Household
-from minzheng_rules.io.convert import HH, households_to_frames
+from minzheng_rules.model.convert import HH, households_to_frames
+from minzheng_rules.model.household import Household
 
 
 class Unusable(Exception):

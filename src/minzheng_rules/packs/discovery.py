@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from minzheng_rules.errors import PackNotFoundError
+from minzheng_rules.model.errors import PackNotFoundError
 
 ENTRY_POINT_GROUP = "minzheng_rules.packs"
 MANIFEST = "pack.yaml"

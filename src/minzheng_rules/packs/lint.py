@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from minzheng_rules.errors import PackError, suggest
+from minzheng_rules.model.errors import PackError, suggest
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import PackDefinition
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from minzheng_rules.errors import PackError, PackErrors, suggest
+from minzheng_rules.model.errors import PackError, PackErrors, suggest
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.discovery import MANIFEST, find_pack
 from minzheng_rules.packs.yaml_source import line_of, load_yaml

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from minzheng_rules.errors import PackError, suggest
-from minzheng_rules.expr import types as T
+from minzheng_rules.model import types as T
+from minzheng_rules.model.errors import PackError, suggest
 from minzheng_rules.packs import schema as S
 
 if TYPE_CHECKING:

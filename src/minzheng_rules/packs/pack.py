@@ -11,17 +11,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from minzheng_rules.errors import PackError, PackErrors, ParameterNotInForceError, suggest
-from minzheng_rules.expr import types as T
 from minzheng_rules.expr.checker import Checked, ExpressionTypeError, Scope, check
 from minzheng_rules.expr.fold import fold
 from minzheng_rules.expr.parser import ExpressionSyntaxError, parse
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
+from minzheng_rules.model import types as T
+from minzheng_rules.model.errors import PackError, PackErrors, ParameterNotInForceError, suggest
+from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, receiving_facts
+from minzheng_rules.model.results import StaleValue
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.loader import Origin, PackDefinition, load_definition
 from minzheng_rules.packs.needs import check_relief, need_facts
 from minzheng_rules.packs.plan import BoundPlan, make_plan
-from minzheng_rules.results import StaleValue
 
 
 @dataclass

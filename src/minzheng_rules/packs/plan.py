@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from minzheng_rules.packs import schema as S
 
 if TYPE_CHECKING:
+    from minzheng_rules.model.results import StaleValue
     from minzheng_rules.packs.pack import Pack, ParameterValue
-    from minzheng_rules.results import StaleValue
 
 T = TypeVar("T")
 
@@ -81,7 +81,7 @@ class BoundPlan:
 
 def make_plan(pack: Pack, on: dt.date) -> BoundPlan:
     """The plan of ``pack`` on ``on``; a parameter read but not in force raises
-    :class:`~minzheng_rules.errors.ParameterNotInForceError`."""
+    :class:`~minzheng_rules.model.errors.ParameterNotInForceError`."""
     active = tuple(pid for pid in pack.order if pack.programs[pid].in_force(on))
     relief_nodes = [node for node, _ in pack.relief.expressions()]
     needed = frozenset(pack.requirements([f"prog:{pid}" for pid in active] + relief_nodes))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from minzheng_rules.errors import PackError
+from minzheng_rules.model.errors import PackError
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.lint import unset_parameters
 from minzheng_rules.packs.loader import load_definition

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from minzheng_rules.errors import repeated
+from minzheng_rules.model.errors import repeated
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 DottedIdentifier = Annotated[

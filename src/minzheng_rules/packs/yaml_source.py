@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from minzheng_rules.errors import PackError
-from minzheng_rules.safe_yaml import NUMBER_RESOLVERS, SafeLoader, load_shallow
+from minzheng_rules.model.errors import PackError
+from minzheng_rules.model.safe_yaml import NUMBER_RESOLVERS, SafeLoader, load_shallow
 
 
 class LineDict(dict):
@@ -104,8 +104,8 @@ def read_text_file(path: Path, limit: int = MAX_FILE_BYTES, what: str = "file") 
 
 def load_yaml(path: Path) -> Any:
     """Load one YAML file safely; a syntax error names the file and line. A file parsed before
-    comes from the on-disk cache (keyed by its bytes, see :mod:`minzheng_rules.cache`)."""
-    from minzheng_rules import cache
+    comes from the on-disk cache (keyed by its bytes, see :mod:`minzheng_rules.packs.cache`)."""
+    from minzheng_rules.packs import cache
 
     text = read_text_file(path)
     key = cache.key("yaml", hashlib.sha256(text.encode()).digest()) if cache.enabled() else ""

@@ -1,7 +1,7 @@
 """Deterministic synthetic registers with realistic shapes, shaped by a pack.
 
     for households, members in generate(pack, dt.date(2024, 6, 1), 1_000_000, seed=7):
-        ...   # clean frames (see minzheng_rules.io.schema), 100,000 households at a time
+        ...   # clean frames (see minzheng_rules.model.columns), 100,000 households at a time
 
 Why these shapes: a register is mostly ordinary families, but the rules turn on the edges, so
 a third of households have a per-head income placed near one of the pack's monthly lines in
@@ -28,13 +28,13 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.io.schema import (
+from minzheng_rules.model.columns import (
     HH,
     HOUSEHOLD_COLUMNS,
     MEMBER_COLUMNS,
     clean_schema,
 )
+from minzheng_rules.model.errors import MinzhengError
 
 CHUNK = 100_000
 

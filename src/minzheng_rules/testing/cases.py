@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.errors import MinzhengError
-from minzheng_rules.expr.runtime import money
+from minzheng_rules.model.errors import MinzhengError
+from minzheng_rules.model.results import Evaluation
+from minzheng_rules.model.values import money
 from minzheng_rules.packs.pack import Pack
 from minzheng_rules.packs.schema import Case, SetExpectation
-from minzheng_rules.results import Evaluation
 
 
 @dataclass

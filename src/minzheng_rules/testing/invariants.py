@@ -36,11 +36,11 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.errors import MinzhengError, PackError, PackErrors
-from minzheng_rules.household import Household
+from minzheng_rules.model.errors import MinzhengError, PackError, PackErrors
+from minzheng_rules.model.household import Household
+from minzheng_rules.model.results import Evaluation, ProgramOutcome, Status
 from minzheng_rules.packs import schema as S
 from minzheng_rules.packs.pack import Pack
-from minzheng_rules.results import Evaluation, ProgramOutcome, Status
 from minzheng_rules.testing.strategies import (
     Thresholds,
     evaluable_dates,

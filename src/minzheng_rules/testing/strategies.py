@@ -24,9 +24,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from minzheng_rules.errors import MinzhengError
 from minzheng_rules.expr.nodes import Compare, Const, In, Name, walk
-from minzheng_rules.household import (
+from minzheng_rules.model.errors import MinzhengError
+from minzheng_rules.model.household import (
     Care,
     DisabilityType,
     Household,

@@ -2,7 +2,7 @@
 
 Parameters are constants here: a pack is bound to one date before it runs, so each closure
 sees the values in force that day. Unknown facts flow through with Kleene logic
-(see :mod:`minzheng_rules.expr.runtime`).
+(see :mod:`minzheng_rules.model.values`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.checker import Checked, Symbol
 from minzheng_rules.expr.fold import ARITHMETIC, COMPARISONS, fold, is_constant
 from minzheng_rules.expr.nodes import (
@@ -27,8 +26,9 @@ from minzheng_rules.expr.nodes import (
     Node,
     Unary,
 )
-from minzheng_rules.expr.runtime import Unknown, merge, quantize
-from minzheng_rules.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES
+from minzheng_rules.model.errors import EvaluationError
+from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, RECEIVING_PREFIXES
+from minzheng_rules.model.values import Unknown, merge, quantize
 from minzheng_rules.packs.pack import CheckedTable
 
 Fn = Callable[[Any, Any], Any]

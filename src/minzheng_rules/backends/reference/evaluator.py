@@ -15,13 +15,10 @@ from minzheng_rules.backends.reference.compiler import (
     compile_expression,
     compile_table,
 )
-from minzheng_rules.errors import HouseholdError
-from minzheng_rules.expr.runtime import Unknown, merge, quantize
-from minzheng_rules.facts import household_facts, lazy_facts, member_facts, receiving_values
-from minzheng_rules.household import Household, parse_household
-from minzheng_rules.packs.pack import CheckedProgram, Expr, Pack
-from minzheng_rules.packs.plan import BoundPlan
-from minzheng_rules.results import (
+from minzheng_rules.model.errors import HouseholdError
+from minzheng_rules.model.facts import household_facts, lazy_facts, member_facts, receiving_values
+from minzheng_rules.model.household import Household, parse_household
+from minzheng_rules.model.results import (
     ConditionOutcome,
     Evaluation,
     MemberOutcome,
@@ -29,6 +26,9 @@ from minzheng_rules.results import (
     ProgramOutcome,
     Status,
 )
+from minzheng_rules.model.values import Unknown, merge, quantize
+from minzheng_rules.packs.pack import CheckedProgram, Expr, Pack
+from minzheng_rules.packs.plan import BoundPlan
 
 ZERO = Decimal(0)
 
@@ -278,7 +278,7 @@ class ReferenceEvaluator:
         problems = []
         for i, lid in enumerate(h.assessed_needs):
             if lid not in labels:
-                from minzheng_rules.errors import suggest
+                from minzheng_rules.model.errors import suggest
 
                 hint = suggest(lid, labels)
                 what = (

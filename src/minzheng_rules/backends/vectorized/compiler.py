@@ -29,7 +29,6 @@ from minzheng_rules.backends.vectorized import facts as F
 from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.numeric import Num, VectorizeError
 from minzheng_rules.backends.vectorized.plan import Plan
-from minzheng_rules.errors import EvaluationError
 from minzheng_rules.expr.checker import Checked, Symbol
 from minzheng_rules.expr.fold import COMPARISONS, fold, is_constant
 from minzheng_rules.expr.nodes import (
@@ -46,7 +45,8 @@ from minzheng_rules.expr.nodes import (
     Unary,
 )
 from minzheng_rules.expr.printer import to_source
-from minzheng_rules.io.schema import MAX_MEMBERS
+from minzheng_rules.model.columns import MAX_MEMBERS
+from minzheng_rules.model.errors import EvaluationError
 
 if TYPE_CHECKING:
     from polars.expr.whenthen import ChainedThen, Then

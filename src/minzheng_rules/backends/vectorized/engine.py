@@ -30,7 +30,6 @@ import polars as pl
 import pyarrow as pa
 from pydantic import BaseModel
 
-from minzheng_rules import cache
 from minzheng_rules.backends.base import Answer
 from minzheng_rules.backends.reference import ReferenceEvaluator, bind
 from minzheng_rules.backends.vectorized import numeric as N
@@ -42,11 +41,12 @@ from minzheng_rules.backends.vectorized.programs import (
     compile_relief,
     outputs_for,
 )
-from minzheng_rules.errors import EvaluationError, HouseholdError
-from minzheng_rules.household import Household, parse_household
-from minzheng_rules.io.convert import frames_to_dicts, households_to_frames
-from minzheng_rules.io.schema import HOUSEHOLD_ID
-from minzheng_rules.results import Status
+from minzheng_rules.model.columns import HOUSEHOLD_ID
+from minzheng_rules.model.convert import frames_to_dicts, households_to_frames
+from minzheng_rules.model.errors import EvaluationError, HouseholdError
+from minzheng_rules.model.household import Household, parse_household
+from minzheng_rules.model.results import Status
+from minzheng_rules.packs import cache
 
 FLAG = "__flag"
 _CODES = {
@@ -144,7 +144,7 @@ class VectorizedPack(_ReferenceRows):
         self.date = on
         self.bound = pack.plan(on)
         # the compiled plan comes from the on-disk cache when this pack's content, the date and
-        # the engine are the same as when it was stored (see minzheng_rules.cache)
+        # the engine are the same as when it was stored (see minzheng_rules.packs.cache)
         key = plan_key(pack, on, conditions) if cache.enabled() else ""
         state = cache.get("plan", key) if key else None
         if state is None:
@@ -235,7 +235,7 @@ class VectorizedPack(_ReferenceRows):
         ]
 
     def evaluate(self, households: pl.DataFrame, members: pl.DataFrame) -> Result:
-        """Evaluate clean frames (see :mod:`minzheng_rules.io.schema`); members sorted by
+        """Evaluate clean frames (see :mod:`minzheng_rules.model.columns`); members sorted by
         ``_hh`` and every household with at least one member."""
         if households.height == 0:
             return Result(self._empty())
@@ -338,7 +338,7 @@ def frame_dicts(h: pl.DataFrame, m: pl.DataFrame, rows: list[int]) -> list[dict[
 
 def _scaled(amount: Decimal, scale: int) -> int:
     """The reference's amount as the integer the plan writes (money(): half up at the fen)."""
-    from minzheng_rules.expr.runtime import quantize
+    from minzheng_rules.model.values import quantize
 
     return int(quantize(amount, scale, "half_up").scaleb(scale))
 

@@ -1,5 +1,5 @@
 """The facts of clean columnar households as columns: the vectorized twin of
-:mod:`minzheng_rules.facts` (same names, same defaults, null where the reference has Unknown).
+:mod:`minzheng_rules.model.facts` (same names, same defaults, null where the reference has Unknown).
 
 A fact the reference knows but this module does not fails when a pack that reads it is compiled,
 naming the fact, rather than being guessed.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from minzheng_rules.io.schema import HOUSEHOLD_COLUMNS, MAX_MEMBERS, MEMBER_COLUMNS, by_name
+from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MAX_MEMBERS, MEMBER_COLUMNS, by_name
 
 FAST_INT = 10**12  # counts above this (never seen in a register) go to the reference evaluator
 

@@ -315,7 +315,7 @@ def divround(n: pl.Expr, d: pl.Expr | None, mode: str, bound: int) -> tuple[pl.E
 def quantize(x: Num, digits: int, mode: str, reach: pl.Expr | None) -> Num:
     """``round(x, digits, mode)`` exactly as Decimal.quantize does, as an exact value."""
     if x.const is not None:
-        from minzheng_rules.expr.runtime import quantize as quantize_const
+        from minzheng_rules.model.values import quantize as quantize_const
 
         return constant(quantize_const(x.const, digits, mode))
     if x.den is None and digits >= x.scale:

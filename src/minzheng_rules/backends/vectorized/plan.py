@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from minzheng_rules.io.schema import HH
+from minzheng_rules.model.columns import HH
 
 
 @dataclass

@@ -21,7 +21,7 @@ from minzheng_rules.backends.vectorized import numeric as N
 from minzheng_rules.backends.vectorized.compiler import Bool, Compiler, Val
 from minzheng_rules.backends.vectorized.numeric import Num, VectorizeError
 from minzheng_rules.backends.vectorized.plan import Plan
-from minzheng_rules.io.schema import MAX_MEMBERS
+from minzheng_rules.model.columns import MAX_MEMBERS
 from minzheng_rules.packs.plan import BoundPlan
 
 if TYPE_CHECKING:

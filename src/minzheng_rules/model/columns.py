@@ -1,9 +1,9 @@
 """The columnar form of the canonical household: a households table and a members table.
 
-Derived from the pydantic models in :mod:`minzheng_rules.household`, so a field added there shows
-up here (or fails loudly at import when its kind is new). Nested models are flattened with ``_``
-(``assets.financial`` → ``assets_financial``); the member's ``id`` is ``member_id`` and both
-tables carry ``household_id``. A null cell means the field was not given: its default applies,
+Derived from the pydantic models in :mod:`minzheng_rules.model.household`, so a field added there
+shows up here (or fails loudly at import when its kind is new). Nested models are flattened with
+``_`` (``assets.financial`` → ``assets_financial``); the member's ``id`` is ``member_id`` and
+both tables carry ``household_id``. A null cell means the field was not given: its default applies,
 or it is unknown.
 
 In memory after validation ("clean" frames) money is an Int64 count of fen, enums are text,
@@ -25,7 +25,7 @@ import polars as pl
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from minzheng_rules.household import Household, Member
+from minzheng_rules.model.household import Household, Member
 
 HOUSEHOLD_ID = "household_id"
 MEMBER_ID = "member_id"

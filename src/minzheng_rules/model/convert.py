@@ -15,14 +15,14 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from minzheng_rules.household import Household
-from minzheng_rules.io.schema import (
+from minzheng_rules.model.columns import (
     HH,
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_ID,
     MEMBER_COLUMNS,
     Column,
 )
+from minzheng_rules.model.household import Household
 
 
 def _reader(columns: Iterable[Column]) -> tuple[list[Column], Callable[[Any], tuple[Any, ...]]]:

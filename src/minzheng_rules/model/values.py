@@ -60,7 +60,7 @@ def quantize(value: Decimal | int, digits: int, mode: str) -> Decimal:
 
 
 def _too_large(value: Decimal | int) -> Exception:
-    from minzheng_rules.errors import EvaluationError
+    from minzheng_rules.model.errors import EvaluationError
 
     return EvaluationError(f"a value of about {Decimal(value):.3E} is too large to compute exactly")
 

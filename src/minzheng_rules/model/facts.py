@@ -13,9 +13,8 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from minzheng_rules.expr import types as T
-from minzheng_rules.expr.runtime import Unknown
-from minzheng_rules.household import (
+from minzheng_rules.model import types as T
+from minzheng_rules.model.household import (
     Care,
     DisabilityType,
     Household,
@@ -25,6 +24,7 @@ from minzheng_rules.household import (
     Schooling,
     SelfCare,
 )
+from minzheng_rules.model.values import Unknown
 
 
 def _values(e: type) -> tuple[str, ...]:

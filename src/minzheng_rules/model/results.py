@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from minzheng_rules.expr.runtime import shown_amount
+from minzheng_rules.model.values import shown_amount
 
 
 class Status(StrEnum):

@@ -25,8 +25,8 @@ from pydantic import (
     model_validator,
 )
 
-from minzheng_rules.errors import HouseholdError, repeated
-from minzheng_rules.safe_yaml import PlainLoader, load_shallow
+from minzheng_rules.model.errors import HouseholdError, repeated
+from minzheng_rules.model.safe_yaml import PlainLoader, load_shallow
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
