@@ -45,7 +45,7 @@ def _peak_mb() -> float:
 
 
 def generate(folder: Path, households: int, events: int, seed: int) -> tuple[Path, Path]:
-    from minzheng_rules.synth import events as synthetic
+    from minzheng_rules.synth import _events as synthetic
 
     register = folder / f"register-{households}-{seed}.jsonl"
     stream = folder / f"events-{households}-{events}-{seed}.jsonl"
@@ -75,9 +75,9 @@ def run_one(
     """One engine over the stream, in this process (and its workers); returns its figures."""
     from minzheng_rules import load_pack
     from minzheng_rules.monitor import Monitor, iter_register
-    from minzheng_rules.monitor.output import json_line
-    from minzheng_rules.monitor.runner import freeze_loaded
-    from minzheng_rules.monitor.sharded import ShardedMonitor
+    from minzheng_rules.monitor._output import json_line
+    from minzheng_rules.monitor._runner import freeze_loaded
+    from minzheng_rules.monitor._sharded import ShardedMonitor
 
     rss0 = _rss_mb()
     t0 = time.perf_counter()

@@ -198,9 +198,9 @@ def start_up(tmp: Path) -> None:
 _PHASES = """
 import time, sys, datetime as dt
 t0 = time.perf_counter()
-import minzheng_rules.cli.main, minzheng_rules.io.batch
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.packs.pack import load_pack
+import minzheng_rules.cli.main, minzheng_rules.io._batch
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
+from minzheng_rules.packs._pack import load_pack
 t1 = time.perf_counter()
 pack = load_pack("huzhou")
 t2 = time.perf_counter()

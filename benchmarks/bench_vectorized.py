@@ -31,11 +31,11 @@ import numpy as np
 
 from benchmarks.handwritten_polars import complete, huzhou_core
 from minzheng_rules.backends.reference import bind
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.model.convert import frames_to_dicts
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.packs.pack import load_pack
-from minzheng_rules.synth.registers import generate
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
+from minzheng_rules.model._convert import frames_to_dicts
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.packs._pack import load_pack
+from minzheng_rules.synth._registers import generate
 
 ON = dt.date(2024, 6, 1)
 CORE = Path(__file__).parent / "packs" / "huzhou_core"

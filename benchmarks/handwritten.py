@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from minzheng_rules.model.household import Household
+from minzheng_rules.model._household import Household
 
 STANDARD = Decimal(1145)
 EDGE_LINE = STANDARD * Decimal("1.5")

@@ -3,7 +3,7 @@ compiled vectorized backend is measured against (the same three rules as ``handw
 written the way an engineer would for a whole register: integer fen, one group-by, and the
 division ``income / n < standard`` rewritten as ``income < standard × n``).
 
-Input: clean frames (see ``minzheng_rules.model.columns``) with every fact known. Output: per
+Input: clean frames (see ``minzheng_rules.model._columns``) with every fact known. Output: per
 household the status code (2 eligible, 0 ineligible) and the amount in fen of each program, in
 the vectorized backend's column names, so the two can be compared cell by cell.
 """

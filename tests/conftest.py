@@ -23,7 +23,7 @@ settings.register_profile(
 settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# the start-up cache (minzheng_rules.packs.cache) of this run lives in a folder of its own, so the
+# the start-up cache (minzheng_rules.packs._cache) of this run lives in a folder of its own, so the
 # suite neither reads entries made outside it nor leaves any in the user's cache
 os.environ["MINZHENG_CACHE_DIR"] = tempfile.mkdtemp(prefix="minzheng-test-cache-")
 

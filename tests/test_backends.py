@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minzheng_rules import available_packs, load_pack
-from minzheng_rules.backends.base import Answer, Backend
+from minzheng_rules.backends._base import Answer, Backend
 from minzheng_rules.backends.reference import bind
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.model.results import Status
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.model._results import Status
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 PACKS = [n for n in sorted(available_packs()) if evaluable_dates(load_pack(n))]

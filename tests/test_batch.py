@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from minzheng_rules import load_pack
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.cli.main import app
-from minzheng_rules.io import batch as B
-from minzheng_rules.io.readers import open_register
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.model.results import Status
-from minzheng_rules.model.values import money
+from minzheng_rules.io import _batch as B
+from minzheng_rules.io._readers import open_register
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.model._results import Status
+from minzheng_rules.model._values import money
 
 runner = CliRunner()
 
@@ -81,7 +81,7 @@ def test_batch_writes_exact_answers_and_a_summary(register, tmp_path):
     table = pq.read_table(out).to_pylist()
     assert len(table) == 2500
     # spot-check against the reference evaluator
-    from minzheng_rules.model.convert import frames_to_dicts
+    from minzheng_rules.model._convert import frames_to_dicts
 
     pack = load_pack("huzhou")
     (chunk,) = list(open_register(register).chunks(2500))

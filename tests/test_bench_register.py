@@ -13,8 +13,8 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from minzheng_rules import load_pack
-from minzheng_rules.io.batch import Batch
-from minzheng_rules.io.readers import open_register
+from minzheng_rules.io._batch import Batch
+from minzheng_rules.io._readers import open_register
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))

@@ -1,4 +1,4 @@
-"""The on-disk start-up cache (minzheng_rules.packs.cache): where it lives, that a warm start skips the
+"""The on-disk start-up cache (minzheng_rules.packs._cache): where it lives, that a warm start skips the
 work and answers the same, that a changed pack misses it, and that a bad file is rebuilt."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minzheng_rules.backends.vectorized import engine
-from minzheng_rules.backends.vectorized.engine import VectorizedPack, plan_key
-from minzheng_rules.packs import cache
-from minzheng_rules.packs.pack import load_pack
+from minzheng_rules.backends.vectorized import _engine as engine
+from minzheng_rules.backends.vectorized._engine import VectorizedPack, plan_key
+from minzheng_rules.packs import _cache as cache
+from minzheng_rules.packs._pack import load_pack
 from minzheng_rules.synth import generate
 
 ON = dt.date(2024, 6, 1)
@@ -141,7 +141,7 @@ def test_an_unwritable_cache_folder_is_skipped(tmp_path, monkeypatch):
 
 
 def test_a_cached_yaml_file_keeps_its_line_numbers(cache_home):
-    from minzheng_rules.packs.yaml_source import line_of, load_yaml
+    from minzheng_rules.packs._yaml_source import line_of, load_yaml
 
     path = Path(__file__).resolve().parent.parent / "policies" / "huzhou" / "parameters.yaml"
     fresh = load_yaml(path)

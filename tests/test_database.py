@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from minzheng_rules import load_pack
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.cli.main import app
-from minzheng_rules.model.household import parse_household
+from minzheng_rules.model._household import parse_household
 
 DSN = os.environ.get("MINZHENG_TEST_PG")
 ON = dt.date(2024, 6, 1)

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from minzheng_rules.analysis.reform import (
+from minzheng_rules.analysis._reform import (
     ProgramImpact,
     Scenario,
     read_register,
@@ -20,8 +20,8 @@ from minzheng_rules.analysis.reform import (
 )
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.cli.main import app
-from minzheng_rules.model.errors import HouseholdError
-from minzheng_rules.model.household import Household, parse_household
+from minzheng_rules.model._errors import HouseholdError
+from minzheng_rules.model._household import Household, parse_household
 
 BEFORE, AFTER = dt.date(2023, 6, 1), dt.date(2024, 6, 1)
 YUAN = re.compile(r"^-?\d+\.\d\d$")

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minzheng_rules import evaluate, load_pack
-from minzheng_rules.docsgen.calc import export_pack, pack_script
-from minzheng_rules.model.errors import MinzhengError
-from minzheng_rules.model.values import quantize
-from minzheng_rules.packs.discovery import builtin_packs_dir
+from minzheng_rules.docsgen._calc import export_pack, pack_script
+from minzheng_rules.model._errors import MinzhengError
+from minzheng_rules.model._values import quantize
+from minzheng_rules.packs._discovery import builtin_packs_dir
 from minzheng_rules.testing.strategies import dated_households, evaluable_dates
 
 REPO = Path(__file__).resolve().parent.parent

@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 
 from minzheng_rules import load_pack
-from minzheng_rules.docsgen import generate_pages, load_site_packs, md
-from minzheng_rules.docsgen.plain import plain
-from minzheng_rules.docsgen.svg import Series, Step, step_chart
-from minzheng_rules.docsgen.values import series, value_on
+from minzheng_rules.docsgen import _md as md
+from minzheng_rules.docsgen import generate_pages, load_site_packs
+from minzheng_rules.docsgen._plain import plain
+from minzheng_rules.docsgen._svg import Series, Step, step_chart
+from minzheng_rules.docsgen._values import series, value_on
 
 from packs_for_tests import PACK, PARAMETERS, RELIEF, files
 
@@ -212,7 +213,7 @@ def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
 
 
 def test_command_line_reference_is_read_from_the_app():
-    from minzheng_rules.docsgen.reference import cli_page
+    from minzheng_rules.docsgen._reference import cli_page
 
     page = cli_page()
     assert "## `minzheng eval` {#eval}" in page
@@ -224,7 +225,7 @@ def test_command_line_reference_is_read_from_the_app():
 def test_chart_legend_names_modelled_only_when_a_modelled_value_is_drawn():
     from decimal import Decimal
 
-    from minzheng_rules.docsgen.svg import Series, Step, step_chart
+    from minzheng_rules.docsgen._svg import Series, Step, step_chart
 
     day = dt.date(2024, 1, 1)
     sourced = Series("A", (Step(day, Decimal(100), False, "A 2024-01-01: 100 (seed)"),))
@@ -271,8 +272,8 @@ def test_parameter_page_and_downloads_carry_values_with_their_dates(pack):
 
 
 def test_citations_name_seed_reports_and_hide_internal_file_names():
-    from minzheng_rules.docsgen import md
-    from minzheng_rules.packs import schema as S
+    from minzheng_rules.docsgen import _md as md
+    from minzheng_rules.packs import _schema as S
 
     seed = S.Source(seed="003_78270e08e56120e4.txt", quote="提高至2022年的每人每月2642元")
     text = md.source_text(seed)

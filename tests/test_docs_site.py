@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from minzheng_rules import load_pack
 from minzheng_rules.cli.main import app
-from minzheng_rules.packs.discovery import builtin_packs_dir
+from minzheng_rules.packs._discovery import builtin_packs_dir
 
 pytest.importorskip("mkdocs", reason="docs extra not installed (pip install -e '.[docs]')")
 pytest.importorskip("material", reason="mkdocs-material not installed (docs extra)")
@@ -72,8 +72,8 @@ def test_every_pack_has_a_page_and_generated_sections_exist(site):
 
 
 def test_navigation_lists_generated_pages_after_their_index():
+    from minzheng_rules.docsgen._site import GeneratedSite
     from minzheng_rules.docsgen.hooks import _expand
-    from minzheng_rules.docsgen.site import GeneratedSite
 
     site = GeneratedSite(nav={"packs/index.md": [("湖州市 Huzhou", "packs/huzhou.md")]})
     nav = [{"Home": "index.md"}, {"Packs": ["packs/index.md"]}, {"Other": ["x.md"]}]
@@ -383,7 +383,7 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    from minzheng_rules.docsgen.examples import case_title
+    from minzheng_rules.docsgen._examples import case_title
 
     driver, _, shots = browser
     pack = load_pack("huzhou")
@@ -414,9 +414,9 @@ def test_calculator_page_answers_a_worked_example_from_file_urls(browser, site):
 def test_compare_page_recomputes_values_on_the_date_chosen(browser, site):
     """Pick a date on the compare page: each value is the one in force that day, with its
     since-date, and values older than two years before it are flagged."""
-    from minzheng_rules.docsgen import md
-    from minzheng_rules.docsgen.compare import stale_before
-    from minzheng_rules.docsgen.values import value_on
+    from minzheng_rules.docsgen import _md as md
+    from minzheng_rules.docsgen._compare import stale_before
+    from minzheng_rules.docsgen._values import value_on
 
     driver, _, shots = browser
     driver.get((site / "compare.html").as_uri())

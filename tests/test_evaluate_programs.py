@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from minzheng_rules import load_pack
 from minzheng_rules.backends.reference import bind
-from minzheng_rules.backends.reference.compiler import EvalContext
-from minzheng_rules.model.errors import EvaluationError
-from minzheng_rules.model.facts import lazy_facts
+from minzheng_rules.backends.reference._compiler import EvalContext
+from minzheng_rules.model._errors import EvaluationError
+from minzheng_rules.model._facts import lazy_facts
 from minzheng_rules.testing.strategies import households
 
 ON = dt.date(2024, 6, 1)

@@ -2,10 +2,10 @@
 
 import pytest
 
-from minzheng_rules.expr.checker import ExpressionTypeError, Scope, check
-from minzheng_rules.expr.parser import parse
-from minzheng_rules.model import types as T
-from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS
+from minzheng_rules.expr._checker import ExpressionTypeError, Scope, check
+from minzheng_rules.expr._parser import parse
+from minzheng_rules.model import _types as T
+from minzheng_rules.model._facts import HOUSEHOLD_FACTS, MEMBER_FACTS
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from minzheng_rules.expr.nodes import Aggregate, Binary, BoolOp, Call, Compare, Const, In, Name
-from minzheng_rules.expr.parser import MAX_NODES, ExpressionSyntaxError, parse
-from minzheng_rules.expr.printer import to_source
+from minzheng_rules.expr._nodes import Aggregate, Binary, BoolOp, Call, Compare, Const, In, Name
+from minzheng_rules.expr._parser import MAX_NODES, ExpressionSyntaxError, parse
+from minzheng_rules.expr._printer import to_source
 
 
 def test_parses_the_design_example():

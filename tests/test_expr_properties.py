@@ -13,16 +13,16 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minzheng_rules.backends.reference.compiler import EvalContext, compile_expression
-from minzheng_rules.expr import nodes as N
-from minzheng_rules.expr.checker import ExpressionTypeError, Scope, check
-from minzheng_rules.expr.parser import parse
-from minzheng_rules.expr.printer import to_source
-from minzheng_rules.model import types as T
-from minzheng_rules.model.errors import EvaluationError
-from minzheng_rules.model.facts import HOUSEHOLD_FACTS, MEMBER_FACTS, household_facts, member_facts
-from minzheng_rules.model.household import Household
-from minzheng_rules.model.values import Unknown
+from minzheng_rules.backends.reference._compiler import EvalContext, compile_expression
+from minzheng_rules.expr import _nodes as N
+from minzheng_rules.expr._checker import ExpressionTypeError, Scope, check
+from minzheng_rules.expr._parser import parse
+from minzheng_rules.expr._printer import to_source
+from minzheng_rules.model import _types as T
+from minzheng_rules.model._errors import EvaluationError
+from minzheng_rules.model._facts import HOUSEHOLD_FACTS, MEMBER_FACTS, household_facts, member_facts
+from minzheng_rules.model._household import Household
+from minzheng_rules.model._values import Unknown
 
 HOUSEHOLD_NAMES = ["size", "assets.financial", "emergency", "housing.unsafe", "eval_date"]
 MEMBER_NAMES = ["m.age", "m.monthly_income", "m.major_illness", "m.disability_grade"]

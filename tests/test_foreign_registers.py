@@ -20,14 +20,14 @@ from typer.testing import CliRunner
 
 from minzheng_rules import load_pack
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
 from minzheng_rules.cli.main import app
-from minzheng_rules.io.mapping import load_mapping
-from minzheng_rules.io.readers import open_register
-from minzheng_rules.io.validate import InputError, clean
-from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.model.results import Status
+from minzheng_rules.io._mapping import load_mapping
+from minzheng_rules.io._readers import open_register
+from minzheng_rules.io._validate import InputError, clean
+from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.model._results import Status
 
 ON = dt.date(2024, 6, 1)
 STATUS = {2: "eligible", 1: "undetermined", 0: "ineligible"}
@@ -555,7 +555,7 @@ def test_batch_will_not_overwrite_its_input(tmp_path):
 def test_resume_notices_an_edit_that_keeps_size_and_time(tmp_path, huzhou):
     import os
 
-    from minzheng_rules.io import batch as B
+    from minzheng_rules.io import _batch as B
 
     path = _jsonl(tmp_path, [GOOD % b"h1", GOOD % b"h2"])
     out = tmp_path / "r.parquet"

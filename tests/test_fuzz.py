@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.model.errors import MinzhengError
-from minzheng_rules.model.household import Household
-from minzheng_rules.model.results import Status
+from minzheng_rules.model._errors import MinzhengError
+from minzheng_rules.model._household import Household
+from minzheng_rules.model._results import Status
 from minzheng_rules.monitor import Monitor
-from minzheng_rules.monitor.events import EVENT_TYPES, read_events
-from minzheng_rules.monitor.register import iter_register
+from minzheng_rules.monitor._events import EVENT_TYPES, read_events
+from minzheng_rules.monitor._register import iter_register
 from minzheng_rules.testing.strategies import households
 from test_monitor_pack import write_monitor_pack
 
@@ -256,9 +256,9 @@ def any_pack(request, pack):
 @FEW
 @given(data=st.data())
 def test_eval_batch_diff_and_monitor_agree(any_pack, data):
-    from minzheng_rules.analysis.reform import Scenario, reform_impact
-    from minzheng_rules.backends.vectorized.engine import VectorizedPack
-    from minzheng_rules.model.convert import households_to_frames
+    from minzheng_rules.analysis._reform import Scenario, reform_impact
+    from minzheng_rules.backends.vectorized._engine import VectorizedPack
+    from minzheng_rules.model._convert import households_to_frames
 
     pack = any_pack
     shaped = _SHAPED.setdefault(pack.id, st.lists(households(pack, ON), min_size=1, max_size=6))

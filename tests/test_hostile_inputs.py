@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from minzheng_rules import load_household, load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.cli.main import app
-from minzheng_rules.model.errors import HouseholdError, MinzhengError, PackError, PackErrors
+from minzheng_rules.model._errors import HouseholdError, MinzhengError, PackError, PackErrors
 from minzheng_rules.monitor import Monitor
-from minzheng_rules.monitor.events import read_events
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.monitor._events import read_events
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 from packs_for_tests import PARAMETERS, PROGRAMS, VARIABLES, files
@@ -129,7 +129,7 @@ def test_a_household_fifo_or_folder_is_refused_without_blocking(tmp_path):
 def test_sexagesimal_is_text_not_ninety(tmp_path):
     folder = write_pack(tmp_path / "p", parameters=PARAMETERS.replace("value: 50", "value: 1:30"))
     assert "parameters.yaml:" in pack_errors(folder)
-    from minzheng_rules.packs.yaml_source import load_yaml
+    from minzheng_rules.packs._yaml_source import load_yaml
 
     (tmp_path / "t.yaml").write_text("a: 1:30\nb: 190\nc: 1.5\nd: 0x10\n")
     assert load_yaml(tmp_path / "t.yaml") == {"a": "1:30", "b": 190, "c": 1.5, "d": 16}

@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from minzheng_rules.cli.main import app
-from minzheng_rules.io.households import read_households
-from minzheng_rules.model.errors import HouseholdError
+from minzheng_rules.io._households import read_households
+from minzheng_rules.model._errors import HouseholdError
 
 GOOD = '{"id": "h1", "members": [{"id": "a", "relation": "head", "age": 40}]}'
 BAD_FIELD = '{"id": "h2", "members": [{"id": "a", "relation": "head", "age": "old"}]}'

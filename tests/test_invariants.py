@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from minzheng_rules import load_pack
-from minzheng_rules.model.errors import PackErrors
-from minzheng_rules.packs.discovery import available_packs, builtin_packs_dir
-from minzheng_rules.packs.pack import Pack
-from minzheng_rules.testing import invariants
-from minzheng_rules.testing.invariants import (
+from minzheng_rules.model._errors import PackErrors
+from minzheng_rules.packs._discovery import available_packs, builtin_packs_dir
+from minzheng_rules.packs._pack import Pack
+from minzheng_rules.testing import _invariants as invariants
+from minzheng_rules.testing._invariants import (
     assert_invariants,
     check_invariant,
     check_invariants,
@@ -195,8 +195,8 @@ def _stacking_problem(pack: Pack, household: dict) -> str | None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from minzheng_rules.model.household import parse_household
-    from minzheng_rules.testing.invariants import _Prepared, _stacking
+    from minzheng_rules.model._household import parse_household
+    from minzheng_rules.testing._invariants import _Prepared, _stacking
 
     c = _Prepared(pack, pack.definition.invariants["one_payment_per_need"])
     found = []

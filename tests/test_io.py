@@ -16,14 +16,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from minzheng_rules import load_pack
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.io.formats import write_register
-from minzheng_rules.io.readers import open_register
-from minzheng_rules.io.validate import InputError, assemble, clean
-from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
-from minzheng_rules.model.errors import HouseholdError
-from minzheng_rules.model.household import Household, Member, parse_household
-from minzheng_rules.synth.registers import generate
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
+from minzheng_rules.io._formats import write_register
+from minzheng_rules.io._readers import open_register
+from minzheng_rules.io._validate import InputError, assemble, clean
+from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.model._errors import HouseholdError
+from minzheng_rules.model._household import Household, Member, parse_household
+from minzheng_rules.synth._registers import generate
 
 ON = dt.date(2024, 6, 1)
 

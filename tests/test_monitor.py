@@ -11,15 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
-from minzheng_rules.model.errors import PackErrors
+from minzheng_rules.model._errors import PackErrors
 from minzheng_rules.monitor import AlertSet, Monitor, read_events
-from minzheng_rules.monitor import events as E
-from minzheng_rules.monitor.binding import Binding, event_context
-from minzheng_rules.monitor.formula import And, Or, atoms, compile_atom, holds, normal_form
-from minzheng_rules.monitor.formula import atom_value as value_of
-from minzheng_rules.monitor.state import EventRefused, add_months, apply_event
-from minzheng_rules.packs.schema import AlertEvent
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.monitor import _events as E
+from minzheng_rules.monitor._binding import Binding, event_context
+from minzheng_rules.monitor._formula import And, Or, atoms, compile_atom, holds, normal_form
+from minzheng_rules.monitor._formula import atom_value as value_of
+from minzheng_rules.monitor._state import EventRefused, add_months, apply_event
+from minzheng_rules.packs._schema import AlertEvent
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import MONITOR_PACK, write_monitor_pack
 
 from conftest import SEEDS

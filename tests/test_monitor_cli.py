@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from minzheng_rules.cli.main import app
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 runner = CliRunner()

@@ -13,7 +13,7 @@ import pytest
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.monitor import Monitor, make_engine
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 if os.environ.get("CI"):
@@ -21,7 +21,7 @@ if os.environ.get("CI"):
 else:
     pytest.importorskip("durable", reason="durable-rules (the monitor extra) is not installed")
 
-from minzheng_rules.monitor.durable_engine import MAX_SESSIONS, DurableEngine
+from minzheng_rules.monitor._durable_engine import MAX_SESSIONS, DurableEngine
 
 
 def _records(pack, households, lines, engine, **kw):

@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 
 from minzheng_rules import load_pack, parse_household
-from minzheng_rules.model.facts import (
+from minzheng_rules.model._facts import (
     HOUSEHOLD_FACTS,
     MEMBER_FACTS,
     household_facts,
     member_facts,
     receiving_values,
 )
-from minzheng_rules.model.household import Household
-from minzheng_rules.model.values import Unknown
+from minzheng_rules.model._household import Household
+from minzheng_rules.model._values import Unknown
 from minzheng_rules.monitor import AlertSet, Monitor, read_events
-from minzheng_rules.monitor import events as E
-from minzheng_rules.monitor.binding import (
+from minzheng_rules.monitor import _events as E
+from minzheng_rules.monitor._binding import (
     Binding,
     context,
     event_context,
@@ -31,9 +31,9 @@ from minzheng_rules.monitor.binding import (
     member_value,
     reasons,
 )
-from minzheng_rules.monitor.engines import PythonEngine
-from minzheng_rules.monitor.state import EventRefused, HouseholdState, apply_event, decode, encode
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.monitor._engines import PythonEngine
+from minzheng_rules.monitor._state import EventRefused, HouseholdState, apply_event, decode, encode
+from minzheng_rules.synth import _events as synthetic
 
 DAY = dt.date(2024, 3, 1)
 

@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 import test_vectorized_constructs as C
 from minzheng_rules import available_packs, load_pack
 from minzheng_rules.backends.reference import bind, evaluate
-from minzheng_rules.model.convert import frames_to_dicts
-from minzheng_rules.model.errors import EvaluationError, HouseholdError
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.monitor.runner import _program_change
-from minzheng_rules.monitor.vectorized import Vectorized
-from minzheng_rules.synth.registers import generate
+from minzheng_rules.model._convert import frames_to_dicts
+from minzheng_rules.model._errors import EvaluationError, HouseholdError
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.monitor._runner import _program_change
+from minzheng_rules.monitor._vectorized import Vectorized
+from minzheng_rules.synth._registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 from packs_for_tests import PROGRAMS, files

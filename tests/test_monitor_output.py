@@ -6,7 +6,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minzheng_rules.monitor.output import json_line
+from minzheng_rules.monitor._output import json_line
 
 _json = st.recursive(
     st.none()

@@ -8,11 +8,11 @@ from typer.testing import CliRunner
 
 from minzheng_rules import load_pack
 from minzheng_rules.cli.main import app
-from minzheng_rules.io.formats import write_register
-from minzheng_rules.model.convert import households_to_frames
-from minzheng_rules.model.household import parse_household
+from minzheng_rules.io._formats import write_register
+from minzheng_rules.model._convert import households_to_frames
+from minzheng_rules.model._household import parse_household
 from minzheng_rules.monitor import Monitor
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 runner = CliRunner()
@@ -50,7 +50,7 @@ def test_without_the_batch_extra_events_are_judged_one_at_a_time(tmp_path, monke
     with_extra = Monitor(pack, hs, window=50)
     want: list = []
     with_extra.run(lines, want.append)
-    monkeypatch.setitem(sys.modules, "minzheng_rules.monitor.vectorized", None)  # import fails
+    monkeypatch.setitem(sys.modules, "minzheng_rules.monitor._vectorized", None)  # import fails
     without = Monitor(pack, hs, window=50)
     assert without.window == 1 and "batch extra" in (without.unbatched_reason or "")
     got: list = []

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from minzheng_rules.cli.main import app
-from minzheng_rules.monitor import checkpoint as C
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.monitor import _checkpoint as C
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 runner = CliRunner()

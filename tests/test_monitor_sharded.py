@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.monitor import Monitor
-from minzheng_rules.monitor.output import json_line
-from minzheng_rules.monitor.sharded import (
+from minzheng_rules.monitor._output import json_line
+from minzheng_rules.monitor._sharded import (
     ShardedMonitor,
     WorkerError,
     _Merger,

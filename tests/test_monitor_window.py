@@ -10,12 +10,12 @@ import pytest
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.model.results import Status
+from minzheng_rules.model._results import Status
 from minzheng_rules.monitor import Monitor
-from minzheng_rules.monitor import vectorized as V
-from minzheng_rules.monitor.alerts import AlertSet
-from minzheng_rules.monitor.binding import period_key
-from minzheng_rules.synth import events as synthetic
+from minzheng_rules.monitor import _vectorized as V
+from minzheng_rules.monitor._alerts import AlertSet
+from minzheng_rules.monitor._binding import period_key
+from minzheng_rules.synth import _events as synthetic
 from test_monitor_pack import write_monitor_pack
 
 
@@ -175,8 +175,8 @@ def test_ages_from_birth_dates_are_judged_on_each_snapshots_own_date():
     ],
 )
 def test_rules_that_cannot_fire_on_an_unchanged_household(when, silent):
-    from minzheng_rules.expr.parser import parse
-    from minzheng_rules.monitor.alerts import cannot_fire_unchanged
+    from minzheng_rules.expr._parser import parse
+    from minzheng_rules.monitor._alerts import cannot_fire_unchanged
 
     assert cannot_fire_unchanged(parse(when)) is silent
 

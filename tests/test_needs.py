@@ -131,7 +131,7 @@ def _cache_pack(request, write_pack):
 
 
 def test_plan_markdown_and_html_list_programs_items_tags_and_needs(pack):
-    from minzheng_rules.analysis.plan import render_html, render_markdown
+    from minzheng_rules.analysis._plan import render_html, render_markdown
 
     ev = evaluate(pack, household(expenses={"medical_12m": 20000}), on=ON)
     md = render_markdown(pack, ev)
@@ -176,7 +176,7 @@ def test_plan_command(pack, tmp_path):
 def test_huzhou_relief_model_shape_and_case_coverage():
     """`minzheng show huzhou` shape, and every tag and derived label is set by some golden case
     and left unset by another."""
-    from minzheng_rules.testing.cases import run_case
+    from minzheng_rules.testing._cases import run_case
 
     huzhou = load_pack("huzhou")
     assert huzhou.relief.shape(huzhou.definition) == {
@@ -207,7 +207,7 @@ def test_huzhou_relief_model_shape_and_case_coverage():
 def test_a_pack_declaring_131_labels_with_130_fails_naming_the_mismatch(tmp_path):
     import shutil
 
-    from minzheng_rules.packs.discovery import builtin_packs_dir
+    from minzheng_rules.packs._discovery import builtin_packs_dir
 
     copy = tmp_path / "huzhou_copy"
     shutil.copytree(builtin_packs_dir() / "huzhou", copy)

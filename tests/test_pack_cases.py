@@ -5,9 +5,9 @@ from functools import cache
 import pytest
 
 from minzheng_rules import load_pack as _load_pack
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.packs.discovery import available_packs
-from minzheng_rules.testing.cases import run_case
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.packs._discovery import available_packs
+from minzheng_rules.testing._cases import run_case
 
 load_pack = cache(_load_pack)  # one load per pack for the whole module
 PACKS = sorted(available_packs())

@@ -10,8 +10,8 @@ import yaml
 from typer.testing import CliRunner
 
 from minzheng_rules.cli.main import app
-from minzheng_rules.model.errors import PackErrors
-from minzheng_rules.packs.pack import load_pack
+from minzheng_rules.model._errors import PackErrors
+from minzheng_rules.packs._pack import load_pack
 
 from packs_for_tests import PARAMETERS, PROGRAMS, VARIABLES, files
 

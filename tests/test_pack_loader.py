@@ -13,8 +13,8 @@ from minzheng_rules import (
     evaluate,
     load_pack,
 )
-from minzheng_rules.packs.discovery import available_packs
-from minzheng_rules.packs.schema import pack_json_schema
+from minzheng_rules.packs._discovery import available_packs
+from minzheng_rules.packs._schema import pack_json_schema
 
 from packs_for_tests import PARAMETERS, PROGRAMS, VARIABLES, files
 
@@ -216,7 +216,7 @@ def test_a_distribution_can_register_a_pack_through_an_entry_point(
     import sys
     from importlib.metadata import EntryPoint
 
-    from minzheng_rules.packs import discovery
+    from minzheng_rules.packs import _discovery as discovery
 
     folder = write_pack(
         files(**{"pack.yaml": files()["pack.yaml"].replace("id: testpack", "id: thirdcity")}),

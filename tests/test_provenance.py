@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from minzheng_rules import evaluate, load_pack
 from minzheng_rules.cli.main import app
-from minzheng_rules.docsgen.pages_pack import _current
-from minzheng_rules.docsgen.values import dated, value_on
-from minzheng_rules.model.errors import PackErrors
-from minzheng_rules.packs.pack import years_before
+from minzheng_rules.docsgen._pages_pack import _current
+from minzheng_rules.docsgen._values import dated, value_on
+from minzheng_rules.model._errors import PackErrors
+from minzheng_rules.packs._pack import years_before
 
 runner = CliRunner()
 

@@ -3,7 +3,11 @@ made here, not an accident of an import."""
 
 from __future__ import annotations
 
+import importlib
 import types
+from pathlib import Path
+
+import pytest
 
 import minzheng_rules
 
@@ -51,3 +55,60 @@ def test_every_public_name_says_what_it_is_for():
     for name in PUBLIC:
         doc = getattr(minzheng_rules, name).__doc__
         assert doc and doc.strip(), name
+
+
+# Each package says what it offers in its ``__init__``; every other module is the implementation
+# and is named with a leading underscore. The modules reached by path from outside Python (entry
+# points, the mkdocs hook, ``python -m``) and the documented Hypothesis strategies are public too.
+PUBLIC_MODULES = {
+    "minzheng_rules.cli.main",  # the `minzheng` entry point
+    "minzheng_rules.docsgen.hooks",  # mkdocs.yml's hook
+    "minzheng_rules.docsgen.refpages",  # python -m minzheng_rules.docsgen.refpages
+    "minzheng_rules.spark",  # the batch backend on Spark
+    "minzheng_rules.testing.pytest_plugin",  # the pytest11 entry point
+    "minzheng_rules.testing.strategies",  # households for Hypothesis
+}
+PACKAGE_SURFACES = {
+    "minzheng_rules.model": {"Household", "Evaluation", "Status", "PackError", "Unknown"},
+    "minzheng_rules.expr": {"parse", "check", "to_source"},
+    "minzheng_rules.packs": {"Pack", "BoundPlan", "load_pack", "available_packs"},
+    "minzheng_rules.backends": {"Backend", "Answer"},
+    "minzheng_rules.backends.reference": {"ReferenceEvaluator", "bind", "evaluate"},
+    "minzheng_rules.backends.vectorized": {"VectorizedPack"},
+    "minzheng_rules.io": {"Batch", "open_register", "write_register", "load_mapping"},
+    "minzheng_rules.analysis": {"reform_impact", "render_markdown"},
+    "minzheng_rules.testing": {"run_cases", "check_invariants"},
+    "minzheng_rules.synth": {"generate", "shape_of"},
+    "minzheng_rules.docsgen": {"generate_pages", "build_site"},
+}
+
+
+def _modules() -> list[str]:
+    root = Path(minzheng_rules.__file__).parent
+    return sorted(
+        "minzheng_rules." + ".".join(p.relative_to(root).with_suffix("").parts)
+        for p in root.rglob("*.py")
+        if p.name != "__init__.py"
+    )
+
+
+def test_implementation_modules_are_private():
+    public = [
+        m
+        for m in _modules()
+        if not any(part.startswith("_") for part in m.split(".")[1:]) and m not in PUBLIC_MODULES
+    ]
+    assert public == [], "name them with a leading underscore, or list them in PUBLIC_MODULES"
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGE_SURFACES))
+def test_each_package_lists_what_it_offers(package):
+    module = importlib.import_module(package)
+    listed = set(module.__all__)
+    assert PACKAGE_SURFACES[package] <= listed
+    for name in listed:
+        value = getattr(module, name)  # lazily exported names resolve too
+        assert (value.__doc__ or "").strip(), f"{package}.{name} says nothing of what it is for"
+        assert value.__module__.startswith(package), f"{package}.{name} comes from elsewhere"
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from minzheng_rules.packs.discovery import available_packs
-from minzheng_rules.packs.loader import load_definition
-from minzheng_rules.packs.schema import Confidence
+from minzheng_rules.packs._discovery import available_packs
+from minzheng_rules.packs._loader import load_definition
+from minzheng_rules.packs._schema import Confidence
 
 from conftest import SEEDS
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import find, given, settings
 
 from minzheng_rules import load_pack
-from minzheng_rules.model.errors import MinzhengError
-from minzheng_rules.model.household import Household, Member
+from minzheng_rules.model._errors import MinzhengError
+from minzheng_rules.model._household import Household, Member
 from minzheng_rules.testing.strategies import (
     dates,
     evaluable_dates,

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from minzheng_rules import load_pack
-from minzheng_rules.model.convert import frames_to_dicts
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.synth.registers import generate, shape_of
+from minzheng_rules.model._convert import frames_to_dicts
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.synth._registers import generate, shape_of
 
 ON = dt.date(2024, 6, 1)
 

@@ -9,7 +9,7 @@ import pytest
 
 from minzheng_rules import load_pack
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.model.errors import PackError
+from minzheng_rules.model._errors import PackError
 
 from packs_for_tests import files
 

@@ -14,13 +14,13 @@ from hypothesis import strategies as st
 
 from minzheng_rules import available_packs, load_pack
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.model.convert import frames_to_dicts, households_to_frames
-from minzheng_rules.model.errors import EvaluationError, HouseholdError
-from minzheng_rules.model.household import parse_household
-from minzheng_rules.model.results import Status
-from minzheng_rules.model.values import money
-from minzheng_rules.synth.registers import generate
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
+from minzheng_rules.model._convert import frames_to_dicts, households_to_frames
+from minzheng_rules.model._errors import EvaluationError, HouseholdError
+from minzheng_rules.model._household import parse_household
+from minzheng_rules.model._results import Status
+from minzheng_rules.model._values import money
+from minzheng_rules.synth._registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
 
 CODES = {Status.eligible: 2, Status.undetermined: 1, Status.ineligible: 0}

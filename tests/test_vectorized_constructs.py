@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from minzheng_rules import load_pack, parse_household
 from minzheng_rules.backends.reference import evaluate
-from minzheng_rules.backends.vectorized.engine import VectorizedPack
-from minzheng_rules.backends.vectorized.numeric import VectorizeError
-from minzheng_rules.model.convert import households_to_frames
+from minzheng_rules.backends.vectorized._engine import VectorizedPack
+from minzheng_rules.backends.vectorized._numeric import VectorizeError
+from minzheng_rules.model._convert import households_to_frames
 from minzheng_rules.testing.strategies import Thresholds, households
 from test_vectorized import CODES, expected_amount
 

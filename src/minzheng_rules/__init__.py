@@ -22,19 +22,23 @@ import datetime as dt
 from typing import Any
 
 from minzheng_rules.backends import reference
-from minzheng_rules.model.errors import (
+from minzheng_rules.model import (
+    Evaluation,
     EvaluationError,
+    Household,
     HouseholdError,
+    Member,
     MinzhengError,
     PackError,
     PackErrors,
     PackNotFoundError,
     ParameterNotInForceError,
+    ProgramOutcome,
+    Status,
+    load_household,
+    parse_household,
 )
-from minzheng_rules.model.household import Household, Member, load_household, parse_household
-from minzheng_rules.model.results import Evaluation, ProgramOutcome, Status
-from minzheng_rules.packs.discovery import available_packs
-from minzheng_rules.packs.pack import Pack, load_pack
+from minzheng_rules.packs import Pack, available_packs, load_pack
 
 __version__ = "0.1.0"
 

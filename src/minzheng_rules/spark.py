@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from minzheng_rules.model.columns import HOUSEHOLD_COLUMNS, HOUSEHOLD_ID, MEMBER_COLUMNS
+from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, HOUSEHOLD_ID, MEMBER_COLUMNS
 
 REJECT = "_reject"
 MEMBERS = "_members"
@@ -44,8 +44,8 @@ def _require_spark() -> Any:
 
 @cache
 def _compiled(pack_ref: str, on: str) -> Any:
-    from minzheng_rules.backends.vectorized.engine import VectorizedPack
-    from minzheng_rules.packs.pack import load_pack
+    from minzheng_rules.backends.vectorized._engine import VectorizedPack
+    from minzheng_rules.packs._pack import load_pack
 
     return VectorizedPack(load_pack(pack_ref), dt.date.fromisoformat(on))
 
@@ -53,7 +53,7 @@ def _compiled(pack_ref: str, on: str) -> Any:
 def _pack_ref(pack: Any) -> str:
     if isinstance(pack, str):
         return pack
-    from minzheng_rules.packs.discovery import available_packs
+    from minzheng_rules.packs._discovery import available_packs
 
     known = available_packs()
     if pack.id in known and Path(known[pack.id]).resolve() == Path(pack.folder).resolve():
@@ -81,8 +81,8 @@ def output_schema(pack_ref: str, on: dt.date) -> pa.Schema:
 
 def _evaluate_nested(batch: pa.RecordBatch, pack_ref: str, on: str) -> pa.RecordBatch:
     """Households with a nested ``_members`` list → result rows (and refused rows)."""
-    from minzheng_rules.io.batch import result_table
-    from minzheng_rules.io.validate import assemble, clean
+    from minzheng_rules.io._batch import result_table
+    from minzheng_rules.io._validate import assemble, clean
 
     vp = _compiled(pack_ref, on)
     schema = output_schema(pack_ref, dt.date.fromisoformat(on))
@@ -143,7 +143,7 @@ def pc_lengths(nested: pa.Array) -> np.ndarray:
 
 def evaluate_spark(households: Any, members: Any, pack: Any, on: dt.date) -> tuple[Any, Any]:
     """(results, rejects) Spark DataFrames for a households and a members DataFrame in the
-    columnar form (see :mod:`minzheng_rules.model.columns`)."""
+    columnar form (see :mod:`minzheng_rules.model._columns`)."""
     from pyspark.sql import functions as F
 
     ref = _pack_ref(pack)
@@ -209,7 +209,7 @@ def read_register(spark: Any, source: Any) -> tuple[Any, Any]:
             spark.read.options(**opts).csv(str(source.households)),
             spark.read.options(**opts).csv(str(source.members)),
         )
-    from minzheng_rules.io.validate import InputError
+    from minzheng_rules.io._validate import InputError
 
     raise InputError("the Spark engine reads the columnar form (Parquet or CSV)")
 
@@ -222,9 +222,9 @@ def run_spark_batch(
     import shutil
     import time
 
-    from minzheng_rules.backends.vectorized.programs import StatusCode
-    from minzheng_rules.io.batch import STATUS, ProgramTotals, Summary, _format_from_name
-    from minzheng_rules.io.formats import TableWriter
+    from minzheng_rules.backends.vectorized._programs import StatusCode
+    from minzheng_rules.io._batch import STATUS, ProgramTotals, Summary, _format_from_name
+    from minzheng_rules.io._formats import TableWriter
 
     started = time.perf_counter()
     spark = spark_session(master)
@@ -263,7 +263,7 @@ def run_spark_batch(
                 if amount is not None:
                     t.amount += int(amount)  # (an Int64 column: its sum is an int)
             if fmt != "parquet":
-                from minzheng_rules.io.formats import money_text
+                from minzheng_rules.io._formats import money_text
 
                 cols = []
                 for name in table.column_names:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import minzheng_rules.cli.batch  # registers `minzheng batch` and `synth`
-import minzheng_rules.cli.diff  # noqa: F401  (registers `minzheng diff`)
-from minzheng_rules.cli import docs, evaluate, monitor, packs, plan  # noqa: F401  (registers commands)
-from minzheng_rules.cli.app import app
+import minzheng_rules.cli._batch  # registers `minzheng batch` and `synth`
+import minzheng_rules.cli._diff  # noqa: F401  (registers `minzheng diff`)
+from minzheng_rules.cli import _docs as docs  # noqa: F401  (registers commands)
+from minzheng_rules.cli._app import app
 
 __all__ = ["app", "main"]
 

@@ -10,8 +10,8 @@ changed standard shows up on the city page and the comparison page at the next b
 
 from __future__ import annotations
 
-from minzheng_rules.docsgen.build import build_site
-from minzheng_rules.docsgen.site import GeneratedSite, generate_pages
-from minzheng_rules.docsgen.sources import load_site_packs
+from minzheng_rules.docsgen._build import build_site
+from minzheng_rules.docsgen._site import GeneratedSite, generate_pages
+from minzheng_rules.docsgen._sources import load_site_packs
 
 __all__ = ["GeneratedSite", "build_site", "generate_pages", "load_site_packs"]

@@ -18,10 +18,10 @@ from typing import Any
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-from minzheng_rules.docsgen.programs import key_terms, mark_index
-from minzheng_rules.docsgen.reference import schema_block
-from minzheng_rules.docsgen.site import GeneratedSite, generate_pages
-from minzheng_rules.docsgen.sources import load_site_packs, site_date
+from minzheng_rules.docsgen._programs import key_terms, mark_index
+from minzheng_rules.docsgen._reference import schema_block
+from minzheng_rules.docsgen._site import GeneratedSite, generate_pages
+from minzheng_rules.docsgen._sources import load_site_packs, site_date
 
 log = logging.getLogger("mkdocs.plugins.minzheng")
 SCHEMA_MARKER = "<!-- minzheng:json-schema -->"

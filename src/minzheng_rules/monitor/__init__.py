@@ -15,11 +15,11 @@ Two engines answer the same rules: ``python`` (the reference backend's closures)
 
 from __future__ import annotations
 
-from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
-from minzheng_rules.monitor.engines import ENGINES, EngineUnavailableError, make_engine
-from minzheng_rules.monitor.events import EVENT_TYPES, EventError, parse_event, read_events
-from minzheng_rules.monitor.register import iter_register, load_register
-from minzheng_rules.monitor.runner import Monitor
+from minzheng_rules.monitor._alerts import AlertSet, CompiledAlert
+from minzheng_rules.monitor._engines import ENGINES, EngineUnavailableError, make_engine
+from minzheng_rules.monitor._events import EVENT_TYPES, EventError, parse_event, read_events
+from minzheng_rules.monitor._register import iter_register, load_register
+from minzheng_rules.monitor._runner import Monitor
 
 __all__ = [
     "ENGINES",

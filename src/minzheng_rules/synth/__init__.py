@@ -1,20 +1,17 @@
-"""Synthetic data, no real person's: registers shaped by a pack (:mod:`.registers`, columnar,
-for batch runs and benchmarks) and canonical households with event streams (:mod:`.events`, for
-the monitor's tests and benchmarks). Deterministic for a seed.
-
-``generate`` and ``shape_of`` are the registers' entry points; they are imported on first use,
-so the event streams work without the ``batch`` extra (Polars, NumPy)."""
+"""Synthetic data, no real person's: registers shaped by a pack (columnar, for batch runs and
+benchmarks: :func:`generate`, :func:`shape_of`) and canonical households with event streams (for
+the monitor's tests and benchmarks). Deterministic for a seed. Imported on first use, so the
+event streams work without Polars and NumPy. Public: the names below; the modules are the
+implementation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from minzheng_rules._lazy import exports
+
+if TYPE_CHECKING:
+    from minzheng_rules.synth._registers import generate, shape_of
 
 __all__ = ["generate", "shape_of"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from minzheng_rules.synth import registers
-
-        return getattr(registers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = exports(__name__, {"generate": "_registers", "shape_of": "_registers"})

@@ -61,7 +61,7 @@ def pytest_collection_modifyitems(
     """Add the packs named by option or ini (before -k and -m deselect)."""
     named = [*config.getoption("minzheng_pack"), *config.getini("minzheng_packs")]
     for name in named:
-        from minzheng_rules.packs.discovery import find_pack
+        from minzheng_rules.packs._discovery import find_pack
 
         folder = find_pack(name, near=config.rootpath)
         collector = PackCollector.from_parent(session, path=folder / MANIFEST, name=str(name))
@@ -72,7 +72,7 @@ class PackCollector(pytest.File):
     """One pack: an item per golden case and per declared invariant."""
 
     def collect(self) -> list[pytest.Item]:
-        from minzheng_rules.packs.pack import load_pack
+        from minzheng_rules.packs._pack import load_pack
 
         pack = load_pack(self.path.parent)
         items: list[pytest.Item] = []
@@ -117,7 +117,7 @@ class CaseItem(_PackItem):
     section = "cases"
 
     def runtest(self) -> None:
-        from minzheng_rules.testing.cases import run_case
+        from minzheng_rules.testing._cases import run_case
 
         case = next(c for c in self.pack.cases if c.id == self.key)
         result = run_case(self.pack, case)
@@ -133,7 +133,7 @@ class InvariantItem(_PackItem):
     section = "invariants"
 
     def runtest(self) -> None:
-        from minzheng_rules.testing.invariants import check_invariant
+        from minzheng_rules.testing._invariants import check_invariant
 
         result = check_invariant(self.pack, self.pack.definition.invariants[self.key])
         if result.status == "skipped":

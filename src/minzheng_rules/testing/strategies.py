@@ -24,9 +24,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from minzheng_rules.expr.nodes import Compare, Const, In, Name, walk
-from minzheng_rules.model.errors import MinzhengError
-from minzheng_rules.model.household import (
+from minzheng_rules.expr._nodes import Compare, Const, In, Name, walk
+from minzheng_rules.model._errors import MinzhengError
+from minzheng_rules.model._household import (
     Care,
     DisabilityType,
     Household,
@@ -35,7 +35,7 @@ from minzheng_rules.model.household import (
     Relation,
     Schooling,
 )
-from minzheng_rules.packs.pack import Pack
+from minzheng_rules.packs._pack import Pack
 
 FEN = Decimal("0.01")
 MAX_MONEY = Decimal("999999")

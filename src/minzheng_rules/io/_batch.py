@@ -1,0 +1,409 @@
+"""Evaluate a whole register chunk by chunk: resumable, atomic, with a rejects file and counts
+that reconcile (households read = evaluated + rejected).
+
+The output is written once, as the chunks come: each chunk's table is appended to ``OUT``'s
+writer, whose file sits in ``<OUT>.parts/`` under a temporary name until the end. For resuming,
+each chunk's answers are also kept as ``part-<n>.arrow`` (the compact evaluation frame, Arrow
+IPC with LZ4: cheap to write, unlike a second Parquet file to decode and re-encode at the end)
+and a line in ``manifest.json`` records the chunk done with its counts. An interrupted run
+started again with the same input, pack and date replays the kept parts into a new writer and
+evaluates only the rest. At the end the output and ``OUT.rejects.jsonl`` are renamed into place
+(again via temporary names) and the parts folder is removed.
+
+Output columns: ``household_id``, ``<program>_status`` (eligible / ineligible / undetermined),
+``<program>_amount`` (exact decimal: Parquet ``decimal128``, text in CSV and JSON Lines),
+``tags`` and ``needs`` (lists; JSON text in CSV).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute
+
+from minzheng_rules.backends.vectorized._programs import StatusCode
+from minzheng_rules.io._formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
+from minzheng_rules.io._names import form_of
+from minzheng_rules.io._readers import Chunk, Source
+from minzheng_rules.io._validate import InputError
+from minzheng_rules.model._columns import HOUSEHOLD_ID
+
+STATUS = {
+    StatusCode.ELIGIBLE: "eligible",
+    StatusCode.UNDETERMINED: "undetermined",
+    StatusCode.INELIGIBLE: "ineligible",
+}
+# made by Polars, not pa.array: pa.array imports pandas when it is installed (its array-like
+# check), a third of a second of start-up
+_STATUS_WORDS = (
+    pl.Series([STATUS[code] for code in sorted(StatusCode)]).to_arrow().cast(pa.string())
+)
+MANIFEST_VERSION = 3  # 2: parts are Arrow IPC evaluation frames; 3: undetermined counts
+
+
+@dataclass
+class ProgramTotals:
+    unit: str
+    eligible: int = 0
+    amount: Decimal = Decimal(0)
+    undetermined: int = 0  # households whose answer needs facts the register lacks
+
+
+@dataclass
+class Summary:
+    """What a batch did: counts that reconcile and, per program, how many households are
+    eligible and what they are paid in total (in the program's unit, e.g. 元 per month), and how
+    many could not be decided for missing facts."""
+
+    households: int = 0
+    evaluated: int = 0
+    rejected: int = 0
+    rejected_members: int = 0
+    fallback: int = 0
+    programs: dict[str, ProgramTotals] = field(default_factory=dict)
+    seconds: float = 0.0
+    output: str = ""
+    rejects: str = ""
+    mode: str = ""
+    stale: dict[str, list[Any]] = field(default_factory=dict)
+    """Per program: the money amounts it relied on that are over two years old on the date
+    (the same for every household evaluated; see ``Pack.stale_values``)."""
+
+    @property
+    def reconciles(self) -> bool:
+        return self.households == self.evaluated + self.rejected
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "households": self.households,
+            "evaluated": self.evaluated,
+            "rejected": self.rejected,
+            "rejected_members": self.rejected_members,
+            "decided_by_reference": self.fallback,
+            "reconciles": self.reconciles,
+            "programs": {
+                p: {
+                    "unit": t.unit,
+                    "eligible": t.eligible,
+                    "amount": str(t.amount),
+                    "undetermined": t.undetermined,
+                }
+                for p, t in self.programs.items()
+            },
+            "seconds": round(self.seconds, 3),
+            "output": self.output,
+            "rejects": self.rejects,
+            "mode": self.mode,
+            "stale": {pid: [v.to_dict() for v in vs] for pid, vs in self.stale.items()},
+        }
+
+
+def pack_fingerprint(pack: Any) -> str:
+    """A hash of the pack's files, so a resumed run refuses a pack that changed meanwhile."""
+    digest = hashlib.sha256()
+    files = {o.file for o in pack.definition.origins.values() if getattr(o, "file", None)}
+    for name in sorted(files):
+        p = Path(name)
+        if p.is_file():
+            digest.update(p.name.encode())
+            digest.update(p.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def result_table(
+    frame: pl.DataFrame, programs: list[Any], fmt: str, dictionary: bool = False
+) -> pa.Table:
+    """The evaluation frame as the output table: statuses as words, amounts as exact
+    decimals (Parquet) or decimal text, tags and needs as lists (JSON text in CSV).
+
+    ``dictionary``: statuses as Arrow dictionary arrays over the three words (the Int8 codes
+    themselves, nothing to look up or hash); for a Parquet writer that does not store the
+    Arrow schema, so the file reads back as plain text columns, as without it."""
+    arrays: list[Any] = [frame.get_column(HOUSEHOLD_ID).to_arrow().cast(pa.string())]
+    names = [HOUSEHOLD_ID]
+    for p in programs:
+        # the Int8 codes index the three words (an Arrow take, no per-row mapping)
+        codes = frame.get_column(f"{p.program}_status").to_arrow()
+        amount = frame.get_column(f"{p.program}_amount")
+        arrays.append(
+            pa.DictionaryArray.from_arrays(codes, _STATUS_WORDS)
+            if dictionary
+            else pa.compute.take(_STATUS_WORDS, codes)
+        )
+        arrays.append(
+            decimal_array(amount, p.scale)
+            if fmt == "parquet"
+            else money_text(amount, p.scale).to_arrow().cast(pa.string())
+        )
+        names += [f"{p.program}_status", f"{p.program}_amount"]
+    for name in ("tags", "needs"):
+        col = frame.get_column(name)
+        if fmt == "csv":  # JSON text as json.dumps writes it, built on the whole column
+            quoted = col.list.eval(
+                pl.element()
+                .str.replace_all("\\", "\\\\", literal=True)
+                .str.replace_all('"', '\\"', literal=True)
+            )
+            col = pl.select(
+                pl.when(quoted.list.len() == 0)
+                .then(pl.lit("[]"))
+                .otherwise(pl.lit('["') + quoted.list.join('", "') + pl.lit('"]'))
+            ).to_series()
+        arrays.append(col.to_arrow().cast(pa.string() if fmt == "csv" else pa.list_(pa.string())))
+        names.append(name)
+    return pa.Table.from_arrays(
+        [a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a for a in arrays], names=names
+    )
+
+
+class Batch:
+    """One run of a register through a compiled pack."""
+
+    def __init__(
+        self,
+        source: Source,
+        out: Path,
+        pack: Any,
+        on: dt.date,
+        fmt: str | None = None,
+        chunk_size: int = 250_000,
+        restart: bool = False,
+        evaluator: Any = None,
+        publish: Callable[[Path, Path], Any] | None = None,
+    ) -> None:
+        """``publish``: called with the output and rejects files once they are in place (and
+        before the parts are removed, so a failed publish is retried by a resumed run)."""
+        self.publish = publish
+        self.source = source
+        self.out = Path(out)
+        self.fmt = fmt or _format_from_name(self.out)
+        if self.fmt not in OUTPUT_FORMATS:
+            raise InputError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
+        for p in getattr(source, "paths", ()):
+            if self.out.exists() and p.exists() and os.path.samefile(p, self.out):
+                raise InputError(f"{self.out}: the output would overwrite the input register")
+        # the table as written: Excel takes the Parquet form (exact decimals, lists) at the end
+        self.table_fmt = "parquet" if self.fmt == "xlsx" else self.fmt
+        self.pack = pack
+        self.on = on
+        self.chunk_size = chunk_size
+        self.parts = self.out.with_name(self.out.name + ".parts")
+        self.manifest_path = self.parts / "manifest.json"
+        if evaluator is None:
+            from minzheng_rules.backends.vectorized._engine import ReferencePack, VectorizedPack
+            from minzheng_rules.backends.vectorized._numeric import VectorizeError
+            from minzheng_rules.model._errors import EvaluationError
+
+            try:
+                evaluator = VectorizedPack(pack, on)
+            except (VectorizeError, EvaluationError) as err:  # validated, yet no exact plan:
+                evaluator = ReferencePack(pack, on, str(err))  # every row by the reference
+        self.vp = evaluator
+        self.identity = {
+            "version": MANIFEST_VERSION,
+            "input": source.fingerprint(),
+            "pack": pack.id,
+            "pack_files": pack_fingerprint(pack),
+            "date": on.isoformat(),
+            "chunk_size": chunk_size,
+            "format": self.fmt,
+        }
+        self.manifest = self._load_manifest(restart)
+
+    def _load_manifest(self, restart: bool) -> dict[str, Any]:
+        if restart and self.parts.exists():
+            shutil.rmtree(self.parts)
+        if self.manifest_path.exists():
+            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            if data.get("identity") != self.identity:
+                raise InputError(
+                    f"{self.parts} holds an unfinished run with another input, pack, date, "
+                    "chunk size or format; rerun with --restart to discard it"
+                )
+            return data
+        self.parts.mkdir(parents=True, exist_ok=True)
+        data = {"identity": self.identity, "chunks": {}}
+        self._save(data)
+        return data
+
+    def _save(self, data: dict[str, Any]) -> None:
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.manifest_path)
+
+    @property
+    def done(self) -> int:
+        return len(self.manifest["chunks"])
+
+    def run(self, progress: Callable[[int], None] | None = None) -> Summary:
+        started = time.perf_counter()
+        # the output is written once, as chunks come; its temporary file lives in the parts
+        # folder so that a crash leaves nothing beside OUT and --restart clears it
+        self._writer = TableWriter(self.out, self.fmt, store_schema=False)
+        self._writer.tmp = self.parts / f"output.{self.fmt}.tmp"
+        try:
+            for chunk in prefetch(self.source.chunks(self.chunk_size, self.parts)):
+                key = str(chunk.index)
+                if key in self.manifest["chunks"]:
+                    self._replay(chunk.index)
+                else:
+                    self.manifest["chunks"][key] = self._chunk(chunk)
+                    self._save(self.manifest)
+                if progress:
+                    progress(chunk.read)
+            summary = self._finish()
+        except BaseException:
+            self._writer.abort()
+            raise
+        summary.seconds = time.perf_counter() - started
+        summary.mode = getattr(self.source, "mode", "") or ""
+        return summary
+
+    def _part(self, index: int) -> Path:
+        return self.parts / f"part-{index:06d}.arrow"
+
+    def _write(self, table: pa.Table) -> None:
+        # on this thread: a writer thread overlapping the next chunk cost more CPU than it saved
+        # wall time on a busy 2-core machine (measured)
+        self._writer.write(table)
+
+    def _replay(self, index: int) -> None:
+        """A chunk done by an earlier run: its kept answers go to the output again."""
+        frame = pl.read_ipc(self._part(index))
+        self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
+
+    def _chunk(self, chunk: Chunk) -> dict[str, Any]:
+        result = self.vp.evaluate(chunk.households, chunk.members)
+        rejects = [r.to_dict() for r in chunk.rejects]
+        ids = chunk.households.get_column(HOUSEHOLD_ID)
+        for row, hid, reason in result.rejected:
+            rejects.append(
+                {
+                    "source": "evaluation",
+                    "row": row,
+                    "household_id": hid or ids[row],
+                    "reasons": [reason],
+                }
+            )
+        frame = result.frame
+        part = self._part(chunk.index)
+        tmp = part.with_suffix(".tmp")
+        frame.write_ipc(tmp, compression="lz4")
+        os.replace(tmp, part)
+        self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
+        rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
+        tmp = rpath.with_suffix(".tmp")
+        # backslashreplace: a text no UTF-8 can hold never stops the rejects file
+        with open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
+            for r in rejects:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        os.replace(tmp, rpath)
+        totals = {}
+        sums = (
+            {}
+            if not self.vp.programs
+            else frame.select(
+                e
+                for p in self.vp.programs
+                for e in (
+                    (pl.col(f"{p.program}_status") == StatusCode.ELIGIBLE)
+                    .sum()
+                    .alias(f"n{p.program}"),
+                    pl.col(f"{p.program}_amount")
+                    .filter(pl.col(f"{p.program}_status") == StatusCode.ELIGIBLE)
+                    .sum()
+                    .alias(f"a{p.program}"),
+                    (pl.col(f"{p.program}_status") == StatusCode.UNDETERMINED)
+                    .sum()
+                    .alias(f"u{p.program}"),
+                )
+            ).row(0, named=True)
+        )
+        for p in self.vp.programs:
+            count, amount = sums[f"n{p.program}"], sums[f"a{p.program}"]
+            unknown = int(sums[f"u{p.program}"] or 0)
+            totals[p.program] = [int(count or 0), int(amount or 0), p.scale, p.unit, unknown]
+        household_rejects = len(rejects) - chunk.member_rejects
+        return {
+            "read": chunk.read,
+            "evaluated": frame.height,
+            "rejected": household_rejects,
+            "rejected_members": chunk.member_rejects,
+            "fallback": result.fallback,
+            "programs": totals,
+        }
+
+    def _finish(self) -> Summary:
+        s = Summary()
+        keys = sorted(self.manifest["chunks"], key=int)
+        for k in keys:
+            c = self.manifest["chunks"][k]
+            s.households += c["read"]
+            s.evaluated += c["evaluated"]
+            s.rejected += c["rejected"]
+            s.rejected_members += c["rejected_members"]
+            s.fallback += c["fallback"]
+            for pid, (count, amount, scale, unit, unknown) in c["programs"].items():
+                t = s.programs.setdefault(pid, ProgramTotals(unit))
+                t.eligible += count
+                t.undetermined += unknown
+                t.amount += Decimal(amount).scaleb(-scale)
+        for p in self.vp.programs:
+            s.programs.setdefault(p.program, ProgramTotals(p.unit))
+        s.stale = dict(self.vp.bound.stale)
+        w = self._writer
+        if w.rows == 0:
+            w.write(
+                result_table(
+                    self.vp._empty(), self.vp.programs, self.table_fmt, self.fmt == "parquet"
+                )
+            )
+        w.close()
+        rejects = self.out.with_name(self.out.name + ".rejects.jsonl")
+        tmp = rejects.with_name(f".{rejects.name}.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            for k in keys:
+                f.write((self.parts / f"rejects-{int(k):06d}.jsonl").read_text(encoding="utf-8"))
+        os.replace(tmp, rejects)
+        if self.publish is not None:
+            self.publish(self.out, rejects)
+        s.output, s.rejects = str(self.out), str(rejects)
+        summary = self.out.with_name(self.out.name + ".summary.json")
+        tmp = summary.with_name(f".{summary.name}.tmp")
+        tmp.write_text(json.dumps(s.to_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, summary)
+        shutil.rmtree(self.parts, ignore_errors=True)
+        return s
+
+
+def prefetch(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
+    """Read and validate the next chunk on another thread while this one is evaluated (Polars,
+    Arrow and NumPy release the interpreter lock, so the two overlap on the machine's cores)."""
+    done = object()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(next, chunks, done)
+        while True:
+            item = future.result()
+            if item is done:
+                return
+            future = pool.submit(next, chunks, done)
+            yield item  # type: ignore[misc]
+
+
+def _format_from_name(path: Path) -> str:
+    """The output's format from its name (an Excel name writes .xlsx); Parquet otherwise."""
+    form = form_of(path)
+    return "xlsx" if form == "excel" else form or "parquet"

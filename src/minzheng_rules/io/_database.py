@@ -1,0 +1,209 @@
+"""Registers in a PostgreSQL database: read from two tables or two queries, results written back
+to a table, through ADBC (``adbc-driver-postgresql``, Arrow batches both ways).
+
+Reading takes a snapshot: each query's rows, ordered by the household id, are streamed into a
+temporary Parquet file, and the register is then read like any columnar one (the same
+validation, rejects, chunking and resume; a reject's row is its position in that ordered
+query). ``numeric`` columns arrive as their exact text.
+
+Writing is one transaction: the results table and ``<table>_rejects`` are replaced together
+(``DROP``, ``CREATE``, the rows, ``COMMIT``), so a reader of the database sees the old results
+or the new ones, never half.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from minzheng_rules.io._validate import InputError
+
+SCHEMES = ("postgresql://", "postgres://")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+
+
+def is_database(text: str | Path) -> bool:
+    return str(text).startswith(SCHEMES)
+
+
+def redact(dsn: str) -> str:
+    """The DSN without its password, for messages."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", dsn)
+
+
+def _quoted(name: str) -> str:
+    """A table name (``schema.table``) quoted for SQL; anything else is refused."""
+    if not _NAME.match(name):
+        raise InputError(f"'{name}': a table name is letters, digits and _ (schema.table)")
+    return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _connect(dsn: str) -> Any:
+    try:
+        import adbc_driver_postgresql.dbapi as pg
+    except ImportError as e:
+        raise InputError(
+            f"PostgreSQL needs the batch extra (pip install 'minzheng-rules[batch]'): {e}"
+        ) from None
+    try:
+        return pg.connect(dsn)
+    except Exception as e:
+        raise InputError(f"{redact(dsn)}: cannot connect ({_first_line(e)})") from None
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _plain(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Extension columns (``numeric`` comes as an opaque type over its text) as their storage."""
+    arrays, changed = [], False
+    for column in batch.columns:
+        if isinstance(column.type, pa.ExtensionType) or isinstance(column, pa.ExtensionArray):
+            arrays.append(column.storage)
+            changed = True
+        else:
+            arrays.append(column)
+    if not changed:
+        return batch
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
+def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> int:
+    """Stream ``query``'s rows, ordered by ``order_by``, into a Parquet file; the row count."""
+    import pyarrow.parquet as pq
+
+    sql = f"SELECT * FROM ({query}) AS register ORDER BY {_ident(order_by)}"
+    rows = 0
+    with _connect(dsn) as conn:
+        cur = conn.cursor()
+        try:
+            cur.execute(sql)
+            reader = cur.fetch_record_batch()
+            writer = None
+            for batch in reader:
+                batch = _plain(batch)
+                if writer is None:
+                    writer = pq.ParquetWriter(target, batch.schema)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+            if writer is None:
+                schema = pa.schema([(f.name, _plain_type(f.type)) for f in reader.schema])
+                writer = pq.ParquetWriter(target, schema)
+            writer.close()
+        except InputError:
+            raise
+        except Exception as e:
+            raise InputError(f"{label}: the query failed ({_first_line(e)})") from None
+        finally:
+            cur.close()
+    return rows
+
+
+def _plain_type(t: pa.DataType) -> pa.DataType:
+    return t.storage_type if isinstance(t, pa.ExtensionType) else t
+
+
+def open_database(
+    dsn: str,
+    table: str | None,
+    members_table: str | None,
+    query: str | None,
+    members_query: str | None,
+    mapping: Any = None,
+) -> Any:
+    """A columnar source over a snapshot of the households and members in the database."""
+    from minzheng_rules.io._readers import ColumnarSource, TableFile
+
+    if (table is None) == (query is None):
+        raise InputError("a database register needs --table or --query (one of them)")
+    if (members_table is None) == (members_query is None):
+        raise InputError("a database register needs --members-table or --members-query")
+    hq = f"SELECT * FROM {_quoted(table)}" if table else str(query)
+    mq = f"SELECT * FROM {_quoted(members_table)}" if members_table else str(members_query)
+    hlabel = table or "households query"
+    mlabel = members_table or "members query"
+    hmap = mapping.households if mapping else None
+    mmap = mapping.members if mapping else None
+    hid = (hmap and _source_of(hmap, "household_id")) or "household_id"
+    mid = (mmap and _source_of(mmap, "household_id")) or "household_id"
+    folder = Path(tempfile.mkdtemp(prefix="minzheng-db-"))
+    try:
+        snapshot(dsn, hq, hid, folder / "households.parquet", hlabel)
+        snapshot(dsn, mq, mid, folder / "members.parquet", mlabel)
+        h = TableFile(folder / "households.parquet", "parquet", "households", hmap)
+        m = TableFile(folder / "members.parquet", "parquet", "members", mmap)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    h.label, m.label = hlabel, mlabel
+    h.warnings = [w.replace("households.parquet", hlabel) for w in h.warnings]
+    m.warnings = [w.replace("members.parquet", mlabel) for w in m.warnings]
+    source = ColumnarSource(h, m)
+    source.snapshot = True
+    weakref.finalize(source, shutil.rmtree, folder, True)
+    return source
+
+
+def _source_of(table_mapping: Any, field: str) -> str | None:
+    for name, rule in table_mapping.columns.items():
+        if rule.field == field:
+            return name
+    return None
+
+
+def publish(dsn: str, table: str, results: Path, rejects: Path) -> int:
+    """Replace ``table`` and ``<table>_rejects`` with the run's results and rejects, in one
+    transaction (nothing is changed if any step fails). The rows written."""
+    import pyarrow.parquet as pq
+
+    target = _quoted(table)
+    rejects_table = _quoted(f"{table}_rejects")
+    lines = [json.loads(x) for x in rejects.read_text(encoding="utf-8").splitlines() if x]
+    refused = pa.table(
+        {
+            "source": pa.array([r["source"] for r in lines], pa.string()),
+            "row": pa.array([r["row"] for r in lines], pa.int64()),
+            "household_id": pa.array([r["household_id"] for r in lines], pa.string()),
+            "reasons": pa.array([r["reasons"] for r in lines], pa.list_(pa.string())),
+        }
+    )
+    written = 0
+    with _connect(dsn) as conn:
+        cur = conn.cursor()
+        try:
+            cur.execute(f"DROP TABLE IF EXISTS {target}")
+            cur.execute(f"DROP TABLE IF EXISTS {rejects_table}")
+            parquet = pq.ParquetFile(results)
+            first = True
+            schema, _, name = table.rpartition(".")
+            where = {"db_schema_name": schema} if schema else {}
+            for batch in parquet.iter_batches(batch_size=131_072):
+                cur.adbc_ingest(name, batch, mode="create" if first else "append", **where)
+                first = False
+                written += batch.num_rows
+            if first:  # no rows: the table with its columns all the same
+                empty = parquet.schema_arrow.empty_table()
+                cur.adbc_ingest(name, empty, mode="create", **where)
+            cur.adbc_ingest(f"{name}_rejects", refused, mode="create", **where)
+            conn.commit()
+        except Exception as e:
+            conn.rollback()
+            raise InputError(f"{table}: writing the results failed ({_first_line(e)})") from None
+        finally:
+            cur.close()
+    return written
+
+
+__all__ = ["is_database", "open_database", "publish", "redact"]

@@ -1,0 +1,193 @@
+"""A city's own column names and codes → the canonical columns (``minzheng batch --columns``).
+
+A register exported from a city's system keeps its own headers (户编号, 身份证号, 月收入) and
+codes (与户主关系 ``01``, 是/否). A mapping file says, per table, which column is which field
+and how its codes read, so the export is used as it is::
+
+    households:
+      sheet: 家庭                # Excel only: the sheet (default: 'households')
+      columns:
+        户编号: household_id
+        家庭存款: assets_financial
+      ignore: [户主姓名, 联系电话]  # read and left out on purpose
+    members:
+      columns:
+        户编号: household_id
+        身份证号: member_id
+        月收入(分): {field: monthly_income, unit: fen}
+        与户主关系: {field: relation, values: {"01": head, "10": spouse, "20": child}}
+        是否在业: {field: employed, values: {是: true, 否: false}}
+      ignore: [姓名, 性别]
+    encoding: gbk                # CSV files' text encoding (default: UTF-8, or detected)
+
+A column already named as a canonical field needs no entry. Any other column that is neither
+mapped nor ignored is listed in a warning (never dropped silently). Codes not in ``values`` are
+kept as they are, so a code the mapping forgot refuses its row with the field's own reason.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from minzheng_rules.io._validate import UNITS, InputError
+from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+from minzheng_rules.model._errors import suggest
+
+TABLES = {"households": HOUSEHOLD_COLUMNS, "members": MEMBER_COLUMNS}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _code(value: Any) -> str:
+    """A code or value as the text a cell holds (YAML reads 是 as text, true as a bool)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class ColumnRule(_Strict):
+    """One source column: the field it fills, its money unit and its codes."""
+
+    field: str
+    unit: str = "yuan"
+    values: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _texts(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {_code(k): _code(x) for k, x in v.items()}
+        return v
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str) -> str:
+        if v not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}")
+        return v
+
+
+class TableMapping(_Strict):
+    sheet: str | None = None
+    columns: dict[str, ColumnRule] = Field(default_factory=dict)
+    ignore: list[str] = Field(default_factory=list)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _short(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): ({"field": x} if isinstance(x, str) else x) for k, x in v.items()}
+        return v
+
+
+class Mapping(_Strict):
+    households: TableMapping = TableMapping()
+    members: TableMapping = TableMapping()
+    encoding: str | None = None
+
+    def table(self, name: str) -> TableMapping:
+        return self.households if name == "households" else self.members
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file; a bad one is a one-line error naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such mapping file")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        m = Mapping.model_validate(data or {})
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise InputError(f"{p}: not a readable YAML file ({str(e).splitlines()[0]})") from None
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise InputError(f"{p}: {where}: {first['msg']}") from None
+    for name, columns in TABLES.items():
+        known = {c.name for c in columns}
+        seen: dict[str, str] = {}
+        for source, rule in m.table(name).columns.items():
+            if rule.field not in known:
+                hint = suggest(rule.field, known)
+                raise InputError(
+                    f"{p}: {name}.columns.{source}: no field '{rule.field}'"
+                    + (f" (did you mean '{hint}'?)" if hint else "")
+                )
+            if rule.field in seen:
+                raise InputError(
+                    f"{p}: {name}: '{seen[rule.field]}' and '{source}' both map to '{rule.field}'"
+                )
+            seen[rule.field] = source
+    return m
+
+
+class Applied:
+    """A mapping bound to one table's header: which source column feeds which field, what is
+    left out, and the money units, ready to apply to each batch on whole columns."""
+
+    def __init__(self, mapping: TableMapping | None, table: str, header: list[str], source: str):
+        columns = TABLES[table]
+        known = {c.name for c in columns}
+        self.renames: dict[str, str] = {}
+        self.codes: dict[str, dict[str, str]] = {}
+        self.units: dict[str, str] = {}
+        self.unused: list[str] = []
+        rules = mapping.columns if mapping else {}
+        ignore = set(mapping.ignore) if mapping else set()
+        taken: dict[str, str] = {}
+        for name in header:
+            rule = rules.get(name)
+            field = rule.field if rule else (name if name in known else None)
+            if field is None or name in ignore:
+                if name not in ignore and not name.startswith("__"):
+                    self.unused.append(name)
+                continue
+            if field in taken:
+                raise InputError(
+                    f"{source}: columns '{taken[field]}' and '{name}' both give '{field}'"
+                )
+            taken[field] = name
+            self.renames[name] = field
+            if rule and rule.values:
+                self.codes[field] = rule.values
+            if rule and rule.unit != "yuan":
+                self.units[field] = rule.unit
+        self.mapped = mapping is not None
+        self.source = source
+        self.sources = {v: k for k, v in self.renames.items()}
+
+    def source_name(self, field: str) -> str:
+        """The header a canonical field is read from."""
+        return self.sources.get(field, field)
+
+    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A raw batch with canonical names and codes (columns not used are left out)."""
+        keep = [c for c in frame.columns if c in self.renames or c.startswith("__")]
+        frame = frame.select(keep).rename({k: self.renames[k] for k in keep if k in self.renames})
+        if not self.codes:
+            return frame
+        changes = []
+        for field, values in self.codes.items():
+            if field not in frame.columns:
+                continue
+            col = frame.get_column(field)
+            if col.dtype.is_float():  # a spreadsheet's 1.0 is the code "1"
+                whole = col == col.round(0)
+                col = pl.select(
+                    pl.when(whole)
+                    .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+                    .otherwise(col.cast(pl.String))
+                ).to_series()
+            text = col.cast(pl.String).str.strip_chars()
+            changes.append(text.replace(values).alias(field))
+        return frame.with_columns(changes)
+
+
+__all__ = ["Applied", "Mapping", "TableMapping", "load_mapping"]

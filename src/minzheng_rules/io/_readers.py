@@ -1,0 +1,871 @@
+"""Reading registers in bounded chunks: JSON Lines of canonical households, or a households
+table and a members table (Parquet or CSV) keyed by ``household_id``.
+
+Columnar input is streamed in step when each household's members are together and in the
+households' order (what exports and ``minzheng synth`` write): a first pass over the id columns
+checks that, then both files are read side by side. Otherwise both tables are first split into
+buckets by a hash of ``household_id`` (temporary Parquet files), and each bucket is joined on
+its own, so memory stays bounded either way; output then comes bucket by bucket.
+
+Every chunk comes back clean (see :mod:`.schema`) with the rows refused and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from minzheng_rules.io._mapping import Applied, Mapping, TableMapping
+from minzheng_rules.io._names import form_of
+from minzheng_rules.io._validate import (
+    ERR,
+    InputError,
+    Reject,
+    assemble,
+    check_columns,
+    clean,
+)
+from minzheng_rules.model._columns import (
+    HH,
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_ID,
+    MEMBER_COLUMNS,
+    clean_schema,
+)
+from minzheng_rules.model._convert import households_to_frames
+from minzheng_rules.model._errors import HouseholdError, MinzhengError
+from minzheng_rules.model._household import parse_household
+
+ROW = "__row"
+_PARQUET_BATCH = 131_072
+
+
+@dataclass
+class Chunk:
+    """One chunk: clean frames ready to evaluate, and what was refused."""
+
+    index: int
+    households: pl.DataFrame
+    members: pl.DataFrame
+    rejects: list[Reject] = field(default_factory=list)
+    read: int = 0  # household rows read (evaluable + refused)
+    member_rejects: int = 0  # member rows refused on their own (no such household)
+
+
+def _format_of(path: Path) -> str:
+    form = form_of(path)
+    if form is None:
+        raise InputError(
+            f"{path}: cannot tell the format from the name (use .parquet, .csv, .xlsx or .jsonl)"
+        )
+    return form
+
+
+def open_register(
+    path: str | Path,
+    members: str | Path | None = None,
+    mapping: Mapping | None = None,
+    encoding: str | None = None,
+) -> Source:
+    """A register from a JSON Lines file, a folder holding ``households.*`` and ``members.*``,
+    a households table (with ``members`` or a ``members.*`` file beside it), or an Excel
+    workbook with a households sheet and a members sheet. ``mapping``: the city's own column
+    names and codes (see :mod:`.mapping`); ``encoding``: of CSV files (default: UTF-8, or
+    GB18030 when the bytes are not UTF-8)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file or folder")
+    if p.is_dir():
+        found = [x for x in sorted(p.iterdir()) if x.stem == "households" and x.is_file()]
+        if not found:
+            raise InputError(f"{p}: no households.parquet, .csv, .xlsx or households.jsonl here")
+        p = found[0]
+    fmt = _format_of(p)
+    if fmt == "jsonl":
+        return JsonLinesSource(p)
+    encoding = encoding or (mapping.encoding if mapping else None)
+    hmap = mapping.households if mapping else None
+    mmap = mapping.members if mapping else None
+    sibling = p.with_name(f"members{p.suffix}")
+    if fmt == "excel" and members is None and not (sibling.is_file() and sibling != p):
+        hsheet = (hmap.sheet if hmap else None) or "households"
+        msheet = (mmap.sheet if mmap else None) or "members"
+        h = TableFile(p, fmt, "households", hmap, sheet=hsheet)
+        m = TableFile(p, fmt, "members", mmap, sheet=msheet)
+        return ColumnarSource(h, m)
+    if members is None:
+        siblings = [x for x in p.parent.glob(f"members.{p.suffix.lstrip('.')}")]
+        if not siblings:
+            raise InputError(f"{p}: give the members table (--members), e.g. members{p.suffix}")
+        members = siblings[0]
+    mp = Path(members)
+    if not mp.exists():
+        raise InputError(f"{mp}: no such file")
+    if _format_of(mp) != fmt:
+        raise InputError(f"{mp}: the members table must be {fmt} like the households")
+    h = TableFile(p, fmt, "households", hmap, encoding, hmap.sheet if hmap else None)
+    m = TableFile(mp, fmt, "members", mmap, encoding, mmap.sheet if mmap else None)
+    return ColumnarSource(h, m)
+
+
+def content_hash(paths: tuple[Path, ...]) -> dict[str, str]:
+    """A SHA-256 of each file's bytes, read in blocks: a resumed run notices an edit that kept
+    the size and the modification time."""
+    out = {}
+    for p in paths:
+        with open(p, "rb") as f:
+            out[str(p)] = hashlib.file_digest(f, "sha256").hexdigest()
+    return out
+
+
+class Source:
+    """A register that can be read in chunks."""
+
+    paths: tuple[Path, ...] = ()
+
+    def total(self) -> int | None:
+        return None
+
+    def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    warnings: list[str] = []  # noqa: RUF012 - read-only default
+
+    def fingerprint(self) -> dict[str, Any]:
+        return content_hash(self.paths)
+
+
+# -- JSON Lines ---------------------------------------------------------------------------------
+class JsonLinesSource(Source):
+    """Canonical households, one JSON object per line (validated by the pydantic models)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.paths = (path,)
+        self.mode = "jsonl"
+        self.twice: dict[str, list[int]] = {}
+
+    def total(self) -> int | None:
+        with open(self.path, "rb") as f:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
+
+    def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
+        from minzheng_rules.io._households import duplicate_ids
+
+        self.twice = duplicate_ids(self.path)
+        index = 0
+        batch: list[tuple[int, bytes]] = []
+        with open(self.path, "rb") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                batch.append((number, line))
+                if len(batch) == size:
+                    yield self._chunk(index, batch)
+                    index, batch = index + 1, []
+        if batch:
+            yield self._chunk(index, batch)
+
+    def _chunk(self, index: int, lines: list[tuple[int, bytes]]) -> Chunk:
+        from minzheng_rules.io._households import twice_reason
+
+        good = []
+        rejects = []
+        source = self.path.name
+        for number, raw in lines:
+            try:
+                data = json.loads(raw)
+                if b"\\u" in raw:  # an escaped lone surrogate is not text: refused here
+                    json.dumps(data, ensure_ascii=False).encode("utf-8")
+            except json.JSONDecodeError as e:
+                rejects.append(Reject(source, number, None, [f"line: not valid JSON ({e.msg})"]))
+                continue
+            except UnicodeError:
+                reason = "line: not valid UTF-8 text (a stray byte or a lone \\ud800-\\udfff)"
+                rejects.append(Reject(source, number, None, [reason]))
+                continue
+            except RecursionError:
+                rejects.append(Reject(source, number, None, ["line: nested too deeply"]))
+                continue
+            hid = data.get("id") if isinstance(data, dict) else None
+            hid = hid if isinstance(hid, str) else None
+            if hid is not None and hid in self.twice:
+                reason = f"id: {twice_reason(hid, self.twice[hid], source)}"
+                rejects.append(Reject(source, number, hid, [reason]))
+                continue
+            try:
+                good.append(parse_household(data))
+            except HouseholdError as e:
+                reasons = [f"{where}: {what}" for where, what in e.problems]
+                rejects.append(Reject(source, number, hid, reasons))
+        h, m = households_to_frames(good)
+        return Chunk(index, h, m, rejects, read=len(lines))
+
+
+# -- columnar -----------------------------------------------------------------------------------
+def _one_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _detect_encoding(path: Path) -> str | None:
+    """None for UTF-8; GB18030 (a superset of GBK, what many Chinese office exports write) when
+    the file's first megabyte is not UTF-8 but reads as GB18030."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 20)
+    cut = head.rfind(b"\n") + 1 if len(head) == 1 << 20 else len(head)
+    try:
+        head[:cut].decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    try:
+        head[:cut].decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return None
+
+
+def _index_column(name: str) -> bool:
+    """A column with no name (pandas writes its index so: ``,household_id,…`` in CSV,
+    ``Unnamed: 0`` once read back): left out with a warning, never an error."""
+    return name.strip() == "" or name.startswith("Unnamed: ")
+
+
+_CSV_FIELD = r'(?:"(?:[^"]|"")*"|[^,"]*)'
+_CSV_RECORD = rf"^{_CSV_FIELD}(?:,{_CSV_FIELD})*$"
+
+
+class TableFile:
+    """One table of a register (a Parquet or CSV file, or an Excel sheet) read in batches
+    with canonical column names: the mapping's names and codes are applied on whole columns."""
+
+    def __init__(
+        self,
+        path: Path,
+        fmt: str,
+        table: str,
+        mapping: TableMapping | None = None,
+        encoding: str | None = None,
+        sheet: str | None = None,
+    ) -> None:
+        self.path, self.fmt, self.table, self.sheet = path, fmt, table, sheet
+        self.label = f"{path.name}[{sheet}]" if fmt == "excel" else path.name
+        self.warnings: list[str] = []
+        self._frame: pl.DataFrame | None = None
+        self._utf8: Path | None = None
+        # CSV rows that cannot be parsed: (row, household id if it can be read, reason); when
+        # there are any the file is read line by line (see _line_batches)
+        self.bad_rows: list[tuple[int, str | None, str]] = []
+        self._checked = fmt != "csv"
+        self._line_mode = False
+        if fmt == "csv":
+            self._setup_encoding(encoding)
+        header = self._header()
+        columns = HOUSEHOLD_COLUMNS if table == "households" else MEMBER_COLUMNS
+        twice = sorted({n for n in header if header.count(n) > 1})
+        if twice:
+            raise InputError(f"{self.label}: column '{twice[0]}' appears twice in the header")
+        self.applied = Applied(mapping, table, header, self.label)
+        named = [n for n in header if not _index_column(n)]
+        if mapping is None and any(not _index_column(n) for n in self.applied.unused):
+            check_columns(named, columns, self.label)  # an unknown name: did you mean …
+        check_columns(list(self.applied.renames.values()), columns, self.label)
+        if self.applied.unused:
+            self.warnings.append(
+                f"{self.label}: columns not used (neither mapped nor ignored): "
+                + ", ".join(self.applied.unused)
+            )
+        self.check()
+
+    # -- text encodings ---------------------------------------------------------------------------
+    def _setup_encoding(self, encoding: str | None) -> None:
+        import codecs
+
+        if encoding is not None:
+            try:
+                encoding = codecs.lookup(encoding).name
+            except LookupError:
+                raise InputError(f"unknown text encoding '{encoding}'") from None
+        else:
+            encoding = _detect_encoding(self.path)
+            if encoding:
+                self.warnings.append(f"{self.label}: not UTF-8; read as {encoding} (GBK)")
+        if encoding in (None, "utf-8", "utf-8-sig"):
+            return
+        # transcoded once into a temporary UTF-8 copy, in blocks (Arrow's CSV reader and the
+        # checks below then read UTF-8); a byte that is not of the encoding becomes U+FFFD
+        fd, name = tempfile.mkstemp(prefix="minzheng-utf8-", suffix=".csv")
+        self._utf8 = Path(name)
+        weakref.finalize(self, self._utf8.unlink, missing_ok=True)
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        with open(self.path, "rb") as src, os.fdopen(fd, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 22), b""):
+                dst.write(decoder.decode(block).encode("utf-8"))
+            dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+    @property
+    def _csv_path(self) -> Path:
+        return self._utf8 or self.path
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _excel(self) -> pl.DataFrame:
+        if self._frame is None:
+            try:
+                import fastexcel
+
+                sheets = fastexcel.read_excel(self.path).sheet_names
+            except ImportError as e:
+                raise InputError(
+                    f"{self.path}: reading Excel needs the batch extra "
+                    f"(pip install 'minzheng-rules[batch]'): {e}"
+                ) from None
+            except Exception as e:
+                raise InputError(f"{self.path}: not a readable workbook ({_one_line(e)})") from None
+            if self.sheet is None and sheets:  # a workbook of one table: its first sheet
+                self.sheet = sheets[0]
+                self.label = f"{self.path.name}[{self.sheet}]"
+            if self.sheet not in sheets:
+                raise InputError(
+                    f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
+                    f"name it in the mapping ({self.table}: sheet: …)"
+                )
+            try:
+                self._frame = pl.read_excel(
+                    self.path, sheet_name=self.sheet, infer_schema_length=None
+                )
+            except Exception as e:
+                raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
+        return self._frame
+
+    def _header(self) -> list[str]:
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            try:
+                return list(pq.ParquetFile(self.path).schema_arrow.names)
+            except (pa.ArrowException, OSError, ValueError) as e:
+                raise InputError(f"{self.path}: not a Parquet file ({_one_line(e)})") from None
+        if self.fmt == "excel":
+            return list(self._excel().columns)
+        import csv
+
+        with open(self._csv_path, encoding="utf-8-sig", errors="replace") as f:
+            line = f.readline()
+        if not line.strip():
+            raise InputError(f"{self.label}: empty file (no header line)")
+        return next(csv.reader([line.strip("\r\n")]), [])
+
+    def rows(self) -> int:
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(self.path).metadata.num_rows
+        if self.fmt == "excel":
+            return self._excel().height
+        with open(self._csv_path, "rb") as f:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
+        return max(lines - 1, 0)
+
+    def batches(self, fields: list[str] | None = None) -> Iterator[pl.DataFrame]:
+        """The table's rows in batches, canonical names (``fields``: only these)."""
+        columns = None if fields is None else [self.applied.source_name(f) for f in fields]
+        self.check()
+        raw = self._line_batches(columns) if self._line_mode else self._raw_batches(columns)
+        for b in raw:
+            yield self.applied.apply(b)
+
+    def check(self) -> None:
+        """CSV: one pass of Arrow's parser over every cell; a row it cannot take (a wrong number
+        of fields, a stray quote, bytes that are not UTF-8, a field too large for a block)
+        switches the file to line-by-line reading, where each such row is refused alone."""
+        if self._checked:
+            return
+        self._checked = True
+        import pyarrow.csv as pacsv
+
+        invalid = []
+
+        def handler(row: Any) -> str:
+            invalid.append(row)
+            return "skip"
+
+        try:
+            reader = pacsv.open_csv(
+                self._csv_path,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in self._header()}
+                ),
+            )
+            for _ in reader:
+                if invalid:
+                    break
+        except pa.ArrowException:
+            invalid.append(None)
+        if invalid:
+            self._line_mode = True
+            self.warnings.append(
+                f"{self.label}: rows that cannot be parsed are refused one by one "
+                "(the file is read line by line: slower)"
+            )
+
+    def _line_batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        """A damaged CSV, one physical line a record (as Arrow's reader takes it): lines are
+        checked on the whole column (UTF-8, quotes closed, the header's number of fields);
+        the good ones are parsed together, each bad one is a refused row with its reason.
+        The file is held in memory: this is the path for a damaged export, not the usual one."""
+        import io
+
+        import pyarrow.csv as pacsv
+
+        data = self._csv_path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+            broken_utf8 = False
+        except UnicodeDecodeError:
+            text, broken_utf8 = data.decode("utf-8", errors="replace"), True
+        del data
+        lines = pl.Series("l", [text.removeprefix("\ufeff")]).str.split("\n").explode()
+        del text
+        lines = lines.str.strip_suffix("\r")
+        header = self._header()
+        number = pl.Series(ROW, np.arange(len(lines), dtype=np.int64))  # 0: the header
+        fields = lines.str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(",") + 1
+        shaped = lines.str.contains(_CSV_RECORD)
+        reason = pl.select(
+            pl.when(lines.str.strip_chars() == "")
+            .then(pl.lit(""))  # a blank line: skipped, as Arrow does
+            .when(pl.lit(broken_utf8) & lines.str.contains("\ufffd", literal=True))
+            .then(pl.lit("not valid UTF-8 (give the file's encoding, e.g. --encoding gbk)"))
+            .when(~shaped)
+            .then(pl.lit("a quote that is not closed, or a quote inside an unquoted field"))
+            .when(fields != len(header))
+            .then(pl.format("{} fields, expected {}", fields, pl.lit(len(header))))
+        ).to_series()
+        frame = pl.DataFrame([number, lines, reason.alias("why")]).slice(1)
+        bad = frame.filter(pl.col("why").is_not_null() & (pl.col("why") != ""))
+        good = frame.filter(pl.col("why").is_null())
+        self._record_bad(bad, header)
+        kept = pl.concat([lines.head(1), good.get_column("l")])
+        payload = kept.str.join("\n").item().encode("utf-8")
+        longest = int(kept.str.len_bytes().max() or 0)  # type: ignore[arg-type]  # (an integer column's max)
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(
+                block_size=min(max(1 << 24, 2 * longest + 2), 2**31 - 1)
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in header},
+                include_columns=columns,
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        out = pl.from_arrow(table)
+        assert isinstance(out, pl.DataFrame)
+        out = out.with_columns(good.get_column(ROW))
+        for start in range(0, out.height, _PARQUET_BATCH):
+            yield out.slice(start, _PARQUET_BATCH)
+
+    def _record_bad(self, bad: pl.DataFrame, header: list[str]) -> None:
+        """The refused lines with their household id where one can be read (Python's csv
+        module on each bad line alone: there are few)."""
+        import csv
+
+        if self.bad_rows:
+            return  # recorded by an earlier pass over the same file
+        source = self.applied.source_name(HOUSEHOLD_ID)
+        at = header.index(source) if source in header else None
+        for row, line, why in bad.iter_rows():
+            hid = None
+            if at is not None:
+                try:
+                    cells = next(csv.reader([line]), [])
+                    hid = cells[at] if at < len(cells) and cells[at] else None
+                except csv.Error:
+                    hid = None
+            self.bad_rows.append((int(row), hid, why))
+
+    def _raw_batches(self, columns: list[str] | None) -> Iterator[pl.DataFrame]:
+        if self.fmt == "parquet":
+            # Polars' own reader, a slice at a time: several times faster than Arrow record
+            # batches converted to Polars (no large_string → view conversion), still bounded
+            rows = self.rows()
+            scan = pl.scan_parquet(self.path)
+            if columns is not None:
+                scan = scan.select(columns)
+            try:
+                for start in range(0, rows, _PARQUET_BATCH):
+                    yield scan.slice(start, _PARQUET_BATCH).collect()
+            except pl.exceptions.PolarsError as e:
+                raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+            return
+        if self.fmt == "excel":
+            frame = self._excel()
+            if columns is not None:
+                frame = frame.select(columns)
+            for start in range(0, frame.height, _PARQUET_BATCH):
+                yield frame.slice(start, _PARQUET_BATCH)
+            return
+        import pyarrow.csv as pacsv
+
+        names = self._header()
+        types = {n: pa.string() for n in names}
+        try:
+            reader = pacsv.open_csv(
+                self._csv_path,
+                read_options=pacsv.ReadOptions(block_size=1 << 24),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=types,
+                    include_columns=columns,
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for b in reader:
+                yield pl.from_arrow(pa.Table.from_batches([b]))  # type: ignore[misc]
+        except pa.ArrowException as e:
+            raise InputError(f"{self.label}: cannot read ({_one_line(e)})") from None
+
+
+class _Rechunk:
+    """Frames from batches, cut to exact sizes; numbers rows from 1 in ``__row``."""
+
+    def __init__(self, batches: Iterator[pl.DataFrame]) -> None:
+        self.batches = batches
+        self.buffer: pl.DataFrame | None = None
+        self.next_row = 1
+        self.done = False
+
+    def _fill(self, rows: int) -> None:
+        while not self.done and (self.buffer is None or self.buffer.height < rows):
+            try:
+                b = next(self.batches)
+            except StopIteration:
+                self.done = True
+                break
+            if ROW not in b.columns:  # rows numbered by the reader keep their numbers
+                b = b.with_columns(
+                    pl.Series(
+                        ROW, np.arange(self.next_row, self.next_row + b.height, dtype=np.int64)
+                    )
+                )
+            self.next_row += b.height
+            self.buffer = (
+                b if self.buffer is None else pl.concat([self.buffer, b], how="vertical_relaxed")
+            )
+
+    def take(self, rows: int) -> pl.DataFrame | None:
+        self._fill(rows)
+        if self.buffer is None or self.buffer.height == 0:
+            return None
+        out, self.buffer = self.buffer.head(rows), self.buffer.slice(rows)
+        return out
+
+    def take_runs(self, runs: int, key: str) -> pl.DataFrame:
+        """Rows up to the start of the ``runs + 1``-th run of equal ``key`` values (the buffer
+        is filled by an estimate of the rows needed, so the runs are counted about once)."""
+        want = runs + 1
+        while True:
+            self._fill(want)
+            found = 0
+            if self.buffer is not None and self.buffer.height:
+                starts = _run_starts(self.buffer.get_column(key))
+                found = len(starts)
+                if found > runs:
+                    cut = int(starts[runs])
+                    out, self.buffer = self.buffer.head(cut), self.buffer.slice(cut)
+                    return out
+            if self.done:
+                rest = self.buffer
+                self.buffer = None
+                return rest if rest is not None else pl.DataFrame()
+            have = self.buffer.height if self.buffer is not None else 0
+            per_run = have / max(found, 1)
+            want = have + max(65_536, int((runs + 1 - found) * per_run * 1.1) + 1)
+
+
+def _changes(ids: pl.Series) -> np.ndarray:
+    """Per row, whether it starts a run of equal ids."""
+    n = ids.len()
+    change = np.ones(n, dtype=bool)
+    if n > 1:
+        change[1:] = (ids.slice(1) != ids.slice(0, n - 1)).fill_null(True).to_numpy()
+    return change
+
+
+def _run_starts(ids: pl.Series) -> np.ndarray:
+    """Where each run of equal ids starts."""
+    return np.flatnonzero(_changes(ids))
+
+
+def _runs(ids: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal ids starts, and each row's run number."""
+    change = _changes(ids)
+    return np.flatnonzero(change), np.cumsum(change) - 1
+
+
+class ColumnarSource(Source):
+    """A households table and a members table: Parquet, CSV or Excel."""
+
+    def __init__(self, households: TableFile, members: TableFile) -> None:
+        self.htable, self.mtable = households, members
+        self.households, self.members = households.path, members.path
+        self.fmt = households.fmt
+        self.paths = tuple(dict.fromkeys((households.path, members.path)))
+        self.mode: str | None = None
+        self.snapshot = False  # a database snapshot in temporary files (see .database)
+
+    def fingerprint(self) -> dict[str, Any]:
+        if self.snapshot:  # the files' names change each time; their contents are the input
+            return {
+                t.label: content_hash((t.path,))[str(t.path)] for t in (self.htable, self.mtable)
+            }
+        return content_hash(self.paths)
+
+    @property
+    def warnings(self) -> list[str]:  # type: ignore[override]
+        return self.htable.warnings + self.mtable.warnings
+
+    def total(self) -> int | None:
+        return self.htable.rows()
+
+    def aligned(self, size: int = 262_144) -> bool:
+        """True when every household's members are together, in the households' order, every
+        household has one and no household id is given twice (checked on the id columns
+        alone; a household given twice is refused, every time, by the partitioned path)."""
+        hs = _Rechunk(self.htable.batches([HOUSEHOLD_ID]))
+        ms = _Rechunk(self.mtable.batches([HOUSEHOLD_ID]))
+        hashes: list[pl.Series] = []
+        while True:
+            h = hs.take(size)
+            if h is None:
+                if ms.take(1) is not None:
+                    return False
+                seen = pl.concat(hashes) if hashes else pl.Series(dtype=pl.UInt64)
+                return not seen.is_duplicated().any()  # equal hashes: decided exactly there
+            m = ms.take_runs(h.height, HOUSEHOLD_ID)
+            if not _same_runs(h, m):
+                return False
+            hashes.append(h.get_column(HOUSEHOLD_ID).hash(seed=20240601))
+
+    def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
+        if self.mode is None:
+            self.mode = "aligned" if self.aligned() else "partitioned"
+        inner = (
+            self._aligned_chunks(size)
+            if self.mode == "aligned"
+            else self._partitioned_chunks(size, workdir)
+        )
+        first = True
+        for chunk in inner:
+            if first:  # rows the parser refused (known by now: both files were read once)
+                first = False
+                self._add_bad_rows(chunk)
+            yield chunk
+        if first and (self.htable.bad_rows or self.mtable.bad_rows):
+            empty = Chunk(
+                0,
+                pl.DataFrame(schema=clean_schema(HOUSEHOLD_COLUMNS)),
+                pl.DataFrame(schema={**clean_schema(MEMBER_COLUMNS), HH: pl.UInt32}),
+            )
+            self._add_bad_rows(empty)
+            yield empty
+
+    def _add_bad_rows(self, chunk: Chunk) -> None:
+        h, m = self.htable, self.mtable
+        chunk.rejects[:0] = [Reject(h.label, r, hid, [f"row: {why}"]) for r, hid, why in h.bad_rows]
+        chunk.rejects[:0] = [Reject(m.label, r, hid, [f"row: {why}"]) for r, hid, why in m.bad_rows]
+        chunk.read += len(h.bad_rows)
+        chunk.member_rejects += len(m.bad_rows)
+
+    def _poisoned(self) -> dict[str, str]:
+        """Households with a member row the parser refused: refused too (evaluated without
+        that member, their answer could be wrong)."""
+        return {
+            hid: f"members: {self.mtable.label} row {row} cannot be read ({why})"
+            for row, hid, why in self.mtable.bad_rows
+            if hid is not None
+        }
+
+    def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
+        hs = _Rechunk(self.htable.batches())
+        ms = _Rechunk(self.mtable.batches())
+        index = 0
+        while True:
+            h = hs.take(size)
+            if h is None:
+                return
+            m = ms.take_runs(h.height, HOUSEHOLD_ID)
+            if not _same_runs(h, m):
+                raise InputError(
+                    f"{self.mtable.label}: members are not in the households' order "
+                    "(the file changed while it was read?)"
+                )
+            _, run = _runs(m.get_column(HOUSEHOLD_ID))
+            yield self._validate(index, h, m, run)
+            index += 1
+
+    def _validate(
+        self, index: int, h: pl.DataFrame, m: pl.DataFrame, hh_index: np.ndarray
+    ) -> Chunk:
+        hc = clean(h.drop(ROW), HOUSEHOLD_COLUMNS, self.htable.label, self.htable.applied.units)
+        mc = clean(m.drop(ROW), MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units)
+        poisoned = self._poisoned()
+        if poisoned:
+            why = hc.get_column(HOUSEHOLD_ID).replace_strict(
+                poisoned, default=None, return_dtype=pl.String
+            )
+            hc = hc.with_columns(
+                pl.concat_str([pl.col(ERR), why], separator="; ", ignore_nulls=True)
+                .replace("", None)
+                .alias(ERR)
+            )
+        h_rows = h.get_column(ROW).to_numpy()
+        m_rows = m.get_column(ROW).to_numpy() if m.height else np.zeros(0, dtype=np.int64)
+        good_h, good_m, rejects = assemble(
+            hc, mc, hh_index, self.htable.label, self.mtable.label, h_rows, m_rows
+        )
+        return Chunk(index, good_h, good_m, rejects, read=h.height)
+
+    # -- partitioned: hash buckets in a temporary folder -------------------------------------------
+    def _partitioned_chunks(self, size: int, workdir: Path | None) -> Iterator[Chunk]:
+        total = self.total() or 0
+        buckets = max(1, -(-total // size))
+        if buckets == 1:  # one chunk's worth: joined in memory, no buckets on disk
+            frames = []
+            for table in (self.htable, self.mtable):
+                rows = _Rechunk(table.batches())
+                parts = []
+                while (b := rows.take(262_144)) is not None:
+                    parts.append(b)
+                frames.append(pl.concat(parts, how="vertical_relaxed") if parts else None)
+            yield self._bucket_chunk(0, frames[0], frames[1])
+            return
+        root = Path(tempfile.mkdtemp(prefix="buckets-", dir=workdir))
+        try:
+            for name, table in (("h", self.htable), ("m", self.mtable)):
+                writers: dict[int, Any] = {}
+                import pyarrow.parquet as pq
+
+                rows = _Rechunk(table.batches())
+                while (b := rows.take(262_144)) is not None:
+                    b = b.with_columns(_bucket(b.get_column(HOUSEHOLD_ID), buckets).alias("__b"))
+                    for (k,), part in b.partition_by("__b", as_dict=True).items():
+                        table = part.drop("__b").to_arrow()
+                        if k not in writers:
+                            writers[k] = pq.ParquetWriter(root / f"{name}{k}.parquet", table.schema)
+                        writers[k].write_table(table.cast(writers[k].schema))
+                for w in writers.values():
+                    w.close()
+            for k in range(buckets):
+                hp, mp = root / f"h{k}.parquet", root / f"m{k}.parquet"
+                h = pl.read_parquet(hp) if hp.exists() else None
+                m = pl.read_parquet(mp) if mp.exists() else None
+                yield self._bucket_chunk(k, h, m)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def _bucket_chunk(self, index: int, h: pl.DataFrame | None, m: pl.DataFrame | None) -> Chunk:
+        if h is None:
+            h = pl.DataFrame(
+                {HOUSEHOLD_ID: [], ROW: []}, schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64}
+            )
+        h = h.sort(ROW)
+        rejects: list[Reject] = []
+        ids = h.get_column(HOUSEHOLD_ID)
+        dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy()
+        twice = set(ids.filter(pl.Series(dup)).to_list())
+        unreadable = {hid for _, hid, _ in self.htable.bad_rows}
+        for i in np.flatnonzero(dup):
+            rejects.append(
+                Reject(
+                    self.htable.label,
+                    int(h[ROW][int(i)]),
+                    h[HOUSEHOLD_ID][int(i)],
+                    [f"household_id: appears more than once in {self.htable.label}"],
+                )
+            )
+        nulls = h.get_column(HOUSEHOLD_ID).is_null().to_numpy()
+        keep = ~dup & ~nulls
+        for i in np.flatnonzero(nulls):
+            rejects.append(
+                Reject(
+                    self.htable.label,
+                    int(h[ROW][int(i)]),
+                    None,
+                    ["household_id: Field required"],
+                )
+            )
+        h = h.filter(pl.Series(keep))
+        member_rejects = 0
+        if m is None or m.height == 0:
+            m = pl.DataFrame(schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64})
+        index_of = h.select(HOUSEHOLD_ID).with_row_index("__i")
+        m = m.join(index_of, on=HOUSEHOLD_ID, how="left")
+        orphans = m.filter(pl.col("__i").is_null())
+        for rec in orphans.select(ROW, HOUSEHOLD_ID).iter_rows():
+            member_rejects += 1
+            rejects.append(
+                Reject(
+                    self.mtable.label,
+                    int(rec[0]),
+                    rec[1],
+                    [
+                        f"household_id: its household appears more than once in {self.htable.label}"
+                        if rec[1] in twice
+                        else f"household_id: its household's row in {self.htable.label} "
+                        "cannot be read"
+                        if rec[1] in unreadable
+                        else f"household_id: no such household in {self.htable.label}"
+                    ],
+                )
+            )
+        m = m.filter(pl.col("__i").is_not_null()).sort(["__i", ROW])
+        hh_index = m.get_column("__i").to_numpy().astype(np.int64)
+        chunk = self._validate(index, h, m.drop("__i"), hh_index)
+        chunk.rejects = rejects + chunk.rejects
+        chunk.read = int(keep.size)
+        chunk.member_rejects = member_rejects
+        return chunk
+
+
+def _same_runs(h: pl.DataFrame, m: pl.DataFrame) -> bool:
+    if m.height == 0:
+        return h.height == 0
+    starts = _run_starts(m.get_column(HOUSEHOLD_ID))
+    if len(starts) != h.height:
+        return False
+    run_ids = m.get_column(HOUSEHOLD_ID).gather(starts)
+    return bool((run_ids == h.get_column(HOUSEHOLD_ID)).fill_null(False).all())
+
+
+def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
+    """A bucket number per id, the same for the same text whatever file it is in."""
+    return (ids.fill_null("").hash(seed=20240601) % buckets).cast(pl.Int64)
+
+
+__all__ = [
+    "Chunk",
+    "ColumnarSource",
+    "InputError",
+    "JsonLinesSource",
+    "MinzhengError",
+    "Source",
+    "open_register",
+]

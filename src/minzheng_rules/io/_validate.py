@@ -1,0 +1,708 @@
+"""Vectorized validation of raw columnar households: the rules of the pydantic models, on
+whole columns, with a reason per refused row.
+
+A raw table is what a Parquet, CSV or Excel file or a database query holds (any of the types
+listed below per column); the result is a *clean* frame (see :mod:`.schema`). A household is
+refused when one of its fields or one of its members' fields breaks a rule, when it has no member
+or more than the maximum, or when two of its members share an id. Every check is on whole
+columns: no Python runs per row, whatever the input's types or gaps.
+
+Accepted types: text (CSV) for every kind, with Unicode digits (full-width １０３８６) read as
+``Decimal`` reads them in JSON; integers for counts and money (元, or 分 when the column says
+so); Arrow decimals for money; binary floats for money (taken as the whole fen they are within a
+few units in the last place of; any other float, 0.005, refuses its row) and for counts (whole
+ones); booleans; dates and datetimes; lists of text (or a JSON array) for ``assessed_needs``; a
+list of ``{program, amount}`` structs, a struct of one field per program (a pandas column of
+dicts), an Arrow map or a JSON object for ``receiving``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+from polars.expr.whenthen import ChainedThen, Then
+
+from minzheng_rules.model._columns import (
+    HH,
+    HOUSEHOLD_ID,
+    MAX_MEMBERS,
+    MEMBER_ID,
+    MIN_MEMBERS,
+    Column,
+    clean_schema,
+)
+from minzheng_rules.model._errors import MinzhengError, suggest
+
+ERR = "__errors"
+
+
+class InputError(MinzhengError):
+    """A whole input file is unusable (unknown or missing column, a float money column)."""
+
+
+@dataclass
+class Reject:
+    """A refused row: where it came from and why."""
+
+    source: str
+    row: int
+    household_id: str | None
+    reasons: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "row": self.row,
+            "household_id": self.household_id,
+            "reasons": self.reasons,
+        }
+
+
+def check_columns(names: list[str], columns: tuple[Column, ...], source: str) -> None:
+    """Unknown columns and missing required ones are errors for the whole file."""
+    known = {c.name for c in columns}
+    for n in names:
+        if n not in known and not n.startswith("__"):
+            hint = suggest(n, known)
+            raise InputError(
+                f"{source}: unknown column '{n}'" + (f" (did you mean '{hint}'?)" if hint else "")
+            )
+    for c in columns:
+        if c.required and c.name not in names:
+            raise InputError(f"{source}: missing required column '{c.name}'")
+
+
+_INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
+_MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
+_TRUE = ("true", "1", "yes", "t", "y", "on")
+_FALSE = ("false", "0", "no", "f", "n", "off")
+_I64_MAX = 2**63 - 1
+# a binary float is taken as the fen it is nearest to when it lies within this many units in
+# the last place of it (0.1 + 0.2 is 30 fen; 0.005 is half a fen away: refused)
+_FLOAT_ULPS = 8
+UNITS = ("yuan", "fen")  # what a money column's numbers count: 元 (default) or 分
+
+
+def _fen_from_decimal(arr: pa.Array, places: int) -> tuple[np.ndarray, np.ndarray]:
+    """Fen of an Arrow decimal array exactly, and the rows with more than ``places`` decimals
+    or too large for 64 bits."""
+    arr = pa.concat_arrays([arr]) if arr.offset else arr
+    scale = arr.type.scale
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.int64)[: 2 * len(arr)].reshape(-1, 2)
+    low, high = raw[:, 0], raw[:, 1]
+    overflow = high != (low >> 63)
+    if scale <= 2:
+        factor = 10 ** (2 - scale)
+        big = np.abs(low) > (2**62) // factor
+        return low * factor, overflow | big
+    unit = 10 ** (scale - 2)
+    rest = low % unit
+    return low // unit, overflow | (rest != 0)
+
+
+def _fen_from_float(col: pl.Series, unit: str) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """Fen of binary floats: the nearest whole fen when the float lies within a few units in
+    the last place of it (what a writer of decimals as floats gives); per row, whether it is
+    not (half a fen away, or not finite). NaN is missing, as pandas writes it."""
+    x = col.cast(pl.Float64).fill_nan(None)
+    values = x.to_numpy()  # nulls are NaN here
+    present = ~np.isnan(values)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * 100 if unit == "yuan" else values
+        fen = np.rint(scaled)
+        back = fen / 100 if unit == "yuan" else fen
+        tol = _FLOAT_ULPS * np.spacing(np.abs(values))
+        finite = np.isfinite(values)
+        inexact = present & (~finite | (np.abs(values - back) > tol))
+        huge = present & finite & (np.abs(fen) > 2**62)
+    ok = present & ~inexact & ~huge
+    ints = np.where(ok, fen, 0).astype(np.int64)
+    out = pl.Series(col.name, ints, dtype=pl.Int64)
+    out = pl.select(pl.when(pl.Series(ok)).then(out)).to_series()
+    return out, inexact, huge
+
+
+_DIGITS: tuple[list[str], list[str]] | None = None
+
+
+def _ascii_digits(text: pl.Series) -> pl.Series:
+    """Unicode decimal digits (full-width １０３８６, as Chinese input methods type them) as
+    ASCII: ``Decimal`` (the JSON path) reads them, so the columnar path does too."""
+    global _DIGITS
+    if not text.str.contains(r"[^\x00-\x7f]").any():
+        return text
+    if _DIGITS is None:
+        import sys
+        import unicodedata
+
+        found = [
+            chr(cp)
+            for cp in range(128, sys.maxunicode + 1)
+            if unicodedata.category(chr(cp)) == "Nd"
+        ]
+        _DIGITS = (found, [str(unicodedata.digit(d)) for d in found])
+    return text.str.replace_many(_DIGITS[0], _DIGITS[1])
+
+
+def _money(
+    col: pl.Series, c: Column, source: str, unit: str = "yuan"
+) -> tuple[pl.Series, pl.Series]:
+    """Fen (Int64) and an error message per row (``unit``: what the column's numbers count)."""
+    name = c.name
+    dtype = col.dtype
+    limit = 10 ** (c.whole_digits + 2)
+    too_big = f"{name}: more than {c.whole_digits} digits before the point"
+    if dtype == pl.Null:
+        return _nulls(len(col), pl.Int64, name), _no_errors(len(col))
+    if dtype.is_float():
+        fen, inexact, huge = _fen_from_float(col, unit)
+        if not inexact.any() and not huge.any():
+            return _money_limits(fen, _no_errors(len(col)), c, limit)
+        what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
+        err = pl.select(
+            pl.when(pl.Series(inexact))
+            .then(pl.lit(f"{name}: {what} (a binary float not within a tiny tolerance of one)"))
+            .when(pl.Series(huge))
+            .then(pl.lit(too_big))
+        ).to_series()
+        return _money_limits(fen, err, c, limit)
+    if dtype.is_integer():
+        # compare before multiplying: an Int64 of yuan times 100 would wrap around
+        factor = 100 if unit == "yuan" else 1
+        big = (col >= limit // factor).fill_null(False)
+        negative = (col < 0).fill_null(False)
+        safe = pl.select(pl.when(~big & ~negative).then(col)).to_series().cast(pl.Int64)
+        fen = (safe * factor).alias(name)
+        if not big.any() and not negative.any():
+            return fen, _no_errors(len(col))
+        err = pl.select(
+            pl.when(negative)
+            .then(pl.lit(f"{name}: Input should be greater than or equal to 0"))
+            .when(big)
+            .then(pl.lit(too_big))
+        ).to_series()
+        return fen, err
+    elif isinstance(dtype, pl.Decimal):
+        arrow = col.to_arrow()
+        if isinstance(arrow, pa.ChunkedArray):
+            arrow = arrow.combine_chunks()
+        if not pa.types.is_decimal128(arrow.type):  # any decimal128 has the 16-byte layout
+            arrow = arrow.cast(pa.decimal128(38, arrow.type.scale))
+        values, bad_np = _fen_from_decimal(arrow, 2)
+        if unit == "fen":  # the decimal counts fen: whole ones only
+            bad_np = bad_np | (values % 100 != 0)
+            values = values // 100
+        fen = pl.Series(name, values, dtype=pl.Int64)
+        if col.null_count():
+            fen = pl.select(pl.when(col.is_null()).then(None).otherwise(fen)).to_series()
+            bad_np = bad_np & col.is_not_null().to_numpy()
+        if not bad_np.any():  # the usual case: skip building a column of no messages
+            return _money_limits(fen, _no_errors(len(col)), c, limit)
+        what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
+        err = pl.select(
+            pl.when(pl.Series(bad_np)).then(pl.lit(f"{name}: {what}")).otherwise(None)
+        ).to_series()
+        return _money_limits(fen, err, c, limit)
+    elif dtype == pl.String:
+        text = _ascii_digits(col.str.strip_chars())
+        parts = text.str.extract_groups(_MONEY)
+        whole = parts.struct.field("1")
+        frac = parts.struct.field("2").fill_null("")
+        ok = whole.is_not_null()
+        if unit == "fen":
+            extra_nonzero = frac.str.contains(r"[1-9]").fill_null(False)
+            digits = c.whole_digits + 2
+            too_long = whole.str.strip_chars_start("0").str.len_chars() > digits
+            fen_text = pl.select(
+                pl.when(ok & ~extra_nonzero & ~too_long.fill_null(False)).then(whole)
+            ).to_series()
+        else:
+            frac_extra = frac.str.slice(2)
+            extra_nonzero = frac_extra.str.contains(r"[1-9]").fill_null(False)
+            cents = frac.str.slice(0, 2).str.pad_end(2, "0")
+            too_long = whole.str.strip_chars_start("0").str.len_chars() > c.whole_digits
+            fen_text = pl.select(
+                pl.when(ok & ~extra_nonzero & ~too_long.fill_null(False))
+                .then(whole + cents)
+                .otherwise(None)
+            ).to_series()
+        fen = fen_text.cast(pl.Int64, strict=False)
+        negative = text.str.starts_with("-").fill_null(False)
+        what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
+        err = pl.select(
+            pl.when(col.is_null())
+            .then(None)
+            .when(negative)
+            .then(pl.lit(f"{name}: Input should be greater than or equal to 0"))
+            .when(~ok)
+            .then(pl.lit(f"{name}: not a decimal number"))
+            .when(extra_nonzero)
+            .then(pl.lit(f"{name}: {what}"))
+            .when(too_long.fill_null(False))
+            .then(pl.lit(too_big))
+            .otherwise(None)
+        ).to_series()
+        return fen.alias(name), err
+    else:
+        raise InputError(f"{source}: column '{name}' has type {dtype}, not money")
+
+
+def _money_limits(
+    fen: pl.Series, err: pl.Series, c: Column, limit: int
+) -> tuple[pl.Series, pl.Series]:
+    if err.null_count() == err.len() and not ((fen < 0) | (fen >= limit)).any():
+        return fen.alias(c.name), err  # nothing to say: no column of messages to build
+    e = pl.select(
+        pl.when(err.is_not_null())
+        .then(err)
+        .when(fen < 0)
+        .then(pl.lit(f"{c.name}: Input should be greater than or equal to 0"))
+        .when(fen >= limit)
+        .then(pl.lit(f"{c.name}: more than {c.whole_digits} digits before the point"))
+        .otherwise(None)
+    ).to_series()
+    return fen.alias(c.name), e
+
+
+def _nulls(n: int, dtype: pl.DataType | type[pl.DataType], name: str = "") -> pl.Series:
+    """``n`` nulls, made without a Python list (a list of a million Nones costs a second)."""
+    return pl.Series(name, dtype=dtype).extend_constant(None, n)
+
+
+def _no_errors(n: int) -> pl.Series:
+    return _nulls(n, pl.String)
+
+
+def _empty_lists(n: int, dtype: pl.DataType, name: str) -> pl.Series:
+    """``n`` empty lists, from a zero offsets buffer (no Python list of lists)."""
+    inner = pl.Series(dtype=dtype.inner).to_arrow()  # type: ignore[attr-defined]
+    zeros = pa.py_buffer(np.zeros(n + 1, dtype=np.int32))  # (pa.array would import pandas)
+    offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, zeros])
+    arrow = pa.ListArray.from_arrays(offsets, inner)
+    out = pl.from_arrow(arrow)  # (pl.Series(name, arrow) would import pandas to check)
+    assert isinstance(out, pl.Series)
+    return out.cast(dtype).alias(name)
+
+
+def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    dtype = col.dtype
+    invalid = f"{c.name}: Input should be a valid integer"
+    if dtype == pl.Null:
+        v = _nulls(len(col), pl.Int64, c.name)
+        err = _no_errors(len(col))
+    elif dtype.is_integer():
+        if dtype == pl.UInt64:  # past Int64: refused by the range checks, not wrapped around
+            big = (col > _I64_MAX).fill_null(False)
+            v = pl.select(pl.when(~big).then(col)).to_series().cast(pl.Int64)
+            too = c.le if c.le is not None else None
+            msg = f"{c.name}: Input should be less than or equal to {too}" if too else invalid
+            err = pl.select(pl.when(big).then(pl.lit(msg))).to_series()
+        else:
+            v, err = col.cast(pl.Int64), _no_errors(len(col))
+    elif dtype.is_float():
+        # pandas writes a whole-number column with a gap as float64 (30.0, NaN)
+        x = col.fill_nan(None)
+        whole = (x == x.round(0)) & (x.abs() < 2.0**62)
+        v = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64)
+        err = pl.select(
+            pl.when(x.is_not_null() & ~whole.fill_null(False)).then(
+                pl.lit(f"{invalid}, got a number with a fractional part")
+            )
+        ).to_series()
+    elif dtype == pl.String:
+        ok = col.str.contains(_INT).fill_null(True)
+        v = col.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
+        err = pl.select(
+            pl.when(~ok | (col.is_not_null() & v.is_null())).then(pl.lit(invalid)).otherwise(None)
+        ).to_series()
+    else:
+        raise InputError(f"{source}: column '{c.name}' has type {dtype}, not a whole number")
+    checks: Then | ChainedThen = pl.when(err.is_not_null()).then(err)
+    if c.ge is not None:
+        checks = checks.when(v < c.ge).then(
+            pl.lit(f"{c.name}: Input should be greater than or equal to {c.ge}")
+        )
+    if c.le is not None:
+        checks = checks.when(v > c.le).then(
+            pl.lit(f"{c.name}: Input should be less than or equal to {c.le}")
+        )
+    return v.alias(c.name), pl.select(checks.otherwise(None)).to_series()
+
+
+def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    dtype = col.dtype
+    if dtype == pl.Boolean:
+        return col.alias(c.name), _no_errors(len(col))
+    if dtype == pl.Null:
+        return _nulls(len(col), pl.Boolean, c.name), _no_errors(len(col))
+    if dtype.is_integer() or dtype.is_float():
+        v = pl.select(pl.when(col == 1).then(True).when(col == 0).then(False)).to_series()
+    elif dtype == pl.String:
+        low = col.str.strip_chars().str.to_lowercase()
+        v = pl.select(
+            pl.when(low.is_in(_TRUE)).then(True).when(low.is_in(_FALSE)).then(False)
+        ).to_series()
+    else:
+        raise InputError(f"{source}: column '{c.name}' has type {dtype}, not true/false")
+    present = col.is_not_null() if not dtype.is_float() else col.fill_nan(None).is_not_null()
+    err = pl.select(
+        pl.when(present & v.is_null())
+        .then(pl.lit(f"{c.name}: Input should be a valid boolean"))
+        .otherwise(None)
+    ).to_series()
+    return v.alias(c.name), err
+
+
+def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    if col.dtype not in (pl.String, pl.Null, pl.Categorical) and not isinstance(col.dtype, pl.Enum):
+        if col.dtype.is_integer() and c.kind == "text":
+            col = col.cast(pl.String)  # an id written as a number
+        elif col.dtype.is_float() and c.kind == "text":
+            # a spreadsheet's numbers are floats: a whole one is an id or code written as a number
+            x = col.fill_nan(None)
+            whole = (x == x.round(0)) & (x.abs() < 2.0**53)
+            as_int = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64)
+            col = pl.select(
+                pl.when(whole).then(as_int.cast(pl.String)).otherwise(x.cast(pl.String))
+            ).to_series()
+        else:
+            raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
+    v = col.cast(pl.String)
+    checks: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    if c.kind == "enum":
+        checks = checks.when(v.is_not_null() & ~v.is_in(list(c.values))).then(
+            pl.lit(f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values))
+        )
+    if c.min_length is not None:
+        checks = checks.when(v.str.len_chars() < c.min_length).then(
+            pl.lit(f"{c.name}: String should have at least {c.min_length} character")
+        )
+    if c.max_length is not None:
+        checks = checks.when(v.str.len_chars() > c.max_length).then(
+            pl.lit(f"{c.name}: String should have at most {c.max_length} characters")
+        )
+    return v.alias(c.name), pl.select(checks.otherwise(None)).to_series()
+
+
+def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    if col.dtype == pl.Date:
+        return col.alias(c.name), _no_errors(len(col))
+    if isinstance(col.dtype, pl.Datetime):  # pandas and spreadsheets write dates as datetimes
+        return col.dt.date().alias(c.name), _no_errors(len(col))
+    if col.dtype == pl.Null:
+        return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
+    if col.dtype == pl.String:
+        v = col.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
+        err = pl.select(
+            pl.when(col.is_not_null() & v.is_null())
+            .then(pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)"))
+            .otherwise(None)
+        ).to_series()
+        return v.alias(c.name), err
+    raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a date")
+
+
+def _json_decode(text: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, np.ndarray]:
+    """JSON text decoded to ``dtype`` on the whole column; where that fails, the column is
+    halved until the cells that do not decode are found (a handful of decodes per bad cell,
+    none per good one). Returns the values (null where bad) and which cells were bad."""
+    n = len(text)
+    bad = np.zeros(n, dtype=np.bool_)
+
+    def decode(lo: int, hi: int) -> list[pl.Series]:
+        part = text.slice(lo, hi - lo)
+        try:
+            return [part.str.json_decode(dtype)]
+        except pl.exceptions.PolarsError:
+            if hi - lo == 1:
+                bad[lo] = True
+                return [_nulls(1, dtype)]
+            mid = (lo + hi) // 2
+            return decode(lo, mid) + decode(mid, hi)
+
+    if n == 0:
+        return _nulls(0, dtype), bad
+    parts = decode(0, n)
+    return (parts[0] if len(parts) == 1 else pl.concat(parts)), bad
+
+
+_KEY = r'"(?:[^"\\]|\\.)*"'
+_ARRAY = rf"^\[\s*(?:{_KEY}\s*(?:,\s*{_KEY}\s*)*)?\]$"
+
+
+def _text_list(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    n = len(col)
+    dtype = pl.List(pl.String)
+    if col.dtype == pl.Null:
+        return _empty_lists(n, dtype, c.name), _no_errors(n)
+    if isinstance(col.dtype, pl.List):
+        v = col.cast(dtype).fill_null(pl.lit([], dtype=dtype))
+        return v.alias(c.name), _no_errors(n)
+    if col.dtype == pl.String:
+        text = col.str.strip_chars()
+        text = pl.select(pl.when(text != "").then(text)).to_series()
+        # only a JSON array of text: a number or object inside is refused, as by the models
+        shaped = text.str.contains(
+            r'^\[\s*(?:"(?:[^"\\]|\\.)*"\s*(?:,\s*"(?:[^"\\]|\\.)*"\s*)*)?\]$'
+        )
+        wrong = (text.is_not_null() & ~shaped.fill_null(False)).to_numpy()
+        ok_text = pl.select(pl.when(pl.Series(~wrong)).then(text)).to_series()
+        v, broken = _json_decode(ok_text, dtype)
+        wrong |= broken
+        v = v.fill_null(pl.lit([], dtype=dtype)).alias(c.name)
+        if not wrong.any():
+            return v, _no_errors(n)
+        err = pl.select(
+            pl.when(pl.Series(wrong)).then(pl.lit(f"{c.name}: a JSON array of text"))
+        ).to_series()
+        return v, err
+    raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a list of text")
+
+
+_PAIR = rf'{_KEY}\s*:\s*(?:{_KEY}|[^,\}}\s"]+)'
+_OBJECT = rf"^\{{\s*(?:{_PAIR}\s*(?:,\s*{_PAIR}\s*)*)?\}}$"
+
+
+def _money_entries(
+    row: pl.Series, programs: pl.Series, amounts: pl.Series, n: int, c: Column, source: str
+) -> tuple[pl.Series, pl.Series]:
+    """Per-program amounts (``row``: the household row of each) grouped back into one list of
+    ``{program, fen}`` per row, with the first problem of each row."""
+    dtype = clean_schema((c,))[c.name]
+    fen, err = _money(amounts, Column("amount", ("amount",), "money", ge=0), source)
+    entries = pl.DataFrame({"row": row, "program": programs, "fen": fen, "err": err})
+    entries = entries.filter(pl.col("program").is_not_null() | pl.col("fen").is_not_null())
+    grouped = entries.group_by("row", maintain_order=True).agg(
+        pl.struct("program", "fen").alias("v"), pl.col("err").drop_nulls().first()
+    )
+    full = pl.DataFrame({"row": pl.Series(np.arange(n), dtype=row.dtype)}).join(
+        grouped, on="row", how="left"
+    )
+    v = full.get_column("v").fill_null(pl.lit([], dtype=dtype)).cast(dtype).alias(c.name)
+    e = full.get_column("err")
+    e = pl.select(pl.when(e.is_not_null()).then(pl.lit(f"{c.name}.") + e)).to_series()
+    return v, e
+
+
+def _money_map(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    n = len(col)
+    dtype = clean_schema((c,))[c.name]
+    if col.dtype == pl.Null:
+        return _empty_lists(n, dtype, c.name), _no_errors(n)
+    if type(col.dtype).__name__ == "Map":  # an Arrow map<program, amount>
+        key, value = col.dtype.key, col.dtype.value  # type: ignore[attr-defined]
+        col = col.cast(pl.List(pl.Struct({"key": key, "value": value}))).list.eval(
+            pl.element().struct.rename_fields(["program", "amount"])
+        )
+    if isinstance(col.dtype, pl.Struct):
+        # one field per program, as pandas writes a column of dicts; null: not received
+        fields = [f.name for f in col.dtype.fields]
+        wide = col.struct.unnest().with_row_index("row")
+        long = wide.unpivot(index="row", on=fields, variable_name="program", value_name="a")
+        long = long.filter(pl.col("a").is_not_null()).sort("row", maintain_order=True)
+        row = long.get_column("row")
+        return _money_entries(row, long.get_column("program"), long.get_column("a"), n, c, source)
+    if isinstance(col.dtype, pl.List) and isinstance(col.dtype.inner, pl.Struct):
+        lens = col.list.len().fill_null(0).to_numpy()
+        row = pl.Series(np.repeat(np.arange(n), lens))
+        la = col.to_arrow()
+        la = pa.concat_arrays([la.combine_chunks() if isinstance(la, pa.ChunkedArray) else la])
+        flat = pl.from_arrow(la.flatten())
+        assert isinstance(flat, pl.Series)  # (an array in: a Series out)
+        programs = flat.struct.field("program").cast(pl.String)
+        return _money_entries(row, programs, flat.struct.field("amount"), n, c, source)
+    if col.dtype == pl.String:
+        # a JSON object of program → amount, taken apart by patterns on the whole column
+        text = col.str.strip_chars()
+        text = pl.select(pl.when(text != "").then(text)).to_series()
+        shaped = text.str.contains(_OBJECT).fill_null(True)
+        good = pl.select(pl.when(shaped).then(text)).to_series()
+        pairs = pl.DataFrame({"row": np.arange(n), "p": good.str.extract_all(_PAIR)}).explode("p")
+        pairs = pairs.filter(pl.col("p").is_not_null())
+        kv = pairs.get_column("p").str.extract_groups(rf"^({_KEY})\s*:\s*(.*)$")
+        key = kv.struct.field("1").str.json_decode(pl.String)
+        amount = kv.struct.field("2").str.strip_chars('"')
+        v, e = _money_entries(pairs.get_column("row"), key, amount, n, c, source)
+        if shaped.all():
+            return v, e
+        e = pl.select(
+            pl.when(~shaped)
+            .then(pl.lit(f"{c.name}: a JSON object of program → amount"))
+            .otherwise(e)
+        ).to_series()
+        return v, e
+    raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not program amounts")
+
+
+_CONVERT = {
+    "money": _money,
+    "int": _int,
+    "bool": _bool,
+    "text": _text,
+    "enum": _text,
+    "date": _date,
+    "text_list": _text_list,
+    "money_map": _money_map,
+}
+
+
+def clean(
+    raw: pl.DataFrame,
+    columns: tuple[Column, ...],
+    source: str,
+    units: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """Every column converted, defaults applied, and ``__errors``: the row's problems joined
+    with '; ' (null when none). ``units``: money columns whose numbers count fen, not 元."""
+    check_columns(raw.columns, columns, source)
+    n = raw.height
+    out: list[pl.Series] = []
+    errors: list[pl.Series] = []
+    units = units or {}
+    for c in columns:
+        col = raw.get_column(c.name) if c.name in raw.columns else _nulls(n, pl.Null)
+        if c.kind == "money":
+            value, err = _money(col, c, source, units.get(c.name, "yuan"))
+        else:
+            value, err = _CONVERT[c.kind](col, c, source)
+        if c.required:
+            err = pl.select(
+                pl.when(value.is_null()).then(pl.lit(f"{c.name}: Field required")).otherwise(err)
+            ).to_series()
+        elif c.default is not None and c.kind not in ("text_list", "money_map"):
+            default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
+            value = value.fill_null(default)
+        out.append(value.alias(c.name))
+        if err.null_count() < err.len():  # most columns have no problem at all: skip them
+            errors.append(err)
+    frame = pl.DataFrame(out).cast(pl.Schema(clean_schema(columns)))
+    if not errors:
+        return frame.with_columns(_no_errors(n).alias(ERR))
+    joined = pl.concat_str(
+        [e.alias(f"e{i}") for i, e in enumerate(errors)], separator="; ", ignore_nulls=True
+    )
+    reasons = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
+    return frame.with_columns(reasons.alias(ERR))
+
+
+def member_rules(m: pl.DataFrame) -> pl.Series:
+    """The member models' own checks (age or birth date; a type needs a grade)."""
+    problems = pl.concat_str(
+        [
+            pl.when(pl.col("age").is_null() & pl.col("birth_date").is_null()).then(
+                pl.lit("give 'age' or 'birth_date'")
+            ),
+            pl.when(
+                pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null()
+            ).then(pl.lit("'disability_type' needs a 'disability_grade'")),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    return m.select(pl.when(problems == "").then(None).otherwise(problems)).to_series()
+
+
+def _shared_ids(ids: pl.Series, hh: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per household, whether two of its members share an id (two nulls count as shared).
+    Members of a household are contiguous, so each member is compared with the ones before it
+    in its household: on 64-bit hashes first, then exactly where the hashes agree (no hash of
+    a (household, id) struct over the whole column)."""
+    out = np.zeros(len(counts), dtype=np.bool_)
+    if len(hh) == 0:
+        return out
+    starts = np.cumsum(counts) - counts
+    pos = np.arange(len(hh)) - starts[hh]
+    hashes = ids.hash(seed=20240601).to_numpy()
+    for d in range(1, int(counts.max())):
+        rows = np.flatnonzero(pos >= d)
+        rows = rows[hashes[rows] == hashes[rows - d]]
+        if len(rows):
+            same = ids.gather(rows).eq_missing(ids.gather(rows - d)).to_numpy()
+            out[hh[rows[same]]] = True
+    return out
+
+
+def assemble(
+    h: pl.DataFrame,
+    m: pl.DataFrame,
+    hh_index: np.ndarray,
+    source_h: str,
+    source_m: str,
+    h_rows: np.ndarray,
+    m_rows: np.ndarray,
+) -> tuple[pl.DataFrame, pl.DataFrame, list[Reject]]:
+    """Join clean households ``h`` and their clean members ``m`` (``hh_index``: each member's
+    household row, ascending), refuse what breaks a household-level rule, and return the
+    evaluable frames (members re-indexed) and the rejects. ``h_rows``/``m_rows`` are the rows'
+    numbers in their files, for the rejects file."""
+    n = h.height
+    m = m.with_columns(pl.Series(HH, hh_index, dtype=pl.UInt32))
+    rules = member_rules(m)
+    joined = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
+    m_err = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
+    mid = m.get_column(MEMBER_ID).fill_null("?")
+    labelled = pl.select(
+        pl.when(m_err.is_not_null()).then(pl.lit("members[") + mid + pl.lit("].") + m_err)
+    ).to_series()
+    hh = np.asarray(hh_index, dtype=np.int64)
+    count = np.bincount(hh, minlength=n)
+    dup = _shared_ids(m.get_column(MEMBER_ID), hh, count)
+    problems = pl.DataFrame({HH: m.get_column(HH), "e": labelled}).filter(pl.col("e").is_not_null())
+    per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
+    member_problems = _nulls(n, pl.String).scatter(
+        per_member.get_column(HH).cast(pl.Int64), per_member.get_column("e")
+    )
+    reasons = (
+        pl.DataFrame(
+            {
+                "h": h.get_column(ERR),
+                "m": member_problems,
+                "few": count < MIN_MEMBERS,
+                "many": count > MAX_MEMBERS,
+                "dup": dup,
+            }
+        )
+        .select(
+            pl.concat_str(
+                [
+                    pl.col("h"),
+                    pl.when(pl.col("m") != "").then(pl.col("m")),
+                    pl.when(pl.col("few")).then(
+                        pl.lit(f"members: List should have at least {MIN_MEMBERS} item")
+                    ),
+                    pl.when(pl.col("many")).then(
+                        pl.lit(f"members: List should have at most {MAX_MEMBERS} items")
+                    ),
+                    pl.when(pl.col("dup")).then(pl.lit("members: a member id appears twice")),
+                ],
+                separator="; ",
+                ignore_nulls=True,
+            )
+        )
+        .to_series()
+    )
+    bad = (reasons != "").fill_null(False).to_numpy()
+    rejects: list[Reject] = []
+    ids = h.get_column(HOUSEHOLD_ID)
+    for i in np.flatnonzero(bad):
+        rejects.append(Reject(source_h, int(h_rows[i]), ids[int(i)], reasons[int(i)].split("; ")))
+    if not bad.any():
+        return h.drop(ERR), m.drop(ERR), rejects
+    keep = ~bad
+    new_index = np.cumsum(keep) - 1
+    mkeep = keep[hh_index]
+    h2 = h.filter(pl.Series(keep)).drop(ERR)
+    m2 = (
+        m.filter(pl.Series(mkeep))
+        .drop(ERR)
+        .with_columns(pl.Series(HH, new_index[hh_index[mkeep]], dtype=pl.UInt32))
+    )
+    del source_m, m_rows
+    return h2, m2, rejects
+
+
+__all__ = ["ERR", "InputError", "Reject", "assemble", "check_columns", "clean", "member_rules"]
