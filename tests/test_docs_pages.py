@@ -212,7 +212,7 @@ def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
 
 
 def test_command_line_reference_is_read_from_the_app():
-    from minzheng_rules.docsgen.reference import cli_page
+    from minzheng_rules.cli.reference import cli_page
 
     page = cli_page()
     assert "## `minzheng eval` {#eval}" in page
