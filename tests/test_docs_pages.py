@@ -213,13 +213,15 @@ def test_worked_examples_show_trace_sources_and_mismatches(write_pack, caplog):
 
 
 def test_command_line_reference_is_read_from_the_app():
-    from minzheng_rules.docsgen._reference import cli_page
+    from minzheng_rules.cli.reference import cli_page
 
     page = cli_page()
     assert "## `minzheng eval` {#eval}" in page
     assert "minzheng eval [OPTIONS] FILE" in page
     assert "| `--pack`, `-p` (required) | Pack name or folder |" in page
     assert "## `minzheng docs build` {#docs-build}" in page
+    assert "| `--format`, `-f` | table or json (one of: `table`, `json`) | table |" in page
+    assert "(one of: `python`, `durable`) | python |" in page  # monitor --engine
 
 
 def test_chart_legend_names_modelled_only_when_a_modelled_value_is_drawn():

@@ -63,7 +63,8 @@ def test_every_public_name_says_what_it_is_for():
 PUBLIC_MODULES = {
     "minzheng_rules.cli.main",  # the `minzheng` entry point
     "minzheng_rules.docsgen.hooks",  # mkdocs.yml's hook
-    "minzheng_rules.docsgen.refpages",  # python -m minzheng_rules.docsgen.refpages
+    "minzheng_rules.docsgen.refpages",  # python -m: names the command below
+    "minzheng_rules.cli.reference",  # python -m minzheng_rules.cli.reference (the reference pages)
     "minzheng_rules.spark",  # the batch backend on Spark
     "minzheng_rules.testing.pytest_plugin",  # the pytest11 entry point
     "minzheng_rules.testing.strategies",  # households for Hypothesis

@@ -1,5 +1,4 @@
-"""``minzheng batch`` (a whole register through a pack) and ``minzheng synth`` (a synthetic
-register to try it on)."""
+"""``minzheng batch``: a whole register through a pack."""
 
 from __future__ import annotations
 
@@ -7,43 +6,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from minzheng_rules.cli._app import (
+from minzheng_rules.cli._common import (
+    BatchEngine,
+    OutputFormat,
     PackOption,
-    app,
     cells,
     err,
     fail,
     load_or_exit,
     out,
     parse_date,
+    progress,
 )
 from minzheng_rules.model._errors import MinzhengError
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    )
-
-
-@app.command("batch")
 def batch_command(
     input: Annotated[
         str,
@@ -68,11 +47,13 @@ def batch_command(
         Path | None, typer.Option(help="Members table, when not beside the households table")
     ] = None,
     format: Annotated[
-        str | None,
+        OutputFormat | None,
         typer.Option("--format", "-f", help="parquet, csv, jsonl or xlsx (default: by name)"),
     ] = None,
     chunk_size: Annotated[int, typer.Option(help="Households per chunk")] = 250_000,
-    engine: Annotated[str, typer.Option(help="local (all cores here) or spark")] = "local",
+    engine: Annotated[
+        BatchEngine, typer.Option(help="local (all cores here) or spark")
+    ] = BatchEngine.local,
     master: Annotated[
         str | None, typer.Option(help="Spark master URL (default: a local session)")
     ] = None,
@@ -120,8 +101,7 @@ def batch_command(
     run resumes where it stopped when started again."""
     from minzheng_rules.io._readers import open_register
 
-    if engine not in ("local", "spark"):
-        fail(ValueError(f"--engine must be local or spark, got '{engine}'"))
+    fmt = None if format is None else format.value
     if chunk_size < 1:
         fail(ValueError("--chunk-size must be at least 1"))
     p = load_or_exit(pack)
@@ -150,11 +130,11 @@ def batch_command(
             if dsn is None:
                 raise MinzhengError("--out-table needs --out-db (the input is not a database)")
             output = output or Path(f"{out_table}.parquet")
-            format = format or "parquet"
+            fmt = fmt or OutputFormat.parquet.value
             publisher = lambda out, rejects: publish(dsn, out_table, out, rejects)  # noqa: E731
         if output is None:
             raise MinzhengError("give the results file (OUTPUT) or --out-table")
-        if engine == "spark":
+        if engine is BatchEngine.spark:
             from minzheng_rules.spark import run_spark_batch
 
             if publisher is not None or mapping is not None or encoding is not None:
@@ -162,9 +142,9 @@ def batch_command(
                     "--out-table, --columns and --encoding are for the local engine "
                     "(Spark reads canonical Parquet or CSV)"
                 )
-            summary = run_spark_batch(source, output, p, on, format, master)
+            summary = run_spark_batch(source, output, p, on, fmt, master)
         else:
-            summary = _run_local(source, output, p, on, format, chunk_size, restart, publisher)
+            summary = _run_local(source, output, p, on, fmt, chunk_size, restart, publisher)
     except (MinzhengError, OSError) as e:
         fail(e)
     except ValueError as e:  # e.g. the Spark engine given JSON Lines
@@ -182,7 +162,7 @@ def _run_local(source, output, p, on, format, chunk_size, restart, publisher=Non
     batch = Batch(source, output, p, on, format, chunk_size, restart, publish=publisher)
     if batch.done:
         err.print(f"resuming: {batch.done} chunk(s) already done in {batch.parts}", markup=False)
-    with _progress() as bar:
+    with progress() as bar:
         task = bar.add_task("households 户", total=total, rate="")
         import time
 
@@ -246,45 +226,3 @@ def _print_summary(s, pack, on) -> None:
         highlight=False,
         markup=False,
     )
-
-
-@app.command("synth")
-def synth_command(
-    households: Annotated[int, typer.Option("--households", "-n", help="How many households")],
-    pack: PackOption,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the register to")],
-    seed: Annotated[
-        int, typer.Option(help="Random seed: the same seed gives the same register")
-    ] = 0,
-    date: Annotated[
-        str | None, typer.Option(help="Shape incomes by the lines in force on this date")
-    ] = None,
-    format: Annotated[
-        str, typer.Option("--format", "-f", help="parquet, csv or jsonl")
-    ] = "parquet",
-) -> None:
-    """Write a deterministic synthetic register (households.* and members.*) shaped by a pack:
-    household types by the city's ageing rate, incomes near the pack's lines, disabilities,
-    illnesses, students, orphans, and a few unknown facts."""
-    from minzheng_rules.io._formats import FORMATS, write_register
-    from minzheng_rules.synth._registers import generate
-
-    if format not in FORMATS:
-        fail(ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{format}'"))
-    if households < 1:
-        fail(ValueError("--households must be at least 1"))
-    if not 0 <= seed < 2**32:  # NumPy's generators take 0 to 2^32 - 1
-        fail(ValueError(f"--seed must be 0 to 4294967295, got {seed}"))
-    if out_dir.exists() and not out_dir.is_dir():
-        fail(ValueError(f"--out {out_dir} is a file; give a folder to write the register to"))
-    p = load_or_exit(pack)
-    on = parse_date(date)
-    with _progress() as bar:
-        task = bar.add_task("households 户", total=households, rate="")
-        n_h, n_m = write_register(
-            out_dir,
-            generate(p, on, households, seed),
-            format,
-            progress=lambda n: bar.update(task, advance=n),
-        )
-    out.print(f"wrote {n_h:,} households and {n_m:,} members to {out_dir} ({format})", markup=False)

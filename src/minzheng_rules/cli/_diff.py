@@ -12,10 +12,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from minzheng_rules.analysis._reform import Impact, Scenario, read_register, reform_impact
-from minzheng_rules.cli._app import PackOption, app, cells, fail, load_or_exit, out, parse_date
+from minzheng_rules.cli._common import (
+    DiffFormat,
+    PackOption,
+    cells,
+    fail,
+    load_or_exit,
+    out,
+    parse_date,
+)
 from minzheng_rules.model._errors import MinzhengError
-
-FORMATS = ("table", "json", "markdown")
 
 
 def parse_sets(items: list[str]) -> dict[str, str]:
@@ -29,7 +35,6 @@ def parse_sets(items: list[str]) -> dict[str, str]:
     return out_
 
 
-@app.command("diff")
 def diff_command(
     pack: PackOption,
     register: Annotated[
@@ -54,8 +59,8 @@ def diff_command(
         typer.Option("--set", help="Override a parameter on the 'after' side: name=value"),
     ] = None,
     format: Annotated[
-        str, typer.Option("--format", "-f", help="table, json or markdown")
-    ] = "table",
+        DiffFormat, typer.Option("--format", "-f", help="table, json or markdown")
+    ] = DiffFormat.table,
     examples: Annotated[int, typer.Option(min=0, help="Example households per change")] = 3,
     members: Annotated[
         Path | None, typer.Option(help="The members table of a columnar register")
@@ -63,8 +68,6 @@ def diff_command(
 ) -> None:
     """Who gains, who loses and what it costs: two packs, two dates or parameter overrides,
     over a register of households."""
-    if format not in FORMATS:
-        fail(ValueError(f"--format must be one of {', '.join(FORMATS)}, got '{format}'"))
     a = load_or_exit(pack)
     b = load_or_exit(pack_b) if pack_b else a
     on_a = parse_date(date_from)
@@ -75,9 +78,9 @@ def diff_command(
         impact = reform_impact(read_register(register, members), before, after, examples=examples)
     except (MinzhengError, OSError, ValueError) as e:
         fail(e)
-    if format == "json":
+    if format is DiffFormat.json:
         sys.stdout.write(json.dumps(impact.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    elif format == "markdown":
+    elif format is DiffFormat.markdown:
         sys.stdout.write(to_markdown(impact))
     else:
         _print_table(impact)

@@ -7,13 +7,12 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from minzheng_rules.cli._app import app, fail, out, parse_date
+from minzheng_rules.cli._common import fail, out, parse_date
 
 docs_app = typer.Typer(
     help="The policy explorer site (needs the 'docs' extra of minzheng-rules).",
     no_args_is_help=True,
 )
-app.add_typer(docs_app, name="docs")
 
 PacksOption = Annotated[
     list[str] | None,

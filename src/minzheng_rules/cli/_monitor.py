@@ -12,10 +12,9 @@ from typing import IO, Annotated, Any
 import typer
 from rich.markup import escape
 
-from minzheng_rules.cli._app import PackOption, app, err, fail, load_or_exit
+from minzheng_rules.cli._common import MonitorEngine, PackOption, err, fail, load_or_exit
 from minzheng_rules.model._errors import MinzhengError, PackErrors
 from minzheng_rules.monitor import (
-    ENGINES,
     AlertSet,
     EngineUnavailableError,
     Monitor,
@@ -30,7 +29,6 @@ from minzheng_rules.monitor._runner import WINDOW, PackCannotEvaluate, freeze_lo
 from minzheng_rules.monitor._sharded import ShardedMonitor, WorkerError, write_lines_atomic
 
 
-@app.command("monitor")
 def monitor_command(
     events: Annotated[Path, typer.Argument(help="Events as JSON Lines ('-' reads stdin)")],
     register: Annotated[
@@ -49,9 +47,9 @@ def monitor_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write alerts here (default: stdout)")
     ] = None,
-    engine: Annotated[str, typer.Option(help="python or durable (needs the monitor extra)")] = (
-        "python"
-    ),
+    engine: Annotated[
+        MonitorEngine, typer.Option(help="python or durable (needs the monitor extra)")
+    ] = MonitorEngine.python,
     shards: Annotated[int, typer.Option(help="durable_rules shard sessions (1–1024)")] = 64,
     window: Annotated[
         int,
@@ -107,8 +105,6 @@ def monitor_command(
     newly_eligible, no_longer_eligible), then a summary line. A malformed or out-of-order event
     is reported with its line number and skipped."""
     with _one_line_on_ctrl_c(checkpoint):
-        if engine not in ENGINES:
-            fail(ValueError(f"--engine must be one of {', '.join(ENGINES)}, got '{engine}'"))
         if not 1 <= shards <= 1024:
             fail(ValueError(f"--shards must be 1 to 1024, got {shards}"))
         if not 1 <= window <= 1_000_000:
@@ -155,13 +151,13 @@ def monitor_command(
         try:
             if workers > 1:
                 # refused here, not in each worker
-                make_engine(engine, AlertSet.from_pack(p), shards).close()
+                make_engine(engine.value, AlertSet.from_pack(p), shards).close()
                 sharded = ShardedMonitor(
                     pack,
                     register,
                     members=members,
                     workers=workers,
-                    engine=engine,
+                    engine=engine.value,
                     shards=shards,
                     window=window,
                     horizon=last_day,
@@ -174,7 +170,7 @@ def monitor_command(
                 monitor = Monitor(
                     p,
                     iter_register(register, problems, members) if saved is None else (),
-                    engine=engine,
+                    engine=engine.value,
                     shards=shards,
                     window=window,
                     horizon=last_day,

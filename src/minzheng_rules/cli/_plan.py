@@ -9,30 +9,28 @@ from typing import Annotated
 import typer
 
 from minzheng_rules.analysis._plan import render_html, render_markdown
-from minzheng_rules.cli._app import (
+from minzheng_rules.cli._common import (
     DateOption,
     HouseholdArgument,
     PackOption,
-    app,
+    PlanFormat,
     evaluate_file,
-    fail,
     out,
 )
 
 
-@app.command("plan")
 def plan_command(
     file: HouseholdArgument,
     pack: PackOption,
     date: DateOption = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="markdown or html")] = "markdown",
+    format: Annotated[
+        PlanFormat, typer.Option("--format", "-f", help="markdown or html")
+    ] = PlanFormat.markdown,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write here")] = None,
 ) -> None:
     """The household's 幸福清单: programs and amounts, services, tags and needs, with sources."""
-    if format not in ("markdown", "html"):
-        fail(ValueError(f"--format must be markdown or html, got '{format}'"))
     p, ev = evaluate_file(pack, file, date)
-    text = render_markdown(p, ev) if format == "markdown" else render_html(p, ev)
+    text = render_markdown(p, ev) if format is PlanFormat.markdown else render_html(p, ev)
     if out_file is None:
         sys.stdout.write(text + "\n")
     else:

@@ -1,14 +1,12 @@
-"""Reference pages made from the code itself: the command line (from the Typer app) and the
-pack format (from the pydantic models), so they cannot drift from what the library does."""
+"""Reference pages made from the code itself: the pack format (from the pydantic models), so it
+cannot drift from what the library does. (The command line's page is ``cli.reference``.)"""
 
 from __future__ import annotations
 
 import inspect
 import json
 import typing
-from typing import Any
 
-import typer
 from pydantic import BaseModel
 
 from minzheng_rules.docsgen import _md as md
@@ -75,72 +73,4 @@ def schema_page() -> str:
         "```",
         "",
     ]
-    return "\n".join(out)
-
-
-def _params(cmd: Any) -> list[list[str]]:
-    """Arguments and options of a command (read by duck typing: Typer may vendor click)."""
-    rows = []
-    for p in cmd.params:
-        kind = getattr(p, "param_type_name", "")
-        if kind == "option":
-            if getattr(p, "hidden", False) or "--help" in p.opts:
-                continue
-            names = ", ".join(f"`{o}`" for o in [*p.opts, *p.secondary_opts])
-            default = p.default
-            if p.is_flag and p.secondary_opts:
-                default = p.opts[0] if p.default else p.secondary_opts[0]
-            elif p.is_flag or default in (None, (), []):
-                default = ""
-            need = " (required)" if p.required else ""
-            shown = md.esc(default) if default != "" else ""
-            rows.append([names + need, md.esc(p.help or ""), shown])
-        elif kind == "argument":
-            req = "required" if p.required else "optional"
-            rows.append([f"`{(p.name or '').upper()}` ({req})", md.esc(getattr(p, "help", "")), ""])
-    return rows
-
-
-def _usage(full: str, cmd: Any) -> str:
-    parts = [full, "[OPTIONS]"]
-    for p in cmd.params:
-        if getattr(p, "param_type_name", "") == "argument":
-            name = (p.name or "").upper() + ("..." if getattr(p, "nargs", 1) == -1 else "")
-            parts.append(name if p.required else f"[{name}]")
-    if getattr(cmd, "commands", None):
-        parts.append("COMMAND [ARGS]...")
-    return " ".join(parts)
-
-
-def _commands(group: Any, prefix: str) -> list[str]:
-    out: list[str] = []
-    for name, cmd in sorted((getattr(group, "commands", None) or {}).items()):
-        if getattr(cmd, "hidden", False):
-            continue
-        full = f"{prefix} {name}"
-        out += [f"## `{full}` {{#{md.anchor(*full.split()[1:])}}}", ""]
-        out += [md.esc(inspect.cleandoc(cmd.help or "")), ""]
-        out += ["```text", _usage(full, cmd), "```", ""]
-        rows = _params(cmd)
-        if rows:
-            out += md.table(["argument / option", "help", "default"], rows)
-        out += _commands(cmd, full)
-    return out
-
-
-def cli_page() -> str:
-    from minzheng_rules.cli.main import app
-
-    root = typer.main.get_command(app)
-    out = [
-        "# 命令行 Command line",
-        "",
-        "Every `minzheng` command with its arguments and options, read from the command line "
-        "program itself when this site was built. 命令行参考（构建时自动生成）。",
-        "",
-        "Exit codes: 0 success; 1 a pack failed validation or a case failed; 2 bad input. "
-        "退出码：0 成功；1 校验或案例失败；2 输入有误。",
-        "",
-    ]
-    out += _commands(root, "minzheng")
     return "\n".join(out)

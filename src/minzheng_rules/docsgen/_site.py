@@ -108,7 +108,7 @@ def generate_pages(packs: list[Pack], on: dt.date) -> GeneratedSite:
             site.files[Links.examples(p.id)] = examples_page(p)
             site.files.update(case_pages(p))
             site.nav["examples/index.md"].append((_nav_title(p), Links.examples(p.id)))
-    # reference/cli.md is committed (docs/reference/, see docsgen.refpages), not generated here
+    # reference/cli.md is committed (docs/reference/, see cli.reference), not generated here
     site.files["reference/schema.md"] = schema_page()
     site.files[SCHEMA_FILE] = schema_json()
     return site

@@ -11,11 +11,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from minzheng_rules.cli._app import (
+from minzheng_rules.cli._common import (
     DateOption,
+    EvalFormat,
     HouseholdArgument,
     PackOption,
-    app,
     cells,
     evaluate_file,
     fail,
@@ -25,12 +25,13 @@ from minzheng_rules.model._errors import suggest
 from minzheng_rules.model._results import Evaluation, Status
 
 
-@app.command("eval")
 def eval_command(
     file: HouseholdArgument,
     pack: PackOption,
     date: DateOption = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    format: Annotated[
+        EvalFormat, typer.Option("--format", "-f", help="table or json")
+    ] = EvalFormat.table,
     explain: Annotated[bool, typer.Option(help="Show values and cited parameters")] = False,
     program: Annotated[
         list[str] | None,
@@ -39,8 +40,6 @@ def eval_command(
 ) -> None:
     """Evaluate one household against a pack on a date. Unknown facts are named by path:
     a household field as ``assets.financial``, a member's as ``members[<id>].<field>``."""
-    if format not in ("table", "json"):
-        fail(ValueError(f"--format must be table or json, got '{format}'"))
     p, result = evaluate_file(pack, file, date, explain)
     for pid in program or ():
         if pid not in result.programs:
@@ -53,7 +52,7 @@ def eval_command(
             )
     if program:
         result.programs = {k: v for k, v in result.programs.items() if k in program}
-    if format == "json":
+    if format is EvalFormat.json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return
     _print_result(result, explain)
