@@ -17,15 +17,16 @@ from minzheng_rules.docsgen.compare import _chart, dated_cell, stale_before
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.pages_pack import rule_lines
 from minzheng_rules.docsgen.values import is_standard, series, value_on
+from minzheng_rules.packs.deps import DepNode
 from minzheng_rules.packs.pack import Pack
 
 BOOST = 4  # below program pages, above the long pack pages
 
 
-_NEEDS: dict[tuple[int, str], set[str]] = {}
+_NEEDS: dict[tuple[int, str], set[DepNode]] = {}
 
 
-def _needs(pack: Pack, pid: str) -> set[str]:
+def _needs(pack: Pack, pid: str) -> set[DepNode]:
     key = (id(pack), pid)
     if key not in _NEEDS:
         _NEEDS[key] = pack.needs([pid])
@@ -110,7 +111,7 @@ def param_page(name: str, packs: list[Pack], on: dt.date, links: Links) -> str:
     readers = []
     for p in having:
         for pid in p.programs:
-            if f"param:{name}" in _needs(p, pid):
+            if DepNode.parameter(name) in _needs(p, pid):
                 readers.append(f"[{md.esc(p.programs[pid].spec.label.zh)}](../programs/{pid}.md)")
     if readers:
         out += [f"Read by 用于: {' · '.join(dict.fromkeys(readers))}", ""]
