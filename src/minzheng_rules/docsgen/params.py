@@ -13,7 +13,7 @@ from typing import Any
 
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.calc import export_pack
-from minzheng_rules.docsgen.compare import _chart, dated_cell, stale_before
+from minzheng_rules.docsgen.compare import cities_chart, dated_cell, stale_before
 from minzheng_rules.docsgen.links import Links
 from minzheng_rules.docsgen.pages_pack import rule_lines
 from minzheng_rules.docsgen.values import is_standard, series, value_on
@@ -107,7 +107,7 @@ def param_page(name: str, packs: list[Pack], on: dt.date, links: Links) -> str:
         rows.append([links.pack_link(src, p.id, md.bilingual(p.manifest.label)), cell])
     out += md.table(["政策包 Pack", "取值 Value"], rows)
     if is_standard(spec0) and any(series(p, name, on) for p in having):
-        out += _chart(name, [p for p in having if series(p, name, on)], packs, on)
+        out += cities_chart(name, [p for p in having if series(p, name, on)], packs, on)
     readers = []
     for p in having:
         for pid in p.programs:

@@ -1,5 +1,6 @@
 """A loaded pack: merged, every expression parsed, name-resolved and type-checked, the
-dependency graph of variables and programs checked for cycles. Built once; evaluated many times.
+dependency graph of variables and programs checked for cycles (by :mod:`.check`, before the pack
+exists). Built once; evaluated many times; it knows nothing of the backends that evaluate it.
 """
 
 from __future__ import annotations
