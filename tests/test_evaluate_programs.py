@@ -14,6 +14,7 @@ from minzheng_rules.backends.reference import bind
 from minzheng_rules.backends.reference._compiler import EvalContext
 from minzheng_rules.model._errors import EvaluationError
 from minzheng_rules.model._facts import lazy_facts
+from minzheng_rules.packs._deps import DepNode
 from minzheng_rules.testing.strategies import households
 
 ON = dt.date(2024, 6, 1)
@@ -40,7 +41,7 @@ def _program_free(bound) -> list[str]:
     return sorted(
         name
         for name in bound.household_fns
-        if not any(n.startswith("prog:") for n in pack.requirements([f"var:{name}"]))
+        if not any(n.is_program for n in pack.requirements([DepNode.variable(name)]))
     )
 
 

@@ -32,6 +32,7 @@ from minzheng_rules.expr._nodes import (
     Unary,
 )
 from minzheng_rules.model._facts import HOUSEHOLD_FACTS, MEMBER_FACTS, member_fact_defaults
+from minzheng_rules.packs._deps import DepKind, DepNode, names_of
 from minzheng_rules.packs._pack import Expr, Pack
 
 FORMAT = 1  # bumped when the shape below changes
@@ -122,8 +123,8 @@ def _citations(citations: list[Any]) -> list[dict[str, Any]]:
     return [{"confidence": c.confidence.value, "source": _source(c.source)} for c in citations]
 
 
-def _params_of(pack: Pack, nodes: list[str]) -> list[str]:
-    return sorted(n[6:] for n in pack.requirements(nodes) if n.startswith("param:"))
+def _params_of(pack: Pack, nodes: list[DepNode]) -> list[str]:
+    return sorted(names_of(pack.requirements(nodes), DepKind.PARAMETER))
 
 
 def export_pack(pack: Pack) -> dict[str, Any]:
@@ -168,7 +169,7 @@ def export_pack(pack: Pack) -> dict[str, Any]:
             ],
             "amount": _expr(prog.amount) if prog.amount is not None else None,
             "citations": _citations(spec.citations),
-            "params": _params_of(pack, [f"prog:{pid}"]),
+            "params": _params_of(pack, [DepNode.program(pid)]),
         }
     relief = pack.relief
     relief_nodes = [node for node, _ in relief.expressions()]

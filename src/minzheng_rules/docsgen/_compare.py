@@ -149,11 +149,13 @@ def compare_page(packs: list[Pack], on: dt.date, links: Links) -> str:
     out += md.table(["取值 Values", *heads], src_rows)
     out += ["## 标准的变化 Standards over time {#history}", ""]
     for name in names:
-        out += _chart(name, cities, packs, on)
+        out += cities_chart(name, cities, packs, on)
     return "\n".join(out)
 
 
-def _chart(name: str, cities: list[Pack], packs: list[Pack], on: dt.date) -> list[str]:
+def cities_chart(name: str, cities: list[Pack], packs: list[Pack], on: dt.date) -> list[str]:
+    """One parameter's values over time in each city that has it: a chart and its numbers
+    (the comparison page and the parameter's own page show the same one)."""
     label = _label(name, packs)
     unit = next(p.parameters[name].unit.value for p in cities if name in p.parameters)
     data: list[Series] = []

@@ -13,19 +13,20 @@ from typing import Any
 
 from minzheng_rules.docsgen import _md as md
 from minzheng_rules.docsgen._calc import export_pack
-from minzheng_rules.docsgen._compare import _chart, dated_cell, stale_before
+from minzheng_rules.docsgen._compare import cities_chart, dated_cell, stale_before
 from minzheng_rules.docsgen._links import Links
 from minzheng_rules.docsgen._pages_pack import rule_lines
 from minzheng_rules.docsgen._values import is_standard, series, value_on
+from minzheng_rules.packs._deps import DepNode
 from minzheng_rules.packs._pack import Pack
 
 BOOST = 4  # below program pages, above the long pack pages
 
 
-_NEEDS: dict[tuple[int, str], set[str]] = {}
+_NEEDS: dict[tuple[int, str], set[DepNode]] = {}
 
 
-def _needs(pack: Pack, pid: str) -> set[str]:
+def _needs(pack: Pack, pid: str) -> set[DepNode]:
     key = (id(pack), pid)
     if key not in _NEEDS:
         _NEEDS[key] = pack.needs([pid])
@@ -106,11 +107,11 @@ def param_page(name: str, packs: list[Pack], on: dt.date, links: Links) -> str:
         rows.append([links.pack_link(src, p.id, md.bilingual(p.manifest.label)), cell])
     out += md.table(["政策包 Pack", "取值 Value"], rows)
     if is_standard(spec0) and any(series(p, name, on) for p in having):
-        out += _chart(name, [p for p in having if series(p, name, on)], packs, on)
+        out += cities_chart(name, [p for p in having if series(p, name, on)], packs, on)
     readers = []
     for p in having:
         for pid in p.programs:
-            if f"param:{name}" in _needs(p, pid):
+            if DepNode.parameter(name) in _needs(p, pid):
                 readers.append(f"[{md.esc(p.programs[pid].spec.label.zh)}](../programs/{pid}.md)")
     if readers:
         out += [f"Read by 用于: {' · '.join(dict.fromkeys(readers))}", ""]

@@ -19,6 +19,7 @@ from minzheng_rules.docsgen import _md as md
 from minzheng_rules.docsgen._links import Links
 from minzheng_rules.docsgen._pages_pack import ENTITY_TEXT, rule_lines
 from minzheng_rules.docsgen._values import parameter_values, value_on
+from minzheng_rules.packs._deps import DepKind, names_of
 from minzheng_rules.packs._pack import Expr, Pack
 
 # Common names a reader types, by program id (the first is the short name shown in titles).
@@ -123,7 +124,7 @@ def program_page(pid: str, packs: list[Pack], on: dt.date, links: Links) -> str:
     for p in having:
         prog = p.programs[pid]
         s = prog.spec
-        params = sorted(n[6:] for n in p.needs([pid]) if n.startswith("param:"))
+        params = sorted(names_of(p.needs([pid]), DepKind.PARAMETER))
         shown = []
         for name in params:
             v = value_on(p, name, on)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from minzheng_rules.docsgen import _md as md
 from minzheng_rules.model._errors import MinzhengError
 from minzheng_rules.packs import _schema as S
+from minzheng_rules.packs._deps import DepKind, DepNode, names_of
 from minzheng_rules.packs._pack import Expr, Pack
 
 
@@ -114,9 +115,7 @@ def parameter_values(pack: Pack, exprs: list[Expr], on: dt.date) -> list[str]:
         names |= set(expr.checked.references("param"))
         for kind in ("household", "member"):
             for var in expr.checked.references(kind):
-                names |= {
-                    n[6:] for n in pack.requirements([f"var:{var}"]) if n.startswith("param:")
-                }
+                names |= names_of(pack.requirements([DepNode.variable(var)]), DepKind.PARAMETER)
     parts = []
     for name in sorted(names):
         shown = value_on(pack, name, on)

@@ -34,6 +34,7 @@ from minzheng_rules.model import _types as T
 from minzheng_rules.model._errors import PackError, PackErrors
 from minzheng_rules.monitor._events import EVENT_TYPES, MEMBER_EVENTS, PAYLOAD_TYPES
 from minzheng_rules.packs import _schema as S
+from minzheng_rules.packs._deps import DepKind, DepNode, names_of
 from minzheng_rules.packs._pack import Expr, Pack
 
 PREVIOUS = "previous."
@@ -189,24 +190,24 @@ class AlertSet:
             )
             return None
         extras: set[str] = set()
-        nodes: set[str] = {f"param:{p}" for p in checked.references("param")}
+        nodes: set[DepNode] = {DepNode.parameter(p) for p in checked.references("param")}
         for sym in checked.symbols.values():
             if sym.kind == "household":
                 kind, name = base_name(sym.name)
                 if kind:
                     extras.add(sym.name)
                 if kind in ("", "previous"):
-                    nodes.add(f"var:{name}")
+                    nodes.add(DepNode.variable(name))
                     if name in pack.scope.household and _is_var(pack, name):
                         self.household_vars.add(name)
                 elif kind in ("member", "previous_member") and _is_var(pack, name):
-                    nodes.add(f"var:{name}")
+                    nodes.add(DepNode.variable(name))
                     self.member_vars.add(name)
             elif sym.kind == "member" and _is_var(pack, sym.name):
-                nodes.add(f"var:{sym.name}")
+                nodes.add(DepNode.variable(sym.name))
                 self.member_vars.add(sym.name)
         closure = _closure(pack, nodes)
-        programs = sorted(n[5:] for n in closure if n.startswith("prog:"))
+        programs = sorted(names_of(closure, DepKind.PROGRAM))
         if programs:
             errors.append(
                 PackError(
@@ -218,10 +219,10 @@ class AlertSet:
             )
             return None
         for n in closure:
-            kind, _, name = n.partition(":")
-            if kind == "param":
+            kind, name = n
+            if kind == DepKind.PARAMETER:
                 self.params.add(name)
-            elif kind == "var":
+            elif kind == DepKind.VARIABLE:
                 target = (
                     self.member_vars
                     if name in pack.scope.member and name not in pack.scope.household
@@ -245,7 +246,7 @@ def _expressions(pack: Pack, name: str) -> list[Expr]:
     return [*(e for row in t.rows for e in row), t.default]
 
 
-def _closure(pack: Pack, nodes: set[str]) -> set[str]:
+def _closure(pack: Pack, nodes: set[DepNode]) -> set[DepNode]:
     """``nodes`` and everything they need through variables and derived parameters."""
     seen = set(nodes)
     todo = list(nodes)
@@ -253,7 +254,7 @@ def _closure(pack: Pack, nodes: set[str]) -> set[str]:
         for m in pack.deps.get(todo.pop(), ()):
             if m not in seen:
                 seen.add(m)
-                if not m.startswith("prog:"):
+                if not m.is_program:
                     todo.append(m)
     return seen
 

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from minzheng_rules.model import _types as T
 from minzheng_rules.model._errors import PackError, suggest
 from minzheng_rules.packs import _schema as S
+from minzheng_rules.packs._deps import DepNode
 
 if TYPE_CHECKING:
-    from minzheng_rules.packs._pack import Expr, Pack
+    from minzheng_rules.packs._check import Expr, PackChecker
+    from minzheng_rules.packs._loader import PackDefinition
 
 
 @dataclass
@@ -54,11 +56,15 @@ class ReliefModel:
             "tags": len(self.tags),
         }
 
-    def expressions(self) -> list[tuple[str, Expr]]:
+    def expressions(self) -> list[tuple[DepNode, Expr]]:
         """(dependency node, expression) for everything evaluated after the programs."""
-        out = [(f"tag:{tid}", e) for tid, (_, e) in self.tags.items()]
-        out += [(f"need:{lid}", le.expr) for lid, le in self.labels.items() if le.expr is not None]
-        out += [(f"item:{iid}", it.expr) for iid, it in self.items.items() if it.expr is not None]
+        out = [(DepNode.tag(tid), e) for tid, (_, e) in self.tags.items()]
+        out += [
+            (DepNode.need(lid), le.expr) for lid, le in self.labels.items() if le.expr is not None
+        ]
+        out += [
+            (DepNode.item(iid), it.expr) for iid, it in self.items.items() if it.expr is not None
+        ]
         return out
 
 
@@ -74,12 +80,14 @@ def need_facts(model: S.NeedsModel | None) -> dict[str, T.Type]:
     }
 
 
-def check_relief(pack: Pack, errors: list[PackError]) -> ReliefModel:
-    """Check tags, needs and assistance of ``pack``; problems are appended to ``errors``."""
-    d = pack.definition
+def check_relief(checker: PackChecker) -> ReliefModel:
+    """Check the tags, needs and assistance of the definition ``checker`` checks; problems go
+    to its errors, with the rest of the pack's."""
+    d = checker.definition
+    errors = checker.errors
     out = ReliefModel()
     for tid, tag in d.tags.items():
-        e = pack._expr(tag.when, "tags", tid, ("when",), "household", T.BOOL)
+        e = checker.expression(tag.when, "tags", tid, ("when",), "household", T.BOOL)
         if e is not None:
             out.tags[tid] = (tag, e)
     model = d.needs
@@ -102,7 +110,7 @@ def check_relief(pack: Pack, errors: list[PackError]) -> ReliefModel:
                         continue
                     expr = None
                     if lab.when is not None:
-                        expr = _need_expr(pack, lab, steps)
+                        expr = _need_expr(checker, lab, steps)
                     out.labels[lab.id] = LabelEntry(lab, cat, sub, expr)
         _check_unique_ids(model, origin, errors)
     for iid, item in d.assistance.items():
@@ -142,20 +150,20 @@ def check_relief(pack: Pack, errors: list[PackError]) -> ReliefModel:
                 out.answered_by.setdefault(lid, []).append(iid)
         expr = None
         if item.when is not None:
-            expr = pack._expr(item.when, "assistance", iid, ("when",), "household", T.BOOL)
+            expr = checker.expression(item.when, "assistance", iid, ("when",), "household", T.BOOL)
         out.items[iid] = ItemEntry(iid, item, expr)
-    _check_declared_shape(pack, out, errors)
+    _check_declared_shape(d, out, errors)
     return out
 
 
-def _need_expr(pack: Pack, lab: S.NeedLabel, steps: tuple) -> Expr | None:
+def _need_expr(checker: PackChecker, lab: S.NeedLabel, steps: tuple) -> Expr | None:
     assert lab.when is not None
-    e = pack._expr(lab.when, "needs", "needs", (*steps, "when"), "household", T.BOOL)
+    e = checker.expression(lab.when, "needs", "needs", (*steps, "when"), "household", T.BOOL)
     if e is not None:
         used = sorted(n for n in e.checked.references("household") if n.startswith("needs."))
         if used:
             where = e.origin
-            pack._errors.append(
+            checker.errors.append(
                 PackError(
                     f"need label '{lab.id}' reads {used[0]}: labels are derived from facts and "
                     "programs only (tags and assistance items may read needs.*)",
@@ -190,10 +198,12 @@ def _check_unique_ids(model: S.NeedsModel, origin, errors: list[PackError]) -> N
             kinds[ident] = kind
 
 
-def _check_declared_shape(pack: Pack, relief: ReliefModel, errors: list[PackError]) -> None:
-    declared = pack.definition.manifest.declares
-    actual = relief.shape(pack.definition)
-    origin_file = str(pack.definition.folder / "pack.yaml")
+def _check_declared_shape(
+    definition: PackDefinition, relief: ReliefModel, errors: list[PackError]
+) -> None:
+    declared = definition.manifest.declares
+    actual = relief.shape(definition)
+    origin_file = str(definition.folder / "pack.yaml")
     for key, want in declared.items():
         if key not in actual:
             errors.append(
@@ -207,7 +217,7 @@ def _check_declared_shape(pack: Pack, relief: ReliefModel, errors: list[PackErro
             continue
         got = actual[key]
         if got != want:
-            detail = _where_counts_differ(pack, key)
+            detail = _where_counts_differ(definition, key)
             errors.append(
                 PackError(
                     f"pack declares {want} {key} but defines {got}{detail}",
@@ -217,9 +227,9 @@ def _check_declared_shape(pack: Pack, relief: ReliefModel, errors: list[PackErro
             )
 
 
-def _where_counts_differ(pack: Pack, key: str) -> str:
+def _where_counts_differ(definition: PackDefinition, key: str) -> str:
     """Point at the parts of the taxonomy, to help find the missing or extra entries."""
-    model = pack.definition.needs
+    model = definition.needs
     if model is None:
         return " (no 'needs' section)"
     if key == "needs_labels":
@@ -232,4 +242,4 @@ def _where_counts_differ(pack: Pack, key: str) -> str:
         return f" (sub-items per category: {per})"
     if key == "needs_categories":
         return f" (categories: {', '.join(c.id for c in model.categories)})"
-    return f" (tags: {', '.join(pack.definition.tags)})"
+    return f" (tags: {', '.join(definition.tags)})"

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from minzheng_rules.packs import _schema as S
+from minzheng_rules.packs._deps import DepKind, DepNode, names_of
 
 if TYPE_CHECKING:
     from minzheng_rules.model._results import StaleValue
@@ -26,15 +27,15 @@ T = TypeVar("T")
 class BoundPlan:
     """What evaluating ``pack`` on ``date`` needs; made by :meth:`Pack.plan` (cached per date).
 
-    ``needed`` holds the dependency nodes (``'var:x'``, ``'param:x'``) the programs in force and
-    the tags, needs and assistance items read, through any depth."""
+    ``needed`` holds the dependency nodes (variables, parameters, programs) that the programs in
+    force and the tags, needs and assistance items read, through any depth."""
 
     pack: Pack
     date: dt.date
     active: tuple[str, ...]  # programs in force on the date, in evaluation order
     inactive: tuple[str, ...]  # programs not in force: read as not eligible, amount 0
     parameters: Mapping[str, ParameterValue]  # the parameters in force that are read
-    needed: frozenset[str]
+    needed: frozenset[DepNode]
     exclusions: tuple[S.Exclusion, ...]  # those with two programs in force, in the order applied
     settle_after: Mapping[str, tuple[S.Exclusion, ...]] = field(default_factory=dict)
     # per program in force: the money amounts it reads that are over two years old
@@ -56,7 +57,7 @@ class BoundPlan:
 
     def reads(self, name: str) -> bool:
         """Whether a variable or decision table is needed on this date."""
-        return f"var:{name}" in self.needed
+        return DepNode.variable(name) in self.needed
 
     def program_closure(self, wanted: Iterable[str]) -> set[str]:
         """The programs in force that ``wanted`` need: those their rules read, and every program
@@ -74,7 +75,7 @@ class BoundPlan:
             if pid in closure or pid not in active:
                 continue
             closure.add(pid)
-            todo.extend(n[5:] for n in self.pack.requirements([f"prog:{pid}"]) if n[:5] == "prog:")
+            todo.extend(names_of(self.pack.needs([pid]), DepKind.PROGRAM))
             todo.extend(groups.get(pid, ()))
         return closure
 
@@ -84,9 +85,9 @@ def make_plan(pack: Pack, on: dt.date) -> BoundPlan:
     :class:`~minzheng_rules.model._errors.ParameterNotInForceError`."""
     active = tuple(pid for pid in pack.order if pack.programs[pid].in_force(on))
     relief_nodes = [node for node, _ in pack.relief.expressions()]
-    needed = frozenset(pack.requirements([f"prog:{pid}" for pid in active] + relief_nodes))
+    needed = frozenset(pack.requirements([*map(DepNode.program, active), *relief_nodes]))
     parameters = {
-        node[6:]: pack.parameter(node[6:], on) for node in sorted(needed) if node[:6] == "param:"
+        name: pack.parameter(name, on) for name in sorted(names_of(needed, DepKind.PARAMETER))
     }
     in_force = set(active)
     exclusions = tuple(

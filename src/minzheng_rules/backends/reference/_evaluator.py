@@ -27,6 +27,7 @@ from minzheng_rules.model._results import (
     Status,
 )
 from minzheng_rules.model._values import Unknown, merge, quantize
+from minzheng_rules.packs._deps import DepKind, DepNode, names_of
 from minzheng_rules.packs._pack import CheckedProgram, Expr, Pack
 from minzheng_rules.packs._plan import BoundPlan
 
@@ -524,7 +525,7 @@ class ReferenceEvaluator:
         out = set(expr.checked.references("param"))
         for kind in ("household", "member"):
             for name in expr.checked.references(kind):
-                out |= {n[6:] for n in self.pack._closure(f"var:{name}") if n.startswith("param:")}
+                out |= names_of(self.pack.closure(DepNode.variable(name)), DepKind.PARAMETER)
         return {n for n in out if n in self.parameters}
 
     def _parameter_use(self, name: str) -> ParameterUse:

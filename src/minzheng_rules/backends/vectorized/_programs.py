@@ -22,6 +22,7 @@ from minzheng_rules.backends.vectorized._compiler import Bool, Compiler, Val
 from minzheng_rules.backends.vectorized._numeric import Num, VectorizeError
 from minzheng_rules.backends.vectorized._plan import Plan
 from minzheng_rules.model._columns import MAX_MEMBERS
+from minzheng_rules.packs._deps import DepKind, DepNode, names_of
 from minzheng_rules.packs._plan import BoundPlan
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ class Programs:
     def snapshot(self, name: str) -> tuple:
         progs = self._var_programs.get(name)
         if progs is None:
-            closure = self.pack._closure(f"var:{name}")
-            progs = tuple(sorted(n[5:] for n in closure if n.startswith("prog:")))
+            closure = self.pack.closure(DepNode.variable(name))
+            progs = tuple(sorted(names_of(closure, DepKind.PROGRAM)))
             self._var_programs[name] = progs
         return tuple((p, self.state[p].version if p in self.state else -1) for p in progs)
 
