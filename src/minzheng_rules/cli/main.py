@@ -14,7 +14,7 @@ _MODULES = ("batch", "diff", "docs", "evaluate", "monitor", "packs", "plan")
 # commands whose module registers two or more (so Typer keeps the group of subcommands)
 _OWN_MODULE = {"batch": "batch", "synth": "batch"}
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main"]  # noqa: F822 (app comes from __getattr__)
 
 
 def _register(modules: tuple[str, ...]) -> Any:
