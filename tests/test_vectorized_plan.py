@@ -45,3 +45,22 @@ def test_run_answers_by_hand_and_drops_what_no_one_reads():
     assert out.get_column(n["big"]).to_list() == [False, True]
     assert out.get_column(n["d_sum"]).to_list() == [30, 30]
     assert n["a"] not in out.columns  # an intermediate, dropped after its last reader
+
+
+def test_many_member_flags_reduce_exactly_across_packed_words():
+    """40 flags (three 16-bit words) or-ed per household, checked against Python's any()."""
+    import random
+
+    rng = random.Random(7)
+    sizes = [rng.randint(1, 5) for _ in range(200)]
+    hh = [i for i, s in enumerate(sizes) for _ in range(s)]
+    data = {f"f{j}": [rng.random() < 0.1 for _ in hh] for j in range(40)}
+    m = pl.DataFrame({**data, HH: hh})
+    h = pl.DataFrame({"n": sizes})
+    p = Plan()
+    names = [p.reduce("any", f"f{j}") for j in range(40)]
+    p.outputs = names
+    out = run(p, h, m)
+    for j, name in enumerate(names):
+        expected = [any(data[f"f{j}"][k] for k in range(len(hh)) if hh[k] == i) for i in range(200)]
+        assert out.get_column(name).to_list() == expected

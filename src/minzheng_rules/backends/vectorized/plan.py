@@ -175,11 +175,13 @@ def _reduce(m: pl.DataFrame, defs: list[ColDef], starts: np.ndarray) -> list[pl.
         )
     anys = fast["any"]
     if anys:
-        # every flag one bit: Polars packs up to 64 member flags into one word column (as
+        # every flag one bit: Polars packs up to 16 member flags into one word column (as
         # ``when(flag).then(bit)`` or-ed together: a select on the flags' bitmaps, in the
         # narrowest integer type, many times faster than summing casts), NumPy ors each
-        # household's contiguous words together, Polars unpacks: a pass per word, not per flag
-        groups = [anys[i : i + 64] for i in range(0, len(anys), 64)]
+        # household's contiguous words together, Polars unpacks: a pass per word, not per flag.
+        # 16-bit words: half the CPU of 64-bit ones (湖州, 98 flags over 714,000 members:
+        # 0.06 s against 0.13; 8 bits 0.07, 32 bits 0.07)
+        groups = [anys[i : i + _WORD] for i in range(0, len(anys), _WORD)]
         types = [_word_type(len(g)) for g in groups]
         words = m.select(
             _pack(g, t).alias(f"w{i}") for i, (g, t) in enumerate(zip(groups, types, strict=True))
@@ -234,6 +236,7 @@ def _pack(defs: list[ColDef], dtype: type[pl.DataType]) -> pl.Expr:
 
 
 _BITS = 62
+_WORD = 16  # member flags packed per word
 _NUMPY_TYPES = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt32)
 
 
