@@ -4,7 +4,10 @@ work and answers the same, that a changed pack misses it, and that a bad file is
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +64,24 @@ def test_a_warm_start_does_not_compile_and_answers_the_same(cache_home, monkeypa
     monkeypatch.setattr(engine, "Compiler", refuse)
     warm = VectorizedPack(load_pack("huzhou"), ON)
     assert warm.evaluate(h, m).frame.equals(cold)
+
+
+def test_the_plan_key_is_the_same_in_another_process(cache_home):
+    """A new process hashes strings differently (PYTHONHASHSEED): the key must not depend on
+    that, or every run misses the cache (the pack's set of overrides once made it so)."""
+    script = (
+        "import datetime as dt; from minzheng_rules.packs._pack import load_pack; "
+        "from minzheng_rules.backends.vectorized._engine import plan_key; "
+        "print(plan_key(load_pack('huzhou'), dt.date(2024, 6, 1), False))"
+    )
+    keys = set()
+    for seed in ("1", "2", "3"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": os.pathsep.join(sys.path)}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        keys.add(done.stdout.strip())
+    assert keys == {plan_key(load_pack("huzhou"), ON, False)}
 
 
 def test_another_date_options_or_overridden_parameters_miss_the_cache(cache_home):

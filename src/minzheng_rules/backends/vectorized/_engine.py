@@ -286,6 +286,10 @@ def _canonical(value: Any) -> bytes:
         return b"{" + items + b"}"
     if isinstance(value, (list, tuple)):
         return b"[" + b",".join(_canonical(v) for v in value) + b"]"
+    if isinstance(value, (set, frozenset)):
+        # sorted: a set's order (and repr) changes with each process's string hashing, which
+        # made every run miss the cache
+        return b"{" + b",".join(sorted(_canonical(v) for v in value)) + b"}"
     return repr(value).encode()
 
 

@@ -181,7 +181,7 @@ class Programs:
             a = self.c.compile(prog.amount.checked, level, eligible)
             if not isinstance(a, Num):
                 raise self.c.fail("an amount that is not a number")
-            a = self.c.take(N.quantize(a, r.digits, r.mode, eligible), level)
+            a = self.c.take(N.quantize(self.c.shared(a, level), r.digits, r.mode, eligible), level)
             a = self.c.take(N.to_scale(a, scale), level)
         else:
             a = N.constant(0)
