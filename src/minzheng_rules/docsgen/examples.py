@@ -11,8 +11,8 @@ from minzheng_rules.analysis.plan import plan_lines
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.docsgen import md
 from minzheng_rules.docsgen.links import Links
-from minzheng_rules.docsgen.plain import FACT_LABELS
 from minzheng_rules.model.errors import MinzhengError
+from minzheng_rules.model.facts import FACT_LABELS
 from minzheng_rules.model.results import ConditionOutcome, Evaluation, ProgramOutcome
 from minzheng_rules.model.values import money
 from minzheng_rules.packs import schema as S
