@@ -217,3 +217,16 @@ def test_a_fact_with_its_own_default_needs_a_field_that_has_none():
         F._field("member", "relation", ("关系", "relation"), default="head")
     with pytest.raises(TypeError, match="no field 'nickname'"):
         F._field("member", "nickname", ("昵称", "nickname"))
+
+
+def test_receiving_facts_by_hand_and_a_household_that_receives_nothing_gets_its_own_dict():
+    h = parse_household({**OMITTED.model_dump(mode="json"), "receiving": {"dibao": "500.5"}})
+    assert F.receiving_values(h, ["dibao", "tekun"]) == {
+        "receiving.dibao": True,
+        "receiving_amount.dibao": Decimal("500.5"),
+        "receiving.tekun": False,
+        "receiving_amount.tekun": Decimal(0),
+    }
+    first = F.receiving_values(OMITTED, ["dibao", "tekun"])
+    first["receiving.dibao"] = True  # the evaluator writes into the facts it is given
+    assert F.receiving_values(OMITTED, ["dibao", "tekun"])["receiving.dibao"] is False
