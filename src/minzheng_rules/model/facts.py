@@ -5,8 +5,9 @@ from a :class:`Household` or :class:`Member` (or how it is derived), its column 
 form, and what it is when not given. Everything else is generated from :data:`FACTS`: the type
 tables the checker uses, the eager and lazy extractors of the reference evaluator, the defaults
 the calculator exports, the labels in the docs, and the vectorized backend's column expressions
-(``backends/vectorized/facts.py``). Adding a plain fact is a field on the household model and one
-entry here.
+(``backends/vectorized/facts.py``). Adding a plain fact is a field on the household model, one
+entry here, and its hand-written expected values in ``tests/test_fact_table.py`` (plus labels in
+``docsgen/plain.py`` for new enum choices).
 
 An optional fact that was not given becomes :class:`Unknown`; one with a default takes it: the
 model's own default (``relation`` other), or the fact's (``disability_grade`` 0 = no
@@ -218,7 +219,9 @@ def _check(facts: tuple[FactSpec, ...]) -> None:
         raise TypeError(f"facts named twice: {sorted(twice)}")
     for f in facts:
         if (f.derive is None) == (not f.path):
-            raise TypeError(f"fact '{f.name}': give a model path or a derivation, not both")
+            raise TypeError(f"fact '{f.name}': give either a model path or a derivation")
+        if f.entity == "member" and f.path and f.path != (f.name,):  # (read by name below)
+            raise TypeError(f"member fact '{f.name}': read from the member's field of that name")
 
 
 _check(FACTS)
