@@ -174,3 +174,29 @@ def test_a_cached_yaml_file_keeps_its_line_numbers(cache_home):
     assert line_of(cached, where) == line_of(fresh, where) > 1
     text = path.read_text(encoding="utf-8").splitlines()
     assert "value:" in text[line_of(cached, where) - 1]  # the line really holds the value
+
+
+def test_the_engine_version_covers_the_whole_package():
+    """A changed backend or fact table must miss the plans compiled before it (the version once
+    hashed only ``packs/``, where the cache module sits, so an edited compiler was served the
+    old plan)."""
+    root = cache.package_root()
+    assert (root / "backends" / "vectorized" / "_compiler.py").is_file()
+    assert (root / "model" / "_facts.py").is_file()
+    assert (root / "packs" / "_cache.py").is_file()
+
+
+def test_an_edited_module_outside_packs_changes_the_engine_version(tmp_path, monkeypatch):
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "backends").mkdir()
+    (tmp_path / "packs" / "cache.py").write_text("x = 1\n")
+    compiler = tmp_path / "backends" / "compiler.py"
+    compiler.write_text("y = 1\n")
+    monkeypatch.setattr(cache, "package_root", lambda: tmp_path)
+    versions = []
+    for text in ("y = 1\n", "y = 2\n"):
+        compiler.write_text(text)
+        cache.engine_version.cache_clear()
+        versions.append(cache.engine_version())
+    cache.engine_version.cache_clear()
+    assert versions[0] != versions[1]

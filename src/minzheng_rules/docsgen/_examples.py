@@ -11,8 +11,8 @@ from minzheng_rules.analysis._plan import plan_lines
 from minzheng_rules.backends.reference import evaluate
 from minzheng_rules.docsgen import _md as md
 from minzheng_rules.docsgen._links import Links
-from minzheng_rules.docsgen._plain import FACT_LABELS
 from minzheng_rules.model._errors import MinzhengError
+from minzheng_rules.model._facts import FACT_LABELS
 from minzheng_rules.model._results import ConditionOutcome, Evaluation, ProgramOutcome
 from minzheng_rules.model._values import money
 from minzheng_rules.packs import _schema as S

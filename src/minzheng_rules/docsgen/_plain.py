@@ -26,40 +26,10 @@ from minzheng_rules.expr._nodes import (
     Unary,
 )
 from minzheng_rules.expr._parser import ExpressionSyntaxError, parse
+from minzheng_rules.model._facts import FACT_LABELS  # each entry of the fact table has its own
 from minzheng_rules.packs._pack import Pack
 
 Lang = Literal["zh", "en"]
-
-# Labels of the canonical household's facts (model/facts.py names them; the rules read them).
-FACT_LABELS: dict[str, tuple[str, str]] = {
-    "size": ("登记人数", "number of members listed"),
-    "assets.financial": ("家庭金融资产", "financial assets"),
-    "assets.vehicles": ("车辆数", "vehicles owned"),
-    "assets.properties": ("房产数", "dwellings owned"),
-    "expenses.medical_12m": ("近12个月自付医疗费用", "out-of-pocket medical costs, 12 months"),
-    "expenses.education_12m": ("近12个月自付教育费用", "out-of-pocket education costs, 12 months"),
-    "housing.unsafe": ("住房不安全", "unsafe housing"),
-    "emergency": ("遭遇突发事件", "struck by an emergency"),
-    "eval_date": ("评估日期", "evaluation date"),
-    "hukou": ("户籍地代码", "hukou (county code)"),
-    "relation": ("与户主关系", "relation to the head"),
-    "age": ("年龄", "age"),
-    "monthly_income": ("月收入", "monthly income"),
-    "disability_grade": ("残疾等级", "disability grade"),
-    "disability_type": ("残疾类别", "disability type"),
-    "self_care": ("生活自理能力", "self-care"),
-    "major_illness": ("患重大疾病", "major illness"),
-    "chronic_illness": ("患慢性病", "chronic illness"),
-    "student": ("就学阶段", "schooling"),
-    "employed": ("就业", "employed"),
-    "father_status": ("父亲状况", "father's status"),
-    "mother_status": ("母亲状况", "mother's status"),
-    "care": ("抚养方式", "care arrangement"),
-    "has_capable_obligor": ("有履行能力的法定义务人", "has a capable obligor"),
-    "lives_alone": ("独居", "lives alone"),
-    "incarcerated": ("服刑或强制隔离戒毒", "in prison or compulsory rehabilitation"),
-    "missing": ("下落不明", "missing"),
-}
 
 # Labels of the choices a fact can take (model/facts.py lists the values).
 CHOICE_LABELS: dict[str, tuple[str, str]] = {

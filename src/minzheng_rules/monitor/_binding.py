@@ -26,7 +26,12 @@ from minzheng_rules.backends.reference._compiler import (
     member_value,
 )
 from minzheng_rules.backends.reference._evaluator import ReferenceEvaluator, bind
-from minzheng_rules.model._facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
+from minzheng_rules.model._facts import (
+    HOUSEHOLD_FACTS,
+    RECEIVING_PREFIXES,
+    facts_reading,
+    lazy_facts,
+)
 from minzheng_rules.model._household import Household
 from minzheng_rules.model._values import Unknown
 from minzheng_rules.monitor import _events as E
@@ -133,7 +138,7 @@ def changed_facts(event: Any) -> frozenset[str] | None:
         case E.DisabilityAssessed():
             return _DISABILITY
         case E.MemberChanged():
-            return frozenset("age" if k == "birth_date" else k for k in event.changes)
+            return frozenset(n for k in event.changes for n in facts_reading("member", k))
     return None
 
 

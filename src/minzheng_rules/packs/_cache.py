@@ -48,13 +48,19 @@ def directory() -> Path:
     return Path(base) / "minzheng-rules"
 
 
+def package_root() -> Path:
+    """The ``minzheng_rules`` folder, all of whose source the engine version hashes (not only
+    ``packs/``, where this module sits: a plan is compiled by the backends and the model)."""
+    return Path(__file__).resolve().parents[1]
+
+
 @functools.cache
 def engine_version() -> str:
     """A hash of this package's source and of the versions of the libraries cached values are
     made of (read from their metadata: nothing is imported, and a library that is not installed,
     such as Polars in the core install, counts as absent)."""
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
+    root = package_root()
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())

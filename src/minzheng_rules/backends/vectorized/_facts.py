@@ -1,9 +1,12 @@
-"""The facts of clean columnar households as columns: the vectorized twin of
-:mod:`minzheng_rules.model._facts` (same names, same defaults, null where the reference has
-Unknown).
+"""The facts of clean columnar households as columns, generated from the fact table
+(:data:`minzheng_rules.model._facts.FACTS`): same names, same defaults, null where the reference
+has Unknown.
 
-A fact the reference knows but this module does not fails when a pack that reads it is compiled,
-naming the fact, rather than being guessed.
+A fact read from a field is its column; its default is the column's own (the clean frames carry
+the model's defaults, see ``io/validate.py`` and ``model/convert.py``) or, when the fact has one
+of its own (``disability_grade`` 0), a ``fill_null``. Bounds come from the column spec. A derived
+fact (``size``, ``eval_date``, ``age``) is written here; one the table has and this module does
+not fails when a pack that reads it is compiled, naming the fact, rather than being guessed.
 """
 
 from __future__ import annotations
@@ -11,10 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
+from minzheng_rules.model import _types as T
 from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MAX_MEMBERS, MEMBER_COLUMNS, by_name
+from minzheng_rules.model._facts import FACTS, FactSpec
 
 FAST_INT = 10**12  # counts above this (never seen in a register) go to the reference evaluator
 
@@ -39,26 +46,44 @@ class Fact:
         return f"f:{self.name}"
 
 
+_KIND = {
+    T.Kind.money: "money",
+    T.Kind.count: "count",
+    T.Kind.bool: "bool",
+    T.Kind.enum: "text",
+    T.Kind.date: "date",
+}
+
+
 def _money_bound(column: str, table: dict) -> int:
     c = table[column]
     return 10 ** (c.whole_digits + c.places) - 1
 
 
-def _plain(name: str, level: str, kind: str, column: str, fill=None, nmax: int = 0) -> Fact:
+def _read(spec: FactSpec) -> Fact:
+    """A fact read from its column."""
+    level = "h" if spec.entity == "household" else "m"
+    table = _H if level == "h" else _M
+    assert spec.column is not None
+    column, c = spec.column, table[spec.column]
+    kind = _KIND[spec.type.kind]
+    fill: Any = None
+    if spec.own_default:  # the clean column is null when not given
+        fill = spec.default
+        if isinstance(fill, Decimal):
+            fill = int(fill.scaleb(2)) if kind == "money" else int(fill)
+
     def expr(on: dt.date) -> pl.Expr:
         e = pl.col(column)
         return e.fill_null(fill) if fill is not None else e
 
-    return Fact(name, level, kind, expr, nmax)
-
-
-def _count(name: str, level: str, column: str, fill=None) -> Fact:
-    table = _H if level == "h" else _M
-    c = table[column]
-    bound = c.le if c.le is not None else FAST_INT
-    oor = None if c.le is not None else (lambda: pl.col(column).fill_null(0) > FAST_INT)
-    e = _plain(name, level, "count", column, fill, bound)
-    return Fact(name, level, "count", e.expr, bound, (c.ge or 0) >= 0, oor)
+    if kind == "money":
+        return Fact(spec.name, level, kind, expr, _money_bound(column, table))
+    if kind == "count":
+        bound = c.le if c.le is not None else FAST_INT
+        oor = None if c.le is not None else (lambda: pl.col(column).fill_null(0) > FAST_INT)
+        return Fact(spec.name, level, kind, expr, bound, (c.ge or 0) >= 0, oor)
+    return Fact(spec.name, level, kind, expr)
 
 
 def _age(on: dt.date) -> pl.Expr:
@@ -70,40 +95,31 @@ def _age(on: dt.date) -> pl.Expr:
     return pl.when(b.is_null()).then(pl.col("age")).otherwise(from_birth)
 
 
-def household_facts() -> dict[str, Fact]:
-    facts = [
+# the derived facts' column forms (``size`` is a column the engine adds from the member counts)
+_DERIVED: dict[str, Fact] = {
+    f.name: f
+    for f in (
         Fact("size", "h", "count", lambda on: pl.col("size"), MAX_MEMBERS),
-        Fact(
-            "assets.financial",
-            "h",
-            "money",
-            lambda on: pl.col("assets_financial"),
-            _money_bound("assets_financial", _H),
-        ),
-        _count("assets.vehicles", "h", "assets_vehicles"),
-        _count("assets.properties", "h", "assets_properties"),
-        _plain(
-            "expenses.medical_12m",
-            "h",
-            "money",
-            "expenses_medical_12m",
-            0,
-            _money_bound("expenses_medical_12m", _H),
-        ),
-        _plain(
-            "expenses.education_12m",
-            "h",
-            "money",
-            "expenses_education_12m",
-            0,
-            _money_bound("expenses_education_12m", _H),
-        ),
-        _plain("housing.unsafe", "h", "bool", "housing_unsafe", False),
-        _plain("emergency", "h", "bool", "emergency", False),
         Fact("eval_date", "h", "date", lambda on: pl.lit(on)),
-        _plain("hukou", "h", "text", "hukou"),
-    ]
-    return {f.name: f for f in facts}
+        Fact("age", "m", "count", _age, 10_000, nonneg=False),
+    )
+}
+
+
+def _facts(entity: str) -> dict[str, Fact]:
+    out: dict[str, Fact] = {}
+    for spec in FACTS:
+        if spec.entity != entity:
+            continue
+        if spec.derive is None:
+            out[spec.name] = _read(spec)
+        elif spec.name in _DERIVED:
+            out[spec.name] = _DERIVED[spec.name]
+    return out
+
+
+def household_facts() -> dict[str, Fact]:
+    return _facts("household")
 
 
 def receiving_fact(name: str) -> Fact | None:
@@ -121,32 +137,7 @@ def receiving_fact(name: str) -> Fact | None:
 
 
 def member_facts() -> dict[str, Fact]:
-    facts = [
-        _plain("relation", "m", "text", "relation", "other"),
-        Fact("age", "m", "count", _age, 10_000, nonneg=False),
-        Fact(
-            "monthly_income",
-            "m",
-            "money",
-            lambda on: pl.col("monthly_income"),
-            _money_bound("monthly_income", _M),
-        ),
-        _count("disability_grade", "m", "disability_grade", 0),
-        _plain("disability_type", "m", "text", "disability_type", "none"),
-        _plain("self_care", "m", "text", "self_care"),
-        _plain("major_illness", "m", "bool", "major_illness", False),
-        _plain("chronic_illness", "m", "bool", "chronic_illness", False),
-        _plain("student", "m", "text", "student"),
-        _plain("employed", "m", "bool", "employed"),
-        _plain("father_status", "m", "text", "father_status", "present"),
-        _plain("mother_status", "m", "text", "mother_status", "present"),
-        _plain("care", "m", "text", "care", "family"),
-        _plain("has_capable_obligor", "m", "bool", "has_capable_obligor"),
-        _plain("lives_alone", "m", "bool", "lives_alone", False),
-        _plain("incarcerated", "m", "bool", "incarcerated", False),
-        _plain("missing", "m", "bool", "missing", False),
-    ]
-    return {f.name: f for f in facts}
+    return _facts("member")
 
 
 HOUSEHOLD = household_facts()
