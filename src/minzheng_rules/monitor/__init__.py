@@ -18,6 +18,7 @@ from __future__ import annotations
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert
 from minzheng_rules.monitor.engines import ENGINES, EngineUnavailableError, make_engine
 from minzheng_rules.monitor.events import EVENT_TYPES, EventError, parse_event, read_events
+from minzheng_rules.monitor.records import Record, render
 from minzheng_rules.monitor.register import iter_register, load_register
 from minzheng_rules.monitor.runner import Monitor
 
@@ -29,9 +30,11 @@ __all__ = [
     "EngineUnavailableError",
     "EventError",
     "Monitor",
+    "Record",
     "iter_register",
     "load_register",
     "make_engine",
     "parse_event",
     "read_events",
+    "render",
 ]

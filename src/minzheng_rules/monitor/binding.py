@@ -31,7 +31,9 @@ from minzheng_rules.facts import HOUSEHOLD_FACTS, RECEIVING_PREFIXES, lazy_facts
 from minzheng_rules.household import Household
 from minzheng_rules.monitor import events as E
 from minzheng_rules.monitor.alerts import AlertSet, CompiledAlert, base_name
+from minzheng_rules.monitor.records import AlertReason, Label
 from minzheng_rules.packs.pack import ParameterValue
+from minzheng_rules.results import Evaluation
 
 
 def period_key(alertset: AlertSet, on: dt.date) -> tuple:
@@ -86,7 +88,7 @@ class Binding:
                 values = {**self.bound.bound.values, **self.values}
                 target[name] = compile_table(name, pack.tables[name], values)
         self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per period
-        self.reason_cache: dict[int, Any] = {}  # what reasons() shows of each alert, per period
+        self.reason_cache: dict[int, _ReasonParts] = {}  # what reasons() shows of each alert
         self.predicates: dict[int, Fn] = {
             a.index: compile_expression(a.expr.checked, self.values) for a in alertset.alerts
         }
@@ -94,7 +96,7 @@ class Binding:
     def parameter(self, name: str) -> ParameterValue:
         return self.parameters[name]
 
-    def evaluate(self, household: Household) -> Any:
+    def evaluate(self, household: Household) -> Evaluation:
         return self.bound.evaluate(household)
 
 
@@ -118,7 +120,7 @@ def _member_dict(ctx: EvalContext, h: Household, member_id: str) -> dict[str, An
     return None
 
 
-def changed_facts(event: Any) -> frozenset[str] | None:
+def changed_facts(event: E.AnyEvent) -> frozenset[str] | None:
     """The fact names an event can change (None: possibly any, e.g. a member joins or leaves).
 
     Applying the event changes only these (see :func:`minzheng_rules.monitor.state.apply_event`),
@@ -160,7 +162,11 @@ def _parsed(extras: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
 
 
 def event_context(
-    binding: Binding, event: Any, before: Household, after: Household, extras: frozenset[str]
+    binding: Binding,
+    event: E.AnyEvent,
+    before: Household,
+    after: Household,
+    extras: frozenset[str],
 ) -> EvalContext:
     """The context after ``event`` with the ``extras`` names alerts read filled in.
 
@@ -222,13 +228,17 @@ def show(value: Any) -> Any:
     return value
 
 
-def _reason_parts(binding: Binding, alert: CompiledAlert) -> tuple[tuple[str, ...], dict]:
+_ReasonParts = tuple[tuple[str, ...], dict[str, dict[str, Any]]]
+"""The household names an alert's reasons show, and its parameters' entries."""
+
+
+def _reason_parts(binding: Binding, alert: CompiledAlert) -> _ReasonParts:
     """What :func:`reasons` shows that does not depend on the household: the household names
     the rule reads (first-read order) and its parameters' entries, once per period."""
     parts = binding.reason_cache.get(alert.index)
     if parts is None:
         names: dict[str, None] = {}
-        params: dict[str, Any] = {}
+        params: dict[str, dict[str, Any]] = {}
         for sym in alert.expr.checked.symbols.values():
             if sym.loop_var is not None:
                 continue
@@ -248,11 +258,9 @@ def _reason_parts(binding: Binding, alert: CompiledAlert) -> tuple[tuple[str, ..
     return parts
 
 
-def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> dict[str, Any]:
-    """Why an alert fired: its rule, every name it read with its value, the parameters cited.
-
-    Every call returns new dicts (down to the parameters' labels and sources), so a caller may
-    change one record without touching another."""
+def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> AlertReason:
+    """Why an alert fired: its rule, every name it read with its value, the parameters cited
+    (rendered to new dicts each time: see :meth:`AlertReason.to_json`)."""
     names, params = _reason_parts(binding, alert)
     values: dict[str, Any] = {}
     missing: set[str] = set()
@@ -261,16 +269,11 @@ def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> dict[st
         if v.__class__ is Unknown:
             missing |= v.missing
         values[name] = show(v)
-    out: dict[str, Any] = {
-        "alert": alert.id,
-        "label": {"zh": alert.spec.label.zh, "en": alert.spec.label.en},
-        "when": alert.expr.source.strip(),
-        "values": dict(sorted(values.items())),
-        "parameters": {
-            name: {**p, "label": dict(p["label"]), "source": dict(p["source"])}
-            for name, p in params.items()
-        },
-    }
-    if missing:
-        out["missing"] = sorted(missing)
-    return out
+    return AlertReason(
+        alert=alert.id,
+        label=Label(alert.spec.label.zh, alert.spec.label.en),
+        when=alert.expr.source.strip(),
+        values=dict(sorted(values.items())),
+        parameters=params,
+        missing=sorted(missing) if missing else (),
+    )
