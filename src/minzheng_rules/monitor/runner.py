@@ -21,7 +21,7 @@ import gc
 import itertools
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from minzheng_rules.errors import MinzhengError
 from minzheng_rules.household import Household
@@ -69,6 +69,20 @@ UNEVALUABLE_LIMIT = 100  # events the pack failed on, none applied: the run stop
 
 class PackCannotEvaluate(MinzhengError):
     """The pack failed on every event so far: watching on would skip every event."""
+
+
+class Snapshot(TypedDict):
+    """A monitor's part of a checkpoint (a plain dict when pickled: the keys in this order)."""
+
+    counts: Counter[str]
+    alert_counts: Counter[str]
+    error_counts: Counter[str]
+    newly: Counter[str]
+    gone: Counter[str]
+    errors: list[JSONObject]
+    horizon: dt.date | None
+    states: dict[str, HouseholdState]
+    pack: str
 
 
 _OnDate = tuple[Binding, int | None, int | None]  # the binding, high tier and 渐退期 months
@@ -126,25 +140,35 @@ class Monitor:
         self.errors: list[JSONObject] = []
 
     # -- checkpoints -----------------------------------------------------------------------
-    _SNAPSHOT = ("counts", "alert_counts", "error_counts", "newly", "gone", "errors", "horizon")
-
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Snapshot:
         """What a checkpoint keeps (see :mod:`minzheng_rules.monitor.checkpoint`): every
         household's state and the run's counts; caches and the engine are made again."""
-        out: dict[str, Any] = {name: getattr(self, name) for name in self._SNAPSHOT}
-        out["states"] = self.states
-        out["pack"] = self.pack.id
-        return out
+        return {
+            "counts": self.counts,
+            "alert_counts": self.alert_counts,
+            "error_counts": self.error_counts,
+            "newly": self.newly,
+            "gone": self.gone,
+            "errors": self.errors,
+            "horizon": self.horizon,
+            "states": self.states,
+            "pack": self.pack.id,
+        }
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
+    def restore(self, snapshot: Snapshot) -> None:
         """Go on from a :meth:`snapshot` (the register it was taken over is not read again)."""
         if snapshot.get("pack") != self.pack.id:
             raise MinzhengError(
                 f"the checkpoint was taken with pack '{snapshot.get('pack')}', not "
                 f"'{self.pack.id}'; cannot resume"
             )
-        for name in self._SNAPSHOT:
-            setattr(self, name, snapshot[name])
+        self.counts = snapshot["counts"]
+        self.alert_counts = snapshot["alert_counts"]
+        self.error_counts = snapshot["error_counts"]
+        self.newly = snapshot["newly"]
+        self.gone = snapshot["gone"]
+        self.errors = snapshot["errors"]
+        self.horizon = snapshot["horizon"]
         self.states = snapshot["states"]
         self.duplicates = []
 
