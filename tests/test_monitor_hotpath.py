@@ -405,7 +405,7 @@ def test_reasons_are_new_dicts_each_time(alertset):
     ctx = event_context(binding, ev, h, after, alertset.extras_by_event[ev.type])
     fired = PythonEngine(alertset).fire(ev, ctx, binding)
     assert fired
-    a, b = reasons(binding, fired[0], ctx), reasons(binding, fired[0], ctx)
+    a, b = reasons(binding, fired[0], ctx).to_json(), reasons(binding, fired[0], ctx).to_json()
     assert a == b and a["parameters"]
     for name, p in a["parameters"].items():
         assert p is not b["parameters"][name] and p["source"] is not b["parameters"][name]["source"]

@@ -1,6 +1,6 @@
 """What a monitor record shows about a program that changed, read from the vectorized plan's
 columns (:meth:`Judgement.change`), is exactly what the reference evaluator's outcome shows
-(``runner._program_change``: status, conditions up to the first that failed, amount), or None
+(``records.program_change``: status, conditions up to the first that failed, amount), or None
 (the reference is asked): on generated households for every shipped pack, and on synthetic
 registers, where the plan tells most of them."""
 
@@ -24,7 +24,7 @@ from minzheng_rules.backends.reference import bind, evaluate
 from minzheng_rules.model._convert import frames_to_dicts
 from minzheng_rules.model._errors import EvaluationError, HouseholdError
 from minzheng_rules.model._household import parse_household
-from minzheng_rules.monitor._runner import _program_change
+from minzheng_rules.monitor._records import program_change
 from minzheng_rules.monitor._vectorized import Vectorized
 from minzheng_rules.synth._registers import generate
 from minzheng_rules.testing.strategies import evaluable_dates, households
@@ -54,9 +54,9 @@ def shows(p: Any, on: dt.date, hs: list) -> Counter[tuple[str, bool]]:
         for pid, outcome in ev.programs.items():
             entry = judgement.change(row, pid)
             if entry is not None:  # the same JSON: keys in the same order, the same values
-                want = _program_change(ev.programs, pid)
-                assert json.dumps(entry, ensure_ascii=False) == json.dumps(
-                    want, ensure_ascii=False
+                want = program_change(ev.programs, pid)
+                assert json.dumps(entry.to_json(), ensure_ascii=False) == json.dumps(
+                    want.to_json(), ensure_ascii=False
                 ), f"{p.id} {on} {pid} household {row}\n{h}"
             told[outcome.status.value, entry is not None] += 1
     return told
@@ -182,8 +182,8 @@ programs:
     hs = [
         _household(f"h{x}", {"id": "a", "age": 40, "monthly_income": x}) for x in ("999.99", "900")
     ]
-    assert _program_change(evaluate(pack, hs[0], on).programs, "topup")["amount"] == "-0.00"
+    assert program_change(evaluate(pack, hs[0], on).programs, "topup").amount == "-0.00"
     judgement = Vectorized(pack).judge(("test", on), [(h, on) for h in hs])
     assert judgement.change(0, "topup") is None
-    assert judgement.change(1, "topup")["amount"] == "-40.00"
+    assert judgement.change(1, "topup").amount == "-40.00"
     shows(pack, on, hs)

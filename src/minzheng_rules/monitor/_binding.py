@@ -33,9 +33,11 @@ from minzheng_rules.model._facts import (
     lazy_facts,
 )
 from minzheng_rules.model._household import Household
+from minzheng_rules.model._results import Evaluation
 from minzheng_rules.model._values import Unknown
 from minzheng_rules.monitor import _events as E
 from minzheng_rules.monitor._alerts import AlertSet, CompiledAlert, base_name
+from minzheng_rules.monitor._records import AlertReason, Label
 from minzheng_rules.packs._pack import ParameterValue
 
 
@@ -91,7 +93,7 @@ class Binding:
                 values = {**self.bound.bound.values, **self.values}
                 target[name] = compile_table(name, pack.tables[name], values)
         self.engine_cache: dict[str, Any] = {}  # what an engine compiles once per period
-        self.reason_cache: dict[int, Any] = {}  # what reasons() shows of each alert, per period
+        self.reason_cache: dict[int, _ReasonParts] = {}  # what reasons() shows of each alert
         self.predicates: dict[int, Fn] = {
             a.index: compile_expression(a.expr.checked, self.values) for a in alertset.alerts
         }
@@ -99,7 +101,7 @@ class Binding:
     def parameter(self, name: str) -> ParameterValue:
         return self.parameters[name]
 
-    def evaluate(self, household: Household) -> Any:
+    def evaluate(self, household: Household) -> Evaluation:
         return self.bound.evaluate(household)
 
 
@@ -123,7 +125,7 @@ def _member_dict(ctx: EvalContext, h: Household, member_id: str) -> dict[str, An
     return None
 
 
-def changed_facts(event: Any) -> frozenset[str] | None:
+def changed_facts(event: E.AnyEvent) -> frozenset[str] | None:
     """The fact names an event can change (None: possibly any, e.g. a member joins or leaves).
 
     Applying the event changes only these (see :func:`minzheng_rules.monitor._state.apply_event`),
@@ -165,7 +167,11 @@ def _parsed(extras: frozenset[str]) -> tuple[tuple[str, str, str], ...]:
 
 
 def event_context(
-    binding: Binding, event: Any, before: Household, after: Household, extras: frozenset[str]
+    binding: Binding,
+    event: E.AnyEvent,
+    before: Household,
+    after: Household,
+    extras: frozenset[str],
 ) -> EvalContext:
     """The context after ``event`` with the ``extras`` names alerts read filled in.
 
@@ -227,13 +233,17 @@ def show(value: Any) -> Any:
     return value
 
 
-def _reason_parts(binding: Binding, alert: CompiledAlert) -> tuple[tuple[str, ...], dict]:
+_ReasonParts = tuple[tuple[str, ...], dict[str, dict[str, Any]]]
+"""The household names an alert's reasons show, and its parameters' entries."""
+
+
+def _reason_parts(binding: Binding, alert: CompiledAlert) -> _ReasonParts:
     """What :func:`reasons` shows that does not depend on the household: the household names
     the rule reads (first-read order) and its parameters' entries, once per period."""
     parts = binding.reason_cache.get(alert.index)
     if parts is None:
         names: dict[str, None] = {}
-        params: dict[str, Any] = {}
+        params: dict[str, dict[str, Any]] = {}
         for sym in alert.expr.checked.symbols.values():
             if sym.loop_var is not None:
                 continue
@@ -253,11 +263,9 @@ def _reason_parts(binding: Binding, alert: CompiledAlert) -> tuple[tuple[str, ..
     return parts
 
 
-def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> dict[str, Any]:
-    """Why an alert fired: its rule, every name it read with its value, the parameters cited.
-
-    Every call returns new dicts (down to the parameters' labels and sources), so a caller may
-    change one record without touching another."""
+def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> AlertReason:
+    """Why an alert fired: its rule, every name it read with its value, the parameters cited
+    (rendered to new dicts each time: see :meth:`AlertReason.to_json`)."""
     names, params = _reason_parts(binding, alert)
     values: dict[str, Any] = {}
     missing: set[str] = set()
@@ -266,16 +274,11 @@ def reasons(binding: Binding, alert: CompiledAlert, ctx: EvalContext) -> dict[st
         if v.__class__ is Unknown:
             missing |= v.missing
         values[name] = show(v)
-    out: dict[str, Any] = {
-        "alert": alert.id,
-        "label": {"zh": alert.spec.label.zh, "en": alert.spec.label.en},
-        "when": alert.expr.source.strip(),
-        "values": dict(sorted(values.items())),
-        "parameters": {
-            name: {**p, "label": dict(p["label"]), "source": dict(p["source"])}
-            for name, p in params.items()
-        },
-    }
-    if missing:
-        out["missing"] = sorted(missing)
-    return out
+    return AlertReason(
+        alert=alert.id,
+        label=Label(alert.spec.label.zh, alert.spec.label.en),
+        when=alert.expr.source.strip(),
+        values=dict(sorted(values.items())),
+        parameters=params,
+        missing=sorted(missing) if missing else (),
+    )

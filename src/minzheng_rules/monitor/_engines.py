@@ -8,12 +8,13 @@ durable_rules the same question; a test checks that the two agree.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from minzheng_rules.backends.reference._compiler import EvalContext
 from minzheng_rules.model._errors import MinzhengError
 from minzheng_rules.monitor._alerts import AlertSet, CompiledAlert
 from minzheng_rules.monitor._binding import Binding
+from minzheng_rules.monitor._events import AnyEvent
 
 ENGINES = ("python", "durable")
 
@@ -21,7 +22,7 @@ ENGINES = ("python", "durable")
 class Engine(Protocol):
     name: str
 
-    def fire(self, event: Any, ctx: EvalContext, binding: Binding) -> list[CompiledAlert]: ...
+    def fire(self, event: AnyEvent, ctx: EvalContext, binding: Binding) -> list[CompiledAlert]: ...
 
     def close(self) -> None: ...
 
@@ -34,7 +35,7 @@ class PythonEngine:
     def __init__(self, alertset: AlertSet) -> None:
         self.alertset = alertset
 
-    def fire(self, event: Any, ctx: EvalContext, binding: Binding) -> list[CompiledAlert]:
+    def fire(self, event: AnyEvent, ctx: EvalContext, binding: Binding) -> list[CompiledAlert]:
         predicates = binding.predicates
         return [
             a for a in self.alertset.by_event[event.type] if predicates[a.index](ctx, None) is True

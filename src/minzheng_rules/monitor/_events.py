@@ -93,7 +93,7 @@ class Tick(_Event):
     type: Literal["tick"]
 
 
-Event = Annotated[
+AnyEvent = (
     IncomeChange
     | MedicalExpense
     | MemberDied
@@ -101,10 +101,11 @@ Event = Annotated[
     | DisabilityAssessed
     | Assessment
     | MemberChanged
-    | Tick,
-    Field(discriminator="type"),
-]
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+    | Tick
+)
+"""An event of any type (for annotations)."""
+Event = Annotated[AnyEvent, Field(discriminator="type")]
+_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
 
 EVENT_TYPES: tuple[str, ...] = (
     "income_change",
@@ -169,7 +170,7 @@ def _problem(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_event(data: Any, line: int = 0) -> Any:
+def parse_event(data: Any, line: int = 0) -> AnyEvent | EventError:
     """One event from a mapping, or an :class:`EventError` naming the line and the field."""
     if not isinstance(data, dict):
         return EventError(line, f"an event must be a JSON object, not {type(data).__name__}")
@@ -187,7 +188,9 @@ _NOT_INTEGER_BYTES = re.compile(rb"\d[.eE]")
 _DECIMAL_EVENTS = (IncomeChange, MedicalExpense, MemberAdded)
 
 
-def read_events(lines: Iterable[str | bytes], first_line: int = 1) -> Iterator[tuple[int, Any]]:
+def read_events(
+    lines: Iterable[str | bytes], first_line: int = 1
+) -> Iterator[tuple[int, AnyEvent | EventError]]:
     """``(line number, event or EventError)`` for each non-blank line; never raises on input.
 
     A line is validated straight from its JSON text (pydantic-core parses and validates in one
@@ -200,10 +203,13 @@ def read_events(lines: Iterable[str | bytes], first_line: int = 1) -> Iterator[t
     return read_numbered(enumerate(lines, start=first_line))
 
 
-def read_numbered(lines: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[int, Any]]:
+def read_numbered(
+    lines: Iterable[tuple[int, str | bytes]],
+) -> Iterator[tuple[int, AnyEvent | EventError]]:
     """As :func:`read_events`, for lines that carry their own numbers (a shard of a stream,
     see :mod:`minzheng_rules.monitor._sharded`)."""
     validate_json = _ADAPTER.validate_json
+    event: AnyEvent | EventError
     for n, raw in lines:
         if not raw.strip():
             continue
@@ -219,7 +225,7 @@ def read_numbered(lines: Iterable[tuple[int, str | bytes]]) -> Iterator[tuple[in
         yield n, event
 
 
-def _parse_line(raw: str | bytes, n: int) -> Any:
+def _parse_line(raw: str | bytes, n: int) -> AnyEvent | EventError:
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:

@@ -45,7 +45,7 @@ class EventOrder:
     last_date: dt.date | None
     ids_on_last_date: tuple[str, ...]
 
-    def order_problem(self, event: Any) -> tuple[str, str] | None:
+    def order_problem(self, event: E.AnyEvent) -> tuple[str, str] | None:
         """Why the event cannot come now (kind, message), or None."""
         if self.last_date is None:
             return None
@@ -93,7 +93,7 @@ class HouseholdState(EventOrder):
         h = self._household
         return decode(h) if h.__class__ is bytes else h  # type: ignore[arg-type,return-value]
 
-    def accept(self, event: Any, before: Household | None, after: Household | None) -> None:
+    def accept(self, event: E.AnyEvent, before: Household | None, after: Household | None) -> None:
         """Record the event as applied: the household after it, and its date and id (both None:
         a tick that left the household as it was, not decoded)."""
         if after is not before:
@@ -350,7 +350,7 @@ def _revalidated(data: dict[str, Any]) -> Household:
         raise EventRefused(str(err)) from None
 
 
-def apply_event(h: Household, event: Any) -> Household:
+def apply_event(h: Household, event: E.AnyEvent) -> Household:
     """The household after ``event``; raises :class:`EventRefused` when it cannot apply."""
     match event:
         case E.IncomeChange():

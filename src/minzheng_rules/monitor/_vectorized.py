@@ -31,6 +31,8 @@ from minzheng_rules.backends.vectorized._engine import VectorizedPack, condition
 from minzheng_rules.backends.vectorized._programs import StatusCode
 from minzheng_rules.model._convert import HH, households_to_frames
 from minzheng_rules.model._household import Household
+from minzheng_rules.monitor._records import Label, ProgramChange
+from minzheng_rules.packs._pack import Pack
 
 
 class Unusable(Exception):
@@ -42,7 +44,7 @@ class Vectorized:
 
     Unusable = Unusable  # so callers need not import this module (it needs the batch extra)
 
-    def __init__(self, pack: Any, keep: int = 8) -> None:
+    def __init__(self, pack: Pack, keep: int = 8) -> None:
         self.pack = pack
         self.keep = keep
         self._packs: OrderedDict[tuple, tuple[VectorizedPack, dict[str, _Shown]]] = OrderedDict()
@@ -109,7 +111,7 @@ class Vectorized:
 class _Shown(NamedTuple):
     """How a program's change shows in a record (see :meth:`Judgement.change`)."""
 
-    label: dict[str, str]
+    label: Label
     amount: str | None  # the amount column, when its unit is money (else the reference formats it)
     scale: int
     computed: bool  # the amount has a formula: a zero may be the reference's "-0.00"
@@ -134,7 +136,7 @@ def _shown(vp: VectorizedPack) -> dict[str, _Shown]:
         spec = vp.pack.programs[p.program].spec
         conditions = vp.conditions.get(p.program)
         shown[p.program] = _Shown(
-            label={"zh": spec.label.zh, "en": spec.label.en},
+            label=Label(spec.label.zh, spec.label.en),
             amount=f"{p.program}_amount" if p.unit.startswith("CNY") else None,
             scale=p.scale,
             computed=vp.pack.programs[p.program].amount is not None,
@@ -175,9 +177,10 @@ class Judgement:
             values = self._columns[name] = self._frame.get_column(name).to_list()
         return values
 
-    def change(self, row: int, pid: str) -> dict[str, Any] | None:
+    def change(self, row: int, pid: str) -> ProgramChange | None:
         """The record's entry for program ``pid`` of snapshot ``row`` (as
-        ``runner._program_change`` writes it from the reference's outcome), or None when only
+        :func:`~minzheng_rules.monitor._records.program_change` makes it from the reference's
+        outcome), or None when only
         the reference evaluator can tell it: an undetermined status (its missing facts), an
         exclusion, an amount not in money, a computed amount of zero (its sign).
 
@@ -196,13 +199,13 @@ class Judgement:
             cents = self._column(shown.amount)[i]
             if cents == 0 and shown.computed:
                 return None  # 0.00, or -0.00 from a tiny negative amount: the reference's
-            return {
-                "program": pid,
-                "label": dict(shown.label),
-                "now": "eligible",
-                "conditions": dict(shown.all_passed),
-                "amount": str(Decimal(cents).scaleb(-shown.scale)),
-            }
+            return ProgramChange(
+                program=pid,
+                label=shown.label,
+                now="eligible",
+                conditions=shown.all_passed,
+                amount=str(Decimal(cents).scaleb(-shown.scale)),
+            )
         if status != StatusCode.INELIGIBLE:
             return None
         listing: dict[str, bool | None] = {}
@@ -213,12 +216,7 @@ class Judgement:
                     break
             else:
                 return None
-        return {
-            "program": pid,
-            "label": dict(shown.label),
-            "now": "ineligible",
-            "conditions": listing,
-        }
+        return ProgramChange(program=pid, label=shown.label, now="ineligible", conditions=listing)
 
 
 def _ages_on(m: pl.DataFrame, dates: list[dt.date]) -> tuple[pl.DataFrame, set[int]]:
