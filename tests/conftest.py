@@ -39,6 +39,19 @@ SEEDS = next(
 )
 
 
+@pytest.fixture(params=["memory", "streamed"])
+def route(request, monkeypatch) -> str:
+    """A columnar register read as a small one is (both tables whole, members matched in
+    memory) and as a big one is (streamed when the members are in order, else split into hash
+    buckets on disk). Gives the mode a register with shuffled members then gets."""
+    if request.param == "streamed":
+        from minzheng_rules.io import readers
+
+        monkeypatch.setattr(readers, "IN_MEMORY_BYTES", -1)
+        return "partitioned"
+    return "joined"
+
+
 @pytest.fixture(scope="session")
 def huzhou():
     return load_pack("huzhou")

@@ -1,11 +1,14 @@
 """Reading registers in bounded chunks: JSON Lines of canonical households, or a households
 table and a members table (Parquet or CSV) keyed by ``household_id``.
 
-Columnar input is streamed in step when each household's members are together and in the
-households' order (what exports and ``minzheng synth`` write): a first pass over the id columns
-checks that, then both files are read side by side. Otherwise both tables are first split into
-buckets by a hash of ``household_id`` (temporary Parquet files), and each bucket is joined on
-its own, so memory stays bounded either way; output then comes bucket by bucket.
+Columnar input up to ``IN_MEMORY_BYTES`` is read whole: each member's household found by one
+hash join on the id (none when the members already come in the households' order), members put
+in order by one sort, and chunks cut in the households' order. A bigger register is streamed in
+step when each household's members are together and in the households' order (what exports
+and ``minzheng synth`` write): a first pass over the id columns checks that, then both files
+are read side by side. Otherwise both tables are first split into buckets by a hash of
+``household_id`` (temporary Parquet files), and each bucket is joined on its own, so memory
+stays bounded either way; output then comes bucket by bucket.
 
 Every chunk comes back clean (see :mod:`.schema`) with the rows refused and why.
 """
@@ -50,6 +53,10 @@ from minzheng_rules.io.validate import (
 
 ROW = "__row"
 _PARQUET_BATCH = 131_072
+# a register whose two tables take up to this many bytes (uncompressed) is read whole and its
+# members matched in memory (one hash join, one stable sort); a bigger one is streamed (members
+# in the households' order) or split into hash buckets on disk, so memory stays bounded
+IN_MEMORY_BYTES = 1 << 30
 
 
 @dataclass
@@ -378,6 +385,43 @@ class TableFile:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
         return max(lines - 1, 0)
 
+    def raw_bytes(self) -> int:
+        """About how many bytes the table takes once read (Parquet: its uncompressed size as
+        its footer says; CSV: the file's size; Excel: none more, the sheet is already read)."""
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(self.path).metadata
+            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if self.fmt == "excel":
+            return 0
+        return self._csv_path.stat().st_size
+
+    def read_all(self) -> pl.DataFrame:
+        """The whole table at once, canonical names, rows numbered from 1 in ``__row``
+        (Parquet and Excel: one read, not slices)."""
+        self.check()
+        if self.fmt in ("parquet", "excel"):
+            if self.fmt == "excel":
+                frame = self._excel()
+            else:
+                try:
+                    # one buffer per column: a gather across row groups' chunks is 4 × slower
+                    frame = pl.read_parquet(self.path).rechunk()
+                except pl.exceptions.PolarsError as e:
+                    raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+            frame = self.applied.apply(frame)
+            rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
+            return frame.with_columns(rows)
+        rechunk = _Rechunk(self.batches())
+        parts = []
+        while (b := rechunk.take(1 << 20)) is not None:
+            parts.append(b)
+        if parts:
+            return pl.concat(parts, how="vertical_relaxed")
+        empty = pl.DataFrame(schema={n: pl.String for n in self._header()})
+        return self.applied.apply(empty).with_columns(pl.Series(ROW, [], dtype=pl.Int64))
+
     def batches(self, fields: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The table's rows in batches, canonical names (``fields``: only these)."""
         columns = None if fields is None else [self.applied.source_name(f) for f in fields]
@@ -628,7 +672,10 @@ class ColumnarSource(Source):
         self.households, self.members = households.path, members.path
         self.fmt = households.fmt
         self.paths = tuple(dict.fromkeys((households.path, members.path)))
+        # how members are matched: "aligned" (in the households' order), "joined" (in memory),
+        # "partitioned" (hash buckets on disk); known once the first chunk is read
         self.mode: str | None = None
+        self.route: str | None = None  # memory | aligned (streamed) | partitioned
         self.snapshot = False  # a database snapshot in temporary files (see .database)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -664,14 +711,23 @@ class ColumnarSource(Source):
                 return False
             hashes.append(h.get_column(HOUSEHOLD_ID).hash(seed=20240601))
 
+    def in_memory(self) -> bool:
+        """Whether both tables are small enough to be read whole (decided from the files
+        alone, so a resumed run cuts the same chunks)."""
+        return self.htable.raw_bytes() + self.mtable.raw_bytes() <= IN_MEMORY_BYTES
+
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
-        if self.mode is None:
-            self.mode = "aligned" if self.aligned() else "partitioned"
-        inner = (
-            self._aligned_chunks(size)
-            if self.mode == "aligned"
-            else self._partitioned_chunks(size, workdir)
-        )
+        if self.route is None:
+            self.route = (
+                "memory" if self.in_memory() else "aligned" if self.aligned() else "partitioned"
+            )
+            self.mode = None if self.route == "memory" else self.route
+        if self.route == "memory":
+            inner = self._joined_chunks(size)
+        elif self.route == "aligned":
+            inner = self._aligned_chunks(size)
+        else:
+            inner = self._partitioned_chunks(size, workdir)
         first = True
         for chunk in inner:
             if first:  # rows the parser refused (known by now: both files were read once)
@@ -742,6 +798,125 @@ class ColumnarSource(Source):
             hc, mc, hh_index, self.htable.label, self.mtable.label, h_rows, m_rows
         )
         return Chunk(index, good_h, good_m, rejects, read=h.height)
+
+    # -- in memory: both tables read whole, members matched by one hash join ---------------------
+    def _joined_chunks(self, size: int) -> Iterator[Chunk]:
+        """Chunks of ``size`` household rows in the file's order, each with its members (in
+        their file's order). The same refusals as the partitioned path: a household id given
+        twice or missing, and a member whose household is not there."""
+        h, m = self.htable.read_all(), self.mtable.read_all()
+        n = h.height
+        ids, mids = h.get_column(HOUSEHOLD_ID), m.get_column(HOUSEHOLD_ID)
+        nulls = ids.is_null().to_numpy()
+        hashes = ids.hash(seed=20240601)
+        clash = bool(hashes.is_duplicated().any())  # equal hashes: decided exactly there
+        dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy() if clash else np.zeros(n, bool)
+        keep = ~dup & ~nulls
+        order: np.ndarray | None = None
+        if not clash and not nulls.any() and _same_runs(h, m):
+            self.mode = "aligned"  # what exports write: no join, no gather
+            _, pos = _runs(mids)
+        else:
+            self.mode = "joined"
+            pos = self._household_of(ids, mids, hashes, keep, clash)
+            matched = pos >= 0
+            if matched.all() and (len(pos) < 2 or bool((pos[1:] >= pos[:-1]).all())):
+                pass  # in order already
+            else:  # by household, then by row: each household's members in their file's order
+                rows = np.flatnonzero(matched)
+                order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
+        orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
+        offsets = np.concatenate([[0], np.cumsum(member_count)])
+        count = -(-n // size)
+        if count == 0 and orphans:
+            count = 1  # no household, yet members to refuse
+        for k in range(count):
+            a, b = k * size, min(n, (k + 1) * size)
+            kept = keep[a:b]
+            hk = h.slice(a, b - a)
+            rejects = self._id_rejects(hk, dup[a:b], nulls[a:b])
+            if not kept.all():
+                hk = hk.filter(pl.Series(kept))
+            lo, hi = int(offsets[a]), int(offsets[b])
+            if order is None:
+                mk, pk = m.slice(lo, hi - lo), pos[lo:hi]
+            else:
+                rows = order[lo:hi]
+                mk, pk = m.gather(rows), pos[rows]
+            hh_index = (np.cumsum(kept) - 1)[pk - a]
+            chunk = self._validate(k, hk, mk, hh_index)
+            if k == 0:
+                rejects += orphans
+                chunk.member_rejects = len(orphans)
+            chunk.rejects = rejects + chunk.rejects
+            chunk.read = b - a
+            yield chunk
+
+    def _household_of(
+        self, ids: pl.Series, mids: pl.Series, hashes: pl.Series, keep: np.ndarray, clash: bool
+    ) -> np.ndarray:
+        """Per member, the row of its household among those kept (-1: none): a join on the
+        ids' 64-bit hashes, checked against the ids themselves (on the text when two kept
+        households' hashes agree)."""
+        rows = pl.Series("i", np.flatnonzero(keep), dtype=pl.Int64)
+        kept = pl.Series(keep)
+        key_h, key_m = hashes.filter(kept), mids.hash(seed=20240601)
+        by_text = clash and bool(key_h.is_duplicated().any())
+        if by_text:
+            key_h, key_m = ids.filter(kept), mids
+        index = pl.DataFrame([key_h.alias("k"), rows])
+        found = (
+            pl.DataFrame([key_m.alias("k")])
+            .join(index, on="k", how="left", maintain_order="left")
+            .get_column("i")
+        )
+        if not by_text:  # a hash is not the id: where the household found has another id, none
+            found = pl.select(pl.when(ids.gather(found) == mids).then(found)).to_series()
+        return found.fill_null(-1).to_numpy()
+
+    def _orphans(self, m: pl.DataFrame, pos: np.ndarray, twice: pl.Series) -> list[Reject]:
+        """Member rows whose household is not there (or given twice, or unreadable)."""
+        lost = pos < 0
+        if not lost.any():
+            return []
+        unreadable = {hid for _, hid, _ in self.htable.bad_rows}
+        twice_ids = set(twice.to_list())
+        out = []
+        for row, hid in m.filter(pl.Series(lost)).select(ROW, HOUSEHOLD_ID).iter_rows():
+            out.append(
+                Reject(
+                    self.mtable.label,
+                    int(row),
+                    hid,
+                    [self._orphan_reason(hid, twice_ids, unreadable)],
+                )
+            )
+        return out
+
+    def _orphan_reason(self, hid: str | None, twice: set[str], unreadable: set[str | None]) -> str:
+        label = self.htable.label
+        if hid in twice:
+            return f"household_id: its household appears more than once in {label}"
+        if hid in unreadable:
+            return f"household_id: its household's row in {label} cannot be read"
+        return f"household_id: no such household in {label}"
+
+    def _id_rejects(self, h: pl.DataFrame, dup: np.ndarray, nulls: np.ndarray) -> list[Reject]:
+        """Household rows refused for their id: given twice, or not given."""
+        label = self.htable.label
+        out = []
+        if dup.any():
+            for row, hid in h.filter(pl.Series(dup)).select(ROW, HOUSEHOLD_ID).iter_rows():
+                out.append(
+                    Reject(
+                        label, int(row), hid, [f"household_id: appears more than once in {label}"]
+                    )
+                )
+        if nulls.any():
+            for (row,) in h.filter(pl.Series(nulls)).select(ROW).iter_rows():
+                out.append(Reject(label, int(row), None, ["household_id: Field required"]))
+        return out
 
     # -- partitioned: hash buckets in a temporary folder -------------------------------------------
     def _partitioned_chunks(self, size: int, workdir: Path | None) -> Iterator[Chunk]:
