@@ -7,7 +7,7 @@ in order by one sort, and chunks cut in the households' order. A bigger register
 step when each household's members are together and in the households' order (what exports
 and ``minzheng synth`` write): a first pass over the id columns checks that, then both files
 are read side by side. Otherwise both tables are first split into buckets by a hash of
-``household_id`` (temporary Parquet files), and each bucket is joined on its own, so memory
+``household_id`` (temporary Arrow files), and each bucket is joined on its own, so memory
 stays bounded either way; output then comes bucket by bucket.
 
 Every chunk comes back clean (see :mod:`.schema`) with the rows refused and why.
@@ -385,17 +385,26 @@ class TableFile:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
         return max(lines - 1, 0)
 
-    def raw_bytes(self) -> int:
-        """About how many bytes the table takes once read (Parquet: its uncompressed size as
-        its footer says; CSV: the file's size; Excel: none more, the sheet is already read)."""
+    def memory_bytes(self) -> int:
+        """About how many bytes the whole table takes once read: Parquet, its rows times each
+        column's width in memory (a text or list cell: a 16-byte view and some bytes; the
+        footer's uncompressed size undercounts dictionary-encoded text many times over); CSV,
+        three times the file (a short cell becomes a 16-byte view); Excel: nothing more, the
+        sheet is already read."""
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            meta = pq.ParquetFile(self.path).metadata
-            return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+            pf = pq.ParquetFile(self.path)
+            width = 0
+            for f in pf.schema_arrow:
+                try:
+                    width += max(1, f.type.bit_width // 8)
+                except ValueError:  # text, lists, structs: no fixed width
+                    width += 24
+            return pf.metadata.num_rows * width
         if self.fmt == "excel":
             return 0
-        return self._csv_path.stat().st_size
+        return 3 * self._csv_path.stat().st_size
 
     def read_all(self) -> pl.DataFrame:
         """The whole table at once, canonical names, rows numbered from 1 in ``__row``
@@ -406,8 +415,7 @@ class TableFile:
                 frame = self._excel()
             else:
                 try:
-                    # one buffer per column: a gather across row groups' chunks is 4 × slower
-                    frame = pl.read_parquet(self.path).rechunk()
+                    frame = pl.read_parquet(self.path)
                 except pl.exceptions.PolarsError as e:
                     raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
             frame = self.applied.apply(frame)
@@ -714,7 +722,7 @@ class ColumnarSource(Source):
     def in_memory(self) -> bool:
         """Whether both tables are small enough to be read whole (decided from the files
         alone, so a resumed run cuts the same chunks)."""
-        return self.htable.raw_bytes() + self.mtable.raw_bytes() <= IN_MEMORY_BYTES
+        return self.htable.memory_bytes() + self.mtable.memory_bytes() <= IN_MEMORY_BYTES
 
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
         if self.route is None:
@@ -805,6 +813,14 @@ class ColumnarSource(Source):
         their file's order). The same refusals as the partitioned path: a household id given
         twice or missing, and a member whose household is not there."""
         h, m = self.htable.read_all(), self.mtable.read_all()
+        yield from self._matched(h, m, size)
+
+    def _matched(
+        self, h: pl.DataFrame, m: pl.DataFrame, size: int, bucket: int | None = None
+    ) -> Iterator[Chunk]:
+        """``h`` in chunks of ``size`` rows, each with its members from ``m`` (both in their
+        files' order). ``bucket``: ``h`` and ``m`` are one hash bucket, given as one chunk of
+        that index (even an empty one), and the mode is left as it is."""
         n = h.height
         ids, mids = h.get_column(HOUSEHOLD_ID), m.get_column(HOUSEHOLD_ID)
         nulls = ids.is_null().to_numpy()
@@ -814,10 +830,10 @@ class ColumnarSource(Source):
         keep = ~dup & ~nulls
         order: np.ndarray | None = None
         if not clash and not nulls.any() and _same_runs(h, m):
-            self.mode = "aligned"  # what exports write: no join, no gather
+            self.mode = self.mode if bucket is not None else "aligned"  # no join, no gather
             _, pos = _runs(mids)
         else:
-            self.mode = "joined"
+            self.mode = self.mode if bucket is not None else "joined"
             pos = self._household_of(ids, mids, hashes, keep, clash)
             matched = pos >= 0
             if matched.all() and (len(pos) < 2 or bool((pos[1:] >= pos[:-1]).all())):
@@ -825,11 +841,12 @@ class ColumnarSource(Source):
             else:  # by household, then by row: each household's members in their file's order
                 rows = np.flatnonzero(matched)
                 order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
+                m = _contiguous(m)
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
         member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum(member_count)])
         count = -(-n // size)
-        if count == 0 and orphans:
+        if count == 0 and (orphans or bucket is not None):
             count = 1  # no household, yet members to refuse
         for k in range(count):
             a, b = k * size, min(n, (k + 1) * size)
@@ -845,7 +862,7 @@ class ColumnarSource(Source):
                 rows = order[lo:hi]
                 mk, pk = m.gather(rows), pos[rows]
             hh_index = (np.cumsum(kept) - 1)[pk - a]
-            chunk = self._validate(k, hk, mk, hh_index)
+            chunk = self._validate(k if bucket is None else bucket, hk, mk, hh_index)
             if k == 0:
                 rejects += orphans
                 chunk.member_rejects = len(orphans)
@@ -934,90 +951,51 @@ class ColumnarSource(Source):
             return
         root = Path(tempfile.mkdtemp(prefix="buckets-", dir=workdir))
         try:
+            # Arrow IPC, uncompressed: written and read back at the speed of the disk (Parquet's
+            # encoding and compression took most of this path's time)
             for name, table in (("h", self.htable), ("m", self.mtable)):
                 writers: dict[int, Any] = {}
-                import pyarrow.parquet as pq
-
+                schema: pa.Schema | None = None  # the first batch's: later ones are cast to it
                 rows = _Rechunk(table.batches())
                 while (b := rows.take(262_144)) is not None:
                     b = b.with_columns(_bucket(b.get_column(HOUSEHOLD_ID), buckets).alias("__b"))
                     for (k,), part in b.partition_by("__b", as_dict=True).items():
                         table = part.drop("__b").to_arrow()
+                        schema = schema or table.schema
                         if k not in writers:
-                            writers[k] = pq.ParquetWriter(root / f"{name}{k}.parquet", table.schema)
-                        writers[k].write_table(table.cast(writers[k].schema))
+                            writers[k] = pa.ipc.new_file(root / f"{name}{k}.arrow", schema)
+                        writers[k].write_table(table.cast(schema))
                 for w in writers.values():
                     w.close()
             for k in range(buckets):
-                hp, mp = root / f"h{k}.parquet", root / f"m{k}.parquet"
-                h = pl.read_parquet(hp) if hp.exists() else None
-                m = pl.read_parquet(mp) if mp.exists() else None
+                hp, mp = root / f"h{k}.arrow", root / f"m{k}.arrow"
+                h = pl.read_ipc(hp) if hp.exists() else None
+                m = pl.read_ipc(mp) if mp.exists() else None
                 yield self._bucket_chunk(k, h, m)
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
     def _bucket_chunk(self, index: int, h: pl.DataFrame | None, m: pl.DataFrame | None) -> Chunk:
+        """One bucket's households (back in their file's order) and members, as one chunk."""
         if h is None:
             h = pl.DataFrame(
                 {HOUSEHOLD_ID: [], ROW: []}, schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64}
             )
-        h = h.sort(ROW)
-        rejects: list[Reject] = []
-        ids = h.get_column(HOUSEHOLD_ID)
-        dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy()
-        twice = set(ids.filter(pl.Series(dup)).to_list())
-        unreadable = {hid for _, hid, _ in self.htable.bad_rows}
-        for i in np.flatnonzero(dup):
-            rejects.append(
-                Reject(
-                    self.htable.label,
-                    int(h[ROW][int(i)]),
-                    h[HOUSEHOLD_ID][int(i)],
-                    [f"household_id: appears more than once in {self.htable.label}"],
-                )
-            )
-        nulls = h.get_column(HOUSEHOLD_ID).is_null().to_numpy()
-        keep = ~dup & ~nulls
-        for i in np.flatnonzero(nulls):
-            rejects.append(
-                Reject(
-                    self.htable.label,
-                    int(h[ROW][int(i)]),
-                    None,
-                    ["household_id: Field required"],
-                )
-            )
-        h = h.filter(pl.Series(keep))
-        member_rejects = 0
         if m is None or m.height == 0:
             m = pl.DataFrame(schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64})
-        index_of = h.select(HOUSEHOLD_ID).with_row_index("__i")
-        m = m.join(index_of, on=HOUSEHOLD_ID, how="left")
-        orphans = m.filter(pl.col("__i").is_null())
-        for rec in orphans.select(ROW, HOUSEHOLD_ID).iter_rows():
-            member_rejects += 1
-            rejects.append(
-                Reject(
-                    self.mtable.label,
-                    int(rec[0]),
-                    rec[1],
-                    [
-                        f"household_id: its household appears more than once in {self.htable.label}"
-                        if rec[1] in twice
-                        else f"household_id: its household's row in {self.htable.label} "
-                        "cannot be read"
-                        if rec[1] in unreadable
-                        else f"household_id: no such household in {self.htable.label}"
-                    ],
-                )
-            )
-        m = m.filter(pl.col("__i").is_not_null()).sort(["__i", ROW])
-        hh_index = m.get_column("__i").to_numpy().astype(np.int64)
-        chunk = self._validate(index, h, m.drop("__i"), hh_index)
-        chunk.rejects = rejects + chunk.rejects
-        chunk.read = int(keep.size)
-        chunk.member_rejects = member_rejects
-        return chunk
+        h = h.sort(ROW)
+        return next(self._matched(h, m, max(h.height, 1), bucket=index))
+
+
+def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with one buffer per column (a gather across a Parquet file's row groups is
+    four times slower), a column at a time so that only one is held twice."""
+    if max(frame.n_chunks("all"), default=1) <= 1:
+        return frame
+    columns = []
+    for name in list(frame.columns):
+        columns.append(frame.drop_in_place(name).rechunk())
+    return pl.DataFrame(columns)
 
 
 def _same_runs(h: pl.DataFrame, m: pl.DataFrame) -> bool:
