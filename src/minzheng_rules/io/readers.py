@@ -53,10 +53,12 @@ from minzheng_rules.io.validate import (
 
 ROW = "__row"
 _PARQUET_BATCH = 131_072
-# a register whose two tables take up to this many bytes (uncompressed) is read whole and its
-# members matched in memory (one hash join, one stable sort); a bigger one is streamed (members
-# in the households' order) or split into hash buckets on disk, so memory stays bounded
-IN_MEMORY_BYTES = 1 << 30
+# a register whose two tables take up to about this many bytes in memory (see memory_bytes) is
+# read whole and its members matched in memory (one hash join, one sort); a bigger one is
+# streamed (members in the households' order) or split into hash buckets on disk, so memory
+# stays bounded. 512 MiB: about 1.2 M households of the shared rules' columns (a batch of 1 M
+# peaked at 1 GB resident), 600,000 of ``minzheng synth``'s
+IN_MEMORY_BYTES = 512 << 20
 
 
 @dataclass

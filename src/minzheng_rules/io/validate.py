@@ -686,10 +686,17 @@ def assemble(
         .to_series()
     )
     bad = (reasons != "").fill_null(False).to_numpy()
-    rejects: list[Reject] = []
-    ids = h.get_column(HOUSEHOLD_ID)
-    for i in np.flatnonzero(bad):
-        rejects.append(Reject(source_h, int(h_rows[i]), ids[int(i)], reasons[int(i)].split("; ")))
+    at = np.flatnonzero(bad)
+    # one gather per column, not a Series lookup per refused row (3 µs each)
+    rejects = [
+        Reject(source_h, int(row), hid, why.split("; "))
+        for row, hid, why in zip(
+            h_rows[at],
+            h.get_column(HOUSEHOLD_ID).gather(at).to_list(),
+            reasons.gather(at).to_list(),
+            strict=True,
+        )
+    ]
     if not bad.any():
         return h.drop(ERR), m.drop(ERR), rejects
     keep = ~bad
