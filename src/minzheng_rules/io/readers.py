@@ -831,7 +831,7 @@ class ColumnarSource(Source):
         dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy() if clash else np.zeros(n, bool)
         keep = ~dup & ~nulls
         order: np.ndarray | None = None
-        if not clash and not nulls.any() and _same_runs(h, m):
+        if not clash and not nulls.any() and _head_in_step(ids, mids) and _same_runs(h, m):
             self.mode = self.mode if bucket is not None else "aligned"  # no join, no gather
             _, pos = _runs(mids)
         else:
@@ -842,7 +842,10 @@ class ColumnarSource(Source):
                 pass  # in order already
             else:  # by household, then by row: each household's members in their file's order
                 rows = np.flatnonzero(matched)
-                order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
+                if len(pos) < 2**32:  # one sort of (household, row) packed in 64 bits
+                    order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
+                else:
+                    order = rows[np.argsort(pos[rows], kind="stable")]
                 m = _contiguous(m)
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
         member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
@@ -998,6 +1001,16 @@ def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
     for name in list(frame.columns):
         columns.append(frame.drop_in_place(name).rechunk())
     return pl.DataFrame(columns)
+
+
+def _head_in_step(ids: pl.Series, mids: pl.Series, rows: int = 4096) -> bool:
+    """Whether the first members' runs follow the first households (a quick look that tells
+    shuffled members at once, before the whole columns are compared)."""
+    head = mids.head(rows)
+    starts = _run_starts(head)
+    if len(starts) > ids.len():
+        return False
+    return bool((head.gather(starts) == ids.head(len(starts))).fill_null(False).all())
 
 
 def _same_runs(h: pl.DataFrame, m: pl.DataFrame) -> bool:
