@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import typing
 from decimal import Decimal
 
@@ -333,9 +334,7 @@ def test_the_in_memory_join_refuses_and_keeps_what_the_buckets_on_disk_do(
         }
     ).write_parquet(folder / "members.parquet")
     joined = _read_whole(folder, size, tmp_path)
-    from minzheng_rules.io import readers
-
-    monkeypatch.setattr(readers, "IN_MEMORY_BYTES", -1)
+    monkeypatch.setattr(sys.modules[open_register.__module__], "IN_MEMORY_BYTES", -1)
     on_disk = _read_whole(folder, size, tmp_path)
     assert (joined[0], on_disk[0]) == ("joined", "partitioned")
     assert joined[1] == on_disk[1]
