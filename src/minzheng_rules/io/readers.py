@@ -848,6 +848,7 @@ class ColumnarSource(Source):
                     order = rows[np.argsort(pos[rows], kind="stable")]
                 m = _contiguous(m)
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        del ids, mids, hashes  # held while the chunks are given out: not needed any more
         member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum(member_count)])
         count = -(-n // size)
