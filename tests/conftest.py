@@ -39,6 +39,28 @@ SEEDS = next(
 )
 
 
+def readers_module():
+    """The register readers' module (``io.readers``; ``io._readers`` once #16's layering, which
+    makes it private, is merged)."""
+    import importlib
+
+    try:
+        return importlib.import_module("minzheng_rules.io._readers")
+    except ImportError:
+        return importlib.import_module("minzheng_rules.io.readers")
+
+
+@pytest.fixture(params=["memory", "streamed"])
+def route(request, monkeypatch) -> str:
+    """A columnar register read as a small one is (both tables whole, members matched in
+    memory) and as a big one is (streamed when the members are in order, else split into hash
+    buckets on disk). Gives the mode a register with shuffled members then gets."""
+    if request.param == "streamed":
+        monkeypatch.setattr(readers_module(), "IN_MEMORY_BYTES", -1)
+        return "partitioned"
+    return "joined"
+
+
 @pytest.fixture(scope="session")
 def huzhou():
     return load_pack("huzhou")

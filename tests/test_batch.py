@@ -121,7 +121,7 @@ def test_every_output_format_holds_the_same_answers(register, tmp_path, fmt):
     assert got.equals(want)
 
 
-def test_refused_rows_go_to_the_rejects_file(tmp_path):
+def test_refused_rows_go_to_the_rejects_file(tmp_path, route):
     (tmp_path / "households.csv").write_text(
         "household_id,assets_financial\nok,100\nbad,-1\nlonely,5\n", encoding="utf-8"
     )
@@ -138,7 +138,7 @@ def test_refused_rows_go_to_the_rejects_file(tmp_path):
     assert (summary["households"], summary["evaluated"], summary["rejected"]) == (3, 1, 2)
 
 
-def test_an_interrupted_run_leaves_no_output_and_resumes(register, tmp_path, monkeypatch):
+def test_an_interrupted_run_leaves_no_output_and_resumes(register, tmp_path, monkeypatch, route):
     out = tmp_path / "r.parquet"
     pack = load_pack("huzhou")
     on = dt.date.fromisoformat(ON)

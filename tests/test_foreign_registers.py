@@ -100,14 +100,14 @@ def run_vectorized(source, huzhou, workdir):
     return pl.concat(frames), rejects, read
 
 
-def test_a_pandas_register_with_float_money_and_shuffled_members(tmp_path, huzhou):
+def test_a_pandas_register_with_float_money_and_shuffled_members(tmp_path, huzhou, route):
     households, members = pandas_register(500)
     households.to_parquet(tmp_path / "households.parquet", index=False)
     members.to_parquet(tmp_path / "members.parquet", index=False)
     assert pq.read_schema(tmp_path / "members.parquet").field("monthly_income").type == pa.float64()
     source = open_register(tmp_path)
     frame, rejects, read = run_vectorized(source, huzhou, tmp_path)
-    assert source.mode == "partitioned"
+    assert source.mode == route
     assert rejects == [] and read == 500 and frame.height == 500
     by_id = {r["household_id"]: r for r in frame.iter_rows(named=True)}
     want = canonical(households, members)
@@ -386,7 +386,7 @@ def _chunks(folder, **kw):
     return source, list(source.chunks(10, folder))
 
 
-def test_a_damaged_csv_refuses_only_its_bad_rows_and_counts_reconcile(tmp_path):
+def test_a_damaged_csv_refuses_only_its_bad_rows_and_counts_reconcile(tmp_path, route):
     (tmp_path / "households.csv").write_bytes(
         b"household_id,assets_financial\n"
         b"h1,100\n"
@@ -474,14 +474,14 @@ def test_a_bad_file_is_a_one_line_error(tmp_path, households, members, message):
     assert "\n" not in str(e.value)
 
 
-def test_a_household_id_twice_is_refused_even_when_the_members_are_in_order(tmp_path):
+def test_a_household_id_twice_is_refused_even_when_the_members_are_in_order(tmp_path, route):
     # members in the households' order (the fast path's shape) but h1 given twice
     (tmp_path / "households.csv").write_text("household_id\nh1\nh2\nh1\n", encoding="utf-8")
     (tmp_path / "members.csv").write_text(
         "household_id,member_id,age\nh1,a,30\nh2,a,40\nh1,b,50\n", encoding="utf-8"
     )
     source, chunks = _chunks(tmp_path)
-    assert source.mode == "partitioned"
+    assert source.mode == route
     refused = [
         (r.row, r.household_id) for c in chunks for r in c.rejects if r.source == "households.csv"
     ]

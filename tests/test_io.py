@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import typing
 from decimal import Decimal
 
@@ -184,7 +185,7 @@ def test_money_is_exact_in_parquet(tmp_path, register):
     assert first == Decimal(fen).scaleb(-2)
 
 
-def test_members_out_of_order_give_the_same_answers(tmp_path, register, huzhou):
+def test_members_out_of_order_give_the_same_answers(tmp_path, register, huzhou, route):
     ordered, shuffled = tmp_path / "a", tmp_path / "b"
     write_register(ordered, iter(register), "parquet")
     shuffled.mkdir()
@@ -201,11 +202,11 @@ def test_members_out_of_order_give_the_same_answers(tmp_path, register, huzhou):
 
     mode_a, a = answers(ordered)
     mode_b, b = answers(shuffled)
-    assert (mode_a, mode_b) == ("aligned", "partitioned")
+    assert (mode_a, mode_b) == ("aligned", route)
     assert a.equals(b)
 
 
-def test_bad_rows_are_refused_with_reasons_and_counted(tmp_path):
+def test_bad_rows_are_refused_with_reasons_and_counted(tmp_path, route):
     (tmp_path / "households.csv").write_text(
         "household_id,assets_financial,hukou\n"
         "h1,100.50,330503\n"
@@ -225,7 +226,7 @@ def test_bad_rows_are_refused_with_reasons_and_counted(tmp_path):
     )
     src = open_register(tmp_path)
     chunks = list(src.chunks(10, tmp_path))
-    assert src.mode == "partitioned"
+    assert src.mode == route
     rejects = [r for c in chunks for r in c.rejects]
     by_id = {}
     for r in rejects:
@@ -261,7 +262,7 @@ def test_jsonl_lines_that_fail_are_refused_with_their_line(tmp_path):
     assert [(r.row, r.household_id) for r in chunk.rejects] == [(2, None), (3, "b")]
 
 
-def test_a_member_id_twice_in_a_household_is_refused_but_not_across_households(tmp_path):
+def test_a_member_id_twice_in_a_household_is_refused_but_not_across_households(tmp_path, route):
     (tmp_path / "households.csv").write_text("household_id\nh1\nh2\nh3\nh4\n", encoding="utf-8")
     (tmp_path / "members.csv").write_text(
         "household_id,member_id,age\n"
@@ -285,3 +286,76 @@ def test_a_member_id_twice_in_a_household_is_refused_but_not_across_households(t
         "h2",
         "h4",
     ]
+
+
+def _read_whole(folder, size, tmp_path):
+    """Everything a register's chunks hold, in an order that does not depend on the route:
+    rejects, households, members with their household's id, rows read, members refused."""
+    src = open_register(folder)
+    chunks = list(src.chunks(size, tmp_path))
+    rejects = sorted(
+        (r.source, r.row, r.household_id or "", tuple(r.reasons)) for c in chunks for r in c.rejects
+    )
+    households = pl.concat([c.households for c in chunks]).sort("household_id")
+    members = pl.concat(
+        [
+            c.members.with_columns(
+                c.households.get_column("household_id")
+                .gather(c.members.get_column("_hh"))
+                .alias("of")
+            ).drop("_hh")
+            for c in chunks
+        ]
+    )
+    assert (members.get_column("of") == members.get_column("household_id")).all()
+    members = members.sort("household_id", maintain_order=True)  # members in file order
+    read = sum(c.read for c in chunks)
+    member_rejects = sum(c.member_rejects for c in chunks)
+    return src.mode, rejects, households, members, read, member_rejects
+
+
+@pytest.mark.parametrize("size", [2, 100])
+def test_the_in_memory_join_refuses_and_keeps_what_the_buckets_on_disk_do(
+    tmp_path, size, monkeypatch
+):
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pl.DataFrame(
+        {
+            "household_id": ["h1", "h2", None, "h3", "h2", "h4", "h5", "h6"],
+            "assets_financial": ["10", "1", "2", "3", "4", "1.005", "0", "7"],
+        }
+    ).write_parquet(folder / "households.parquet")
+    pl.DataFrame(
+        {
+            "household_id": ["h5", "h1", "hx", "h2", None, "h5", "h4", "h6", "h5", "h6", "h1"],
+            "member_id": ["c", "a", "a", "a", "a", "a", "a", "a", "b", "b", "b"],
+            "age": [5, 40, 1, 2, 3, 60, 30, 20, 7, 21, 41],
+        }
+    ).write_parquet(folder / "members.parquet")
+    joined = _read_whole(folder, size, tmp_path)
+    monkeypatch.setattr(sys.modules[open_register.__module__], "IN_MEMORY_BYTES", -1)
+    on_disk = _read_whole(folder, size, tmp_path)
+    assert (joined[0], on_disk[0]) == ("joined", "partitioned")
+    assert joined[1] == on_disk[1]
+    assert joined[2].equals(on_disk[2]) and joined[3].equals(on_disk[3])
+    assert joined[4:] == on_disk[4:] == (8, 3)
+    _, rejects, households, members, _, _ = joined
+    why = {(r[0], r[1]): r[3] for r in rejects}
+    assert why[("households.parquet", 2)] == (
+        "household_id: appears more than once in households.parquet",
+    )
+    assert why[("households.parquet", 5)] == why[("households.parquet", 2)]
+    assert why[("households.parquet", 3)] == ("household_id: Field required",)
+    assert why[("households.parquet", 4)] == ("members: List should have at least 1 item",)
+    assert why[("households.parquet", 6)] == ("assets_financial: more than 2 decimal places",)
+    assert why[("members.parquet", 3)] == ("household_id: no such household in households.parquet",)
+    assert why[("members.parquet", 4)] == (
+        "household_id: its household appears more than once in households.parquet",
+    )
+    assert why[("members.parquet", 5)] == ("household_id: no such household in households.parquet",)
+    assert len(rejects) == 8
+    assert households.get_column("household_id").to_list() == ["h1", "h5", "h6"]
+    # each household's members in their file's order: h5's c (row 1), a (row 6), b (row 9)
+    assert members.get_column("member_id").to_list() == ["a", "b", "c", "a", "b", "a", "b"]
+    assert members.get_column("age").to_list() == [40, 41, 5, 60, 7, 20, 21]

@@ -1,11 +1,14 @@
 """Reading registers in bounded chunks: JSON Lines of canonical households, or a households
 table and a members table (Parquet or CSV) keyed by ``household_id``.
 
-Columnar input is streamed in step when each household's members are together and in the
-households' order (what exports and ``minzheng synth`` write): a first pass over the id columns
-checks that, then both files are read side by side. Otherwise both tables are first split into
-buckets by a hash of ``household_id`` (temporary Parquet files), and each bucket is joined on
-its own, so memory stays bounded either way; output then comes bucket by bucket.
+Columnar input up to ``IN_MEMORY_BYTES`` is read whole: each member's household found by one
+hash join on the id (none when the members already come in the households' order), members put
+in order by one sort, and chunks cut in the households' order. A bigger register is streamed in
+step when each household's members are together and in the households' order (what exports
+and ``minzheng synth`` write): a first pass over the id columns checks that, then both files
+are read side by side. Otherwise both tables are first split into buckets by a hash of
+``household_id`` (temporary Arrow files), and each bucket is joined on its own, so memory
+stays bounded either way; output then comes bucket by bucket.
 
 Every chunk comes back clean (see :mod:`.schema`) with the rows refused and why.
 """
@@ -50,6 +53,12 @@ from minzheng_rules.model._household import parse_household
 
 ROW = "__row"
 _PARQUET_BATCH = 131_072
+# a register whose two tables take up to about this many bytes in memory (see memory_bytes) is
+# read whole and its members matched in memory (one hash join, one sort); a bigger one is
+# streamed (members in the households' order) or split into hash buckets on disk, so memory
+# stays bounded. 512 MiB: about 1.2 M households of the shared rules' columns (a batch of 1 M
+# peaked at 1 GB resident), 600,000 of ``minzheng synth``'s
+IN_MEMORY_BYTES = 512 << 20
 
 
 @dataclass
@@ -378,6 +387,51 @@ class TableFile:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
         return max(lines - 1, 0)
 
+    def memory_bytes(self) -> int:
+        """About how many bytes the whole table takes once read: Parquet, its rows times each
+        column's width in memory (a text or list cell: a 16-byte view and some bytes; the
+        footer's uncompressed size undercounts dictionary-encoded text many times over); CSV,
+        three times the file (a short cell becomes a 16-byte view); Excel: nothing more, the
+        sheet is already read."""
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(self.path)
+            width = 0
+            for f in pf.schema_arrow:
+                try:
+                    width += max(1, f.type.bit_width // 8)
+                except ValueError:  # text, lists, structs: no fixed width
+                    width += 24
+            return pf.metadata.num_rows * width
+        if self.fmt == "excel":
+            return 0
+        return 3 * self._csv_path.stat().st_size
+
+    def read_all(self) -> pl.DataFrame:
+        """The whole table at once, canonical names, rows numbered from 1 in ``__row``
+        (Parquet and Excel: one read, not slices)."""
+        self.check()
+        if self.fmt in ("parquet", "excel"):
+            if self.fmt == "excel":
+                frame = self._excel()
+            else:
+                try:
+                    frame = pl.read_parquet(self.path)
+                except pl.exceptions.PolarsError as e:
+                    raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+            frame = self.applied.apply(frame)
+            rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
+            return frame.with_columns(rows)
+        rechunk = _Rechunk(self.batches())
+        parts = []
+        while (b := rechunk.take(1 << 20)) is not None:
+            parts.append(b)
+        if parts:
+            return pl.concat(parts, how="vertical_relaxed")
+        empty = pl.DataFrame(schema={n: pl.String for n in self._header()})
+        return self.applied.apply(empty).with_columns(pl.Series(ROW, [], dtype=pl.Int64))
+
     def batches(self, fields: list[str] | None = None) -> Iterator[pl.DataFrame]:
         """The table's rows in batches, canonical names (``fields``: only these)."""
         columns = None if fields is None else [self.applied.source_name(f) for f in fields]
@@ -628,7 +682,10 @@ class ColumnarSource(Source):
         self.households, self.members = households.path, members.path
         self.fmt = households.fmt
         self.paths = tuple(dict.fromkeys((households.path, members.path)))
+        # how members are matched: "aligned" (in the households' order), "joined" (in memory),
+        # "partitioned" (hash buckets on disk); known once the first chunk is read
         self.mode: str | None = None
+        self.route: str | None = None  # memory | aligned (streamed) | partitioned
         self.snapshot = False  # a database snapshot in temporary files (see .database)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -664,14 +721,23 @@ class ColumnarSource(Source):
                 return False
             hashes.append(h.get_column(HOUSEHOLD_ID).hash(seed=20240601))
 
+    def in_memory(self) -> bool:
+        """Whether both tables are small enough to be read whole (decided from the files
+        alone, so a resumed run cuts the same chunks)."""
+        return self.htable.memory_bytes() + self.mtable.memory_bytes() <= IN_MEMORY_BYTES
+
     def chunks(self, size: int, workdir: Path | None = None) -> Iterator[Chunk]:
-        if self.mode is None:
-            self.mode = "aligned" if self.aligned() else "partitioned"
-        inner = (
-            self._aligned_chunks(size)
-            if self.mode == "aligned"
-            else self._partitioned_chunks(size, workdir)
-        )
+        if self.route is None:
+            self.route = (
+                "memory" if self.in_memory() else "aligned" if self.aligned() else "partitioned"
+            )
+            self.mode = None if self.route == "memory" else self.route
+        if self.route == "memory":
+            inner = self._joined_chunks(size)
+        elif self.route == "aligned":
+            inner = self._aligned_chunks(size)
+        else:
+            inner = self._partitioned_chunks(size, workdir)
         first = True
         for chunk in inner:
             if first:  # rows the parser refused (known by now: both files were read once)
@@ -743,6 +809,138 @@ class ColumnarSource(Source):
         )
         return Chunk(index, good_h, good_m, rejects, read=h.height)
 
+    # -- in memory: both tables read whole, members matched by one hash join ---------------------
+    def _joined_chunks(self, size: int) -> Iterator[Chunk]:
+        """Chunks of ``size`` household rows in the file's order, each with its members (in
+        their file's order). The same refusals as the partitioned path: a household id given
+        twice or missing, and a member whose household is not there."""
+        h, m = self.htable.read_all(), self.mtable.read_all()
+        yield from self._matched(h, m, size)
+
+    def _matched(
+        self, h: pl.DataFrame, m: pl.DataFrame, size: int, bucket: int | None = None
+    ) -> Iterator[Chunk]:
+        """``h`` in chunks of ``size`` rows, each with its members from ``m`` (both in their
+        files' order). ``bucket``: ``h`` and ``m`` are one hash bucket, given as one chunk of
+        that index (even an empty one), and the mode is left as it is."""
+        n = h.height
+        ids, mids = h.get_column(HOUSEHOLD_ID), m.get_column(HOUSEHOLD_ID)
+        nulls = ids.is_null().to_numpy()
+        hashes = ids.hash(seed=20240601)
+        clash = bool(hashes.is_duplicated().any())  # equal hashes: decided exactly there
+        dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy() if clash else np.zeros(n, bool)
+        keep = ~dup & ~nulls
+        order: np.ndarray | None = None
+        if not clash and not nulls.any() and _head_in_step(ids, mids) and _same_runs(h, m):
+            self.mode = self.mode if bucket is not None else "aligned"  # no join, no gather
+            _, pos = _runs(mids)
+        else:
+            self.mode = self.mode if bucket is not None else "joined"
+            pos = self._household_of(ids, mids, hashes, keep, clash)
+            matched = pos >= 0
+            if matched.all() and (len(pos) < 2 or bool((pos[1:] >= pos[:-1]).all())):
+                pass  # in order already
+            else:  # by household, then by row: each household's members in their file's order
+                rows = np.flatnonzero(matched)
+                if len(pos) < 2**32:  # one sort of (household, row) packed in 64 bits
+                    order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
+                else:
+                    order = rows[np.argsort(pos[rows], kind="stable")]
+                m = _contiguous(m)
+        orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        del ids, mids, hashes  # held while the chunks are given out: not needed any more
+        member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
+        offsets = np.concatenate([[0], np.cumsum(member_count)])
+        count = -(-n // size)
+        if count == 0 and (orphans or bucket is not None):
+            count = 1  # no household, yet members to refuse
+        for k in range(count):
+            a, b = k * size, min(n, (k + 1) * size)
+            kept = keep[a:b]
+            hk = h.slice(a, b - a)
+            rejects = self._id_rejects(hk, dup[a:b], nulls[a:b])
+            if not kept.all():
+                hk = hk.filter(pl.Series(kept))
+            lo, hi = int(offsets[a]), int(offsets[b])
+            if order is None:
+                mk, pk = m.slice(lo, hi - lo), pos[lo:hi]
+            else:
+                rows = order[lo:hi]
+                mk, pk = m.gather(rows), pos[rows]
+            hh_index = (np.cumsum(kept) - 1)[pk - a]
+            chunk = self._validate(k if bucket is None else bucket, hk, mk, hh_index)
+            if k == 0:
+                rejects += orphans
+                chunk.member_rejects = len(orphans)
+            chunk.rejects = rejects + chunk.rejects
+            chunk.read = b - a
+            yield chunk
+
+    def _household_of(
+        self, ids: pl.Series, mids: pl.Series, hashes: pl.Series, keep: np.ndarray, clash: bool
+    ) -> np.ndarray:
+        """Per member, the row of its household among those kept (-1: none): a join on the
+        ids' 64-bit hashes, checked against the ids themselves (on the text when two kept
+        households' hashes agree)."""
+        rows = pl.Series("i", np.flatnonzero(keep), dtype=pl.Int64)
+        kept = pl.Series(keep)
+        key_h, key_m = hashes.filter(kept), mids.hash(seed=20240601)
+        by_text = clash and bool(key_h.is_duplicated().any())
+        if by_text:
+            key_h, key_m = ids.filter(kept), mids
+        index = pl.DataFrame([key_h.alias("k"), rows])
+        found = (
+            pl.DataFrame([key_m.alias("k")])
+            .join(index, on="k", how="left", maintain_order="left")
+            .get_column("i")
+        )
+        if not by_text:  # a hash is not the id: where the household found has another id, none
+            found = pl.select(pl.when(ids.gather(found) == mids).then(found)).to_series()
+        return found.fill_null(-1).to_numpy()
+
+    def _orphans(self, m: pl.DataFrame, pos: np.ndarray, twice: pl.Series) -> list[Reject]:
+        """Member rows whose household is not there (or given twice, or unreadable)."""
+        lost = pos < 0
+        if not lost.any():
+            return []
+        unreadable = {hid for _, hid, _ in self.htable.bad_rows}
+        twice_ids = set(twice.to_list())
+        out = []
+        for row, hid in m.filter(pl.Series(lost)).select(ROW, HOUSEHOLD_ID).iter_rows():
+            out.append(
+                Reject(
+                    self.mtable.label,
+                    int(row),
+                    hid,
+                    [self._orphan_reason(hid, twice_ids, unreadable)],
+                )
+            )
+        return out
+
+    def _orphan_reason(self, hid: str | None, twice: set[str], unreadable: set[str | None]) -> str:
+        label = self.htable.label
+        if hid in twice:
+            return f"household_id: its household appears more than once in {label}"
+        if hid in unreadable:
+            return f"household_id: its household's row in {label} cannot be read"
+        return f"household_id: no such household in {label}"
+
+    def _id_rejects(self, h: pl.DataFrame, dup: np.ndarray, nulls: np.ndarray) -> list[Reject]:
+        """Household rows refused for their id: given twice, or not given."""
+        label = self.htable.label
+        out = []
+        if dup.any():
+            for row, hid in h.filter(pl.Series(dup)).select(ROW, HOUSEHOLD_ID).iter_rows():
+                out.append(
+                    Reject(
+                        label, int(row), hid, [f"household_id: appears more than once in {label}"]
+                    )
+                )
+        if nulls.any():
+            for (row,) in h.filter(pl.Series(nulls)).select(ROW).iter_rows():
+                out.append(Reject(label, int(row), None, ["household_id: Field required"]))
+        return out
+
     # -- partitioned: hash buckets in a temporary folder -------------------------------------------
     def _partitioned_chunks(self, size: int, workdir: Path | None) -> Iterator[Chunk]:
         total = self.total() or 0
@@ -759,90 +957,61 @@ class ColumnarSource(Source):
             return
         root = Path(tempfile.mkdtemp(prefix="buckets-", dir=workdir))
         try:
+            # Arrow IPC, uncompressed: written and read back at the speed of the disk (Parquet's
+            # encoding and compression took most of this path's time)
             for name, table in (("h", self.htable), ("m", self.mtable)):
                 writers: dict[int, Any] = {}
-                import pyarrow.parquet as pq
-
+                schema: pa.Schema | None = None  # the first batch's: later ones are cast to it
                 rows = _Rechunk(table.batches())
                 while (b := rows.take(262_144)) is not None:
                     b = b.with_columns(_bucket(b.get_column(HOUSEHOLD_ID), buckets).alias("__b"))
                     for (k,), part in b.partition_by("__b", as_dict=True).items():
                         table = part.drop("__b").to_arrow()
+                        schema = schema or table.schema
                         if k not in writers:
-                            writers[k] = pq.ParquetWriter(root / f"{name}{k}.parquet", table.schema)
-                        writers[k].write_table(table.cast(writers[k].schema))
+                            writers[k] = pa.ipc.new_file(root / f"{name}{k}.arrow", schema)
+                        writers[k].write_table(table.cast(schema))
                 for w in writers.values():
                     w.close()
             for k in range(buckets):
-                hp, mp = root / f"h{k}.parquet", root / f"m{k}.parquet"
-                h = pl.read_parquet(hp) if hp.exists() else None
-                m = pl.read_parquet(mp) if mp.exists() else None
+                hp, mp = root / f"h{k}.arrow", root / f"m{k}.arrow"
+                h = pl.read_ipc(hp) if hp.exists() else None
+                m = pl.read_ipc(mp) if mp.exists() else None
                 yield self._bucket_chunk(k, h, m)
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
     def _bucket_chunk(self, index: int, h: pl.DataFrame | None, m: pl.DataFrame | None) -> Chunk:
+        """One bucket's households (back in their file's order) and members, as one chunk."""
         if h is None:
             h = pl.DataFrame(
                 {HOUSEHOLD_ID: [], ROW: []}, schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64}
             )
-        h = h.sort(ROW)
-        rejects: list[Reject] = []
-        ids = h.get_column(HOUSEHOLD_ID)
-        dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy()
-        twice = set(ids.filter(pl.Series(dup)).to_list())
-        unreadable = {hid for _, hid, _ in self.htable.bad_rows}
-        for i in np.flatnonzero(dup):
-            rejects.append(
-                Reject(
-                    self.htable.label,
-                    int(h[ROW][int(i)]),
-                    h[HOUSEHOLD_ID][int(i)],
-                    [f"household_id: appears more than once in {self.htable.label}"],
-                )
-            )
-        nulls = h.get_column(HOUSEHOLD_ID).is_null().to_numpy()
-        keep = ~dup & ~nulls
-        for i in np.flatnonzero(nulls):
-            rejects.append(
-                Reject(
-                    self.htable.label,
-                    int(h[ROW][int(i)]),
-                    None,
-                    ["household_id: Field required"],
-                )
-            )
-        h = h.filter(pl.Series(keep))
-        member_rejects = 0
         if m is None or m.height == 0:
             m = pl.DataFrame(schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64})
-        index_of = h.select(HOUSEHOLD_ID).with_row_index("__i")
-        m = m.join(index_of, on=HOUSEHOLD_ID, how="left")
-        orphans = m.filter(pl.col("__i").is_null())
-        for rec in orphans.select(ROW, HOUSEHOLD_ID).iter_rows():
-            member_rejects += 1
-            rejects.append(
-                Reject(
-                    self.mtable.label,
-                    int(rec[0]),
-                    rec[1],
-                    [
-                        f"household_id: its household appears more than once in {self.htable.label}"
-                        if rec[1] in twice
-                        else f"household_id: its household's row in {self.htable.label} "
-                        "cannot be read"
-                        if rec[1] in unreadable
-                        else f"household_id: no such household in {self.htable.label}"
-                    ],
-                )
-            )
-        m = m.filter(pl.col("__i").is_not_null()).sort(["__i", ROW])
-        hh_index = m.get_column("__i").to_numpy().astype(np.int64)
-        chunk = self._validate(index, h, m.drop("__i"), hh_index)
-        chunk.rejects = rejects + chunk.rejects
-        chunk.read = int(keep.size)
-        chunk.member_rejects = member_rejects
-        return chunk
+        h = h.sort(ROW)
+        return next(self._matched(h, m, max(h.height, 1), bucket=index))
+
+
+def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with one buffer per column (a gather across a Parquet file's row groups is
+    four times slower), a column at a time so that only one is held twice."""
+    if max(frame.n_chunks("all"), default=1) <= 1:
+        return frame
+    columns = []
+    for name in list(frame.columns):
+        columns.append(frame.drop_in_place(name).rechunk())
+    return pl.DataFrame(columns)
+
+
+def _head_in_step(ids: pl.Series, mids: pl.Series, rows: int = 4096) -> bool:
+    """Whether the first members' runs follow the first households (a quick look that tells
+    shuffled members at once, before the whole columns are compared)."""
+    head = mids.head(rows)
+    starts = _run_starts(head)
+    if len(starts) > ids.len():
+        return False
+    return bool((head.gather(starts) == ids.head(len(starts))).fill_null(False).all())
 
 
 def _same_runs(h: pl.DataFrame, m: pl.DataFrame) -> bool:
