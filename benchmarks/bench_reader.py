@@ -30,7 +30,7 @@ import importlib, sys
 try:  # private once #16's layering is in
     readers = importlib.import_module("minzheng_rules.io._readers")
 except ImportError:
-    readers = importlib.import_module("minzheng_rules.io.readers")
+    readers = importlib.import_module("minzheng_rules.io._readers")
 if sys.argv[2] == "streamed":
     readers.IN_MEMORY_BYTES = -1
 source = readers.open_register(sys.argv[1])

@@ -47,7 +47,7 @@ def readers_module():
     try:
         return importlib.import_module("minzheng_rules.io._readers")
     except ImportError:
-        return importlib.import_module("minzheng_rules.io.readers")
+        return importlib.import_module("minzheng_rules.io._readers")
 
 
 @pytest.fixture(params=["memory", "streamed"])
