@@ -26,11 +26,8 @@ from pathlib import Path
 from benchmarks.register import write_register
 
 CHILD = """
-import importlib, sys
-try:  # private once #16's layering is in
-    readers = importlib.import_module("minzheng_rules.io._readers")
-except ImportError:
-    readers = importlib.import_module("minzheng_rules.io._readers")
+import sys
+from minzheng_rules.io import _readers as readers
 if sys.argv[2] == "streamed":
     readers.IN_MEMORY_BYTES = -1
 source = readers.open_register(sys.argv[1])

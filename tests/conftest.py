@@ -40,14 +40,10 @@ SEEDS = next(
 
 
 def readers_module():
-    """The register readers' module (``io.readers``; ``io._readers`` once #16's layering, which
-    makes it private, is merged)."""
-    import importlib
+    """The register readers' module (private: the tests switch its in-memory limit)."""
+    from minzheng_rules.io import _readers
 
-    try:
-        return importlib.import_module("minzheng_rules.io._readers")
-    except ImportError:
-        return importlib.import_module("minzheng_rules.io._readers")
+    return _readers
 
 
 @pytest.fixture(params=["memory", "streamed"])
