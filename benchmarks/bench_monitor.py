@@ -45,18 +45,18 @@ def _peak_mb() -> float:
 
 
 def generate(folder: Path, households: int, events: int, seed: int) -> tuple[Path, Path]:
-    from minzheng_rules.synth import _events as synthetic
+    from minzheng_rules.synth import canonical_register, event_stream
 
     register = folder / f"register-{households}-{seed}.jsonl"
     stream = folder / f"events-{households}-{events}-{seed}.jsonl"
     if register.exists() and stream.exists():
         return register, stream
-    hs = list(synthetic.register(households, seed=seed))
+    hs = list(canonical_register(households, seed=seed))
     with register.open("w", encoding="utf-8") as f:
         for h in hs:
             f.write(json.dumps(h, ensure_ascii=False) + "\n")
     with stream.open("w", encoding="utf-8") as f:
-        for line in synthetic.events(
+        for line in event_stream(
             hs, events, seed=seed + 1, start=dt.date(2024, 1, 1), bad_share=0.001
         ):
             f.write(line + "\n")

@@ -3,14 +3,15 @@
 The five-minute tour:
 
     import datetime as dt
-    from minzheng_rules import load_pack, evaluate
+    from minzheng_rules import evaluate, load_household, load_pack
 
     pack = load_pack("huzhou")                      # a built-in pack, a folder, or a plugin
-    result = evaluate(pack, {"id": "h1", "members": [...]}, on=dt.date(2024, 6, 1))
+    household = load_household("examples/households/huzhou-three-people.yaml")  # or a dict
+    result = evaluate(pack, household, on=dt.date(2024, 6, 1))
     result.programs["dibao"].status                 # Status.eligible
     result.programs["dibao"].amount                 # Decimal('1435.00')
     result.to_dict()                                # the stable JSON shape
-    evaluate(pack, household, on=..., explain=True) # + values and cited parameters
+    evaluate(pack, household, on=dt.date(2024, 6, 1), explain=True)  # + values, cited parameters
 
 Errors: :class:`PackError` (file, line, name, suggestion), :class:`HouseholdError` (field
 paths), :class:`ParameterNotInForceError`, :class:`PackNotFoundError`.
@@ -18,10 +19,10 @@ paths), :class:`ParameterNotInForceError`, :class:`PackNotFoundError`.
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+import datetime as _dt
+from typing import Any as _Any
 
-from minzheng_rules.backends import reference
+from minzheng_rules.backends import reference as _reference
 from minzheng_rules.model import (
     Evaluation,
     EvaluationError,
@@ -44,13 +45,13 @@ __version__ = "0.1.0"
 
 
 def evaluate(
-    pack: Pack | str, household: Household | dict[str, Any], on: dt.date, *, explain: bool = False
+    pack: Pack | str, household: Household | dict[str, _Any], on: _dt.date, *, explain: bool = False
 ) -> Evaluation:
     """Evaluate one household on a date. ``explain`` adds each condition's values and the
     parameters used, with their citations."""
     if not isinstance(pack, Pack):
         pack = load_pack(pack)
-    return reference.evaluate(pack, household, on, explain=explain)
+    return _reference.evaluate(pack, household, on, explain=explain)
 
 
 __all__ = [

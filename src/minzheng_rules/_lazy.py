@@ -8,8 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 
-def exports(package: str, where: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` that finds each name of ``where`` in its private module."""
+def exports(
+    package: str, where: dict[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A module ``__getattr__`` that finds each name of ``where`` in its private module, and a
+    ``__dir__`` that lists those names too, so ``dir()`` and ``help()`` show them before use."""
 
     def __getattr__(name: str) -> Any:
         module = where.get(name)
@@ -17,4 +20,7 @@ def exports(package: str, where: dict[str, str]) -> Callable[[str], Any]:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         return getattr(importlib.import_module(f"{package}.{module}"), name)
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        return sorted(set(vars(importlib.import_module(package))) | set(where))
+
+    return __getattr__, __dir__

@@ -143,7 +143,7 @@ def pc_lengths(nested: pa.Array) -> np.ndarray:
 
 def evaluate_spark(households: Any, members: Any, pack: Any, on: dt.date) -> tuple[Any, Any]:
     """(results, rejects) Spark DataFrames for a households and a members DataFrame in the
-    columnar form (see :mod:`minzheng_rules.model._columns`)."""
+    columnar form (as ``minzheng_rules.io`` reads it)."""
     from pyspark.sql import functions as F
 
     ref = _pack_ref(pack)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from minzheng_rules.analysis._reform import Impact, Scenario, reform_impact
 
 __all__ = ["Impact", "Scenario", "reform_impact", "render_html", "render_markdown"]
-__getattr__ = exports(
+__getattr__, __dir__ = exports(
     __name__,
     {
         "Impact": "_reform",

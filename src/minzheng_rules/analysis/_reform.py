@@ -319,7 +319,7 @@ def _parameter_changes(before: Scenario, after: Scenario) -> list[dict[str, str]
 def read_register(path: str | Path, members: str | Path | None = None) -> Iterator[Household]:
     """Households from a register: JSON Lines, or the columnar form (needs the ``batch``
     extra). A bad row stops the read with an error naming the file, the row and the field: no
-    row is dropped silently (see :func:`minzheng_rules.io._households.read_households`)."""
+    row is dropped silently (see :func:`minzheng_rules.io.read_households`)."""
     return read_households(path, members)
 
 

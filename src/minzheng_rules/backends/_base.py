@@ -1,7 +1,7 @@
 """The one contract every backend implements: a bound plan, compiled its own way, answering for
 households.
 
-A backend is made from a :class:`~minzheng_rules.packs._plan.BoundPlan` (a pack on a date) and
+A backend is made from a :class:`~minzheng_rules.packs.BoundPlan` (a pack on a date) and
 answers, for each household, every program's status and exact amount. How it gets there is its
 own business: the reference evaluator runs closures one household at a time (and can explain
 itself); the vectorized backend runs columns over a whole register. Because both answer through
@@ -38,5 +38,5 @@ class Backend(Protocol):
 
     def answers(self, households: Sequence[Household]) -> list[dict[str, Answer]]:
         """Each household's answers by program id, in the households' order; a household the
-        rules cannot be applied to raises :class:`~minzheng_rules.model._errors.EvaluationError`."""
+        rules cannot be applied to raises :class:`~minzheng_rules.model.EvaluationError`."""
         ...

@@ -25,7 +25,7 @@ __all__ = [
     "read_households",
     "write_register",
 ]
-__getattr__ = exports(
+__getattr__, __dir__ = exports(
     __name__,
     {
         "Batch": "_batch",

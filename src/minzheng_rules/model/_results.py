@@ -213,7 +213,7 @@ class Evaluation:
     undetermined: dict[str, list[str]] = field(default_factory=dict)
     stale: dict[str, list[StaleValue]] = field(default_factory=dict)
     """Per program in force: the money amounts it relied on that are over two years old, oldest
-    first (see :meth:`minzheng_rules.packs._pack.Pack.stale_values`)."""
+    first (see :meth:`minzheng_rules.packs.Pack.stale_values`)."""
 
     def eligible(self) -> list[str]:
         """Ids of the programs the household is eligible for."""

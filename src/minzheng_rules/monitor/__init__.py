@@ -8,22 +8,19 @@ programs it became eligible for or stopped being eligible for, and its visiting 
 Two engines answer the same rules: ``python`` (the reference backend's closures) and
 ``durable`` (durable_rules, an optional extra: ``pip install 'minzheng-rules[monitor]'``).
 
-    from minzheng_rules.monitor import Monitor
-    monitor = Monitor(load_pack("zhejiang"), households, engine="python")
+    from minzheng_rules import load_pack
+    from minzheng_rules.monitor import Monitor, load_register
+
+    households, problems = load_register("register.jsonl")
+    monitor = Monitor(load_pack("huzhou"), households.values(), engine="python")
     summary = monitor.run(open("events.jsonl"), write=print)
 
-The run, module by module:
-
-- ``runner``: :class:`Monitor`, the run loop; prepares and commits one event at a time.
-- ``window``: events a window at a time, their households judged together (vectorized).
-- ``pending``: an event prepared, waiting for its household's programs to be judged.
-- ``checks``: why an event is refused (horizon, unknown household, order, a failure).
-- ``records``: the typed output records and :func:`render`, the JSON the monitor writes.
-- ``events``, ``state``, ``binding``, ``alerts``, ``engines`` (``durable_engine``, ``formula``):
-  the events read, a household's state, a pack bound to a date, the alert rules and the engines
-  that fire them.
-- ``vectorized``, ``checkpoint``, ``sharded``, ``output``, ``register``: the columnar judge,
-  durable checkpoints, several worker processes, JSON Lines, the register read.
+Events are read a window at a time and each window's households are judged together (the
+vectorized backend); an event that cannot apply (unknown household or member, out of order,
+replayed, past the horizon) is skipped with its reason and counted. :class:`ShardedMonitor`
+splits the households over several worker processes with the same output; ``minzheng monitor``
+adds durable checkpoints to resume from. :class:`PackCannotEvaluate` is raised when the pack
+fails on every event. Public: the names below; the modules are the implementation.
 """
 
 from __future__ import annotations
@@ -33,7 +30,8 @@ from minzheng_rules.monitor._engines import ENGINES, EngineUnavailableError, mak
 from minzheng_rules.monitor._events import EVENT_TYPES, EventError, parse_event, read_events
 from minzheng_rules.monitor._records import Record, render
 from minzheng_rules.monitor._register import iter_register, load_register
-from minzheng_rules.monitor._runner import Monitor
+from minzheng_rules.monitor._runner import Monitor, PackCannotEvaluate
+from minzheng_rules.monitor._sharded import ShardedMonitor
 
 __all__ = [
     "ENGINES",
@@ -43,7 +41,9 @@ __all__ = [
     "EngineUnavailableError",
     "EventError",
     "Monitor",
+    "PackCannotEvaluate",
     "Record",
+    "ShardedMonitor",
     "iter_register",
     "load_register",
     "make_engine",

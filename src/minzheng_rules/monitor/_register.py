@@ -18,7 +18,7 @@ def iter_register(
 ) -> Iterator[Household]:
     """The households of a register (JSON Lines or the columnar form), one at a time; a bad row
     is recorded in ``problems`` and skipped, so a large register never sits in memory as
-    pydantic objects all at once (see :mod:`minzheng_rules.io._households`)."""
+    pydantic objects all at once (see :func:`minzheng_rules.io.read_households`)."""
     return read_households(path, members, problems)
 
 

@@ -141,7 +141,7 @@ class Monitor:
 
     # -- checkpoints -----------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
-        """What a checkpoint keeps (see :mod:`minzheng_rules.monitor._checkpoint`): every
+        """What a checkpoint keeps (``minzheng monitor --checkpoint``): every
         household's state and the run's counts; caches and the engine are made again."""
         return {
             "counts": self.counts,
@@ -265,7 +265,7 @@ class Monitor:
         """Everything about an event that needs no evaluation of the household: the household
         after it, the alerts it fires, and whether its programs must be judged again. ``view``
         is the household as the events before this one left it (``state`` itself, or in a
-        window a :class:`~minzheng_rules.monitor._window.Shadow` of the events not yet
+        window a shadow of it with the events not yet
         committed); nothing is changed."""
         binding, high_months, phase_months = self._binding(event.date)
         if (
@@ -422,11 +422,10 @@ class Monitor:
         on_error: Callable[[JSONObject], None] | None = None,
     ) -> JSONObject:
         """Process every line; ``write`` gets each record (rendered: see
-        :func:`~minzheng_rules.monitor._records.render`), then the summary.
+        :func:`~minzheng_rules.monitor.render`), then the summary.
 
         With ``window`` > 1 events are taken a window at a time and the households' programs
-        judged together (see :mod:`~minzheng_rules.monitor._window`); the records are those of
-        one event at a time."""
+        judged together; the records are those of one event at a time."""
         return self.run_events(read_events(lines), write, on_error)
 
     def run_events(

@@ -2,7 +2,7 @@
 
 A household's events only ever touch that household's state, so the register splits into
 shards by a stable hash of the household id, each shard watched by a worker process with its
-own :class:`~minzheng_rules.monitor._runner.Monitor` (and, with the durable engine, its own
+own :class:`~minzheng_rules.monitor.Monitor` (and, with the durable engine, its own
 durable_rules host). The parent reads the stream, sends each line (with its number) to the
 worker of the household it names, and merges the workers' records by line number as they come
 (:class:`_Merger`: a record is written once no worker can still write an earlier one), and
@@ -74,7 +74,9 @@ class WorkerError(RuntimeError):
 
 
 class ShardedMonitor:
-    """Like :class:`Monitor`, over ``workers`` processes; see the module.
+    """Like :class:`Monitor`, over ``workers`` processes, each watching its own share of the
+    households (split by a stable hash of the household id); the output is exactly a single
+    monitor's, records in the same order. Workers are spawned, so the pack is a name or folder.
 
     Starting it loads the pack and each worker's share of the register (in parallel); ``run``
     then processes a stream and writes the JSON lines a single monitor's ``run`` would."""
@@ -181,7 +183,7 @@ class ShardedMonitor:
         checkpointer: C.Checkpointer | None = None,
     ) -> dict[str, Any]:
         """Process every line; writes the records then the summary to ``out`` as JSON Lines
-        (as :func:`~minzheng_rules.monitor._output.json_line`) and returns the summary. With a
+        (one compact object a line) and returns the summary. With a
         ``checkpointer``, the workers snapshot their states between lines when one is due
         (see :meth:`_checkpoint`)."""
         workers = self.workers

@@ -82,7 +82,7 @@ class BoundPlan:
 
 def make_plan(pack: Pack, on: dt.date) -> BoundPlan:
     """The plan of ``pack`` on ``on``; a parameter read but not in force raises
-    :class:`~minzheng_rules.model._errors.ParameterNotInForceError`."""
+    :class:`~minzheng_rules.model.ParameterNotInForceError`."""
     active = tuple(pid for pid in pack.order if pack.programs[pid].in_force(on))
     relief_nodes = [node for node, _ in pack.relief.expressions()]
     needed = frozenset(pack.requirements([*map(DepNode.program, active), *relief_nodes]))

@@ -69,7 +69,7 @@ def household(rng: random.Random, hid: str) -> dict[str, Any]:
 
 
 def register(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
-    """``n`` households with ids ``h000001`` ..."""
+    """``n`` households with ids ``h000001`` ... (canonical JSON, as the monitor reads them)."""
     rng = random.Random(seed)
     width = max(6, len(str(n)))
     for i in range(1, n + 1):
@@ -85,7 +85,8 @@ def events(
     bad_share: float = 0.0,
     needs: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """``n`` JSON lines of events over ``households`` (as given to :func:`register`), by date.
+    """``n`` JSON lines of events, by date, over ``households`` (as :func:`canonical_register`
+    makes them).
 
     The generator follows each household's members (deaths, births) so most events apply;
     ``bad_share`` of the lines are broken on purpose. Home-visit ``assessment`` events are made
@@ -160,6 +161,11 @@ def events(
             yield json.dumps(ev, ensure_ascii=False)
         last = ev
         emitted += 1
+
+
+# The names the package exports (``minzheng_rules.synth``): clearer out of this module's context.
+canonical_register = register
+event_stream = events
 
 
 def _broken(rng: random.Random, ev: dict[str, Any], last: dict[str, Any]) -> str:

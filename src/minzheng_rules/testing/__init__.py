@@ -27,7 +27,7 @@ __all__ = [
     "run_case",
     "run_cases",
 ]
-__getattr__ = exports(
+__getattr__, __dir__ = exports(
     __name__,
     {
         "CaseResult": "_cases",

@@ -12,4 +12,6 @@ if TYPE_CHECKING:
     from minzheng_rules.backends.vectorized._numeric import VectorizeError
 
 __all__ = ["VectorizeError", "VectorizedPack"]
-__getattr__ = exports(__name__, {"VectorizedPack": "_engine", "VectorizeError": "_numeric"})
+__getattr__, __dir__ = exports(
+    __name__, {"VectorizedPack": "_engine", "VectorizeError": "_numeric"}
+)

@@ -235,7 +235,7 @@ class VectorizedPack(_ReferenceRows):
         ]
 
     def evaluate(self, households: pl.DataFrame, members: pl.DataFrame) -> Result:
-        """Evaluate clean frames (see :mod:`minzheng_rules.model._columns`); members sorted by
+        """Evaluate clean frames (the columnar form ``minzheng_rules.io`` reads); members sorted by
         ``_hh`` and every household with at least one member."""
         if households.height == 0:
             return Result(self._empty())
