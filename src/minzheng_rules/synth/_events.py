@@ -68,7 +68,7 @@ def household(rng: random.Random, hid: str) -> dict[str, Any]:
     return out
 
 
-def register(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
+def canonical_register(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
     """``n`` households with ids ``h000001`` ... (canonical JSON, as the monitor reads them)."""
     rng = random.Random(seed)
     width = max(6, len(str(n)))
@@ -76,7 +76,7 @@ def register(n: int, seed: int = 7) -> Iterator[dict[str, Any]]:
         yield household(rng, f"h{i:0{width}d}")
 
 
-def events(
+def event_stream(
     households: list[dict[str, Any]],
     n: int,
     seed: int = 11,
@@ -163,9 +163,9 @@ def events(
         emitted += 1
 
 
-# The names the package exports (``minzheng_rules.synth``): clearer out of this module's context.
-canonical_register = register
-event_stream = events
+# The short names this module's callers (the monitor's tests) use.
+register = canonical_register
+events = event_stream
 
 
 def _broken(rng: random.Random, ev: dict[str, Any], last: dict[str, Any]) -> str:
