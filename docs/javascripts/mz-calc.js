@@ -187,7 +187,7 @@
     });
     return hh;
   }
-  // a member's fields as minzheng_rules.model.facts reads them, exported with the pack: the plain
+  // a member's fields as the fact table (minzheng_rules.model) reads them, exported with the pack: the plain
   // ones with their documented defaults, the optional ones unknown until given
   function memberFacts(pack, h, on) {
     var plain = pack.member_defaults, optional = pack.member_optional;

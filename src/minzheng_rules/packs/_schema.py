@@ -477,7 +477,7 @@ class Alert(_Model):
 
 
 class InvariantKind(StrEnum):
-    """What an invariant claims (see ``minzheng_rules.testing._invariants``)."""
+    """What an invariant claims (the kinds: docs/reference/invariants.md)."""
 
     monotone_in_income = "monotone_in_income"  # more income for a member never raises an amount
     non_negative = "non_negative"  # amounts are never negative
