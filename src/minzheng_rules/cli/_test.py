@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from minzheng_rules.cli._common import load_or_exit, out
+from minzheng_rules.cli._common import fail, load_or_exit, out
 
 DEFAULT_EXAMPLES = 300
 
@@ -45,7 +45,16 @@ def test_command(
     total = len(results)
     used_seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
     if invariants and p.definition.invariants:
-        from minzheng_rules.testing._invariants import check_invariants
+        try:
+            from minzheng_rules.testing._invariants import check_invariants
+        except ModuleNotFoundError as missing:  # Hypothesis comes with the test extra
+            fail(
+                RuntimeError(
+                    f"checking invariants needs {missing.name} (pip install "
+                    "'minzheng-rules[test]'), or run with --no-invariants "
+                    "检查不变式需要 test 扩展"
+                )
+            )
 
         found = check_invariants(p, max_examples=examples, random_seed=used_seed)
         for inv in found:

@@ -21,11 +21,13 @@ from enum import StrEnum
 from typing import Any
 
 import annotated_types
-import polars as pl
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from minzheng_rules.model._household import Household, Member
+
+if typing.TYPE_CHECKING:
+    import polars as pl
 
 HOUSEHOLD_ID = "household_id"
 MEMBER_ID = "member_id"
@@ -51,7 +53,10 @@ class Column:
 
     @property
     def dtype(self) -> pl.DataType:
-        """The clean (validated) type."""
+        """The clean (validated) type. (Polars is imported here: the fact table reads these
+        columns' names in the core install, which has no Polars.)"""
+        import polars as pl
+
         return {
             "bool": pl.Boolean(),
             "int": pl.Int64(),
