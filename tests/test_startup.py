@@ -46,3 +46,21 @@ def test_app_imported_from_main_has_every_command():
 
     names = {c.name for c in app.registered_commands}
     assert {"batch", "synth", "diff", "eval", "monitor", "packs", "plan"} <= names
+
+
+def test_one_household_needs_no_polars():
+    """The core install has no Polars: evaluating one household must not import it."""
+    script = (
+        "import sys, datetime as dt\n"
+        "from minzheng_rules import evaluate, load_household, load_pack\n"
+        "h = load_household('examples/households/huzhou-three-people.yaml')\n"
+        "r = evaluate(load_pack('huzhou'), h, dt.date(2024, 6, 1))\n"
+        "print(r.programs['dibao'].amount, 'polars' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1435.00", "False"]
