@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from minzheng_rules import load_pack
 from minzheng_rules.backends.vectorized._engine import VectorizedPack
-from minzheng_rules.io._formats import write_register
+from minzheng_rules.io._formats import money_text, write_register
 from minzheng_rules.io._readers import open_register
 from minzheng_rules.io._validate import InputError, assemble, clean
 from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
@@ -359,3 +359,25 @@ def test_the_in_memory_join_refuses_and_keeps_what_the_buckets_on_disk_do(
     # each household's members in their file's order: h5's c (row 1), a (row 6), b (row 9)
     assert members.get_column("member_id").to_list() == ["a", "b", "c", "a", "b", "a", "b"]
     assert members.get_column("age").to_list() == [40, 41, 5, 60, 7, 20, 21]
+
+
+def test_money_text_by_hand() -> None:
+    """Amounts in fen (or 1/10**scale) as decimal text, checked against hand-written answers:
+    sign, leading zero, padded fraction, nulls kept, the extremes of Int64."""
+    fen = pl.Series([0, 1, -1, 5, -5, 10, -100, 123456, -123450, None], dtype=pl.Int64)
+    assert money_text(fen).to_list() == [
+        "0.00", "0.01", "-0.01", "0.05", "-0.05", "0.10", "-1.00", "1234.56", "-1234.50", None,
+    ]  # fmt: skip
+    assert money_text(pl.Series([7, -7], dtype=pl.Int64), 3).to_list() == ["0.007", "-0.007"]
+    assert money_text(pl.Series([7, -7], dtype=pl.Int64), 0).to_list() == ["7", "-7"]
+    extremes = pl.Series([2**63 - 1, -(2**63)], dtype=pl.Int64)
+    assert money_text(extremes).to_list() == ["92233720368547758.07", "-92233720368547758.08"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(2**63), 2**63 - 1) | st.none(), max_size=20), st.integers(1, 6))
+def test_money_text_is_the_exact_decimal(values: list[int | None], scale: int) -> None:
+    """The text is what Python's Decimal writes for value / 10**scale (fixed point)."""
+    got = money_text(pl.Series(values, dtype=pl.Int64), scale).to_list()
+    want = [None if v is None else f"{Decimal(v).scaleb(-scale):f}" for v in values]
+    assert got == want

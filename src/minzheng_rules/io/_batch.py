@@ -33,6 +33,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute
+import pyarrow.ipc
 
 from minzheng_rules.backends.vectorized._programs import StatusCode
 from minzheng_rules.io._formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
@@ -123,15 +124,33 @@ def pack_fingerprint(pack: Any) -> str:
     return digest.hexdigest()[:16]
 
 
+LISTS = ("tags", "needs")
+
+
+def list_arrays(frame: pl.DataFrame) -> dict[str, pa.Array]:
+    """``tags`` and ``needs`` as Arrow ``list<string>``, the form Parquet is written from;
+    made once per chunk for both the output and the part file."""
+    out = {}
+    for name in LISTS:
+        a = frame.get_column(name).to_arrow().cast(pa.list_(pa.string()))
+        out[name] = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    return out
+
+
 def result_table(
-    frame: pl.DataFrame, programs: list[Any], fmt: str, dictionary: bool = False
+    frame: pl.DataFrame,
+    programs: list[Any],
+    fmt: str,
+    dictionary: bool = False,
+    lists: dict[str, pa.Array] | None = None,
 ) -> pa.Table:
     """The evaluation frame as the output table: statuses as words, amounts as exact
     decimals (Parquet) or decimal text, tags and needs as lists (JSON text in CSV).
 
     ``dictionary``: statuses as Arrow dictionary arrays over the three words (the Int8 codes
     themselves, nothing to look up or hash); for a Parquet writer that does not store the
-    Arrow schema, so the file reads back as plain text columns, as without it."""
+    Arrow schema, so the file reads back as plain text columns, as without it.
+    ``lists``: :func:`list_arrays` of the frame when already made (not used for CSV)."""
     arrays: list[Any] = [frame.get_column(HOUSEHOLD_ID).to_arrow().cast(pa.string())]
     names = [HOUSEHOLD_ID]
     for p in programs:
@@ -149,7 +168,11 @@ def result_table(
             else money_text(amount, p.scale).to_arrow().cast(pa.string())
         )
         names += [f"{p.program}_status", f"{p.program}_amount"]
-    for name in ("tags", "needs"):
+    for name in LISTS:
+        if fmt != "csv" and lists is not None:
+            arrays.append(lists[name])
+            names.append(name)
+            continue
         col = frame.get_column(name)
         if fmt == "csv":  # JSON text as json.dumps writes it, built on the whole column
             quoted = col.list.eval(
@@ -285,6 +308,22 @@ class Batch:
         frame = pl.read_ipc(self._part(index))
         self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
 
+    @staticmethod
+    def _keep(frame: pl.DataFrame, lists: dict[str, pa.Array], part: Path) -> None:
+        """The evaluation frame as the part file, written by Arrow with the lists already in
+        ``list<string>`` form: Polars' own IPC writer spent most of its time on the list
+        columns (measured: 0.54 against 0.23 CPU-s per million households)."""
+        arrays = [lists[n] if n in lists else frame.get_column(n).to_arrow() for n in frame.columns]
+        table = pa.Table.from_arrays(arrays, names=frame.columns)
+        tmp = part.with_suffix(".tmp")
+        options = pa.ipc.IpcWriteOptions(compression="lz4")
+        with (
+            pa.OSFile(str(tmp), "wb") as sink,
+            pa.ipc.new_file(sink, table.schema, options=options) as w,
+        ):
+            w.write_table(table)
+        os.replace(tmp, part)
+
     def _chunk(self, chunk: Chunk) -> dict[str, Any]:
         result = self.vp.evaluate(chunk.households, chunk.members)
         rejects = [r.to_dict() for r in chunk.rejects]
@@ -299,11 +338,11 @@ class Batch:
                 }
             )
         frame = result.frame
-        part = self._part(chunk.index)
-        tmp = part.with_suffix(".tmp")
-        frame.write_ipc(tmp, compression="lz4")
-        os.replace(tmp, part)
-        self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
+        lists = list_arrays(frame)
+        self._keep(frame, lists, self._part(chunk.index))
+        self._write(
+            result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet", lists)
+        )
         rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
         tmp = rpath.with_suffix(".tmp")
         # backslashreplace: a text no UTF-8 can hold never stops the rejects file
