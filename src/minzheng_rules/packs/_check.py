@@ -193,6 +193,15 @@ class PackChecker:
             raise PackErrors(list({e.render(): e for e in self.errors}.values()))
         return CheckedDefinition(self.scope, derived, variables, tables, programs, relief, deps)
 
+    def report(
+        self, message: str, origin: Origin, name: str | None, suggestion: str | None = None
+    ) -> None:
+        """Collect one error at ``origin``'s file and line (checking goes on, so a pack's
+        every mistake is reported in one run)."""
+        self.errors.append(
+            PackError(message, file=origin.file, line=origin.line, name=name, suggestion=suggestion)
+        )
+
     # -- names ----------------------------------------------------------------------------
     def _declare_names(self) -> None:
         d = self.definition
@@ -200,25 +209,15 @@ class PackChecker:
             for name, spec in items.items():
                 origin = d.origin(section, name)
                 if name in HOUSEHOLD_FACTS or name in MEMBER_FACTS:
-                    self.errors.append(
-                        PackError(
-                            f"'{name}' is already a household or member fact",
-                            file=origin.file,
-                            line=origin.line,
-                            name=name,
-                        )
-                    )
+                    self.report(f"'{name}' is already a household or member fact", origin, name)
                     continue
                 target = self.scope.household if spec.entity == "household" else self.scope.member
                 other = self.scope.member if spec.entity == "household" else self.scope.household
                 if name in other or name in target:
-                    self.errors.append(
-                        PackError(
-                            f"'{name}' is defined twice (variables and tables share one namespace)",
-                            file=origin.file,
-                            line=origin.line,
-                            name=name,
-                        )
+                    self.report(
+                        f"'{name}' is defined twice (variables and tables share one namespace)",
+                        origin,
+                        name,
                     )
                 target[name] = VALUE_TYPES[spec.type]
 
@@ -278,15 +277,7 @@ class PackChecker:
         except ExpressionTypeError as err:
             if err.name is not None and err.name in self._unresolved:
                 return None  # the entry it names is already reported
-            self.errors.append(
-                PackError(
-                    f"in {section} '{name}': {err.message}",
-                    file=origin.file,
-                    line=origin.line,
-                    name=err.name,
-                    suggestion=err.suggestion,
-                )
-            )
+            self.report(f"in {section} '{name}': {err.message}", origin, err.name, err.suggestion)
             return None
         return Expr(text, checked, origin)
 
@@ -302,14 +293,11 @@ class PackChecker:
             if pid in known:
                 found.append(pid)
                 continue
-            self.errors.append(
-                PackError(
-                    f"{what} '{owner}' names unknown program '{pid}'",
-                    file=origin.file,
-                    line=origin.line,
-                    name=pid,
-                    suggestion=suggest(pid, self.definition.programs),
-                )
+            self.report(
+                f"{what} '{owner}' names unknown program '{pid}'",
+                origin,
+                pid,
+                suggest(pid, self.definition.programs),
             )
         return found
 
@@ -336,14 +324,7 @@ class PackChecker:
             origin = self.definition.origin("stacking", gid)
             for pid in self._unknown_programs("stacking", "stacking", gid, named, programs):
                 if pid not in group.programs:
-                    self.errors.append(
-                        PackError(
-                            f"stacking '{gid}' names '{pid}' outside its programs",
-                            file=origin.file,
-                            line=origin.line,
-                            name=pid,
-                        )
-                    )
+                    self.report(f"stacking '{gid}' names '{pid}' outside its programs", origin, pid)
 
     # -- the dependency graph -------------------------------------------------------------
     def _dependencies(

@@ -117,34 +117,23 @@ def check_relief(checker: PackChecker) -> ReliefModel:
         origin = d.origin("assistance", iid)
         if item.kind == "program":
             if item.program is None:
-                errors.append(
-                    PackError(
-                        f"assistance item '{iid}' of kind program needs 'program'",
-                        file=origin.file,
-                        line=origin.line,
-                        name=iid,
-                    )
+                checker.report(
+                    f"assistance item '{iid}' of kind program needs 'program'", origin, iid
                 )
             elif item.program not in d.programs:
-                errors.append(
-                    PackError(
-                        f"assistance item '{iid}' names unknown program '{item.program}'",
-                        file=origin.file,
-                        line=origin.line,
-                        name=item.program,
-                        suggestion=suggest(item.program, d.programs),
-                    )
+                checker.report(
+                    f"assistance item '{iid}' names unknown program '{item.program}'",
+                    origin,
+                    item.program,
+                    suggest(item.program, d.programs),
                 )
         for lid in item.answers:
             if lid not in out.labels:
-                errors.append(
-                    PackError(
-                        f"assistance item '{iid}' answers unknown need label '{lid}'",
-                        file=origin.file,
-                        line=origin.line,
-                        name=lid,
-                        suggestion=suggest(lid, out.labels),
-                    )
+                checker.report(
+                    f"assistance item '{iid}' answers unknown need label '{lid}'",
+                    origin,
+                    lid,
+                    suggest(lid, out.labels),
                 )
             else:
                 out.answered_by.setdefault(lid, []).append(iid)
