@@ -579,6 +579,61 @@ _CONVERT = {
 }
 
 
+# a column's checks: (condition, message) in the order the models check; the first that holds
+# is the column's problem
+Checks = list[tuple[pl.Expr, pl.Expr]]
+_LISTS = ("text_list", "money_map")
+
+
+def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
+    """The value and checks of a column whose type needs no conversion of its own (text as
+    text, integers, booleans, dates: what Parquet exports hold), as expressions evaluated in
+    the frame's one query; None for the rest (see ``_CONVERT``)."""
+    x = pl.col(c.name)
+    checks: Checks = []
+    if c.kind in ("text", "enum"):
+        textual = dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum)
+        if not (textual or (dtype.is_integer() and c.kind == "text")):
+            return None
+        v = x.cast(pl.String)
+        if c.kind == "enum":
+            why = f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values)
+            checks.append((v.is_not_null() & ~v.is_in(list(c.values)), pl.lit(why)))
+        if c.min_length is not None:
+            why = f"{c.name}: String should have at least {c.min_length} character"
+            checks.append((v.str.len_chars() < c.min_length, pl.lit(why)))
+        if c.max_length is not None:
+            why = f"{c.name}: String should have at most {c.max_length} characters"
+            checks.append((v.str.len_chars() > c.max_length, pl.lit(why)))
+        return v, checks
+    if c.kind == "int" and dtype.is_integer() and dtype != pl.UInt64:
+        v = x.cast(pl.Int64)
+        if c.ge is not None:
+            why = f"{c.name}: Input should be greater than or equal to {c.ge}"
+            checks.append((v < c.ge, pl.lit(why)))
+        if c.le is not None:
+            why = f"{c.name}: Input should be less than or equal to {c.le}"
+            checks.append((v > c.le, pl.lit(why)))
+        return v, checks
+    if (c.kind, dtype) in (("bool", pl.Boolean), ("date", pl.Date)):
+        return x, checks
+    if c.kind == "date" and isinstance(dtype, pl.Datetime):
+        return x.dt.date(), checks  # pandas and spreadsheets write dates as datetimes
+    return None
+
+
+def _absent(c: Column, n: int) -> pl.Expr:
+    """A column the table does not have (or of nulls only): its default, or nulls."""
+    dtype = clean_schema((c,))[c.name]
+    if c.kind in _LISTS:
+        return pl.lit(_empty_lists(n, dtype, c.name))
+    value = pl.repeat(None, n, dtype=dtype)
+    if c.default is not None and not c.required:
+        default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
+        value = value.fill_null(default)
+    return value
+
+
 def clean(
     raw: pl.DataFrame,
     columns: tuple[Column, ...],
@@ -586,36 +641,64 @@ def clean(
     units: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Every column converted, defaults applied, and ``__errors``: the row's problems joined
-    with '; ' (null when none). ``units``: money columns whose numbers count fen, not 元."""
+    with '; ' (null when none). ``units``: money columns whose numbers count fen, not 元.
+
+    One query per frame: the values and whether each row breaks a rule; the messages are
+    then built for the failing rows alone (most frames have none)."""
     check_columns(raw.columns, columns, source)
     n = raw.height
-    out: list[pl.Series] = []
-    errors: list[pl.Series] = []
     units = units or {}
-    for c in columns:
-        col = raw.get_column(c.name) if c.name in raw.columns else _nulls(n, pl.Null)
-        if c.kind == "money":
-            value, err = _money(col, c, source, units.get(c.name, "yuan"))
+    schema = clean_schema(columns)
+    converted: dict[str, pl.Series] = {}  # columns converted on their own, with their errors
+    values: list[pl.Expr] = []
+    problems: list[Checks] = []
+    for i, c in enumerate(columns):
+        dtype = raw.schema.get(c.name) or pl.Null()
+        checks: Checks = []
+        if dtype == pl.Null:
+            value = _absent(c, n)
+        elif (direct := _direct(dtype, c)) is not None:
+            value, checks = direct
         else:
-            value, err = _CONVERT[c.kind](col, c, source)
+            col = raw.get_column(c.name)
+            if c.kind == "money":
+                v, err = _money(col, c, source, units.get(c.name, "yuan"))
+            else:
+                v, err = _CONVERT[c.kind](col, c, source)
+            converted[f"__v{i}"] = v
+            value = pl.col(f"__v{i}")
+            if err.null_count() < err.len():  # most columns have no problem at all
+                converted[f"__e{i}"] = err
+                checks = [(pl.col(f"__e{i}").is_not_null(), pl.col(f"__e{i}"))]
         if c.required:
-            err = pl.select(
-                pl.when(value.is_null()).then(pl.lit(f"{c.name}: Field required")).otherwise(err)
-            ).to_series()
-        elif c.default is not None and c.kind not in ("text_list", "money_map"):
+            checks.insert(0, (value.is_null(), pl.lit(f"{c.name}: Field required")))
+        elif c.default is not None and dtype != pl.Null and c.kind not in _LISTS:
             default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
             value = value.fill_null(default)
-        out.append(value.alias(c.name))
-        if err.null_count() < err.len():  # most columns have no problem at all: skip them
-            errors.append(err)
-    frame = pl.DataFrame(out).cast(pl.Schema(clean_schema(columns)))
-    if not errors:
-        return frame.with_columns(_no_errors(n).alias(ERR))
-    joined = pl.concat_str(
-        [e.alias(f"e{i}") for i, e in enumerate(errors)], separator="; ", ignore_nulls=True
-    )
-    reasons = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
-    return frame.with_columns(reasons.alias(ERR))
+        values.append(value.cast(schema[c.name]).alias(c.name))
+        if checks:
+            problems.append(checks)
+    frame = raw.with_columns(**converted) if converted else raw
+    failing = [cond for checks in problems for cond, _ in checks]
+    bad = pl.any_horizontal(failing).fill_null(False) if failing else pl.repeat(False, n)
+    out = frame.select(*values, bad.alias(ERR))
+    rows = np.flatnonzero(out.get_column(ERR).to_numpy())
+    reasons = _nulls(n, pl.String)
+    if len(rows):
+        reasons = reasons.scatter(rows, _messages(frame[rows], problems))
+    return out.with_columns(reasons.alias(ERR))
+
+
+def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
+    """Each failing row's problems, the first of each column's, joined with '; '."""
+    firsts = []
+    for checks in problems:
+        (cond, why), *rest = checks
+        chain: Then | ChainedThen = pl.when(cond).then(why)
+        for cond, why in rest:
+            chain = chain.when(cond).then(why)
+        firsts.append(chain)
+    return failing.select(pl.concat_str(firsts, separator="; ", ignore_nulls=True)).to_series()
 
 
 def member_rules(m: pl.DataFrame) -> pl.Series:
