@@ -827,7 +827,7 @@ class ColumnarSource(Source):
         ids, mids = h.get_column(HOUSEHOLD_ID), m.get_column(HOUSEHOLD_ID)
         nulls = ids.is_null().to_numpy()
         hashes = ids.hash(seed=20240601)
-        clash = bool(hashes.is_duplicated().any())  # equal hashes: decided exactly there
+        clash = hashes.n_unique() < n  # equal hashes: decided exactly there
         dup = (ids.is_duplicated() & ids.is_not_null()).to_numpy() if clash else np.zeros(n, bool)
         keep = ~dup & ~nulls
         order: np.ndarray | None = None
@@ -883,11 +883,12 @@ class ColumnarSource(Source):
         ids' 64-bit hashes, checked against the ids themselves (on the text when two kept
         households' hashes agree)."""
         rows = pl.Series("i", np.flatnonzero(keep), dtype=pl.Int64)
-        kept = pl.Series(keep)
-        key_h, key_m = hashes.filter(kept), mids.hash(seed=20240601)
+        key_h, key_m = hashes, mids.hash(seed=20240601)
+        if not keep.all():
+            key_h = hashes.filter(pl.Series(keep))
         by_text = clash and bool(key_h.is_duplicated().any())
         if by_text:
-            key_h, key_m = ids.filter(kept), mids
+            key_h, key_m = ids.filter(pl.Series(keep)), mids
         index = pl.DataFrame([key_h.alias("k"), rows])
         found = (
             pl.DataFrame([key_m.alias("k")])

@@ -718,6 +718,30 @@ def member_rules(m: pl.DataFrame) -> pl.Series:
     return m.select(pl.when(problems == "").then(None).otherwise(problems)).to_series()
 
 
+def _member_rule_broken() -> pl.Expr:
+    """Whether a member breaks one of its models' own checks (see ``member_rules``)."""
+    return (pl.col("age").is_null() & pl.col("birth_date").is_null()) | (
+        pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null()
+    )
+
+
+def _member_problems(m: pl.DataFrame, n: int) -> pl.Series:
+    """Per household (of ``n``), its refused members' problems, each labelled with the
+    member's id, joined with '; ' in the members' order (null: none). ``m``: those members."""
+    rules = member_rules(m)
+    joined = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
+    m_err = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
+    mid = m.get_column(MEMBER_ID).fill_null("?")
+    labelled = pl.select(
+        pl.when(m_err.is_not_null()).then(pl.lit("members[") + mid + pl.lit("].") + m_err)
+    ).to_series()
+    problems = pl.DataFrame({HH: m.get_column(HH), "e": labelled}).filter(pl.col("e").is_not_null())
+    per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
+    return _nulls(n, pl.String).scatter(
+        per_member.get_column(HH).cast(pl.Int64), per_member.get_column("e")
+    )
+
+
 def _shared_ids(ids: pl.Series, hh: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Per household, whether two of its members share an id (two nulls count as shared).
     Members of a household are contiguous, so each member is compared with the ones before it
@@ -753,29 +777,25 @@ def assemble(
     numbers in their files, for the rejects file."""
     n = h.height
     m = m.with_columns(pl.Series(HH, hh_index, dtype=pl.UInt32))
-    rules = member_rules(m)
-    joined = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
-    m_err = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
-    mid = m.get_column(MEMBER_ID).fill_null("?")
-    labelled = pl.select(
-        pl.when(m_err.is_not_null()).then(pl.lit("members[") + mid + pl.lit("].") + m_err)
-    ).to_series()
     hh = np.asarray(hh_index, dtype=np.int64)
     count = np.bincount(hh, minlength=n)
     dup = _shared_ids(m.get_column(MEMBER_ID), hh, count)
-    problems = pl.DataFrame({HH: m.get_column(HH), "e": labelled}).filter(pl.col("e").is_not_null())
-    per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
-    member_problems = _nulls(n, pl.String).scatter(
-        per_member.get_column(HH).cast(pl.Int64), per_member.get_column("e")
-    )
+    # which rows break a rule, on whole columns; the messages are built for those rows alone
+    member_bad = m.select(pl.col(ERR).is_not_null() | _member_rule_broken()).to_series()
+    bad_members = np.flatnonzero(member_bad.to_numpy())
+    few, many = count < MIN_MEMBERS, count > MAX_MEMBERS
+    bad = h.get_column(ERR).is_not_null().to_numpy() | few | many | dup
+    bad[hh[bad_members]] = True
+    at = np.flatnonzero(bad)
+    member_problems = _member_problems(m.gather(bad_members), n).gather(at)
     reasons = (
         pl.DataFrame(
             {
-                "h": h.get_column(ERR),
+                "h": h.get_column(ERR).gather(at),
                 "m": member_problems,
-                "few": count < MIN_MEMBERS,
-                "many": count > MAX_MEMBERS,
-                "dup": dup,
+                "few": few[at],
+                "many": many[at],
+                "dup": dup[at],
             }
         )
         .select(
@@ -797,15 +817,13 @@ def assemble(
         )
         .to_series()
     )
-    bad = (reasons != "").fill_null(False).to_numpy()
-    at = np.flatnonzero(bad)
     # one gather per column, not a Series lookup per refused row (3 µs each)
     rejects = [
         Reject(source_h, int(row), hid, why.split("; "))
         for row, hid, why in zip(
             h_rows[at],
             h.get_column(HOUSEHOLD_ID).gather(at).to_list(),
-            reasons.gather(at).to_list(),
+            reasons.to_list(),
             strict=True,
         )
     ]
