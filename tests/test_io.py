@@ -145,6 +145,20 @@ def test_validation_accepts_and_refuses_what_pydantic_does(case):
         assert rejects[0].reasons and all(isinstance(r, str) and r for r in rejects[0].reasons)
 
 
+def test_id_length_counts_characters_not_bytes():
+    """Lengths are screened by bytes (cheaper) and decided by characters: an id of 64 Chinese
+    characters (192 bytes) is taken, 65 characters or an empty id are refused, as by the
+    models."""
+    ids = ["户" * 64, "户" * 65, "", "a" * 64, "a" * 65, "户" * 22]
+    hc = clean(pl.DataFrame({"household_id": ids}), HOUSEHOLD_COLUMNS, "households.parquet")
+    too_long = "household_id: String should have at most 64 characters"
+    empty = "household_id: String should have at least 1 character"
+    assert hc.get_column("__errors").to_list() == [None, too_long, empty, None, too_long, None]
+    for hid, error in zip(ids, hc.get_column("__errors").to_list(), strict=True):
+        accepted = _pydantic_accepts({"household_id": hid}, [{"member_id": "m", "age": 30}])
+        assert accepted == (error is None), hid
+
+
 # -- formats ------------------------------------------------------------------------------------
 
 

@@ -791,7 +791,9 @@ class ColumnarSource(Source):
         self, index: int, h: pl.DataFrame, m: pl.DataFrame, hh_index: np.ndarray
     ) -> Chunk:
         hc = clean(h.drop(ROW), HOUSEHOLD_COLUMNS, self.htable.label, self.htable.applied.units)
-        mc = clean(m.drop(ROW), MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units)
+        mc = clean(
+            m.drop(ROW, strict=False), MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units
+        )
         poisoned = self._poisoned()
         if poisoned:
             why = hc.get_column(HOUSEHOLD_ID).replace_strict(
@@ -803,7 +805,7 @@ class ColumnarSource(Source):
                 .alias(ERR)
             )
         h_rows = h.get_column(ROW).to_numpy()
-        m_rows = m.get_column(ROW).to_numpy() if m.height else np.zeros(0, dtype=np.int64)
+        m_rows = m.get_column(ROW).to_numpy() if ROW in m.columns else np.zeros(0, np.int64)
         good_h, good_m, rejects = assemble(
             hc, mc, hh_index, self.htable.label, self.mtable.label, h_rows, m_rows
         )
@@ -846,8 +848,10 @@ class ColumnarSource(Source):
                     order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
-                m = _contiguous(m)
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        m = m.drop(ROW)  # the members' row numbers are for orphans alone: not gathered
+        if order is not None:
+            m = _contiguous(m)
         del ids, mids, hashes  # held while the chunks are given out: not needed any more
         member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum(member_count)])

@@ -19,7 +19,7 @@ dicts), an Arrow map or a JSON object for ``receiving``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -579,9 +579,17 @@ _CONVERT = {
 }
 
 
-# a column's checks: (condition, message) in the order the models check; the first that holds
-# is the column's problem
-Checks = list[tuple[pl.Expr, pl.Expr]]
+class Check(NamedTuple):
+    """A rule on a column: where it is broken and what to say. ``screen``: a cheaper test that
+    holds wherever ``broken`` does (the rows it picks are then tested exactly)."""
+
+    broken: pl.Expr
+    why: pl.Expr
+    screen: pl.Expr | None = None
+
+
+# a column's checks, in the order the models check: the first broken is the column's problem
+Checks = list[Check]
 _LISTS = ("text_list", "money_map")
 
 
@@ -598,22 +606,26 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
         v = x.cast(pl.String)
         if c.kind == "enum":
             why = f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values)
-            checks.append((v.is_not_null() & ~v.is_in(list(c.values)), pl.lit(why)))
+            checks.append(Check(v.is_not_null() & ~v.is_in(list(c.values)), pl.lit(why)))
+        # counting bytes is several times cheaper than counting characters: a text has no
+        # character when it has no byte, and no more characters than bytes
         if c.min_length is not None:
             why = f"{c.name}: String should have at least {c.min_length} character"
-            checks.append((v.str.len_chars() < c.min_length, pl.lit(why)))
+            length = v.str.len_bytes() if c.min_length <= 1 else v.str.len_chars()
+            checks.append(Check(length < c.min_length, pl.lit(why)))
         if c.max_length is not None:
             why = f"{c.name}: String should have at most {c.max_length} characters"
-            checks.append((v.str.len_chars() > c.max_length, pl.lit(why)))
+            too_long = v.str.len_chars() > c.max_length
+            checks.append(Check(too_long, pl.lit(why), v.str.len_bytes() > c.max_length))
         return v, checks
     if c.kind == "int" and dtype.is_integer() and dtype != pl.UInt64:
         v = x.cast(pl.Int64)
         if c.ge is not None:
             why = f"{c.name}: Input should be greater than or equal to {c.ge}"
-            checks.append((v < c.ge, pl.lit(why)))
+            checks.append(Check(v < c.ge, pl.lit(why)))
         if c.le is not None:
             why = f"{c.name}: Input should be less than or equal to {c.le}"
-            checks.append((v > c.le, pl.lit(why)))
+            checks.append(Check(v > c.le, pl.lit(why)))
         return v, checks
     if (c.kind, dtype) in (("bool", pl.Boolean), ("date", pl.Date)):
         return x, checks
@@ -669,9 +681,9 @@ def clean(
             value = pl.col(f"__v{i}")
             if err.null_count() < err.len():  # most columns have no problem at all
                 converted[f"__e{i}"] = err
-                checks = [(pl.col(f"__e{i}").is_not_null(), pl.col(f"__e{i}"))]
+                checks = [Check(pl.col(f"__e{i}").is_not_null(), pl.col(f"__e{i}"))]
         if c.required:
-            checks.insert(0, (value.is_null(), pl.lit(f"{c.name}: Field required")))
+            checks.insert(0, Check(value.is_null(), pl.lit(f"{c.name}: Field required")))
         elif c.default is not None and dtype != pl.Null and c.kind not in _LISTS:
             default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
             value = value.fill_null(default)
@@ -679,13 +691,15 @@ def clean(
         if checks:
             problems.append(checks)
     frame = raw.with_columns(**converted) if converted else raw
-    failing = [cond for checks in problems for cond, _ in checks]
+    failing = [x.broken if x.screen is None else x.screen for xs in problems for x in xs]
     bad = pl.any_horizontal(failing).fill_null(False) if failing else pl.repeat(False, n)
     out = frame.select(*values, bad.alias(ERR))
     rows = np.flatnonzero(out.get_column(ERR).to_numpy())
     reasons = _nulls(n, pl.String)
     if len(rows):
-        reasons = reasons.scatter(rows, _messages(frame[rows], problems))
+        messages = _messages(frame[rows], problems)
+        found = (messages != "").to_numpy()  # a row a screen picked may break no rule
+        reasons = reasons.scatter(rows[found], messages.filter(pl.Series(found)))
     return out.with_columns(reasons.alias(ERR))
 
 
@@ -693,10 +707,10 @@ def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
     """Each failing row's problems, the first of each column's, joined with '; '."""
     firsts = []
     for checks in problems:
-        (cond, why), *rest = checks
-        chain: Then | ChainedThen = pl.when(cond).then(why)
-        for cond, why in rest:
-            chain = chain.when(cond).then(why)
+        first, *rest = checks
+        chain: Then | ChainedThen = pl.when(first.broken).then(first.why)
+        for check in rest:
+            chain = chain.when(check.broken).then(check.why)
         firsts.append(chain)
     return failing.select(pl.concat_str(firsts, separator="; ", ignore_nulls=True)).to_series()
 
