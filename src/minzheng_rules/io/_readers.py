@@ -790,10 +790,9 @@ class ColumnarSource(Source):
     def _validate(
         self, index: int, h: pl.DataFrame, m: pl.DataFrame, hh_index: np.ndarray
     ) -> Chunk:
-        hc = clean(h.drop(ROW), HOUSEHOLD_COLUMNS, self.htable.label, self.htable.applied.units)
-        mc = clean(
-            m.drop(ROW, strict=False), MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units
-        )
+        # (the row numbers stay in: clean leaves "__" columns out)
+        hc = clean(h, HOUSEHOLD_COLUMNS, self.htable.label, self.htable.applied.units)
+        mc = clean(m, MEMBER_COLUMNS, self.mtable.label, self.mtable.applied.units)
         poisoned = self._poisoned()
         if poisoned:
             why = hc.get_column(HOUSEHOLD_ID).replace_strict(

@@ -767,9 +767,10 @@ def _shared_ids(ids: pl.Series, hh: np.ndarray, counts: np.ndarray) -> np.ndarra
     starts = np.cumsum(counts) - counts
     pos = np.arange(len(hh)) - starts[hh]
     hashes = ids.hash(seed=20240601).to_numpy()
+    later = np.flatnonzero(pos >= 1)  # members with one before them: fewer at each distance
     for d in range(1, int(counts.max())):
-        rows = np.flatnonzero(pos >= d)
-        rows = rows[hashes[rows] == hashes[rows - d]]
+        later = later[pos[later] >= d]
+        rows = later[hashes[later] == hashes[later - d]]
         if len(rows):
             same = ids.gather(rows).eq_missing(ids.gather(rows - d)).to_numpy()
             out[hh[rows[same]]] = True
