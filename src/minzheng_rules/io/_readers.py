@@ -848,7 +848,9 @@ class ColumnarSource(Source):
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
-        m = m.drop(ROW)  # the members' row numbers are for orphans alone: not gathered
+        # the members' row numbers are for orphans alone: not gathered (dropped in place, as
+        # _contiguous works, so that the caller's frame lets go of the columns too)
+        m.drop_in_place(ROW)
         if order is not None:
             m = _contiguous(m)
         del ids, mids, hashes  # held while the chunks are given out: not needed any more
