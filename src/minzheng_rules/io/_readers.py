@@ -631,9 +631,10 @@ class _Rechunk:
         out, self.buffer = self.buffer.head(rows), self.buffer.slice(rows)
         return out
 
-    def take_runs(self, runs: int, key: str) -> pl.DataFrame:
-        """Rows up to the start of the ``runs + 1``-th run of equal ``key`` values (the buffer
-        is filled by an estimate of the rows needed, so the runs are counted about once)."""
+    def take_runs(self, runs: int, key: str) -> tuple[pl.DataFrame, np.ndarray]:
+        """Rows up to the start of the ``runs + 1``-th run of equal ``key`` values, and where
+        each of their runs starts (the buffer is filled by an estimate of the rows needed, so
+        the runs are counted about once)."""
         want = runs + 1
         while True:
             self._fill(want)
@@ -644,11 +645,13 @@ class _Rechunk:
                 if found > runs:
                     cut = int(starts[runs])
                     out, self.buffer = self.buffer.head(cut), self.buffer.slice(cut)
-                    return out
+                    return out, starts[:runs]
             if self.done:
                 rest = self.buffer
                 self.buffer = None
-                return rest if rest is not None else pl.DataFrame()
+                if rest is None or rest.height == 0:
+                    return rest if rest is not None else pl.DataFrame(), np.zeros(0, np.int64)
+                return rest, starts
             have = self.buffer.height if self.buffer is not None else 0
             per_run = have / max(found, 1)
             want = have + max(65_536, int((runs + 1 - found) * per_run * 1.1) + 1)
@@ -716,8 +719,8 @@ class ColumnarSource(Source):
                     return False
                 seen = pl.concat(hashes) if hashes else pl.Series(dtype=pl.UInt64)
                 return not seen.is_duplicated().any()  # equal hashes: decided exactly there
-            m = ms.take_runs(h.height, HOUSEHOLD_ID)
-            if not _same_runs(h, m):
+            m, starts = ms.take_runs(h.height, HOUSEHOLD_ID)
+            if not _same_runs(h, m, starts):
                 return False
             hashes.append(h.get_column(HOUSEHOLD_ID).hash(seed=20240601))
 
@@ -777,13 +780,15 @@ class ColumnarSource(Source):
             h = hs.take(size)
             if h is None:
                 return
-            m = ms.take_runs(h.height, HOUSEHOLD_ID)
-            if not _same_runs(h, m):
+            m, starts = ms.take_runs(h.height, HOUSEHOLD_ID)
+            if not _same_runs(h, m, starts):
                 raise InputError(
                     f"{self.mtable.label}: members are not in the households' order "
                     "(the file changed while it was read?)"
                 )
-            _, run = _runs(m.get_column(HOUSEHOLD_ID))
+            starts_at = np.zeros(m.height, dtype=np.int64)
+            starts_at[starts] = 1
+            run = np.cumsum(starts_at) - 1  # each member's run: its household's row
             yield self._validate(index, h, m, run)
             index += 1
 
@@ -1020,10 +1025,12 @@ def _head_in_step(ids: pl.Series, mids: pl.Series, rows: int = 4096) -> bool:
     return bool((head.gather(starts) == ids.head(len(starts))).fill_null(False).all())
 
 
-def _same_runs(h: pl.DataFrame, m: pl.DataFrame) -> bool:
+def _same_runs(h: pl.DataFrame, m: pl.DataFrame, starts: np.ndarray | None = None) -> bool:
+    """Whether ``m``'s runs of ids (``starts``: where they start, if known) are ``h``'s ids."""
     if m.height == 0:
         return h.height == 0
-    starts = _run_starts(m.get_column(HOUSEHOLD_ID))
+    if starts is None:
+        starts = _run_starts(m.get_column(HOUSEHOLD_ID))
     if len(starts) != h.height:
         return False
     run_ids = m.get_column(HOUSEHOLD_ID).gather(starts)
