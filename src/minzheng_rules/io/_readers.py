@@ -718,7 +718,7 @@ class ColumnarSource(Source):
                 if ms.take(1) is not None:
                     return False
                 seen = pl.concat(hashes) if hashes else pl.Series(dtype=pl.UInt64)
-                return not seen.is_duplicated().any()  # equal hashes: decided exactly there
+                return seen.n_unique() == seen.len()  # equal hashes: decided exactly there
             m, starts = ms.take_runs(h.height, HOUSEHOLD_ID)
             if not _same_runs(h, m, starts):
                 return False
@@ -896,7 +896,7 @@ class ColumnarSource(Source):
         key_h, key_m = hashes, mids.hash(seed=20240601)
         if not keep.all():
             key_h = hashes.filter(pl.Series(keep))
-        by_text = clash and bool(key_h.is_duplicated().any())
+        by_text = clash and key_h.n_unique() < key_h.len()
         if by_text:
             key_h, key_m = ids.filter(pl.Series(keep)), mids
         index = pl.DataFrame([key_h.alias("k"), rows])
