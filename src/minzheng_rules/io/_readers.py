@@ -857,6 +857,9 @@ class ColumnarSource(Source):
         # _contiguous works, so that the caller's frame lets go of the columns too)
         m.drop_in_place(ROW)
         if order is not None:
+            # a matched member's household id is its household's (compared as text): taken
+            # from the households in order below, not gathered
+            m.drop_in_place(HOUSEHOLD_ID)
             m = _contiguous(m)
         del ids, mids, hashes  # held while the chunks are given out: not needed any more
         member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
@@ -878,6 +881,8 @@ class ColumnarSource(Source):
                 rows = order[lo:hi]
                 mk, pk = m.gather(rows), pos[rows]
             hh_index = (np.cumsum(kept) - 1)[pk - a]
+            if order is not None:
+                mk = mk.with_columns(hk.get_column(HOUSEHOLD_ID).gather(hh_index))
             chunk = self._validate(k if bucket is None else bucket, hk, mk, hh_index)
             if k == 0:
                 rejects += orphans
