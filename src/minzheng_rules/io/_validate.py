@@ -636,6 +636,11 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
     return None
 
 
+def _default(c: Column) -> Any:
+    """The value a null takes (money in fen)."""
+    return int(c.default.scaleb(2)) if c.kind == "money" else c.default
+
+
 def _absent(c: Column, n: int) -> pl.Expr:
     """A column the table does not have (or of nulls only): its default, or nulls."""
     dtype = clean_schema((c,))[c.name]
@@ -643,8 +648,7 @@ def _absent(c: Column, n: int) -> pl.Expr:
         return pl.lit(_empty_lists(n, dtype, c.name))
     value = pl.repeat(None, n, dtype=dtype)
     if c.default is not None and not c.required:
-        default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
-        value = value.fill_null(default)
+        value = value.fill_null(_default(c))
     return value
 
 
@@ -687,8 +691,7 @@ def clean(
         if c.required:
             checks.insert(0, Check(value.is_null(), pl.lit(f"{c.name}: Field required")))
         elif c.default is not None and dtype != pl.Null and c.kind not in _LISTS:
-            default = int(c.default.scaleb(2)) if c.kind == "money" else c.default
-            value = value.fill_null(default)
+            value = value.fill_null(_default(c))
         values.append(value.cast(schema[c.name]).alias(c.name))
         if checks:
             problems.append(checks)
