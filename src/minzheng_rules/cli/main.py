@@ -14,6 +14,8 @@ from typing import Any
 
 import typer
 
+from minzheng_rules.cli import _startup
+
 # command -> (module, function), in --help order
 COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("_batch", "batch_command"),
@@ -30,6 +32,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("_plan", "plan_command"),
 }
 GROUPS: dict[str, tuple[str, str]] = {"docs": ("_docs", "docs_app")}
+# commands that import their heavy modules when they run, and so end their own start-up
+# (``_startup.resume``) once those are in; every other command's ends when it is registered
+RESUME_ITSELF = {"batch"}
 
 __all__ = ["COMMANDS", "app", "main"]  # noqa: F822 (app comes from __getattr__)
 
@@ -73,7 +78,14 @@ def __getattr__(name: str) -> Any:
 def main() -> None:  # pragma: no cover - console entry
     first = sys.argv[1] if len(sys.argv) > 1 else ""
     known = first in COMMANDS or first in GROUPS
-    build_app(first if known else None)()
+    _startup.pause()
+    try:
+        app = build_app(first if known else None)
+        if first not in RESUME_ITSELF:
+            _startup.resume()
+        app()
+    finally:
+        _startup.before_exit()
 
 
 if __name__ == "__main__":  # pragma: no cover
