@@ -9,6 +9,7 @@ here registers them all."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -78,6 +79,9 @@ def __getattr__(name: str) -> Any:
 def main() -> None:  # pragma: no cover - console entry
     first = sys.argv[1] if len(sys.argv) > 1 else ""
     known = first in COMMANDS or first in GROUPS
+    # minzheng does no linear algebra: NumPy's OpenBLAS need not start a pool of threads when
+    # it loads (they spin a while: 0.03 s of CPU of every batch); a value the user set is kept
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     _startup.pause()
     try:
         app = build_app(first if known else None)
