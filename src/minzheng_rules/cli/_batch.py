@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from minzheng_rules.cli import _startup
 from minzheng_rules.cli._common import (
     BatchEngine,
     OutputFormat,
@@ -134,6 +135,7 @@ def batch_command(
             publisher = lambda out, rejects: publish(dsn, out_table, out, rejects)  # noqa: E731
         if output is None:
             raise MinzhengError("give the results file (OUTPUT) or --out-table")
+        _startup.resume()  # the pack and the readers are in: the run begins
         if engine is BatchEngine.spark:
             from minzheng_rules.spark import run_spark_batch
 
