@@ -314,3 +314,27 @@ def test_constructs_without_an_exact_column_form_are_refused_by_name(
     with pytest.raises(VectorizeError, match=words) as e:
         VectorizedPack(load_pack(folder), ON)
     assert "odd" in str(e.value)
+
+
+def test_a_choice_compared_with_a_constant_compares_codes(construct_pack):
+    """``self_care in ('partial', 'none')`` reads self_care once as an Enum column (integer
+    codes); the answers are the text comparison's: each choice, and unknown (null)."""
+    pack, vp = construct_pack
+    casts = [
+        d.expr
+        for d in vp.plan.defs
+        if d.expr is not None and d.expr.meta.root_names() == ["self_care"]
+    ]
+    assert len(casts) == 1 and "Enum" in str(casts[0])
+    hs = [
+        parse_household(
+            {
+                "id": f"h{i}",
+                "members": [{"id": "a", "age": 30, "monthly_income": 0, "self_care": care}],
+            }
+        )
+        for i, care in enumerate(["full", "partial", "none", None])
+    ]
+    result = _compare(pack, vp, hs)
+    # carer: partial and none need care; unknown self_care (no grade either) is undetermined
+    assert result.frame.get_column("carer_status").to_list() == [0, 2, 2, 1]
