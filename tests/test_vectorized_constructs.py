@@ -316,16 +316,26 @@ def test_constructs_without_an_exact_column_form_are_refused_by_name(
     assert "odd" in str(e.value)
 
 
-def test_a_choice_compared_with_a_constant_compares_codes(construct_pack):
-    """``self_care in ('partial', 'none')`` reads self_care once as an Enum column (integer
-    codes); the answers are the text comparison's: each choice, and unknown (null)."""
+@pytest.mark.parametrize(("compares", "enum"), [(1, True), (None, False)])
+def test_a_choice_compared_with_a_constant_compares_codes(
+    construct_pack, monkeypatch, compares, enum
+):
+    """``self_care == 'none'`` and ``self_care in ('partial', 'none')`` read self_care as an
+    Enum column (integer codes) when it is compared often enough, else as its strings; the
+    answers are the same either way: each choice, and unknown (null)."""
+    from minzheng_rules.backends.vectorized import _compiler
+
     pack, vp = construct_pack
+    if compares is not None:
+        monkeypatch.setenv("MINZHENG_CACHE", "off")  # the threshold is not in the cache key
+        monkeypatch.setattr(_compiler, "CODE_COMPARES", compares)
+        vp = VectorizedPack(pack, ON)
     casts = [
-        d.expr
+        str(d.expr)
         for d in vp.plan.defs
         if d.expr is not None and d.expr.meta.root_names() == ["self_care"]
     ]
-    assert len(casts) == 1 and "Enum" in str(casts[0])
+    assert len(casts) == 1 and ("Enum" in casts[0]) == enum
     hs = [
         parse_household(
             {

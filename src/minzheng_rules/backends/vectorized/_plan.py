@@ -80,6 +80,13 @@ class Plan:
             self._bcast[hname] = self._add(ColDef(name, "bcast", None, hname, deps=(hname,)))
         return self._bcast[hname]
 
+    def redefine(self, name: str, expr: pl.Expr) -> None:
+        """Compute column ``name`` another way, from the same columns."""
+        d = self._by_name[name]
+        if _roots(expr) != d.deps:
+            raise ValueError(f"column {name} would read {_roots(expr)}, not {d.deps}")
+        d.expr = expr
+
     def level_of(self, name: str) -> str | None:
         d = self._by_name.get(name)
         if d is None:
@@ -173,42 +180,16 @@ def _reduce(m: pl.DataFrame, defs: list[ColDef], starts: np.ndarray) -> list[pl.
         slow.append(
             {"sum": e.sum(), "any": e.any(), "min": e.min(), "max": e.max()}[d.op].alias(d.name)
         )
-    anys = fast["any"]
-    if anys:
-        # every flag one bit: Polars packs up to 16 member flags into one word column (as
-        # ``when(flag).then(bit)`` or-ed together: a select on the flags' bitmaps, in the
-        # narrowest integer type, many times faster than summing casts), NumPy ors each
-        # household's contiguous words together, Polars unpacks: a pass per word, not per flag.
-        # 16-bit words: half the CPU of 64-bit ones (湖州, 98 flags over 714,000 members:
-        # 0.06 s against 0.13; 8 bits 0.07, 32 bits 0.07)
-        groups = [anys[i : i + _WORD] for i in range(0, len(anys), _WORD)]
-        types = [_word_type(len(g)) for g in groups]
-        words = m.select(
-            _pack(g, t).alias(f"w{i}") for i, (g, t) in enumerate(zip(groups, types, strict=True))
-        )
-        reduced = pl.DataFrame(
-            [
-                pl.Series(
-                    f"w{i}",
-                    np.bitwise_or.reduceat(words.get_column(f"w{i}").to_numpy(), starts),
-                    dtype=types[i],
-                )
-                for i in range(len(groups))
-            ]
-        )
-        unpacked = reduced.select(
-            ((pl.col(f"w{i}") & pl.lit(1 << j, dtype=types[i])) != 0).alias(d.name)
-            for i, g in enumerate(groups)
-            for j, d in enumerate(g)
-        )
-        out += unpacked.get_columns()
+    if fast["any"]:
+        out += _any(m, fast["any"], starts)
     if fast["sum"]:
         # a running total read at each household's last member, differenced: twice as fast as
-        # ``np.add.reduceat``; exact, as int64 wraps and the differences undo the wrapping
+        # ``np.add.reduceat``; exact, as int64 wraps and the differences undo the wrapping.
+        # (``dtype``: the sum widens as it goes, no int64 copy of a flag or narrow column first)
         ends = np.append(starts[1:], m.height) - 1
         for d in fast["sum"]:
-            a = m.get_column(d.source).to_numpy().astype(np.int64)  # type: ignore[arg-type]
-            total = np.cumsum(a)[ends]
+            a = m.get_column(d.source).to_numpy()  # type: ignore[arg-type]
+            total = np.cumsum(a, dtype=np.int64)[ends]
             out.append(pl.Series(d.name, np.diff(total, prepend=np.int64(0))))
     if slow:
         grouped = m.group_by(HH, maintain_order=True).agg(slow)
@@ -216,26 +197,45 @@ def _reduce(m: pl.DataFrame, defs: list[ColDef], starts: np.ndarray) -> list[pl.
     return out
 
 
-def _word_type(bits: int) -> type[pl.DataType]:
-    for t, size in ((pl.UInt8, 8), (pl.UInt16, 16), (pl.UInt32, 32)):
-        if bits <= size:
-            return t
-    return pl.UInt64
+def _any(m: pl.DataFrame, defs: list[ColDef], starts: np.ndarray) -> list[pl.Series]:
+    """Null-free member flags or-ed per household, every flag one bit: Polars packs 16 flags
+    into each 16-bit word column (``when(flag).then(bit)`` or-ed together: a select on the
+    flags' bitmaps, many times faster than summing casts; 16-bit words cost half the CPU of
+    64-bit ones), NumPy ors each household's contiguous rows of words at once, read four words
+    at a time as one 64-bit integer (a matrix row; an or is bitwise, so the words stay apart),
+    and Polars unpacks: a pass per 64 flags, not per flag (湖州, 127 flags over 714,000 members:
+    one ``reduceat`` of 2 columns, 0.012 s, where one per 16-bit word took 0.03)."""
+    groups = [defs[i : i + _WORD] for i in range(0, len(defs), _WORD)]
+    pad = -len(groups) % 4 if len(groups) > 1 else 0  # zero words to whole 64-bit integers
+    words = m.select(
+        *[_pack(g).alias(f"w{i}") for i, g in enumerate(groups)],
+        *[pl.lit(0, dtype=pl.UInt16).alias(f"z{i}") for i in range(pad)],
+    ).to_numpy(order="c")
+    wide = words.view(np.uint64) if len(groups) > 1 else words
+    ored = np.bitwise_or.reduceat(wide, starts, axis=0).view(np.uint16)
+    reduced = pl.DataFrame(
+        [pl.Series(f"w{i}", ored[:, i], dtype=pl.UInt16) for i in range(len(groups))]
+    )
+    unpacked = reduced.select(
+        ((pl.col(f"w{i}") & pl.lit(1 << j, dtype=pl.UInt16)) != 0).alias(d.name)
+        for i, g in enumerate(groups)
+        for j, d in enumerate(g)
+    )
+    return unpacked.get_columns()
 
 
-def _pack(defs: list[ColDef], dtype: type[pl.DataType]) -> pl.Expr:
-    """The null-free boolean member columns of ``defs`` as the bits of one integer column."""
-    zero = pl.lit(0, dtype=dtype)
+def _pack(defs: list[ColDef]) -> pl.Expr:
+    """The null-free boolean member columns of ``defs`` as the bits of one 16-bit column."""
+    zero = pl.lit(0, dtype=pl.UInt16)
     word: pl.Expr | None = None
     for j, d in enumerate(defs):
         flag = pl.col(d.source).cast(pl.Boolean)  # type: ignore[arg-type]
-        bit = pl.when(flag).then(pl.lit(1 << j, dtype=dtype)).otherwise(zero)
+        bit = pl.when(flag).then(pl.lit(1 << j, dtype=pl.UInt16)).otherwise(zero)
         word = bit if word is None else word | bit
     assert word is not None
     return word
 
 
-_BITS = 62
 _WORD = 16  # member flags packed per word
 _NUMPY_TYPES = (pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt32)
 
