@@ -183,6 +183,9 @@ class Programs:
                 raise self.c.fail("an amount that is not a number")
             a = self.c.take(N.quantize(self.c.shared(a, level), r.digits, r.mode, eligible), level)
             a = self.c.take(N.to_scale(a, scale), level)
+            # a column: the status reads whether it is known, the amount paid reads it (as an
+            # expression the rounding was computed in both, in two layers)
+            a = self.c.shared(a, level)
         else:
             a = N.constant(0)
             a = N.to_scale(a, scale)
