@@ -67,3 +67,21 @@ def test_many_member_flags_reduce_exactly_across_packed_words(flags):
     for j, name in enumerate(names):
         expected = [any(data[f"f{j}"][k] for k in range(len(hh)) if hh[k] == i) for i in range(200)]
         assert out.get_column(name).to_list() == expected
+
+
+def test_prune_drops_what_no_output_reads_and_keeps_the_answers():
+    """e = y * 3, its household sum and a household column reading that sum feed no output:
+    all three go; a (read by b) stays; the outputs are still the hand-computed ones."""
+    p, n = _plan()
+    e = p.column("m", pl.col("y") * 3)
+    e_sum = p.reduce("sum", e)
+    unread = p.column("h", pl.col(e_sum) + pl.col(n["a"]))
+    assert p.prune() == 3
+    names = {d.name for d in p.defs}
+    assert not names & {e, e_sum, unread}
+    assert {n["a"], n["b"], n["c"]} <= names  # read by the outputs, through b and c
+    h = pl.DataFrame({"x": [1, 5]})
+    m = pl.DataFrame({"y": [1, 2, 3], HH: [0, 0, 1]})
+    out = run(p, h, m)
+    assert out.get_column(n["c"]).to_list() == [8, 14]
+    assert out.get_column(n["d_sum"]).to_list() == [30, 30]

@@ -199,6 +199,7 @@ class VectorizedPack(_ReferenceRows):
         c.settle_codes()
         kept = [column for columns in kept_conditions.values() for column in columns.values()]
         plan.outputs = [*outputs, *tags.values(), *needs.values(), *kept, flag_column]
+        plan.prune()
         return {
             "plan": plan,
             "conditions": kept_conditions,

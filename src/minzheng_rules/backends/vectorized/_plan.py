@@ -91,6 +91,21 @@ class Plan:
         d.expr = expr
         self._rounds.clear()
 
+    def prune(self) -> int:
+        """Drop the columns that no output reads, directly or through other columns (a
+        program's status no rule reads, a value only a dropped column reads: 湖州 has dozens);
+        returns how many."""
+        live = set(self.outputs)
+        for d in reversed(self.defs):  # a column's inputs are defined before it
+            if d.name in live:
+                live.update(d.deps)
+        dropped = len(self.defs)
+        self.defs = [d for d in self.defs if d.name in live]
+        self._by_name = {d.name: d for d in self.defs}
+        self._bcast = {k: v for k, v in self._bcast.items() if v in live}
+        self._rounds.clear()
+        return dropped - len(self.defs)
+
     def level_of(self, name: str) -> str | None:
         d = self._by_name.get(name)
         if d is None:
