@@ -107,3 +107,28 @@ def test_ten_thousand_synthetic_households_agree(name):
     # the register is shaped so that the rules are exercised, not just passed through
     assert sum(1 for count in eligible.values() if count > 0) >= len(eligible) // 2
     assert eligible.get("dibao", 1) > 0
+
+
+def test_assessed_needs_name_labels_across_the_64_bit_masks():
+    """湖州's 131 need labels are read from three 64-bit masks: a label at each mask's first
+    and last bit, named twice, and no label at all give the reference's needs, and every
+    label named is among them (an assessed need holds whatever the rules say)."""
+    on = dt.date(2024, 6, 1)
+    labels = list(pack("huzhou").relief.labels)
+    assert len(labels) > 128
+    named = [[], [labels[0]], [labels[63], labels[64]], [labels[127], labels[128], labels[0]]]
+    named += [[labels[-1], labels[-1]], [labels[5], labels[70], labels[130]]]
+    hs = [
+        parse_household(
+            {
+                "id": f"h{i}",
+                "assessed_needs": needs,
+                "members": [{"id": "a", "age": 40, "monthly_income": "3000"}],
+            }
+        )
+        for i, needs in enumerate(named)
+    ]
+    assert_agrees("huzhou", on, hs)
+    result = compiled("huzhou", on).evaluate(*households_to_frames(hs))
+    for needs, got in zip(named, result.frame.get_column("needs").to_list(), strict=True):
+        assert set(needs) <= set(got)

@@ -314,3 +314,37 @@ def test_constructs_without_an_exact_column_form_are_refused_by_name(
     with pytest.raises(VectorizeError, match=words) as e:
         VectorizedPack(load_pack(folder), ON)
     assert "odd" in str(e.value)
+
+
+@pytest.mark.parametrize(("compares", "enum"), [(1, True), (None, False)])
+def test_a_choice_compared_with_a_constant_compares_codes(
+    construct_pack, monkeypatch, compares, enum
+):
+    """``self_care == 'none'`` and ``self_care in ('partial', 'none')`` read self_care as an
+    Enum column (integer codes) when it is compared often enough, else as its strings; the
+    answers are the same either way: each choice, and unknown (null)."""
+    from minzheng_rules.backends.vectorized import _compiler
+
+    pack, vp = construct_pack
+    if compares is not None:
+        monkeypatch.setenv("MINZHENG_CACHE", "off")  # the threshold is not in the cache key
+        monkeypatch.setattr(_compiler, "CODE_COMPARES", compares)
+        vp = VectorizedPack(pack, ON)
+    casts = [
+        str(d.expr)
+        for d in vp.plan.defs
+        if d.expr is not None and d.expr.meta.root_names() == ["self_care"]
+    ]
+    assert len(casts) == 1 and ("Enum" in casts[0]) == enum
+    hs = [
+        parse_household(
+            {
+                "id": f"h{i}",
+                "members": [{"id": "a", "age": 30, "monthly_income": 0, "self_care": care}],
+            }
+        )
+        for i, care in enumerate(["full", "partial", "none", None])
+    ]
+    result = _compare(pack, vp, hs)
+    # carer: partial and none need care; unknown self_care (no grade either) is undetermined
+    assert result.frame.get_column("carer_status").to_list() == [0, 2, 2, 1]

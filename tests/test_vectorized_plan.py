@@ -4,6 +4,7 @@ read exists, two collects a round, intermediate columns dropped, answers compute
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from minzheng_rules.backends.vectorized._plan import HH, Plan, run
 
@@ -47,20 +48,40 @@ def test_run_answers_by_hand_and_drops_what_no_one_reads():
     assert n["a"] not in out.columns  # an intermediate, dropped after its last reader
 
 
-def test_many_member_flags_reduce_exactly_across_packed_words():
-    """40 flags (three 16-bit words) or-ed per household, checked against Python's any()."""
+@pytest.mark.parametrize("flags", [5, 40, 64, 70])
+def test_many_member_flags_reduce_exactly_across_packed_words(flags):
+    """Flags or-ed per household, checked against Python's any(): one 16-bit word; three (one
+    64-bit integer with a zero word); four; five (two 64-bit integers, three zero words)."""
     import random
 
     rng = random.Random(7)
     sizes = [rng.randint(1, 5) for _ in range(200)]
     hh = [i for i, s in enumerate(sizes) for _ in range(s)]
-    data = {f"f{j}": [rng.random() < 0.1 for _ in hh] for j in range(40)}
+    data = {f"f{j}": [rng.random() < 0.1 for _ in hh] for j in range(flags)}
     m = pl.DataFrame({**data, HH: hh})
     h = pl.DataFrame({"n": sizes})
     p = Plan()
-    names = [p.reduce("any", f"f{j}") for j in range(40)]
+    names = [p.reduce("any", f"f{j}") for j in range(flags)]
     p.outputs = names
     out = run(p, h, m)
     for j, name in enumerate(names):
         expected = [any(data[f"f{j}"][k] for k in range(len(hh)) if hh[k] == i) for i in range(200)]
         assert out.get_column(name).to_list() == expected
+
+
+def test_prune_drops_what_no_output_reads_and_keeps_the_answers():
+    """e = y * 3, its household sum and a household column reading that sum feed no output:
+    all three go; a (read by b) stays; the outputs are still the hand-computed ones."""
+    p, n = _plan()
+    e = p.column("m", pl.col("y") * 3)
+    e_sum = p.reduce("sum", e)
+    unread = p.column("h", pl.col(e_sum) + pl.col(n["a"]))
+    assert p.prune() == 3
+    names = {d.name for d in p.defs}
+    assert not names & {e, e_sum, unread}
+    assert {n["a"], n["b"], n["c"]} <= names  # read by the outputs, through b and c
+    h = pl.DataFrame({"x": [1, 5]})
+    m = pl.DataFrame({"y": [1, 2, 3], HH: [0, 0, 1]})
+    out = run(p, h, m)
+    assert out.get_column(n["c"]).to_list() == [8, 14]
+    assert out.get_column(n["d_sum"]).to_list() == [30, 30]

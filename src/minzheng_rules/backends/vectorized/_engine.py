@@ -196,8 +196,10 @@ class VectorizedPack(_ReferenceRows):
             parts.append(pl.col(plan.reduce("any", member_flag)))
         flag = pl.any_horizontal(parts) if parts else pl.lit(False)
         flag_column = plan.column("h", flag)
+        c.settle_codes()
         kept = [column for columns in kept_conditions.values() for column in columns.values()]
         plan.outputs = [*outputs, *tags.values(), *needs.values(), *kept, flag_column]
+        plan.prune()
         return {
             "plan": plan,
             "conditions": kept_conditions,

@@ -27,6 +27,12 @@ FAST_INT = 10**12  # counts above this (never seen in a register) go to the refe
 
 _H = by_name(HOUSEHOLD_COLUMNS)
 _M = by_name(MEMBER_COLUMNS)
+COLUMN_LEVEL = {
+    name: level
+    for level, t in (("h", _H), ("m", _M))
+    for name in t
+    if name not in (_H.keys() & _M.keys())
+}
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class Fact:
     nmax: int = 0
     nonneg: bool = True
     out_of_range: Callable[[], pl.Expr] | None = None  # rows beyond ``nmax``
+    choices: tuple[str, ...] = ()  # text: every value the clean column can hold (a closed set)
 
     @property
     def column(self) -> str:
@@ -83,7 +90,10 @@ def _read(spec: FactSpec) -> Fact:
         bound = c.le if c.le is not None else FAST_INT
         oor = None if c.le is not None else (lambda: pl.col(column).fill_null(0) > FAST_INT)
         return Fact(spec.name, level, kind, expr, bound, (c.ge or 0) >= 0, oor)
-    return Fact(spec.name, level, kind, expr)
+    # an enum column's values were checked against its choices (the fact's type adds a default
+    # outside them); an open code (``hukou``) has none
+    choices = spec.type.values if kind == "text" and c.kind == "enum" else ()
+    return Fact(spec.name, level, kind, expr, choices=choices)
 
 
 def _age(on: dt.date) -> pl.Expr:

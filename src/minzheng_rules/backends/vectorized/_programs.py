@@ -183,6 +183,9 @@ class Programs:
                 raise self.c.fail("an amount that is not a number")
             a = self.c.take(N.quantize(self.c.shared(a, level), r.digits, r.mode, eligible), level)
             a = self.c.take(N.to_scale(a, scale), level)
+            # a column: the status reads whether it is known, the amount paid reads it (as an
+            # expression the rounding was computed in both, in two layers)
+            a = self.c.shared(a, level)
         else:
             a = N.constant(0)
             a = N.to_scale(a, scale)
@@ -383,8 +386,9 @@ def compile_relief(c: Compiler, pack: Any) -> tuple[dict[str, str], dict[str, st
         c.needs = {}
         return {}, {}
     needs: dict[str, Bool] = {}
+    named = _named(c.plan, assessed, labels)
     for lid, entry in relief.labels.items():
-        given = assessed.list.contains(lid)
+        given = named[lid]
         if entry.expr is not None:
             c.where = f"need label '{lid}'"
             derived = c.compile(entry.expr.checked, "h")
@@ -418,6 +422,23 @@ def compile_relief(c: Compiler, pack: Any) -> tuple[dict[str, str], dict[str, st
         return {k: c.plan.column("h", v.expr.fill_null(False)) for k, v in values.items()}
 
     return held(tags), held(needs)
+
+
+def _named(plan: Plan, assessed: pl.Expr, labels: list[str]) -> dict[str, pl.Expr]:
+    """Whether each household's assessed needs name each label, as one bit of a 64-bit mask
+    made once per 64 labels: a pass over the lists per 64 labels, not per label (湖州's 131
+    labels over 250,000 households: 0.024 s, where ``list.contains`` per label took 0.066).
+    As ``list.contains``: a null list is unknown, an empty one names none."""
+    out: dict[str, pl.Expr] = {}
+    for start in range(0, len(labels), 64):
+        group = labels[start : start + 64]
+        bits = [1 << j for j in range(len(group))]
+        each = pl.element().replace_strict(group, bits, default=0, return_dtype=pl.UInt64)
+        mask = assessed.list.eval(each).list.agg(pl.element().bitwise_or()).fill_null(0)
+        word = pl.col(plan.column("h", pl.when(assessed.is_null()).then(None).otherwise(mask)))
+        for lid, bit in zip(group, bits, strict=True):
+            out[lid] = (word & pl.lit(bit, dtype=pl.UInt64)) != 0
+    return out
 
 
 def outputs_for(programs: Programs, order: list[str]) -> list[tuple[str, Any, Num, int]]:
