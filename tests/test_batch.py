@@ -74,8 +74,16 @@ def test_batch_writes_exact_answers_and_a_summary(register, tmp_path):
     assert r.exit_code == 0, r.output
     assert "2,500 households read" in r.output and "最低生活保障" in r.output
     schema = pq.read_schema(out)
-    assert schema.field("dibao_amount").type.scale == 2
+    assert str(schema.field("dibao_amount").type) == "decimal128(18, 2)"
+    assert str(schema.field("dibao_status").type) == "string"
     assert str(schema.field("tags").type) == "list<element: string>"
+    assert str(schema.field("needs").type) == "list<element: string>"
+    # amounts stored as the format's INT64 decimals (cheaper to write), read back as above
+    column = pq.ParquetFile(out).schema.column(schema.get_field_index("dibao_amount"))
+    assert (
+        column.physical_type == "INT64"
+        and str(column.logical_type) == "Decimal(precision=18, scale=2)"
+    )
     summary = json.loads(out.with_name("out.parquet.summary.json").read_text())
     assert summary["reconciles"] and summary["households"] == 2500
     table = pq.read_table(out).to_pylist()

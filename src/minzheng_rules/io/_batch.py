@@ -36,7 +36,13 @@ import pyarrow.compute
 import pyarrow.ipc
 
 from minzheng_rules.backends.vectorized._programs import StatusCode
-from minzheng_rules.io._formats import OUTPUT_FORMATS, TableWriter, decimal_array, money_text
+from minzheng_rules.io._formats import (
+    OUTPUT_FORMATS,
+    TableWriter,
+    decimal64_array,
+    decimal_array,
+    money_text,
+)
 from minzheng_rules.io._names import form_of
 from minzheng_rules.io._readers import Chunk, Source
 from minzheng_rules.io._validate import InputError
@@ -143,6 +149,7 @@ def result_table(
     fmt: str,
     dictionary: bool = False,
     lists: dict[str, pa.Array] | None = None,
+    decimal64: bool = False,
 ) -> pa.Table:
     """The evaluation frame as the output table: statuses as words, amounts as exact
     decimals (Parquet) or decimal text, tags and needs as lists (JSON text in CSV).
@@ -150,7 +157,10 @@ def result_table(
     ``dictionary``: statuses as Arrow dictionary arrays over the three words (the Int8 codes
     themselves, nothing to look up or hash); for a Parquet writer that does not store the
     Arrow schema, so the file reads back as plain text columns, as without it.
-    ``lists``: :func:`list_arrays` of the frame when already made (not used for CSV)."""
+    ``lists``: :func:`list_arrays` of the frame when already made (not used for CSV).
+    ``decimal64``: Parquet amounts as ``decimal64`` over the integers (no copy), for a writer
+    storing them as INT64 decimals (``TableWriter(integer_decimals=True)``); they read back as
+    ``decimal128(18, s)`` all the same."""
     arrays: list[Any] = [frame.get_column(HOUSEHOLD_ID).to_arrow().cast(pa.string())]
     names = [HOUSEHOLD_ID]
     for p in programs:
@@ -162,11 +172,10 @@ def result_table(
             if dictionary
             else pa.compute.take(_STATUS_WORDS, codes)
         )
-        arrays.append(
-            decimal_array(amount, p.scale)
-            if fmt == "parquet"
-            else money_text(amount, p.scale).to_arrow().cast(pa.string())
-        )
+        if fmt != "parquet":
+            arrays.append(money_text(amount, p.scale).to_arrow().cast(pa.string()))
+        else:
+            arrays.append((decimal64_array if decimal64 else decimal_array)(amount, p.scale))
         names += [f"{p.program}_status", f"{p.program}_amount"]
     for name in LISTS:
         if fmt != "csv" and lists is not None:
@@ -275,7 +284,7 @@ class Batch:
         started = time.perf_counter()
         # the output is written once, as chunks come; its temporary file lives in the parts
         # folder so that a crash leaves nothing beside OUT and --restart clears it
-        self._writer = TableWriter(self.out, self.fmt, store_schema=False)
+        self._writer = TableWriter(self.out, self.fmt, store_schema=False, integer_decimals=True)
         self._writer.tmp = self.parts / f"output.{self.fmt}.tmp"
         try:
             for chunk in prefetch(self.source.chunks(self.chunk_size, self.parts)):
@@ -303,10 +312,15 @@ class Batch:
         # wall time on a busy 2-core machine (measured)
         self._writer.write(table)
 
+    def _table(self, frame: pl.DataFrame, lists: dict[str, pa.Array] | None = None) -> pa.Table:
+        """The output table of an evaluation frame, in the forms this run's writer takes."""
+        own = self.fmt == "parquet"  # our Parquet writer: no Arrow schema, INT64 decimals
+        return result_table(frame, self.vp.programs, self.table_fmt, own, lists, own)
+
     def _replay(self, index: int) -> None:
         """A chunk done by an earlier run: its kept answers go to the output again."""
         frame = pl.read_ipc(self._part(index))
-        self._write(result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet"))
+        self._write(self._table(frame))
 
     @staticmethod
     def _keep(frame: pl.DataFrame, lists: dict[str, pa.Array], part: Path) -> None:
@@ -340,9 +354,7 @@ class Batch:
         frame = result.frame
         lists = list_arrays(frame)
         self._keep(frame, lists, self._part(chunk.index))
-        self._write(
-            result_table(frame, self.vp.programs, self.table_fmt, self.fmt == "parquet", lists)
-        )
+        self._write(self._table(frame, lists))
         rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
         tmp = rpath.with_suffix(".tmp")
         # backslashreplace: a text no UTF-8 can hold never stops the rejects file
@@ -405,11 +417,7 @@ class Batch:
         s.stale = dict(self.vp.bound.stale)
         w = self._writer
         if w.rows == 0:
-            w.write(
-                result_table(
-                    self.vp._empty(), self.vp.programs, self.table_fmt, self.fmt == "parquet"
-                )
-            )
+            w.write(self._table(self.vp._empty()))
         w.close()
         rejects = self.out.with_name(self.out.name + ".rejects.jsonl")
         tmp = rejects.with_name(f".{rejects.name}.tmp")
