@@ -17,6 +17,7 @@ Output columns: ``household_id``, ``<program>_status`` (eligible / ineligible / 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -24,7 +25,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -134,13 +135,20 @@ LISTS = ("tags", "needs")
 
 
 def list_arrays(frame: pl.DataFrame) -> dict[str, pa.Array]:
-    """``tags`` and ``needs`` as Arrow ``list<string>``, the form Parquet is written from;
-    made once per chunk for both the output and the part file."""
+    """``tags`` and ``needs`` as Arrow lists of dictionary-coded ids, the engine's
+    ``Result.lists`` form, for a frame whose rows the reference evaluator replaced: every chunk
+    gives the output the same types."""
     out = {}
     for name in LISTS:
-        a = frame.get_column(name).to_arrow().cast(pa.list_(pa.string()))
-        out[name] = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+        a = _combined(frame.get_column(name).to_arrow().cast(pa.list_(pa.string())))
+        values = a.values.dictionary_encode()
+        mask = a.is_null() if a.null_count else None
+        out[name] = pa.ListArray.from_arrays(a.offsets, values, mask=mask)
     return out
+
+
+def _combined(a: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
 
 
 def result_table(
@@ -157,7 +165,8 @@ def result_table(
     ``dictionary``: statuses as Arrow dictionary arrays over the three words (the Int8 codes
     themselves, nothing to look up or hash); for a Parquet writer that does not store the
     Arrow schema, so the file reads back as plain text columns, as without it.
-    ``lists``: :func:`list_arrays` of the frame when already made (not used for CSV).
+    ``lists``: the frame's lists as Arrow lists when already made (:func:`list_arrays`, or the
+    engine's dictionary-coded ``Result.lists``; not used for CSV).
     ``decimal64``: Parquet amounts as ``decimal64`` over the integers (no copy), for a writer
     storing them as INT64 decimals (``TableWriter(integer_decimals=True)``); they read back as
     ``decimal128(18, s)`` all the same."""
@@ -179,7 +188,10 @@ def result_table(
         names += [f"{p.program}_status", f"{p.program}_amount"]
     for name in LISTS:
         if fmt != "csv" and lists is not None:
-            arrays.append(lists[name])
+            # dictionary-coded ids (``Result.lists``) only to our Parquet writer, which stores
+            # them as text; text lists to any other
+            given = lists[name]
+            arrays.append(given if dictionary else given.cast(pa.list_(pa.string())))
             names.append(name)
             continue
         col = frame.get_column(name)
@@ -286,20 +298,25 @@ class Batch:
         # folder so that a crash leaves nothing beside OUT and --restart clears it
         self._writer = TableWriter(self.out, self.fmt, store_schema=False, integer_decimals=True)
         self._writer.tmp = self.parts / f"output.{self.fmt}.tmp"
-        try:
-            for chunk in prefetch(self.source.chunks(self.chunk_size, self.parts)):
-                key = str(chunk.index)
-                if key in self.manifest["chunks"]:
-                    self._replay(chunk.index)
-                else:
-                    self.manifest["chunks"][key] = self._chunk(chunk)
-                    self._save(self.manifest)
-                if progress:
-                    progress(chunk.read)
-            summary = self._finish()
-        except BaseException:
-            self._writer.abort()
-            raise
+        self._pending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1) as self._output:
+            try:
+                for chunk in prefetch(self.source.chunks(self.chunk_size, self.parts)):
+                    key = str(chunk.index)
+                    if key in self.manifest["chunks"]:
+                        self._replay(chunk.index)
+                    else:
+                        self.manifest["chunks"][key] = self._chunk(chunk)
+                        self._save(self.manifest)
+                    if progress:
+                        progress(chunk.read)
+                self._written()
+                summary = self._finish()
+            except BaseException:
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    self._written()
+                self._writer.abort()
+                raise
         summary.seconds = time.perf_counter() - started
         summary.mode = getattr(self.source, "mode", "") or ""
         return summary
@@ -308,9 +325,18 @@ class Batch:
         return self.parts / f"part-{index:06d}.arrow"
 
     def _write(self, table: pa.Table) -> None:
-        # on this thread: a writer thread overlapping the next chunk cost more CPU than it saved
-        # wall time on a busy 2-core machine (measured)
-        self._writer.write(table)
+        """The table appended to the output on the writer thread, while this thread goes on
+        with the next chunk (the Parquet encoder releases the interpreter lock). One table in
+        flight at a time: order kept, memory bounded, a write error raised at the next chunk.
+        The manifest does not wait for it: a resumed run rewrites the output from the parts."""
+        self._written()
+        self._pending = self._output.submit(self._writer.write, table)
+
+    def _written(self) -> None:
+        """Wait for the table in flight (raising its error, if any)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def _table(self, frame: pl.DataFrame, lists: dict[str, pa.Array] | None = None) -> pa.Table:
         """The output table of an evaluation frame, in the forms this run's writer takes."""
@@ -318,15 +344,22 @@ class Batch:
         return result_table(frame, self.vp.programs, self.table_fmt, own, lists, own)
 
     def _replay(self, index: int) -> None:
-        """A chunk done by an earlier run: its kept answers go to the output again."""
-        frame = pl.read_ipc(self._part(index))
-        self._write(self._table(frame))
+        """A chunk done by an earlier run: its kept answers go to the output again, the lists
+        in the form kept (so the output is the one the uninterrupted run writes)."""
+        with pa.memory_map(str(self._part(index))) as source:
+            table = pa.ipc.open_file(source).read_all()
+        lists = {n: _combined(table.column(n)) for n in LISTS}
+        text = table.select([n for n in table.column_names if n not in lists])
+        for n, a in lists.items():
+            text = text.append_column(n, a.cast(pa.list_(pa.string())))
+        frame = pl.from_arrow(text.select(table.column_names))
+        assert isinstance(frame, pl.DataFrame)
+        self._write(self._table(frame, lists))
 
     @staticmethod
     def _keep(frame: pl.DataFrame, lists: dict[str, pa.Array], part: Path) -> None:
-        """The evaluation frame as the part file, written by Arrow with the lists already in
-        ``list<string>`` form: Polars' own IPC writer spent most of its time on the list
-        columns (measured: 0.54 against 0.23 CPU-s per million households)."""
+        """The evaluation frame as the part file, written by Arrow with the lists as made for
+        the output (dictionary-coded ids from the engine, no text per row to compress)."""
         arrays = [lists[n] if n in lists else frame.get_column(n).to_arrow() for n in frame.columns]
         table = pa.Table.from_arrays(arrays, names=frame.columns)
         tmp = part.with_suffix(".tmp")
@@ -352,7 +385,7 @@ class Batch:
                 }
             )
         frame = result.frame
-        lists = list_arrays(frame)
+        lists = result.lists if result.lists is not None else list_arrays(frame)
         self._keep(frame, lists, self._part(chunk.index))
         self._write(self._table(frame, lists))
         rpath = self.parts / f"rejects-{chunk.index:06d}.jsonl"
