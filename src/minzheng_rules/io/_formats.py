@@ -169,6 +169,9 @@ class TableWriter:
                     compression="zstd",
                     store_schema=self.store_schema,
                     store_decimal_as_integer=self.integer_decimals,
+                    # values handed to the encoders 8,192 at a time, not 1,024: a tenth less
+                    # CPU for a 37-column output (measured); pages may pass 1 MiB by one batch
+                    write_batch_size=8192,
                 )
             self._writer.write_table(table)
         elif self.fmt == "csv":
