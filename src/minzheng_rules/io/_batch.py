@@ -3,16 +3,18 @@ that reconcile (households read = evaluated + rejected).
 
 The output is written once, as the chunks come: each chunk's table is appended to ``OUT``'s
 writer, whose file sits in ``<OUT>.parts/`` under a temporary name until the end. For resuming,
-each chunk's answers are also kept as ``part-<n>.arrow`` (the compact evaluation frame, Arrow
-IPC with LZ4: cheap to write, unlike a second Parquet file to decode and re-encode at the end)
+each chunk's answers are also kept as ``part-<n>.arrow`` (the compact evaluation frame with
+dictionary-coded tags and needs, Arrow IPC with LZ4: cheap to write, unlike a second Parquet
+file to decode and re-encode at the end)
 and a line in ``manifest.json`` records the chunk done with its counts. An interrupted run
 started again with the same input, pack and date replays the kept parts into a new writer and
 evaluates only the rest. At the end the output and ``OUT.rejects.jsonl`` are renamed into place
 (again via temporary names) and the parts folder is removed.
 
 Output columns: ``household_id``, ``<program>_status`` (eligible / ineligible / undetermined),
-``<program>_amount`` (exact decimal: Parquet ``decimal128``, text in CSV and JSON Lines),
-``tags`` and ``needs`` (lists; JSON text in CSV).
+``<program>_amount`` (exact decimal: Parquet DECIMAL(18, scale) stored as INT64, which Arrow
+and Polars read as ``decimal128``; text in CSV and JSON Lines), ``tags`` and ``needs`` (lists of
+text; JSON text in CSV).
 """
 
 from __future__ import annotations
