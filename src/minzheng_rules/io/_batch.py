@@ -347,9 +347,10 @@ class Batch:
     @staticmethod
     def _keep(frame: pl.DataFrame, lists: dict[str, pa.Array], part: Path) -> None:
         """The evaluation frame as the part file, written by Arrow with the lists as made for
-        the output (dictionary-coded ids from the engine, no text per row to compress)."""
-        arrays = [lists[n] if n in lists else frame.get_column(n).to_arrow() for n in frame.columns]
-        table = pa.Table.from_arrays(arrays, names=frame.columns)
+        the output (dictionary-coded ids from the engine, no text per row to compress), last."""
+        names = [n for n in frame.columns if n not in lists]
+        arrays = [frame.get_column(n).to_arrow() for n in names] + list(lists.values())
+        table = pa.Table.from_arrays(arrays, names=names + list(lists))
         tmp = part.with_suffix(".tmp")
         options = pa.ipc.IpcWriteOptions(compression="lz4")
         with (
@@ -361,7 +362,8 @@ class Batch:
 
     def _chunk(self, chunk: Chunk) -> None:
         """Evaluate a chunk, keep its answers and append them to the output."""
-        result = self.vp.evaluate(chunk.households, chunk.members)
+        # the lists as text in the frame only for CSV, which writes them as JSON text
+        result = self.vp.evaluate(chunk.households, chunk.members, text=self.table_fmt == "csv")
         rejects = [r.to_dict() for r in chunk.rejects]
         ids = chunk.households.get_column(HOUSEHOLD_ID)
         for row, hid, reason in result.rejected:
