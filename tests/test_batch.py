@@ -186,6 +186,33 @@ def test_an_interrupted_run_leaves_no_output_and_resumes(
     assert (tmp_path / rejects[0]).read_bytes() == (tmp_path / rejects[1]).read_bytes()
 
 
+def test_a_failed_write_on_the_writer_thread_stops_the_run_and_resumes(register, tmp_path):
+    """Chunks are kept and written on another thread: a failure there (a full disk, say) still
+    stops the run with that error, leaves no output, and the chunks kept before it resume."""
+    out = tmp_path / "w.parquet"
+    pack, on = load_pack("huzhou"), dt.date.fromisoformat(ON)
+    original = B.Batch._store
+
+    def failing(self, index, *args):
+        if index == 1:
+            raise OSError("No space left on device")
+        return original(self, index, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(B.Batch, "_store", failing)
+        with pytest.raises(OSError, match="No space"):
+            B.Batch(open_register(register), out, pack, on, chunk_size=600).run()
+    assert not out.exists()
+    manifest = json.loads((tmp_path / "w.parquet.parts" / "manifest.json").read_text())
+    assert list(manifest["chunks"]) == ["0"]
+    resumed = B.Batch(open_register(register), out, pack, on, chunk_size=600)
+    assert resumed.done == 1
+    assert resumed.run().reconciles
+    fresh = tmp_path / "fresh.parquet"
+    B.Batch(open_register(register), fresh, pack, on, chunk_size=600).run()
+    assert pq.read_table(out).equals(pq.read_table(fresh))
+
+
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
 def test_chunks_answered_partly_by_the_reference_write_the_same_output(register, tmp_path, fmt):
     """A household born after the date is the reference evaluator's to refuse: its chunk's
