@@ -74,8 +74,16 @@ def test_batch_writes_exact_answers_and_a_summary(register, tmp_path):
     assert r.exit_code == 0, r.output
     assert "2,500 households read" in r.output and "最低生活保障" in r.output
     schema = pq.read_schema(out)
-    assert schema.field("dibao_amount").type.scale == 2
+    assert str(schema.field("dibao_amount").type) == "decimal128(18, 2)"
+    assert str(schema.field("dibao_status").type) == "string"
     assert str(schema.field("tags").type) == "list<element: string>"
+    assert str(schema.field("needs").type) == "list<element: string>"
+    # amounts stored as the format's INT64 decimals (cheaper to write), read back as above
+    column = pq.ParquetFile(out).schema.column(schema.get_field_index("dibao_amount"))
+    assert (
+        column.physical_type == "INT64"
+        and str(column.logical_type) == "Decimal(precision=18, scale=2)"
+    )
     summary = json.loads(out.with_name("out.parquet.summary.json").read_text())
     assert summary["reconciles"] and summary["households"] == 2500
     table = pq.read_table(out).to_pylist()
@@ -138,8 +146,11 @@ def test_refused_rows_go_to_the_rejects_file(tmp_path, route):
     assert (summary["households"], summary["evaluated"], summary["rejected"]) == (3, 1, 2)
 
 
-def test_an_interrupted_run_leaves_no_output_and_resumes(register, tmp_path, monkeypatch, route):
-    out = tmp_path / "r.parquet"
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_an_interrupted_run_leaves_no_output_and_resumes(
+    register, tmp_path, monkeypatch, route, fmt
+):
+    out = tmp_path / f"r.{fmt}"
     pack = load_pack("huzhou")
     on = dt.date.fromisoformat(ON)
     calls = []
@@ -157,16 +168,79 @@ def test_an_interrupted_run_leaves_no_output_and_resumes(register, tmp_path, mon
     with pytest.raises(Crash):
         B.Batch(open_register(register), out, pack, on, chunk_size=600).run()
     assert not out.exists()
-    assert (tmp_path / "r.parquet.parts" / "manifest.json").exists()
+    assert (tmp_path / f"r.{fmt}.parts" / "manifest.json").exists()
     calls.clear()
     summary = B.Batch(open_register(register), out, pack, on, chunk_size=600).run()
     assert calls == [2, 3, 4]  # chunks 0 and 1 were kept from the first run
     assert summary.reconciles and summary.households == 2500
-    assert not (tmp_path / "r.parquet.parts").exists()
+    assert not (tmp_path / f"r.{fmt}.parts").exists()
     monkeypatch.setattr(B.Batch, "_chunk", original)
+    fresh = tmp_path / f"fresh.{fmt}"
+    B.Batch(open_register(register), fresh, pack, on, chunk_size=600).run()
+    if fmt == "parquet":  # the same columns, types and values as the uninterrupted run's
+        assert pq.read_table(out).equals(pq.read_table(fresh))
+        assert pl.read_parquet(out).equals(pl.read_parquet(fresh))
+    else:  # the same text
+        assert out.read_bytes() == fresh.read_bytes()
+    rejects = f"{out.name}.rejects.jsonl", f"{fresh.name}.rejects.jsonl"
+    assert (tmp_path / rejects[0]).read_bytes() == (tmp_path / rejects[1]).read_bytes()
+
+
+def test_a_failed_write_on_the_writer_thread_stops_the_run_and_resumes(register, tmp_path):
+    """Chunks are kept and written on another thread: a failure there (a full disk, say) still
+    stops the run with that error, leaves no output, and the chunks kept before it resume."""
+    out = tmp_path / "w.parquet"
+    pack, on = load_pack("huzhou"), dt.date.fromisoformat(ON)
+    original = B.Batch._store
+
+    def failing(self, index, *args):
+        if index == 1:
+            raise OSError("No space left on device")
+        return original(self, index, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(B.Batch, "_store", failing)
+        with pytest.raises(OSError, match="No space"):
+            B.Batch(open_register(register), out, pack, on, chunk_size=600).run()
+    assert not out.exists()
+    manifest = json.loads((tmp_path / "w.parquet.parts" / "manifest.json").read_text())
+    assert list(manifest["chunks"]) == ["0"]
+    resumed = B.Batch(open_register(register), out, pack, on, chunk_size=600)
+    assert resumed.done == 1
+    assert resumed.run().reconciles
     fresh = tmp_path / "fresh.parquet"
     B.Batch(open_register(register), fresh, pack, on, chunk_size=600).run()
-    assert pl.read_parquet(out).equals(pl.read_parquet(fresh))
+    assert pq.read_table(out).equals(pq.read_table(fresh))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_chunks_answered_partly_by_the_reference_write_the_same_output(register, tmp_path, fmt):
+    """A household born after the date is the reference evaluator's to refuse: its chunk's
+    answers are the engine's merged with the reference's; the output is the same however the
+    register is cut into chunks (types included: the writer takes every chunk's table)."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    households = pl.read_parquet(register / "households.parquet")
+    households.write_parquet(folder / "households.parquet")
+    members = pl.read_parquet(register / "members.parquet")
+    late = households.get_column("household_id")[700]  # in the second chunk of 600
+    born = pl.when(pl.col("household_id") == late).then(dt.date(2030, 1, 1))
+    members.with_columns(born.otherwise(pl.col("birth_date")).alias("birth_date")).write_parquet(
+        folder / "members.parquet"
+    )
+    pack, on = load_pack("huzhou"), dt.date.fromisoformat(ON)
+    outs = [tmp_path / f"{size}.{fmt}" for size in (600, 2500)]
+    for out, size in zip(outs, (600, 2500), strict=True):
+        summary = B.Batch(open_register(folder), out, pack, on, chunk_size=size).run()
+        assert summary.reconciles and (summary.evaluated, summary.rejected) == (2499, 1)
+        assert summary.fallback > 0
+        rejects = out.with_name(out.name + ".rejects.jsonl").read_text(encoding="utf-8")
+        assert json.loads(rejects)["household_id"] == late
+    if fmt == "parquet":
+        assert str(pq.read_schema(outs[0]).field("needs").type) == "list<element: string>"
+        assert pq.read_table(outs[0]).equals(pq.read_table(outs[1]))
+    else:
+        assert outs[0].read_bytes() == outs[1].read_bytes()
 
 
 def test_a_run_with_other_settings_does_not_resume_silently(register, tmp_path, monkeypatch):

@@ -50,6 +50,23 @@ def decimal_array(values: pl.Series, scale: int, precision: int = 18) -> pa.Arra
     )
 
 
+def decimal64_array(values: pl.Series, scale: int) -> pa.Array:
+    """An Arrow ``decimal64(18, scale)`` array over the integers' own memory (no copy): written
+    to Parquet as INT64 with the DECIMAL(18, scale) logical type (``store_decimal_as_integer``),
+    which reads back as ``decimal128(18, scale)`` like :func:`decimal_array`'s 16-byte form, at
+    less than half its cost (no 16-byte array to build, no big-endian bytes to encode)."""
+    arrow = values.cast(pl.Int64).to_arrow()
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    return pa.Array.from_buffers(
+        pa.decimal64(18, scale),
+        len(arrow),
+        arrow.buffers(),
+        null_count=arrow.null_count,
+        offset=arrow.offset,
+    )
+
+
 def money_text(values: pl.Series, scale: int = 2) -> pl.Series:
     """``values / 10**scale`` as decimal text (``-12.05``), null stays null.
 
@@ -113,9 +130,13 @@ class TableWriter:
     """Appends tables to one Parquet, CSV or JSON Lines file, written under a temporary name
     and renamed into place by :meth:`close` (a crash leaves no half file under the real name)."""
 
-    def __init__(self, path: Path, fmt: str, store_schema: bool = True) -> None:
+    def __init__(
+        self, path: Path, fmt: str, store_schema: bool = True, integer_decimals: bool = False
+    ) -> None:
         """``store_schema=False``: Parquet without the Arrow schema in its metadata, so
-        dictionary-encoded text reads back as plain text."""
+        dictionary-encoded text reads back as plain text (and ``decimal64`` as ``decimal128``).
+        ``integer_decimals``: Parquet decimals of up to 18 digits stored as INT64 (the
+        format's own form for them; see :func:`decimal64_array`)."""
         if fmt not in OUTPUT_FORMATS:
             raise ValueError(f"format must be one of {', '.join(OUTPUT_FORMATS)}, not '{fmt}'")
         self.path = Path(path)
@@ -126,6 +147,7 @@ class TableWriter:
         self._file: Any = None
         self.rows = 0
         self.store_schema = store_schema
+        self.integer_decimals = integer_decimals
 
     def write(self, table: pa.Table) -> None:
         self.rows += table.num_rows
@@ -142,7 +164,14 @@ class TableWriter:
                 if self.fmt == "xlsx":
                     self._staged = target = self.tmp.with_name(self.tmp.name + ".parquet")
                 self._writer = pq.ParquetWriter(
-                    target, table.schema, compression="zstd", store_schema=self.store_schema
+                    target,
+                    table.schema,
+                    compression="zstd",
+                    store_schema=self.store_schema,
+                    store_decimal_as_integer=self.integer_decimals,
+                    # values handed to the encoders 8,192 at a time, not 1,024: a tenth less
+                    # CPU for a 37-column output (measured); pages may pass 1 MiB by one batch
+                    write_batch_size=8192,
                 )
             self._writer.write_table(table)
         elif self.fmt == "csv":
