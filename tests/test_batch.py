@@ -243,6 +243,31 @@ def test_chunks_answered_partly_by_the_reference_write_the_same_output(register,
         assert outs[0].read_bytes() == outs[1].read_bytes()
 
 
+def test_parts_from_an_older_version_are_not_resumed(register, tmp_path, monkeypatch):
+    """Parts written by an older minzheng (another manifest version: e.g. tags and needs as
+    text, not coded ids) are refused with the way out, not replayed into a mismatched table."""
+    out = tmp_path / "x.parquet"
+    pack = load_pack("huzhou")
+
+    def boom(self, chunk):
+        raise Crash
+
+    monkeypatch.setattr(B.Batch, "_chunk", boom)
+    with pytest.raises(Crash):
+        B.Batch(open_register(register), out, pack, dt.date(2024, 6, 1)).run()
+    monkeypatch.undo()
+    manifest = out.with_name(out.name + ".parts") / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["identity"]["version"] = B.MANIFEST_VERSION - 1
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    args = ["batch", str(register), str(out), "--pack", "huzhou", "--date", "2024-06-01"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and "another version" in r.output and "--restart" in r.output
+    r = runner.invoke(app, [*args, "--restart"])
+    assert r.exit_code == 0, r.output
+    assert pq.read_table(out).num_rows == pl.read_parquet(register / "households.parquet").height
+
+
 def test_a_run_with_other_settings_does_not_resume_silently(register, tmp_path, monkeypatch):
     out = tmp_path / "x.parquet"
     pack = load_pack("huzhou")

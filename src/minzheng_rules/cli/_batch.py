@@ -115,6 +115,9 @@ def batch_command(
             mapping = load_mapping(columns)
         from minzheng_rules.io._database import is_database, open_database, publish
 
+        # the pack and the readers are in; what comes next (a database copied to Parquet, the
+        # run itself) makes garbage, so the collector is on from here
+        _startup.resume()
         if is_database(input):
             source = open_database(input, table, members_table, query, members_query, mapping)
         else:
@@ -135,7 +138,6 @@ def batch_command(
             publisher = lambda out, rejects: publish(dsn, out_table, out, rejects)  # noqa: E731
         if output is None:
             raise MinzhengError("give the results file (OUTPUT) or --out-table")
-        _startup.resume()  # the pack and the readers are in: the run begins
         if engine is BatchEngine.spark:
             from minzheng_rules.spark import run_spark_batch
 

@@ -61,7 +61,8 @@ STATUS = {
 _STATUS_WORDS = (
     pl.Series([STATUS[code] for code in sorted(StatusCode)]).to_arrow().cast(pa.string())
 )
-MANIFEST_VERSION = 3  # 2: parts are Arrow IPC evaluation frames; 3: undetermined counts
+MANIFEST_VERSION = 4  # 2: parts are Arrow IPC evaluation frames; 3: undetermined counts;
+# 4: tags and needs in parts as dictionary-coded id lists (older parts would not match)
 
 
 @dataclass
@@ -274,6 +275,11 @@ class Batch:
             shutil.rmtree(self.parts)
         if self.manifest_path.exists():
             data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+            if data.get("identity", {}).get("version") != MANIFEST_VERSION:
+                raise InputError(
+                    f"{self.parts} holds an unfinished run written by another version of "
+                    "minzheng, whose parts this one cannot read; rerun with --restart to discard it"
+                )
             if data.get("identity") != self.identity:
                 raise InputError(
                     f"{self.parts} holds an unfinished run with another input, pack, date, "
@@ -347,7 +353,9 @@ class Batch:
     def _table(self, frame: pl.DataFrame, lists: dict[str, pa.Array] | None = None) -> pa.Table:
         """The output table of an evaluation frame, in the forms this run's writer takes."""
         own = self.fmt == "parquet"  # our Parquet writer: no Arrow schema, INT64 decimals
-        return result_table(frame, self.vp.programs, self.table_fmt, own, lists, own)
+        return result_table(
+            frame, self.vp.programs, self.table_fmt, dictionary=own, lists=lists, decimal64=own
+        )
 
     def _replay(self, index: int) -> None:
         """A chunk done by an earlier run: its kept answers go to the output again, the lists

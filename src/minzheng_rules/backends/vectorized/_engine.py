@@ -312,11 +312,6 @@ def condition_column(program: str, condition: str) -> str:
     return f"{program}.{condition}"
 
 
-def id_lists(name: str, frame: pl.DataFrame, columns: dict[str, str]) -> pl.Series:
-    """A list column of the ids whose boolean column holds, in ``columns``' order."""
-    return text_lists(name, id_codes(frame, columns))
-
-
 def id_codes(frame: pl.DataFrame, columns: dict[str, str]) -> pa.ListArray:
     """Per row, the ids whose boolean column holds, in ``columns``' order, as an Arrow list of
     dictionary-coded ids, built as offsets and codes with NumPy: per id, the rows where it holds
