@@ -256,6 +256,23 @@ def test_bad_rows_are_refused_with_reasons_and_counted(tmp_path, route):
     assert read == 5 and evaluable == 0 and read == evaluable + household_rejects
 
 
+def test_each_of_a_members_problems_names_the_member(tmp_path, route):
+    """A member with two bad cells: both reasons say which member (not the first alone)."""
+    (tmp_path / "households.csv").write_text(
+        "household_id,assets_financial\nh1,0\nh2,0\n", encoding="utf-8"
+    )
+    (tmp_path / "members.csv").write_text(  # h2's member first: not in the households' order
+        "household_id,member_id,age,care\nh2,c,40,family\nh1,a,30,family\nh1,b,-4,nowhere\n",
+        encoding="utf-8",
+    )
+    src = open_register(tmp_path)
+    (reject,) = [r for c in src.chunks(10, tmp_path) for r in c.rejects]
+    assert src.mode == route
+    assert len(reject.reasons) == 2, reject.reasons
+    assert reject.reasons[0].startswith("members[b].age: ")
+    assert reject.reasons[1].startswith("members[b].care: ")
+
+
 def test_whole_file_problems_are_errors(tmp_path):
     pl.DataFrame({"household_id": ["h"], "asets_financial": ["1"]}).write_csv(
         tmp_path / "households.csv"

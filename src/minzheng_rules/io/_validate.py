@@ -750,9 +750,12 @@ def _member_problems(m: pl.DataFrame, n: int) -> pl.Series:
     rules = member_rules(m)
     joined = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
     m_err = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
-    mid = m.get_column(MEMBER_ID).fill_null("?")
+    label = pl.lit("members[") + m.get_column(MEMBER_ID).fill_null("?") + pl.lit("].")
+    # every problem of the member carries the label (the reject lists them split on "; ")
     labelled = pl.select(
-        pl.when(m_err.is_not_null()).then(pl.lit("members[") + mid + pl.lit("].") + m_err)
+        pl.when(m_err.is_not_null()).then(
+            label + m_err.str.replace_all("; ", pl.lit("; ") + label, literal=True)
+        )
     ).to_series()
     problems = pl.DataFrame({HH: m.get_column(HH), "e": labelled}).filter(pl.col("e").is_not_null())
     per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
