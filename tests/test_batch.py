@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -243,19 +244,23 @@ def test_chunks_answered_partly_by_the_reference_write_the_same_output(register,
         assert outs[0].read_bytes() == outs[1].read_bytes()
 
 
-def test_parts_from_an_older_version_are_not_resumed(register, tmp_path, monkeypatch):
-    """Parts written by an older minzheng (another manifest version: e.g. tags and needs as
-    text, not coded ids) are refused with the way out, not replayed into a mismatched table."""
-    out = tmp_path / "x.parquet"
-    pack = load_pack("huzhou")
+def _interrupted(register: Path, out: Path, monkeypatch) -> None:
+    """A 湖州 run on 2024-06-01 that crashes at its first chunk: its parts are left behind."""
 
     def boom(self, chunk):
         raise Crash
 
     monkeypatch.setattr(B.Batch, "_chunk", boom)
     with pytest.raises(Crash):
-        B.Batch(open_register(register), out, pack, dt.date(2024, 6, 1)).run()
+        B.Batch(open_register(register), out, load_pack("huzhou"), dt.date(2024, 6, 1)).run()
     monkeypatch.undo()
+
+
+def test_parts_from_an_older_version_are_not_resumed(register, tmp_path, monkeypatch):
+    """Parts written by an older minzheng (another manifest version: e.g. tags and needs as
+    text, not coded ids) are refused with the way out, not replayed into a mismatched table."""
+    out = tmp_path / "x.parquet"
+    _interrupted(register, out, monkeypatch)
     manifest = out.with_name(out.name + ".parts") / "manifest.json"
     data = json.loads(manifest.read_text(encoding="utf-8"))
     data["identity"]["version"] = B.MANIFEST_VERSION - 1
@@ -270,15 +275,7 @@ def test_parts_from_an_older_version_are_not_resumed(register, tmp_path, monkeyp
 
 def test_a_run_with_other_settings_does_not_resume_silently(register, tmp_path, monkeypatch):
     out = tmp_path / "x.parquet"
-    pack = load_pack("huzhou")
-
-    def boom(self, chunk):
-        raise Crash
-
-    monkeypatch.setattr(B.Batch, "_chunk", boom)
-    with pytest.raises(Crash):
-        B.Batch(open_register(register), out, pack, dt.date(2024, 6, 1)).run()
-    monkeypatch.undo()
+    _interrupted(register, out, monkeypatch)
     r = runner.invoke(
         app, ["batch", str(register), str(out), "--pack", "huzhou", "--date", "2023-06-01"]
     )
