@@ -748,16 +748,18 @@ def _member_problems(m: pl.DataFrame, n: int) -> pl.Series:
     """Per household (of ``n``), its refused members' problems, each labelled with the
     member's id, joined with '; ' in the members' order (null: none). ``m``: those members."""
     rules = member_rules(m)
-    joined = pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
-    m_err = pl.select(pl.when(joined == "").then(None).otherwise(joined)).to_series()
-    label = pl.lit("members[") + m.get_column(MEMBER_ID).fill_null("?") + pl.lit("].")
-    # every problem of the member carries the label (the reject lists them split on "; ")
-    labelled = pl.select(
-        pl.when(m_err.is_not_null()).then(
-            label + m_err.str.replace_all("; ", pl.lit("; ") + label, literal=True)
-        )
+    joined = pl.select(
+        pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
     ).to_series()
-    problems = pl.DataFrame({HH: m.get_column(HH), "e": labelled}).filter(pl.col("e").is_not_null())
+    label = pl.lit("members[") + pl.col(MEMBER_ID).fill_null("?") + pl.lit("].")
+    # every problem of the member carries the label (the reject lists them split on "; ")
+    problems = (
+        pl.DataFrame({HH: m.get_column(HH), MEMBER_ID: m.get_column(MEMBER_ID), "e": joined})
+        .filter(pl.col("e") != "")
+        .select(
+            HH, (label + pl.col("e").str.replace_all("; ", "; " + label, literal=True)).alias("e")
+        )
+    )
     per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
     return _nulls(n, pl.String).scatter(
         per_member.get_column(HH).cast(pl.Int64), per_member.get_column("e")
