@@ -59,6 +59,14 @@ class EventOrder:
             return "duplicate", f"event id '{event.id}' was already applied to this household"
         return None
 
+    def note_order(self, event: E.AnyEvent) -> None:
+        """The event came: later ones are checked against its date and id."""
+        if event.date != self.last_date:
+            self.last_date = event.date
+            self.ids_on_last_date = (event.id,)
+        else:
+            self.ids_on_last_date = (*self.ids_on_last_date, event.id)
+
 
 class HouseholdState(EventOrder):
     """One household under watch.
@@ -100,11 +108,7 @@ class HouseholdState(EventOrder):
             assert after is not None  # a changed household is always read
             self._household = _stored(after, self._household.__class__ is bytes)
             self.dated = dated(after)
-        if event.date != self.last_date:
-            self.last_date = event.date
-            self.ids_on_last_date = (event.id,)
-        else:
-            self.ids_on_last_date = (*self.ids_on_last_date, event.id)
+        self.note_order(event)
 
 
 def dated(h: Household) -> bool:

@@ -292,11 +292,7 @@ class Shadow(EventOrder):
         if after is not None:
             self._household = after
             self.dated = dated(after)
-        if event.date != self.last_date:
-            self.last_date = event.date
-            self.ids_on_last_date = (event.id,)
-        else:
-            self.ids_on_last_date = (*self.ids_on_last_date, event.id)
+        self.note_order(event)
         self.eligible = _JUDGED
         self.period_key = period_key
 
