@@ -41,7 +41,7 @@ class EventOrder:
     """The date and ids of a household's last events: whether an event may come now. Shared by
     :class:`HouseholdState` and the monitor's view of a household inside a window."""
 
-    __slots__ = ()
+    __slots__ = ("ids_on_last_date", "last_date")
     last_date: dt.date | None
     ids_on_last_date: tuple[str, ...]
 
@@ -79,8 +79,6 @@ class HouseholdState(EventOrder):
         "_household",
         "dated",
         "eligible",
-        "ids_on_last_date",
-        "last_date",
         "period_key",
         "phase_out",
         "tier_until",

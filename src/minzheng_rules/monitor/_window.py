@@ -266,8 +266,6 @@ class Shadow(EventOrder):
         "_state",
         "dated",
         "eligible",
-        "ids_on_last_date",
-        "last_date",
         "period_key",
     )
 
