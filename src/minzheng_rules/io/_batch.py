@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
@@ -50,6 +50,9 @@ from minzheng_rules.io._names import form_of
 from minzheng_rules.io._readers import Chunk, Source
 from minzheng_rules.io._validate import InputError
 from minzheng_rules.model._columns import HOUSEHOLD_ID
+
+if TYPE_CHECKING:
+    from minzheng_rules.backends.vectorized._engine import Result
 
 STATUS = {
     StatusCode.ELIGIBLE: "eligible",
@@ -331,10 +334,6 @@ class Batch:
     def _part(self, index: int) -> Path:
         return self.parts / f"part-{index:06d}.arrow"
 
-    def _write(self, table: pa.Table) -> None:
-        """The table appended to the output, on the writer thread (see :meth:`_behind`)."""
-        self._behind(self._writer.write, table)
-
     def _behind(self, job: Callable[..., None], *args: Any) -> None:
         """``job`` run on the writer thread while this thread evaluates the next chunk (Arrow's
         encoders release the interpreter lock). One job in flight at a time: order kept,
@@ -363,12 +362,13 @@ class Batch:
         with pa.memory_map(str(self._part(index))) as source:
             table = pa.ipc.open_file(source).read_all()
         lists = {n: _combined(table.column(n)) for n in LISTS}
-        text = table.select([n for n in table.column_names if n not in lists])
-        for n, a in lists.items():
-            text = text.append_column(n, a.cast(pa.list_(pa.string())))
-        frame = pl.from_arrow(text.select(table.column_names))
+        rest = table.drop_columns(list(LISTS))
+        if self.table_fmt == "csv":  # CSV writes the lists as JSON text, from the frame
+            for n, a in lists.items():
+                rest = rest.append_column(n, a.cast(pa.list_(pa.string())))
+        frame = pl.from_arrow(rest)
         assert isinstance(frame, pl.DataFrame)
-        self._write(self._table(frame, lists))
+        self._behind(self._writer.write, self._table(frame, lists))
 
     @staticmethod
     def _keep(frame: pl.DataFrame, lists: dict[str, pa.Array], part: Path) -> None:
@@ -431,7 +431,7 @@ class Batch:
         self._save(self.manifest)
         self._writer.write(table)
 
-    def _counts(self, chunk: Chunk, result: Any, rejected: int) -> dict[str, Any]:
+    def _counts(self, chunk: Chunk, result: Result, rejected: int) -> dict[str, Any]:
         """The chunk's manifest entry: its counts and, per program, eligible households,
         their total amount and the undetermined ones."""
         frame = result.frame
