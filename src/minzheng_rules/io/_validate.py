@@ -720,17 +720,25 @@ def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
     return failing.select(pl.concat_str(firsts, separator="; ", ignore_nulls=True)).to_series()
 
 
+def _member_model_checks() -> Checks:
+    """The member models' own checks, across columns (age or birth date; a type needs a
+    grade): written once for both the whole-column test and the messages."""
+    return [
+        Check(
+            pl.col("age").is_null() & pl.col("birth_date").is_null(),
+            pl.lit("give 'age' or 'birth_date'"),
+        ),
+        Check(
+            pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null(),
+            pl.lit("'disability_type' needs a 'disability_grade'"),
+        ),
+    ]
+
+
 def member_rules(m: pl.DataFrame) -> pl.Series:
-    """The member models' own checks (age or birth date; a type needs a grade)."""
+    """The member models' own checks' messages per member, joined with '; ' (null: none)."""
     problems = pl.concat_str(
-        [
-            pl.when(pl.col("age").is_null() & pl.col("birth_date").is_null()).then(
-                pl.lit("give 'age' or 'birth_date'")
-            ),
-            pl.when(
-                pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null()
-            ).then(pl.lit("'disability_type' needs a 'disability_grade'")),
-        ],
+        [pl.when(c.broken).then(c.why) for c in _member_model_checks()],
         separator="; ",
         ignore_nulls=True,
     )
@@ -739,9 +747,7 @@ def member_rules(m: pl.DataFrame) -> pl.Series:
 
 def _member_rule_broken() -> pl.Expr:
     """Whether a member breaks one of its models' own checks (see ``member_rules``)."""
-    return (pl.col("age").is_null() & pl.col("birth_date").is_null()) | (
-        pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null()
-    )
+    return pl.any_horizontal([c.broken for c in _member_model_checks()])
 
 
 def _member_problems(m: pl.DataFrame, n: int) -> pl.Series:
