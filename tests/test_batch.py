@@ -285,3 +285,54 @@ def test_a_run_with_other_settings_does_not_resume_silently(register, tmp_path, 
         ["batch", str(register), str(out), "--pack", "huzhou", "--date", "2023-06-01", "--restart"],
     )
     assert r.exit_code == 0, r.output
+
+
+class _Watched:
+    """A register whose chunks say when they are asked for (the read-ahead's contract)."""
+
+    def __init__(self, chunks: list) -> None:
+        import threading
+
+        self.asked = threading.Event()
+        self._chunks = chunks
+
+    def in_memory(self) -> bool:
+        return True
+
+    def chunks(self, size, workdir=None):
+        self.asked.set()
+        yield from self._chunks
+
+
+def test_the_read_ahead_reads_before_it_is_iterated_and_gives_every_chunk():
+    source = _Watched(["first", "second"])
+    ahead = B.read_ahead(source, 10)  # type: ignore[arg-type]
+    assert ahead is not None
+    assert source.asked.wait(5), "the first chunk was not asked for until iterated"
+    assert list(ahead) == ["first", "second"]
+
+
+def test_a_register_read_in_pieces_is_not_read_ahead(register, monkeypatch):
+    """A big register's hash buckets go in the run's parts folder, which the batch makes (and
+    --restart clears) first: no read before it."""
+    import sys
+
+    monkeypatch.setattr(sys.modules[open_register.__module__], "IN_MEMORY_BYTES", -1)
+    assert B.read_ahead(open_register(register), 1000) is None
+
+
+@pytest.mark.parametrize("problem", ["pack", "output"])
+def test_a_batch_refused_after_its_read_began_ends_with_one_line(register, tmp_path, problem):
+    """The register is read while the pack loads; an unknown pack, or an output that would
+    overwrite the input, still ends the command with its one-line error and no output."""
+    out = tmp_path / "out.parquet"
+    if problem == "output":
+        out = register / "households.parquet"
+    pack = "no-such-pack" if problem == "pack" else "huzhou"
+    r = runner.invoke(app, ["batch", str(register), str(out), "--pack", pack, "--date", ON])
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output
+    if problem == "pack":
+        assert "no-such-pack" in r.output and not out.exists()
+    else:
+        assert "would overwrite the input register" in r.output

@@ -412,3 +412,26 @@ def test_money_text_is_the_exact_decimal(values: list[int | None], scale: int) -
     got = money_text(pl.Series(values, dtype=pl.Int64), scale).to_list()
     want = [None if v is None else f"{Decimal(v).scaleb(-scale):f}" for v in values]
     assert got == want
+
+
+def test_a_parquet_tables_size_in_memory_is_measured_not_guessed_from_its_types(tmp_path):
+    """Whether a register is read whole depends on this size: text of every length counts as
+    Polars holds it (long text out of line, short text inside its 16-byte views), and a sample
+    of rows is scaled to them all."""
+    from minzheng_rules.io._readers import TableFile
+
+    rows = 100_000  # more than the rows sampled
+    frame = pl.DataFrame(
+        {
+            "household_id": [f"330502{i:012d}" for i in range(rows)],  # 18 bytes: out of line
+            "member_id": ["某某街道某某社区居民委员会第一网格" * 3] * rows,  # 153 bytes, one value
+            "relation": ["self", "spouse"] * (rows // 2),  # short: inside the view
+            "monthly_income": [1.5] * rows,
+        }
+    )
+    frame.write_parquet(tmp_path / "m.parquet")
+    whole = pl.read_parquet(tmp_path / "m.parquet").estimated_size()
+    measured = TableFile(tmp_path / "m.parquet", "parquet", "members").memory_bytes()
+    # the sample's size scaled, against the whole table read and measured (a width per type,
+    # 24 bytes a text cell, gave less than half)
+    assert abs(measured - whole) <= 0.05 * whole, (measured, whole)

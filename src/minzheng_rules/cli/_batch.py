@@ -105,20 +105,20 @@ def batch_command(
     fmt = None if format is None else format.value
     if chunk_size < 1:
         fail(ValueError("--chunk-size must be at least 1"))
-    p = load_or_exit(pack)
     on = parse_date(date)
+    ahead = None
     try:
         mapping = None
         if columns is not None:
             from minzheng_rules.io._mapping import load_mapping
 
             mapping = load_mapping(columns)
+        from minzheng_rules.io._batch import read_ahead
         from minzheng_rules.io._database import is_database, open_database, publish
 
-        # the pack and the readers are in; what comes next (a database copied to Parquet, the
-        # run itself) makes garbage, so the collector is on from here
-        _startup.resume()
         if is_database(input):
+            # copying the database to Parquet makes garbage: the collector is on from here
+            _startup.resume()
             source = open_database(input, table, members_table, query, members_query, mapping)
         else:
             if table or members_table or query or members_query:
@@ -126,6 +126,12 @@ def batch_command(
             source = open_register(Path(input), members, mapping, encoding)
             if mapping is not None and not hasattr(source, "htable"):
                 raise MinzhengError("--columns is for a table register (not JSON Lines)")
+        if engine is BatchEngine.local:
+            # the register is read (native code, on the other core) while the pack loads
+            ahead = read_ahead(source, chunk_size)
+        p = load_or_exit(pack)
+        # the pack and the readers are in; the run makes garbage: the collector is on from here
+        _startup.resume()
         for warning in source.warnings:
             err.print(f"warning 注意: {warning}", markup=False, highlight=False)
         publisher = None
@@ -148,18 +154,21 @@ def batch_command(
                 )
             summary = run_spark_batch(source, output, p, on, fmt, master)
         else:
-            summary = _run_local(source, output, p, on, fmt, chunk_size, restart, publisher)
+            summary = _run_local(source, output, p, on, fmt, chunk_size, restart, publisher, ahead)
     except (MinzhengError, OSError) as e:
         fail(e)
     except ValueError as e:  # e.g. the Spark engine given JSON Lines
         fail(e)
+    finally:
+        if ahead is not None:  # (already closed when the run ended)
+            ahead.close()
     _print_summary(summary, p, on)
     if not summary.reconciles:
         err.print("[bold red]counts do not reconcile[/]")
         raise typer.Exit(1)
 
 
-def _run_local(source, output, p, on, format, chunk_size, restart, publisher=None):
+def _run_local(source, output, p, on, format, chunk_size, restart, publisher=None, ahead=None):
     from minzheng_rules.io._batch import Batch
 
     total = source.total()
@@ -179,7 +188,7 @@ def _run_local(source, output, p, on, format, chunk_size, restart, publisher=Non
             rate = count / max(time.perf_counter() - started, 1e-9)
             bar.update(task, advance=n, rate=f"{rate:,.0f}/s")
 
-        return batch.run(advance)
+        return batch.run(advance, ahead)
 
 
 def _print_summary(s, pack, on) -> None:

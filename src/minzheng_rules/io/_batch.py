@@ -303,7 +303,11 @@ class Batch:
     def done(self) -> int:
         return len(self.manifest["chunks"])
 
-    def run(self, progress: Callable[[int], None] | None = None) -> Summary:
+    def run(
+        self, progress: Callable[[int], None] | None = None, ahead: Prefetch | None = None
+    ) -> Summary:
+        """Evaluate every chunk; ``ahead``: this run's chunks, already being read
+        (:func:`read_ahead`, with this batch's source and chunk size)."""
         started = time.perf_counter()
         # the output is written once, as chunks come; its temporary file lives in the parts
         # folder so that a crash leaves nothing beside OUT and --restart clears it
@@ -312,7 +316,8 @@ class Batch:
         self._pending: Future[None] | None = None
         with ThreadPoolExecutor(max_workers=1) as self._output:
             try:
-                for chunk in prefetch(self.source.chunks(self.chunk_size, self.parts)):
+                chunks = ahead or Prefetch(self.source.chunks(self.chunk_size, self.parts))
+                for chunk in chunks:
                     key = str(chunk.index)
                     if key in self.manifest["chunks"]:
                         self._replay(chunk.index)
@@ -509,18 +514,45 @@ class Batch:
         return s
 
 
-def prefetch(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
-    """Read and validate the next chunk on another thread while this one is evaluated (Polars,
-    Arrow and NumPy release the interpreter lock, so the two overlap on the machine's cores)."""
-    done = object()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        future = pool.submit(next, chunks, done)
-        while True:
-            item = future.result()
-            if item is done:
-                return
-            future = pool.submit(next, chunks, done)
-            yield item  # type: ignore[misc]
+class Prefetch:
+    """A source's chunks, read and validated one ahead on another thread while this one
+    evaluates (Polars, Arrow and NumPy release the interpreter lock, so the two overlap on the
+    machine's cores). The first chunk is asked for as soon as this is made: ``minzheng batch``
+    makes it before the pack is loaded and compiled, which then overlap the register's read.
+
+    Iterated once. Leaving the loop (its end, an error, ``close``) waits for the chunk in
+    flight, so nothing reads the register or its work folder after the run."""
+
+    _DONE = object()
+
+    def __init__(self, chunks: Iterator[Chunk]) -> None:
+        self._chunks = chunks
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._next: Future[Any] = self._pool.submit(next, chunks, self._DONE)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        try:
+            while True:
+                item = self._next.result()
+                if item is self._DONE:
+                    return
+                self._next = self._pool.submit(next, self._chunks, self._DONE)
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading ahead (waiting for the chunk in flight)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def read_ahead(source: Source, chunk_size: int) -> Prefetch | None:
+    """The register's chunks for :meth:`Batch.run`, their reading started now; ``None`` for a
+    register read in pieces, whose hash buckets belong in the run's parts folder (made by
+    :class:`Batch`, cleared by ``--restart``), so reading waits for the batch there."""
+    if not source.in_memory():
+        return None
+    return Prefetch(source.chunks(chunk_size))
 
 
 def _format_from_name(path: Path) -> str:

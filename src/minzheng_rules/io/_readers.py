@@ -56,9 +56,11 @@ _PARQUET_BATCH = 131_072
 # a register whose two tables take up to about this many bytes in memory (see memory_bytes) is
 # read whole and its members matched in memory (one hash join, one sort); a bigger one is
 # streamed (members in the households' order) or split into hash buckets on disk, so memory
-# stays bounded. 512 MiB: about 1.2 M households of the shared rules' columns (a batch of 1 M
-# peaked at 1 GB resident), 600,000 of ``minzheng synth``'s
-IN_MEMORY_BYTES = 512 << 20
+# stays bounded. 384 MiB: 1 M households of ``minzheng synth`` (322 MiB; the full 湖州 pack's
+# batch peaked at 1.5 GB resident, 1.25 M at 1.8 GB: about 0.55 GB and three times the tables),
+# 2.5 M of the shared rules' columns (a batch of 1 M of those peaked at 1 GB)
+IN_MEMORY_BYTES = 384 << 20
+_SAMPLE_ROWS = 16_384  # rows read to measure a Parquet table's size in memory
 
 
 @dataclass
@@ -154,6 +156,11 @@ class Source:
 
     def fingerprint(self) -> dict[str, Any]:
         return content_hash(self.paths)
+
+    def in_memory(self) -> bool:
+        """Whether the register is read whole, in native code (so reading it can overlap other
+        work), with no work folder."""
+        return False
 
 
 # -- JSON Lines ---------------------------------------------------------------------------------
@@ -388,22 +395,22 @@ class TableFile:
         return max(lines - 1, 0)
 
     def memory_bytes(self) -> int:
-        """About how many bytes the whole table takes once read: Parquet, its rows times each
-        column's width in memory (a text or list cell: a 16-byte view and some bytes; the
-        footer's uncompressed size undercounts dictionary-encoded text many times over); CSV,
-        three times the file (a short cell becomes a 16-byte view); Excel: nothing more, the
-        sheet is already read."""
+        """About how many bytes the whole table takes once read: Parquet, its first rows read
+        and measured, scaled to the whole (the footer's sizes undercount dictionary-encoded
+        text many times over, and a width per type overcounts short text, which Polars keeps
+        inline in its 16-byte views); CSV, three times the file (a short cell becomes a
+        16-byte view); Excel: nothing more, the sheet is already read."""
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            pf = pq.ParquetFile(self.path)
-            width = 0
-            for f in pf.schema_arrow:
-                try:
-                    width += max(1, f.type.bit_width // 8)
-                except ValueError:  # text, lists, structs: no fixed width
-                    width += 24
-            return pf.metadata.num_rows * width
+            rows = pq.ParquetFile(self.path).metadata.num_rows
+            if rows == 0:
+                return 0
+            try:
+                sample = pl.read_parquet(self.path, n_rows=min(rows, _SAMPLE_ROWS))
+            except pl.exceptions.PolarsError as e:
+                raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+            return int(sample.estimated_size() * rows / max(sample.height, 1))
         if self.fmt == "excel":
             return 0
         return 3 * self._csv_path.stat().st_size
@@ -849,7 +856,7 @@ class ColumnarSource(Source):
             else:  # by household, then by row: each household's members in their file's order
                 rows = np.flatnonzero(matched)
                 if len(pos) < 2**32:  # one sort of (household, row) packed in 64 bits
-                    order = np.sort((pos[rows] << 32) | rows) & 0xFFFFFFFF
+                    order = _sorted((pos[rows] << 32) | rows) & 0xFFFFFFFF
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
@@ -1007,6 +1014,12 @@ class ColumnarSource(Source):
             m = pl.DataFrame(schema={HOUSEHOLD_ID: pl.String, ROW: pl.Int64})
         h = h.sort(ROW)
         return next(self._matched(h, m, max(h.height, 1), bucket=index))
+
+
+def _sorted(keys: np.ndarray) -> np.ndarray:
+    """``keys`` sorted by Polars, on every core (2.4 M members' keys: 0.07 s, NumPy's one-core
+    sort 0.15 s; the first chunk waits for it)."""
+    return pl.Series(keys).sort().to_numpy()
 
 
 def _contiguous(frame: pl.DataFrame) -> pl.DataFrame:
