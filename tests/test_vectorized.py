@@ -147,3 +147,26 @@ def test_assessed_needs_name_labels_across_the_64_bit_masks():
     result = compiled("huzhou", on).evaluate(*households_to_frames(hs))
     for needs, got in zip(named, result.frame.get_column("needs").to_list(), strict=True):
         assert set(needs) <= set(got)
+
+
+@pytest.mark.parametrize(
+    "column, value, named",
+    [("self_care", "sometimes", "self_care"), ("hukou", 5, "hukou")],
+)
+def test_frames_not_as_the_readers_clean_them_get_a_clear_error(column, value, named):
+    """A text outside its choices (compared as codes), or a column of another type: one
+    error naming the column and how to pass clean frames, not Polars' own."""
+    import polars as pl
+
+    on = dt.date(2024, 6, 1)
+    h, m = next(generate(pack("huzhou"), on, 50, seed=3, chunk=50))
+    vp = VectorizedPack(pack("huzhou"), on)
+    if column in m.columns:
+        m = m.with_columns(pl.lit(value).alias(column))
+    else:
+        h = h.with_columns(pl.lit(value).alias(column))
+    with pytest.raises(EvaluationError) as caught:
+        vp.evaluate(h, m)
+    message = str(caught.value)
+    assert named in message and "open_register" in message
+    assert "\n" not in message

@@ -41,7 +41,12 @@ from minzheng_rules.backends.vectorized._programs import (
     compile_relief,
     outputs_for,
 )
-from minzheng_rules.model._columns import HOUSEHOLD_ID
+from minzheng_rules.model._columns import (
+    HOUSEHOLD_COLUMNS,
+    HOUSEHOLD_ID,
+    MEMBER_COLUMNS,
+    clean_schema,
+)
 from minzheng_rules.model._convert import frames_to_dicts, households_to_frames
 from minzheng_rules.model._errors import EvaluationError, HouseholdError
 from minzheng_rules.model._household import Household, parse_household
@@ -252,7 +257,10 @@ class VectorizedPack(_ReferenceRows):
             return Result(self._empty())
         counts = np.bincount(members.get_column(HH).to_numpy(), minlength=households.height)
         h = households.with_columns(pl.Series("size", counts, dtype=pl.Int64))
-        out = run(self.plan, h, members)
+        try:
+            out = run(self.plan, h, members)
+        except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError) as e:
+            raise EvaluationError(_unclean(e, households, members)) from None
         lists = {"tags": id_codes(out, self.tag_columns), "needs": id_codes(out, self.need_columns)}
         frame = out.select(
             pl.col(HOUSEHOLD_ID),
@@ -278,6 +286,25 @@ class VectorizedPack(_ReferenceRows):
         if len(flagged) == 0:
             return Result(frame, lists=lists)
         return self._fallback(frame, households, members, flagged.tolist())
+
+
+def _unclean(error: Exception, households: pl.DataFrame, members: pl.DataFrame) -> str:
+    """What is wrong with frames the readers did not clean, in one line: the columns of
+    another type than the canonical one, else Polars' first line (it names the column of a
+    text outside its choices, which are compared as codes)."""
+    wrong = [
+        f"{name} is {frame.schema[name]}, not {dtype}"
+        for frame, columns in ((households, HOUSEHOLD_COLUMNS), (members, MEMBER_COLUMNS))
+        for name, dtype in clean_schema(columns).items()
+        if name in frame.columns and frame.schema[name] != dtype
+    ]
+    said = str(error).strip()
+    what = "; ".join(wrong) if wrong else (said.splitlines()[0] if said else type(error).__name__)
+    return (
+        f"the households or members frame does not hold what the pack reads ({what}): pass "
+        "frames as minzheng_rules.io reads them (open_register(...).chunks), with the canonical "
+        "types and choices"
+    )
 
 
 def plan_key(pack: Any, on: dt.date, conditions: bool) -> str:
