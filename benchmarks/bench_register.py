@@ -6,7 +6,8 @@ reading the same files (wall time from here, CPU and peak memory from the child'
    needed columns, members shuffled): ``minzheng batch`` vs OpenFisca 46
    (``benchmarks/openfisca``, run in its own environment) vs hand-written NumPy on integer fen
    (:mod:`benchmarks.handwritten_numpy`); the three answers compared to the fen;
-2. the full 湖州 pack, Parquet → Parquet on a ``minzheng synth`` register: households/s;
+2. the full 湖州 pack, Parquet → Parquet on a ``minzheng synth`` register: households/s, and
+   the floors under it (imports, the reader alone, the writer alone: no rule evaluated);
 3. peak memory of that batch at ``--memory-households`` (10 M in the issue; slow, so a flag);
 4. start-up: ``minzheng batch`` of one household with the full pack, with the compiled pack's
    disk cache off (cold) and on (warm).
@@ -141,7 +142,10 @@ def shared_rules(tmp: Path, n: int, float_money: bool, openfisca: str | None) ->
     )
 
 
-def full_pack(tmp: Path, n: int, label: str, goal: str) -> None:
+def full_pack(
+    tmp: Path, n: int, label: str, goal: str, floors: bool = False
+) -> dict[str, Run] | None:
+    """The batch's figure; with ``floors``, those too (returned: the children's runs)."""
     reg = tmp / f"synth{n}"
     subprocess.run(
         minzheng(
@@ -165,6 +169,73 @@ def full_pack(tmp: Path, n: int, label: str, goal: str) -> None:
     )
     print(f"{label}. full 湖州 pack, {n:,} households (minzheng synth) Parquet → Parquet")
     print(line("minzheng batch", r, n) + f"   ({goal})")
+    return _floors(reg, tmp / f"full{n}.parquet", n) if floors else None
+
+
+def _floors(reg: Path, out: Path, n: int) -> dict[str, Run]:
+    """What a batch of this register costs before any rule is evaluated, each part in a child
+    of its own: importing the batch command's modules; reading, matching and validating every
+    chunk as ``minzheng batch`` does; writing its output table again with its writer. Their
+    sum against the time the households/s goal allows shows what is left for evaluation."""
+    parts = {
+        name: run([sys.executable, "-c", _FLOOR, name, str(reg), str(out)])
+        for name in ("imports", "reader", "writer")
+    }
+    budget = n / 500_000
+    print(
+        f"   floors (no rule evaluated), each a process; at 500,000/s the whole run has {budget:.2f} s"
+    )
+    alone = {name: float(r.stderr.split()[-1]) for name, r in parts.items()}
+    for name, r in parts.items():
+        inner = alone[name]
+        print(
+            f"   {name:<8} {r.wall:6.2f} s wall {r.cpu:6.2f} s cpu  (the part alone: {inner:.2f} s)"
+        )
+    total = sum(alone.values())
+    print(f"   the three parts alone, one after another: {total:.2f} s ({budget:.2f} s allowed)")
+    return parts
+
+
+# a floor of a batch: its imports, its reader alone, or its writer alone (the time of the part
+# itself on stderr; the output is read back first, untimed, in the writer's forms)
+_FLOOR = """
+import sys, time
+t0 = time.perf_counter()
+import minzheng_rules.cli.main, minzheng_rules.io._batch as batch
+from pathlib import Path
+part, reg, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+took = time.perf_counter() - t0
+if part == "reader":
+    from minzheng_rules.io._readers import open_register
+    t0 = time.perf_counter()
+    read = 0
+    for chunk in batch.Prefetch(open_register(reg).chunks(250_000, None)):
+        read += chunk.read
+    took = time.perf_counter() - t0
+    sys.stderr.write(f"{read} ")
+elif part == "writer":
+    import pyarrow as pa, pyarrow.parquet as pq
+    from minzheng_rules.io._formats import TableWriter
+    table = pq.read_table(out)
+    arrays = []
+    for name, column in zip(table.column_names, table.columns):
+        column = column.combine_chunks()
+        if name.endswith("_status"):
+            column = column.dictionary_encode()
+        elif name.endswith("_amount"):
+            column = column.cast(pa.decimal64(18, column.type.scale))
+        elif name in batch.LISTS:
+            column = pa.ListArray.from_arrays(column.offsets, column.values.dictionary_encode())
+        arrays.append(column)
+    table = pa.Table.from_arrays(arrays, names=table.column_names)
+    t0 = time.perf_counter()
+    writer = TableWriter(out.with_name("again.parquet"), "parquet", store_schema=False, integer_decimals=True)
+    for k in range(0, table.num_rows, 250_000):
+        writer.write(table.slice(k, 250_000))
+    writer.close()
+    took = time.perf_counter() - t0
+sys.stderr.write(f"{took:.3f}")
+"""
 
 
 def start_up(tmp: Path) -> None:
@@ -249,7 +320,9 @@ def main() -> None:
         if args.only in (None, "shared"):
             shared_rules(tmp, args.households, args.float_money, args.openfisca_python)
         if args.only in (None, "full"):
-            full_pack(tmp, args.full_households or args.households, "2", "goal ≥ 500,000/s")
+            full_pack(
+                tmp, args.full_households or args.households, "2", "goal ≥ 500,000/s", floors=True
+            )
         if args.memory_households and args.only in (None, "memory"):
             full_pack(tmp, args.memory_households, "3", "peak memory goal < 2048 MiB at 10 M")
         if args.only in (None, "startup"):

@@ -57,3 +57,18 @@ def test_the_numpy_baseline_agrees_with_minzheng_batch(tmp_path):
     # and the register exercises every program both ways
     for p in PROGRAMS:
         assert set(got[f"{p}_status"]) == {"eligible", "ineligible"}, p
+
+
+def test_the_floors_under_the_full_pack_are_measured_part_by_part(tmp_path, capsys):
+    """The full-pack figure comes with its floors (imports, the reader alone, the writer
+    alone), each from a child that really did that part: the reader's child read every
+    household, the writer's wrote a file that reads back as the batch's output."""
+    from benchmarks import bench_register
+
+    parts = bench_register.full_pack(tmp_path, 300, "2", "goal", floors=True)
+    assert parts is not None and parts["reader"].stderr.split()[0] == "300"
+    printed = capsys.readouterr().out
+    for part in ("imports", "reader", "writer"):
+        assert any(line.split()[:1] == [part] for line in printed.splitlines()), printed
+    again = pl.read_parquet(tmp_path / "again.parquet")
+    assert again.equals(pl.read_parquet(tmp_path / "full300.parquet"))
