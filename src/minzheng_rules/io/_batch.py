@@ -495,7 +495,7 @@ class Batch:
         s.stale = dict(self.vp.bound.stale)
         w = self._writer
         if w.rows == 0:
-            w.write(self._table(self.vp._empty()))
+            w.write(self._table(self.vp.empty_frame()))
         w.close()
         rejects = self.out.with_name(self.out.name + ".rejects.jsonl")
         tmp = rejects.with_name(f".{rejects.name}.tmp")

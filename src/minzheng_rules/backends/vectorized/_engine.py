@@ -95,7 +95,9 @@ class _ReferenceRows(abc.ABC):
     def reference(self) -> ReferenceEvaluator:
         """The reference evaluator bound to the pack and date."""
 
-    def _empty(self) -> pl.DataFrame:
+    def empty_frame(self) -> pl.DataFrame:
+        """The evaluation frame with no rows: its columns and types (what a run of no household
+        writes)."""
         schema: dict[str, pl.DataType] = {HOUSEHOLD_ID: pl.String()}
         for p in self.programs:
             schema[f"{p.program}_status"] = pl.Int8()
@@ -254,7 +256,7 @@ class VectorizedPack(_ReferenceRows):
         ``tags`` and ``needs``, which are in ``Result.lists`` (for a writer that takes those:
         making the text per row was a third of a CPU-second per million households)."""
         if households.height == 0:
-            return Result(self._empty())
+            return Result(self.empty_frame())
         counts = np.bincount(members.get_column(HH).to_numpy(), minlength=households.height)
         h = households.with_columns(pl.Series("size", counts, dtype=pl.Int64))
         try:
@@ -282,7 +284,8 @@ class VectorizedPack(_ReferenceRows):
         if len(flagged) == 0 and not text:
             return Result(frame, lists=lists)
         texts = [text_lists(name, coded) for name, coded in lists.items()]
-        frame = frame.with_columns(texts).select(self._empty().columns)  # in the schema's order
+        order = self.empty_frame().columns  # the schema's order
+        frame = frame.with_columns(texts).select(order)
         if len(flagged) == 0:
             return Result(frame, lists=lists)
         return self._fallback(frame, households, members, flagged.tolist())
@@ -422,7 +425,7 @@ class ReferencePack(_ReferenceRows):
         self, households: pl.DataFrame, members: pl.DataFrame, text: bool = True
     ) -> Result:
         """Every row by the reference evaluator (``text``: the lists are always in the frame)."""
-        empty = self._empty()
+        empty = self.empty_frame()
         n = households.height
         if n == 0:
             return Result(empty)
