@@ -68,6 +68,11 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[str]]] = {
         [{"id": "a", "age": 30}, {"age": 3, "care": "x"}],
         ["members[#2].id: Field required", f"members[#2].care: {CARE}"],
     ),
+    "no member": ([], ["members: List should have at least 1 item"]),
+    "31 members, one of them bad: the list is refused whole, as the models do": (
+        [{"id": f"x{i}", "age": 3} for i in range(30)] + [{"id": "y", "age": 131}],
+        ["members: List should have at most 30 items"],
+    ),
     "an age that is not a number": (
         [{"id": "a", "age": 30}, {"id": "k", "age": "old"}],
         ["members[k].age: Input should be a valid integer, unable to parse string as an integer"],

@@ -878,7 +878,8 @@ def assemble(
             pl.concat_str(
                 [
                     pl.col("h"),
-                    pl.when(pl.col("m") != "").then(pl.col("m")),
+                    # too many members: the models look no further into them, nor here
+                    pl.when((pl.col("m") != "") & ~pl.col("many")).then(pl.col("m")),
                     pl.when(pl.col("few")).then(
                         pl.lit(f"members: List should have at least {MIN_MEMBERS} item")
                     ),

@@ -266,6 +266,8 @@ def _problems(err: ValidationError, data: Any = None) -> list[tuple[str, str]]:
             said_twice |= loc == ["members"]
         elif e["type"] == "extra_forbidden":
             msg = "unknown field"
+        elif e["type"] in ("too_short", "too_long"):  # "… after validation, not 0": as the
+            msg = msg.split(" after validation")[0]  # columnar checks word it
         for p in loc:
             if isinstance(p, int) and parts == ["members"] and p < len(labels):
                 parts = [labels[p]]
