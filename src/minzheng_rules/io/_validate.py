@@ -774,37 +774,45 @@ def _member_problems(
     shared; the member's id is ``id``, as in the JSON form. A member's own checks are reported
     only when its fields are valid, and the first one only, as the models report them."""
     n = len(counts)
-    concerned = dup.copy()
-    concerned[hh[bad_members]] = True
-    rows = np.flatnonzero(concerned[hh])
-    starts = np.cumsum(counts) - counts
     ident = pl.col(MEMBER_ID)
-    f = m.gather(rows).with_columns(
-        rules=member_rules(m.gather(rows)),
-        pos=pl.Series(rows - starts[hh[rows]] + 1),
-        seen=pl.int_range(pl.len()).over(HH, MEMBER_ID),
-        shared=(pl.len().over(HH, MEMBER_ID) > 1),
+    # ids shared within a household: only where _shared_ids found some (a few households)
+    in_dup = np.flatnonzero(dup[hh])
+    ids = (
+        m.select(HH, MEMBER_ID)
+        .gather(in_dup)
+        .with_columns(
+            seen=pl.int_range(pl.len()).over(HH, MEMBER_ID),
+            shared=pl.len().over(HH, MEMBER_ID) > 1,
+        )
     )
+    shared = np.zeros(len(hh), dtype=np.bool_)
+    shared[in_dup[ids.get_column("shared").to_numpy()]] = True
+    twice = (
+        ids.filter(ident.is_not_null() & (pl.col("seen") >= 1))
+        .group_by(HH, maintain_order=True)
+        .agg(ident.first())
+    )
+    starts = np.cumsum(counts) - counts
+    bad = m.gather(bad_members)
     label = (
         pl.when(ident.is_not_null() & (ident != "") & ~pl.col("shared"))
         .then(pl.lit("members[") + ident + pl.lit("]."))
         .otherwise(pl.lit("members[#") + pl.col("pos").cast(pl.String) + pl.lit("]."))
     )
+    # a member's problems are joined with "; ": each is labelled (the reject splits them)
+    own = pl.coalesce(ERR, "rules").str.replace_all(rf"(^|; ){MEMBER_ID}: ", "${1}id: ")
     problems = (
-        f.filter(pl.col(ERR).is_not_null() | pl.col("rules").is_not_null())
-        .select(HH, label.alias("label"), pl.coalesce(ERR, "rules").str.split("; ").alias("e"))
-        .explode("e")
-        .select(
+        bad.select(
             HH,
-            (pl.col("label") + pl.col("e").str.replace(f"^{MEMBER_ID}: ", "id: ")).alias("e"),
+            MEMBER_ID,
+            ERR,
+            rules=member_rules(bad),
+            pos=pl.Series(bad_members - starts[hh[bad_members]] + 1),
+            shared=pl.Series(shared[bad_members]),
         )
+        .select(HH, (label + own.str.replace_all("; ", "; " + label, literal=True)).alias("e"))
         .group_by(HH, maintain_order=True)
         .agg(pl.col("e").str.join("; "))
-    )
-    twice = (
-        f.filter(ident.is_not_null() & (pl.col("seen") >= 1))
-        .group_by(HH, maintain_order=True)
-        .agg(ident.first())
     )
 
     def per_household(frame: pl.DataFrame, name: str) -> pl.Series:
