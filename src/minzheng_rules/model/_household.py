@@ -24,7 +24,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from minzheng_rules.model._errors import HouseholdError, repeated
 from minzheng_rules.model._safe_yaml import PlainLoader, load_shallow
@@ -248,6 +248,21 @@ def _raw_members(data: Any) -> list[Any]:
     return members if isinstance(members, list) else []
 
 
+def describe(e: ErrorDetails) -> tuple[list[str | int], str]:
+    """One pydantic error as where (its location, with the field a member's own rule names)
+    and what, in the words a register's reject uses whatever its form."""
+    loc = list(e["loc"])
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == _RULE:
+        loc.append(e["ctx"]["field"])
+        msg = e["ctx"]["message"]
+    elif e["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif e["type"] in ("too_short", "too_long"):  # "… after validation, not 0": as the
+        msg = msg.split(" after validation")[0]  # columnar checks word it
+    return loc, msg
+
+
 def _problems(err: ValidationError, data: Any = None) -> list[tuple[str, str]]:
     """Each problem as (where, what): ``<label>.<field>`` or ``<label>``, members labelled
     as :func:`member_labels` says; the household's own fields first, then its members in
@@ -257,17 +272,9 @@ def _problems(err: ValidationError, data: Any = None) -> list[tuple[str, str]]:
     out = []
     said_twice = False
     for e in err.errors():
+        loc, msg = describe(e)
+        said_twice |= e["type"] == _RULE and loc == ["members"]
         parts: list[str] = []
-        loc = list(e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == _RULE:
-            loc.append(e["ctx"]["field"])
-            msg = e["ctx"]["message"]
-            said_twice |= loc == ["members"]
-        elif e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif e["type"] in ("too_short", "too_long"):  # "… after validation, not 0": as the
-            msg = msg.split(" after validation")[0]  # columnar checks word it
         for p in loc:
             if isinstance(p, int) and parts == ["members"] and p < len(labels):
                 parts = [labels[p]]
