@@ -765,8 +765,8 @@ def _member_problems(
     m: pl.DataFrame, hh: np.ndarray, counts: np.ndarray, bad_members: np.ndarray, dup: np.ndarray
 ) -> tuple[pl.Series, pl.Series]:
     """Per household: its refused members' problems joined with '; ' in the members' order,
-    and the first member id given twice (null: none). Built from the members of the
-    households concerned alone.
+    and the first member id given twice (null: none). Built from the refused members and the
+    members of households with a shared id alone.
 
     Each problem reads ``<label>.<field>: <message>``, labelled as
     :func:`~minzheng_rules.model._household.member_labels` labels them: ``members[<id>]``, or
