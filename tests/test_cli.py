@@ -69,7 +69,7 @@ def test_eval_bad_household_names_field(tmp_path):
     bad.write_text(json.dumps({"id": "x", "members": [{"id": "a", "age": 3, "wage": 1}]}))
     r = runner.invoke(app, ["eval", str(bad), "--pack", "huzhou", "--date", "2024-06-01"])
     assert r.exit_code == 2
-    assert "members[0].wage: unknown field" in r.stderr
+    assert "members[a].wage: unknown field" in r.stderr
 
 
 def test_eval_bad_date_and_format(household_file):

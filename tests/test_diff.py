@@ -263,7 +263,7 @@ def test_a_bad_register_line_is_named(tmp_path):
         list(read_register(path))
     path.write_text(f'{good}\n{{"id": "x", "members": [{{"id": "a", "age": "old"}}]}}\n')
     r = runner.invoke(app, ["diff", "-p", "huzhou", "--register", str(path)])
-    assert r.exit_code == 2 and "r.jsonl:2" in r.stderr and "members[0].age" in r.stderr
+    assert r.exit_code == 2 and "r.jsonl:2" in r.stderr and "members[a].age" in r.stderr
 
 
 def test_costs_by_period():

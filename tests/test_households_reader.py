@@ -22,7 +22,7 @@ def test_json_lines_bad_rows_are_recorded_and_the_rest_read(tmp_path):
     assert ids == ["h1", "h3"]
     assert len(problems) == 2
     assert "r.jsonl:3" in problems[0] and "not valid JSON" in problems[0]
-    assert "r.jsonl:4" in problems[1] and "members[0].age" in problems[1]
+    assert "r.jsonl:4" in problems[1] and "members[a].age" in problems[1]
     with pytest.raises(HouseholdError, match=r"r\.jsonl:3"):
         list(read_households(path))
 

@@ -196,8 +196,9 @@ def household_page() -> str:
         "",
         "This is the form of `missing` in results (`minzheng eval`, golden cases' "
         "`expect: {program: {missing: [...]}}`) and of `unknown (...)` in `--explain`; a bad "
-        "household names the field the same way with the member's position, "
-        "`members[0].age`.",
+        "household names the field the same way, `members[b].age`, or by the member's "
+        "position counting from 1, `members[#2].age`, when its id is missing, empty or shared "
+        "(see [拒绝记录 Bad rows](../guide/registers.md#bad-rows-and-counts)).",
         "",
         "```yaml",
         "id: h1",

@@ -36,6 +36,7 @@ from minzheng_rules.model._columns import (
     clean_schema,
 )
 from minzheng_rules.model._errors import MinzhengError, suggest
+from minzheng_rules.model._household import AGE_OR_BIRTH_DATE, GRADE_FOR_TYPE, repeated_id
 
 ERR = "__errors"
 
@@ -74,6 +75,13 @@ def check_columns(names: list[str], columns: tuple[Column, ...], source: str) ->
     for c in columns:
         if c.required and c.name not in names:
             raise InputError(f"{source}: missing required column '{c.name}'")
+
+
+def choices(values: tuple[str, ...]) -> str:
+    """A choice list as the models word it: ``'a', 'b' or 'c'`` (both routes say the same)."""
+    quoted = [f"'{v}'" for v in values]
+    head = ", ".join(quoted[:-1])
+    return f"Input should be {head} or {quoted[-1]}" if head else f"Input should be {quoted[0]}"
 
 
 _INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
@@ -329,7 +337,9 @@ def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
         ok = col.str.contains(_INT).fill_null(True)
         v = col.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
         err = pl.select(
-            pl.when(~ok | (col.is_not_null() & v.is_null())).then(pl.lit(invalid)).otherwise(None)
+            pl.when(~ok | (col.is_not_null() & v.is_null()))
+            .then(pl.lit(f"{invalid}, unable to parse string as an integer"))  # as the models
+            .otherwise(None)
         ).to_series()
     else:
         raise InputError(f"{source}: column '{c.name}' has type {dtype}, not a whole number")
@@ -389,7 +399,7 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         failing.append(
             (
                 v.is_not_null() & ~v.is_in(list(c.values)),
-                f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values),
+                f"{c.name}: {choices(c.values)}",
             )
         )
     if c.min_length is not None or c.max_length is not None:
@@ -605,7 +615,7 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
             return None
         v = x.cast(pl.String)
         if c.kind == "enum":
-            why = f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values)
+            why = f"{c.name}: {choices(c.values)}"
             # a comparison per value: cheaper than a hash lookup per row, for a handful
             one_of = pl.any_horizontal([v == value for value in c.values])
             checks.append(Check(~one_of, pl.lit(why)))  # (null where v is: not broken)
@@ -722,27 +732,28 @@ def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
 
 def _member_model_checks() -> Checks:
     """The member models' own checks, across columns (age or birth date; a type needs a
-    grade): written once for both the whole-column test and the messages."""
+    grade), in the models' order and with their words (``<field>: <message>``): written once
+    for both the whole-column test and the messages."""
     return [
         Check(
             pl.col("age").is_null() & pl.col("birth_date").is_null(),
-            pl.lit("give 'age' or 'birth_date'"),
+            pl.lit(": ".join(AGE_OR_BIRTH_DATE)),
         ),
         Check(
             pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null(),
-            pl.lit("'disability_type' needs a 'disability_grade'"),
+            pl.lit(": ".join(GRADE_FOR_TYPE)),
         ),
     ]
 
 
 def member_rules(m: pl.DataFrame) -> pl.Series:
-    """The member models' own checks' messages per member, joined with '; ' (null: none)."""
-    problems = pl.concat_str(
-        [pl.when(c.broken).then(c.why) for c in _member_model_checks()],
-        separator="; ",
-        ignore_nulls=True,
-    )
-    return m.select(pl.when(problems == "").then(None).otherwise(problems)).to_series()
+    """Per member, the first of the member models' own checks it breaks (null: none), as the
+    models report it: the first broken check alone."""
+    first, *rest = _member_model_checks()
+    chain: Then | ChainedThen = pl.when(first.broken).then(first.why)
+    for check in rest:
+        chain = chain.when(check.broken).then(check.why)
+    return m.select(chain.otherwise(None)).to_series()
 
 
 def _member_rule_broken() -> pl.Expr:
@@ -750,26 +761,65 @@ def _member_rule_broken() -> pl.Expr:
     return pl.any_horizontal([c.broken for c in _member_model_checks()])
 
 
-def _member_problems(m: pl.DataFrame, n: int) -> pl.Series:
-    """Per household (of ``n``), its refused members' problems, each labelled with the
-    member's id, joined with '; ' in the members' order (null: none). ``m``: those members."""
-    rules = member_rules(m)
-    joined = pl.select(
-        pl.concat_str([m.get_column(ERR), rules], separator="; ", ignore_nulls=True)
-    ).to_series()
-    label = pl.lit("members[") + pl.col(MEMBER_ID).fill_null("?") + pl.lit("].")
-    # every problem of the member carries the label (the reject lists them split on "; ")
-    problems = (
-        pl.DataFrame({HH: m.get_column(HH), MEMBER_ID: m.get_column(MEMBER_ID), "e": joined})
-        .filter(pl.col("e") != "")
-        .select(
-            HH, (label + pl.col("e").str.replace_all("; ", "; " + label, literal=True)).alias("e")
+def _member_problems(
+    m: pl.DataFrame, hh: np.ndarray, counts: np.ndarray, bad_members: np.ndarray, dup: np.ndarray
+) -> tuple[pl.Series, pl.Series]:
+    """Per household: its refused members' problems joined with '; ' in the members' order,
+    and the first member id given twice (null: none). Built from the refused members and the
+    members of households with a shared id alone.
+
+    Each problem reads ``<label>.<field>: <message>``, labelled as
+    :func:`~minzheng_rules.model._household.member_labels` labels them: ``members[<id>]``, or
+    ``members[#<n>]`` (position in the household from 1) when the id is missing, empty or
+    shared; the member's id is ``id``, as in the JSON form. A member's own checks are reported
+    only when its fields are valid, and the first one only, as the models report them."""
+    n = len(counts)
+    ident = pl.col(MEMBER_ID)
+    # ids shared within a household: only where _shared_ids found some (a few households)
+    in_dup = np.flatnonzero(dup[hh])
+    ids = (
+        m.select(HH, MEMBER_ID)
+        .gather(in_dup)
+        .with_columns(
+            seen=pl.int_range(pl.len()).over(HH, MEMBER_ID),
+            shared=pl.len().over(HH, MEMBER_ID) > 1,
         )
     )
-    per_member = problems.group_by(HH).agg(pl.col("e").str.join("; "))
-    return _nulls(n, pl.String).scatter(
-        per_member.get_column(HH).cast(pl.Int64), per_member.get_column("e")
+    shared = np.zeros(len(hh), dtype=np.bool_)
+    shared[in_dup[ids.get_column("shared").to_numpy()]] = True
+    twice = (
+        ids.filter(ident.is_not_null() & (pl.col("seen") >= 1))
+        .group_by(HH, maintain_order=True)
+        .agg(ident.first())
     )
+    starts = np.cumsum(counts) - counts
+    bad = m.gather(bad_members)
+    label = (
+        pl.when(ident.is_not_null() & (ident != "") & ~pl.col("shared"))
+        .then(pl.lit("members[") + ident + pl.lit("]."))
+        .otherwise(pl.lit("members[#") + pl.col("pos").cast(pl.String) + pl.lit("]."))
+    )
+    # a member's problems are joined with "; ": each is labelled (the reject splits them)
+    own = pl.coalesce(ERR, "rules").str.replace_all(rf"(^|; ){MEMBER_ID}: ", "${1}id: ")
+    problems = (
+        bad.select(
+            HH,
+            MEMBER_ID,
+            ERR,
+            rules=member_rules(bad),
+            pos=pl.Series(bad_members - starts[hh[bad_members]] + 1),
+            shared=pl.Series(shared[bad_members]),
+        )
+        .select(HH, (label + own.str.replace_all("; ", "; " + label, literal=True)).alias("e"))
+        .group_by(HH, maintain_order=True)
+        .agg(pl.col("e").str.join("; "))
+    )
+
+    def per_household(frame: pl.DataFrame, name: str) -> pl.Series:
+        at = frame.get_column(HH).cast(pl.Int64)
+        return _nulls(n, pl.String).scatter(at, frame.get_column(name))
+
+    return per_household(problems, "e"), per_household(twice, MEMBER_ID)
 
 
 def _shared_ids(ids: pl.Series, hh: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -818,29 +868,33 @@ def assemble(
     bad = h.get_column(ERR).is_not_null().to_numpy() | few | many | dup
     bad[hh[bad_members]] = True
     at = np.flatnonzero(bad)
-    member_problems = _member_problems(m.gather(bad_members), n).gather(at)
+    member_problems = twice = _nulls(n, pl.String)
+    if len(bad_members) or dup.any():  # (most chunks: neither, and nothing to look at)
+        member_problems, twice = _member_problems(m, hh, count, bad_members, dup)
+    before, after = repeated_id("\0").split("\0")
     reasons = (
         pl.DataFrame(
             {
                 "h": h.get_column(ERR).gather(at),
-                "m": member_problems,
+                "m": member_problems.gather(at),
                 "few": few[at],
                 "many": many[at],
-                "dup": dup[at],
+                "twice": twice.gather(at),
             }
         )
         .select(
             pl.concat_str(
                 [
                     pl.col("h"),
-                    pl.when(pl.col("m") != "").then(pl.col("m")),
+                    # too many members: the models look no further into them, nor here
+                    pl.when((pl.col("m") != "") & ~pl.col("many")).then(pl.col("m")),
                     pl.when(pl.col("few")).then(
                         pl.lit(f"members: List should have at least {MIN_MEMBERS} item")
                     ),
                     pl.when(pl.col("many")).then(
                         pl.lit(f"members: List should have at most {MAX_MEMBERS} items")
                     ),
-                    pl.when(pl.col("dup")).then(pl.lit("members: a member id appears twice")),
+                    pl.lit(f"members: {before}") + pl.col("twice") + pl.lit(after),
                 ],
                 separator="; ",
                 ignore_nulls=True,

@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from minzheng_rules.model._errors import HouseholdError, repeated
 from minzheng_rules.model._safe_yaml import PlainLoader, load_shallow
@@ -41,6 +42,24 @@ def _not_bool(value: Any) -> Any:
 Count = Annotated[int, BeforeValidator(_not_bool)]
 MAX_FILE_BYTES = 16 << 20  # a household file larger than this is refused
 MAX_LIST = 1_000  # assessed needs, programs received: more is not a household
+
+# a member's own rules across fields: (the field named in the reason, what is wrong), read by
+# the models here and by the columnar checks (io/_validate.py), so both say the same
+AGE_OR_BIRTH_DATE = ("age", "give 'age' or 'birth_date'")
+GRADE_FOR_TYPE = ("disability_grade", "needed when 'disability_type' is given")
+_RULE = "rule"  # the pydantic error type of these rules: the field is in its context
+
+
+def _broken(rule: tuple[str, str]) -> PydanticCustomError:
+    """A broken rule as pydantic reports it; the message is read from the context (a
+    template would fill in any ``{...}`` an id holds)."""
+    field, message = rule
+    return PydanticCustomError(_RULE, "{message}", {"field": field, "message": message})
+
+
+def repeated_id(ident: str) -> str:
+    """The reason given when two members of a household share an id (both routes)."""
+    return f"member id '{ident}' appears twice"
 
 
 class Relation(StrEnum):
@@ -145,9 +164,9 @@ class Member(_Strict):
     @model_validator(mode="after")
     def _age_or_birth_date(self) -> Member:
         if self.age is None and self.birth_date is None:
-            raise ValueError("give 'age' or 'birth_date'")
+            raise _broken(AGE_OR_BIRTH_DATE)
         if self.disability_type is not None and self.disability_grade is None:
-            raise ValueError("'disability_type' needs a 'disability_grade'")
+            raise _broken(GRADE_FOR_TYPE)
         return self
 
     def age_on(self, on: dt.date) -> int:
@@ -204,20 +223,75 @@ class Household(_Strict):
     def _unique_member_ids(self) -> Household:
         twice = repeated(m.id for m in self.members)
         if twice is not None:
-            raise ValueError(f"member id '{twice}' appears twice")
+            raise _broken(("members", repeated_id(twice)))
         return self
 
 
-def _problems(err: ValidationError) -> list[tuple[str, str]]:
+def member_labels(ids: list[Any]) -> list[str]:
+    """How a bad household's reasons name each member: ``members[<id>]`` by the member's id
+    (what an officer finds in their own system); ``members[#<n>]``, the member's position in
+    the household counting from 1, when the id is missing, empty or shared with another
+    member of the household. The columnar checks label the same way (io/_validate.py)."""
+    texts = [i if isinstance(i, str) else None for i in ids]
+    seen: dict[str, int] = {}
+    for i in texts:
+        if i is not None:
+            seen[i] = seen.get(i, 0) + 1
+    return [
+        f"members[{i}]" if i and seen[i] == 1 else f"members[#{n}]"
+        for n, i in enumerate(texts, start=1)
+    ]
+
+
+def _raw_members(data: Any) -> list[Any]:
+    members = data.get("members") if isinstance(data, dict) else None
+    return members if isinstance(members, list) else []
+
+
+def describe(e: ErrorDetails) -> tuple[list[str | int], str]:
+    """One pydantic error as where (its location, with the field a member's own rule names)
+    and what, in the words a register's reject uses whatever its form."""
+    loc = list(e["loc"])
+    msg = e["msg"].removeprefix("Value error, ")
+    if e["type"] == _RULE:
+        loc.append(e["ctx"]["field"])
+        msg = e["ctx"]["message"]
+    elif e["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif e["type"] in ("too_short", "too_long"):  # "… after validation, not 0": as the
+        msg = msg.split(" after validation")[0]  # columnar checks word it
+    return loc, msg
+
+
+def _problems(err: ValidationError, data: Any = None) -> list[tuple[str, str]]:
+    """Each problem as (where, what): ``<label>.<field>`` or ``<label>``, members labelled
+    as :func:`member_labels` says; the household's own fields first, then its members in
+    order, then the list of members as a whole (the order the columnar checks give)."""
+    ids = [m.get("id") if isinstance(m, dict) else None for m in _raw_members(data)]
+    labels = member_labels(ids)
     out = []
+    said_twice = False
     for e in err.errors():
-        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"])
-        loc = loc.replace(".[", "[") or "household"
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        out.append((loc, msg))
-    return out
+        loc, msg = describe(e)
+        said_twice |= e["type"] == _RULE and loc == ["members"]
+        parts: list[str] = []
+        for p in loc:
+            if isinstance(p, int) and parts == ["members"] and p < len(labels):
+                parts = [labels[p]]
+            elif isinstance(p, int):
+                parts[-1] += f"[{p}]"
+            else:
+                parts.append(str(p))
+        where = ".".join(parts) or "household"
+        rank = 2 if where == "members" else 1 if where.startswith("members[") else 0
+        out.append((rank, where, msg))
+    if not said_twice:
+        # the household's own check runs only when its members are valid: said here as the
+        # columnar checks say it, whatever else is wrong
+        twice = repeated(i for i in ids if isinstance(i, str))
+        if twice is not None:
+            out.append((2, "members", repeated_id(twice)))
+    return [(where, msg) for _, where, msg in sorted(out, key=lambda x: x[0])]
 
 
 def parse_household(data: Any, source: str | None = None) -> Household:
@@ -225,7 +299,7 @@ def parse_household(data: Any, source: str | None = None) -> Household:
     try:
         return Household.model_validate(data)
     except ValidationError as err:
-        raise HouseholdError(_problems(err), source) from None
+        raise HouseholdError(_problems(err, data), source) from None
 
 
 def load_household(path: str | Path) -> Household:

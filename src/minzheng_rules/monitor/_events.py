@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from minzheng_rules.model import _types as T
-from minzheng_rules.model._household import DisabilityType, Member, Money
+from minzheng_rules.model._household import DisabilityType, Member, Money, describe
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -157,11 +157,11 @@ class EventError:
 def _problem(err: ValidationError) -> str:
     parts = []
     for e in err.errors()[:3]:
-        loc = [str(p) for p in e["loc"]]
+        at, msg = describe(e)
+        loc = [str(p) for p in at]
         if loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]  # the union tag pydantic puts first
         where = ".".join(loc) or "event"
-        msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"]
         if e["type"] == "union_tag_invalid":
             msg = f"'type' must be one of {', '.join(EVENT_TYPES)}"
         elif e["type"] == "union_tag_not_found":

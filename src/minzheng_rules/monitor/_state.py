@@ -28,6 +28,7 @@ from minzheng_rules.model._household import (
     Household,
     Housing,
     Member,
+    describe,
     parse_household,
 )
 from minzheng_rules.monitor import _events as E
@@ -339,9 +340,8 @@ def _validated_member(m: Member, changes: dict[str, Any]) -> Member:
     try:
         return Member.model_validate(data)
     except ValidationError as err:
-        e = err.errors()[0]
-        where = ".".join(str(p) for p in e["loc"]) or "member"
-        msg = "unknown field" if e["type"] == "extra_forbidden" else e["msg"]
+        loc, msg = describe(err.errors()[0])
+        where = ".".join(str(p) for p in loc) or "member"
         raise EventRefused(f"member '{m.id}': {where}: {msg}") from None
 
 
