@@ -36,6 +36,13 @@ CASES: dict[str, tuple[list[dict[str, Any]], list[str]]] = {
             f"members[b].care: {CARE}",
         ],
     ),
+    "an id holding '; ' stays one label (reasons are not cut at it)": (
+        [{"id": "a", "age": 30}, {"id": "b; c", "age": -4, "care": "nowhere"}],
+        [
+            "members[b; c].age: Input should be greater than or equal to 0",
+            f"members[b; c].care: {CARE}",
+        ],
+    ),
     "neither age nor birth date: the field is named": (
         [{"id": "a", "age": 30}, {"id": "d"}],
         ["members[d].age: give 'age' or 'birth_date'"],

@@ -34,6 +34,7 @@ from minzheng_rules.io._mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io._names import form_of
 from minzheng_rules.io._validate import (
     ERR,
+    SEP,
     InputError,
     Reject,
     assemble,
@@ -811,7 +812,7 @@ class ColumnarSource(Source):
                 poisoned, default=None, return_dtype=pl.String
             )
             hc = hc.with_columns(
-                pl.concat_str([pl.col(ERR), why], separator="; ", ignore_nulls=True)
+                pl.concat_str([pl.col(ERR), why], separator=SEP, ignore_nulls=True)
                 .replace("", None)
                 .alias(ERR)
             )

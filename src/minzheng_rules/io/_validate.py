@@ -39,6 +39,10 @@ from minzheng_rules.model._errors import MinzhengError, suggest
 from minzheng_rules.model._household import AGE_OR_BIRTH_DATE, GRADE_FOR_TYPE, repeated_id
 
 ERR = "__errors"
+# between a row's reasons while they are columns (split into the reject's list at the end): a
+# control character, as reasons quote cells and ids, whose text may hold "; " or anything else
+# printable
+SEP = "\x1f"
 
 
 class InputError(MinzhengError):
@@ -669,7 +673,7 @@ def clean(
     units: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Every column converted, defaults applied, and ``__errors``: the row's problems joined
-    with '; ' (null when none). ``units``: money columns whose numbers count fen, not 元.
+    with ``SEP`` (null when none). ``units``: money columns whose numbers count fen, not 元.
 
     One query per frame: the values and whether each row breaks a rule; the messages are
     then built for the failing rows alone (most frames have none)."""
@@ -719,7 +723,7 @@ def clean(
 
 
 def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
-    """Each failing row's problems, the first of each column's, joined with '; '."""
+    """Each failing row's problems, the first of each column's, joined with ``SEP``."""
     firsts = []
     for checks in problems:
         first, *rest = checks
@@ -727,7 +731,7 @@ def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
         for check in rest:
             chain = chain.when(check.broken).then(check.why)
         firsts.append(chain)
-    return failing.select(pl.concat_str(firsts, separator="; ", ignore_nulls=True)).to_series()
+    return failing.select(pl.concat_str(firsts, separator=SEP, ignore_nulls=True)).to_series()
 
 
 def _member_model_checks() -> Checks:
@@ -799,8 +803,8 @@ def _member_problems(
         .then(pl.lit("members[") + ident + pl.lit("]."))
         .otherwise(pl.lit("members[#") + pl.col("pos").cast(pl.String) + pl.lit("]."))
     )
-    # a member's problems are joined with "; ": each is labelled (the reject splits them)
-    own = pl.coalesce(ERR, "rules").str.replace_all(rf"(^|; ){MEMBER_ID}: ", "${1}id: ")
+    # a member's problems are joined with SEP: each is labelled (the reject splits them)
+    own = pl.coalesce(ERR, "rules").str.replace_all(rf"(^|{SEP}){MEMBER_ID}: ", "${1}id: ")
     problems = (
         bad.select(
             HH,
@@ -810,9 +814,9 @@ def _member_problems(
             pos=pl.Series(bad_members - starts[hh[bad_members]] + 1),
             shared=pl.Series(shared[bad_members]),
         )
-        .select(HH, (label + own.str.replace_all("; ", "; " + label, literal=True)).alias("e"))
+        .select(HH, (label + own.str.replace_all(SEP, SEP + label, literal=True)).alias("e"))
         .group_by(HH, maintain_order=True)
-        .agg(pl.col("e").str.join("; "))
+        .agg(pl.col("e").str.join(SEP))
     )
 
     def per_household(frame: pl.DataFrame, name: str) -> pl.Series:
@@ -896,7 +900,7 @@ def assemble(
                     ),
                     pl.lit(f"members: {before}") + pl.col("twice") + pl.lit(after),
                 ],
-                separator="; ",
+                separator=SEP,
                 ignore_nulls=True,
             )
         )
@@ -904,7 +908,7 @@ def assemble(
     )
     # one gather per column, not a Series lookup per refused row (3 µs each)
     rejects = [
-        Reject(source_h, int(row), hid, why.split("; "))
+        Reject(source_h, int(row), hid, why.split(SEP))
         for row, hid, why in zip(
             h_rows[at],
             h.get_column(HOUSEHOLD_ID).gather(at).to_list(),
