@@ -293,3 +293,16 @@ def test_what_changed_lists_dated_changes_with_their_effect(pack):
     assert "低保标准 900 → **1000**" in row
     # the effect over the synthetic register: the standard rose, so no one lost 低保
     assert "每月 monthly:" in row and "退出" not in row.split("|")[4]
+
+
+def test_every_choice_of_every_fact_has_both_labels():
+    """The plain-words rules show a choice in Chinese and English: a choice the household
+    model gains without a label would read as its bare id in the Chinese pages."""
+    from minzheng_rules.docsgen._plain import CHOICE_LABELS
+    from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
+
+    choices = {v for c in HOUSEHOLD_COLUMNS + MEMBER_COLUMNS if c.kind == "enum" for v in c.values}
+    assert choices - set(CHOICE_LABELS) == set()
+    for value in choices:
+        zh, en = CHOICE_LABELS[value]
+        assert zh != value and en, value  # a Chinese word, not the id again

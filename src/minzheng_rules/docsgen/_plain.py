@@ -60,6 +60,10 @@ CHOICE_LABELS: dict[str, tuple[str, str]] = {
     "present": ("在", "present"),
     "deceased": ("死亡", "deceased"),
     "imprisoned": ("服刑", "imprisoned"),
+    # the parents' statuses of 民发〔2019〕62号, as policies/national/variables.yaml reads them
+    "missing": ("失联", "missing"),
+    "compulsory_rehab": ("强制隔离戒毒", "in compulsory drug rehabilitation"),
+    "detained": ("被限制人身自由", "deprived of liberty"),
     "severely_disabled": ("重度残疾", "severely disabled"),
     "seriously_ill": ("重病", "seriously ill"),
     "family": ("家庭抚养", "family"),
