@@ -489,7 +489,7 @@ class Batch:
             s.programs.setdefault(p.program, ProgramTotals(p.unit))
         s.stale = dict(self.vp.bound.stale)
         w = self._writer
-        if w.rows == 0:
+        if not w.opened:  # (a chunk of refused households only wrote its own empty table)
             w.write(self._table(self.vp._empty()))
         w.close()
         rejects = self.out.with_name(self.out.name + ".rejects.jsonl")

@@ -149,6 +149,11 @@ class TableWriter:
         self.store_schema = store_schema
         self.integer_decimals = integer_decimals
 
+    @property
+    def opened(self) -> bool:
+        """Whether a table was written, even one of no rows: its schema is the file's."""
+        return self._writer is not None or self._file is not None
+
     def write(self, table: pa.Table) -> None:
         self.rows += table.num_rows
         if self.fmt in ("parquet", "xlsx"):

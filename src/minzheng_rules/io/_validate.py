@@ -722,15 +722,16 @@ def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
 
 def _member_model_checks() -> Checks:
     """The member models' own checks, across columns (age or birth date; a type needs a
-    grade): written once for both the whole-column test and the messages."""
+    grade): written once for both the whole-column test and the messages. Each message starts
+    with a field, as every other member problem does (the reject reads ``members[z].age: …``)."""
     return [
         Check(
             pl.col("age").is_null() & pl.col("birth_date").is_null(),
-            pl.lit("give 'age' or 'birth_date'"),
+            pl.lit("age: give 'age' or 'birth_date'"),
         ),
         Check(
             pl.col("disability_type").is_not_null() & pl.col("disability_grade").is_null(),
-            pl.lit("'disability_type' needs a 'disability_grade'"),
+            pl.lit("disability_grade: 'disability_type' needs a 'disability_grade'"),
         ),
     ]
 
