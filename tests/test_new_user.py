@@ -68,3 +68,123 @@ def test_a_member_with_neither_age_nor_birth_date_is_named_with_the_field(tmp_pa
         "members[z].age: give 'age' or 'birth_date'",
         "members[z].disability_grade: 'disability_type' needs a 'disability_grade'",
     ]
+
+
+_GBK_HOUSEHOLDS = (
+    "户编号,户主姓名,家庭金融资产\n"
+    '1001,张三,"5,000.00"\n'
+    "\n"
+    "1002,李四,1234.50元 \n"
+    "1003,王五,  800  \n"
+    "1004,赵六,1.2万\n"
+    '1005,钱七,"1,23.4"\n'
+)
+_GBK_MEMBERS = (
+    "户编号,身份证号,姓名,与户主关系,年龄,月收入\n"
+    '1001,330503197901010011,张三,户主,45,"1,200.00"\n'
+    "1001,330503198101010022,某某,配偶,43,800 元\n"
+    "\n"
+    "1001,33050320120101003X,小张,子女,12,0\n"
+    "1002,330503195401010011,李四,户主,70,300元\n"
+    "1003,330503198001010011,王五,户主,44,0\n"
+    "1004,330503198001010022,赵六,户主,44,0\n"
+    "1005,330503198001010033,钱七,户主,44,0\n"
+)
+_CSV_MAPPING = """\
+households:
+  columns: {户编号: household_id, 家庭金融资产: assets_financial}
+  ignore: [户主姓名]
+members:
+  columns:
+    户编号: household_id
+    身份证号: member_id
+    与户主关系: {field: relation, values: {户主: head, 配偶: spouse, 子女: child}}
+    年龄: age
+    月收入: monthly_income
+  ignore: [姓名]
+encoding: gbk
+"""
+
+
+def test_a_gbk_export_with_thousands_separators_and_yuan_suffixes(tmp_path):
+    """Amounts as an office system shows them are read (``5,000.00``, ``300元``, spaces
+    around); ``1.2万`` (an amount in 万) and ``1,23.4`` (not grouped by thousands) refuse their
+    row with the cell and a way to write it. Household 1001 is the README's: 3 × 1145 − 2000."""
+    folder = _csv_register(tmp_path / "reg", _GBK_HOUSEHOLDS, _GBK_MEMBERS, "gbk")
+    (tmp_path / "mapping.yaml").write_text(_CSV_MAPPING, encoding="utf-8")
+    out = tmp_path / "结果.csv"
+    code, output = _batch(str(folder), str(out), "--columns", str(tmp_path / "mapping.yaml"))
+    assert code == 0, output
+    assert "5 households read 读取 = 3 evaluated 已评估 + 2 rejected 拒绝" in output
+    results = pl.read_csv(out, infer_schema=False)
+    amount = dict(zip(results["household_id"], results["dibao_amount"], strict=True))
+    assert amount["1001"] == "1435.00"  # incomes 1,200.00 + 800 元 + 0 = 2000; assets 5,000.00
+    rejects = _rejects(out)
+    assert rejects["1004"] == [
+        "assets_financial: not a decimal number (got '1.2万'), write 元 as digits "
+        "(1234.50 or 1,234.50)"
+    ]
+    assert rejects["1005"][0].startswith("assets_financial: not a decimal number (got '1,23.4')")
+
+
+def test_a_code_outside_its_field_names_the_cell(tmp_path):
+    """A relation the rules do not know says which value it got, in any input form."""
+    folder = _csv_register(
+        tmp_path / "reg",
+        "household_id\nh1\n",
+        "household_id,member_id,age,relation\nh1,a,30,boss\n",
+    )
+    out = tmp_path / "out.parquet"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    (reason,) = _rejects(out)["h1"]
+    assert reason.startswith("members[a].relation: Input should be 'head', 'spouse'")
+    assert reason.endswith("(got 'boss')")
+    pl.DataFrame({"household_id": ["h1"]}).write_parquet(folder / "households.parquet")
+    pl.DataFrame(
+        {"household_id": ["h1"], "member_id": ["a"], "age": [30], "relation": ["boss"]}
+    ).write_parquet(folder / "members.parquet")
+    for f in ("households.csv", "members.csv"):
+        (folder / f).unlink()
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert _rejects(out)["h1"][0].endswith("(got 'boss')")
+
+
+def test_codes_a_spreadsheet_keeps_as_numbers_match_the_mappings_quoted_codes(tmp_path):
+    """与户主关系 "01"/"10"/"20" (GB/T 4761 style) typed into Excel become the numbers 1, 10,
+    20: they match the mapping's "01", as the docs tell to quote codes; a code the mapping
+    lacks (99) still refuses its row, naming the cell."""
+    import xlsxwriter
+
+    book = tmp_path / "名册.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    rows = {
+        "家庭": [["户编号", "家庭金融资产"], [1001, 5000], [1002, 0]],
+        "成员": [
+            ["户编号", "身份证号", "与户主关系", "年龄", "月收入", "性别"],
+            [1001, "330503197901010011", 1, 45, 1200, 1],
+            [1001, "330503198101010022", 10, 43, 800, 2],
+            [1001, "33050320120101003X", 20, 12, 0, 1],
+            [1002, "330503195401010011", 99, 70, 300, 1],
+        ],
+    }
+    for name, table in rows.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(table):
+            ws.write_row(r, 0, row)
+    wb.close()
+    (tmp_path / "mapping.yaml").write_text(
+        "households:\n  sheet: 家庭\n  columns: {户编号: household_id, 家庭金融资产: "
+        "assets_financial}\nmembers:\n  sheet: 成员\n  columns:\n    户编号: household_id\n"
+        "    身份证号: member_id\n    与户主关系: {field: relation, values: "
+        '{"01": head, "10": spouse, "20": child}}\n    年龄: age\n    月收入: monthly_income\n'
+        "  ignore: [性别]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "结果.xlsx"
+    code, output = _batch(str(book), str(out), "--columns", str(tmp_path / "mapping.yaml"))
+    assert code == 0, output
+    results = pl.read_excel(out, sheet_name="results")
+    assert results.select("household_id", "dibao_amount").rows() == [("1001", 1435.0)]
+    assert _rejects(out)["1002"][0].endswith("(got '99')")

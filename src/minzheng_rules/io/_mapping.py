@@ -52,6 +52,10 @@ def _code(value: Any) -> str:
     return str(value)
 
 
+def _digits(code: str) -> bool:
+    return code.isascii() and code.isdigit()
+
+
 class ColumnRule(_Strict):
     """One source column: the field it fills, its money unit and its codes."""
 
@@ -178,6 +182,10 @@ class Applied:
             if field not in frame.columns:
                 continue
             col = frame.get_column(field)
+            if col.dtype.is_numeric():
+                # a spreadsheet keeps the code "01" as the number 1: digit codes match by
+                # their number too (a code written as it is in the mapping wins)
+                values = {str(int(k)): v for k, v in values.items() if _digits(k)} | values
             if col.dtype.is_float():  # a spreadsheet's 1.0 is the code "1"
                 whole = col == col.round(0)
                 col = pl.select(

@@ -221,6 +221,8 @@ def _money(
         return _money_limits(fen, err, c, limit)
     elif dtype == pl.String:
         text = _ascii_digits(col.str.strip_chars())
+        if text.str.contains(r"[,元]").any():
+            text = _plain_amount(text, unit)
         parts = text.str.extract_groups(_MONEY)
         whole = parts.struct.field("1")
         frac = parts.struct.field("2").fill_null("")
@@ -245,13 +247,24 @@ def _money(
         fen = fen_text.cast(pl.Int64, strict=False)
         negative = text.str.starts_with("-").fill_null(False)
         what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
+        not_number = (
+            ", write 元 as digits (1234.50 or 1,234.50)"
+            if unit == "yuan"
+            else ", write 分 as whole digits (123450)"
+        )
+        # the refused cell in its message, built only when there is one (a column of texts)
+        unreadable = (
+            pl.lit(f"{name}: not a decimal number") + _got(col) + pl.lit(not_number)
+            if (~ok & col.is_not_null()).any()
+            else pl.lit(None, dtype=pl.String)
+        )
         err = pl.select(
             pl.when(col.is_null())
             .then(None)
             .when(negative)
             .then(pl.lit(f"{name}: Input should be greater than or equal to 0"))
             .when(~ok)
-            .then(pl.lit(f"{name}: not a decimal number"))
+            .then(unreadable)
             .when(extra_nonzero)
             .then(pl.lit(f"{name}: {what}"))
             .when(too_long.fill_null(False))
@@ -261,6 +274,30 @@ def _money(
         return fen.alias(name), err
     else:
         raise InputError(f"{source}: column '{name}' has type {dtype}, not money")
+
+
+_GROUPED = r"^\+?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"  # 1,234.50: digits grouped by thousands
+
+
+def _plain_amount(text: pl.Series, unit: str) -> pl.Series:
+    """Amounts as spreadsheets and office systems show them, as plain digits: grouped by
+    thousands (``1,234.50``; a comma is never a decimal point in Chinese use) and, in a 元
+    column, a ``元`` suffix (``1234.50元``). Anything else stays as it was and is refused with
+    its value (``1.2万``: an amount in 万 would be read 10,000 times too small)."""
+    if unit == "yuan":
+        yuan = text.str.ends_with("元").fill_null(False)
+        bare = text.str.strip_suffix("元").str.strip_chars_end()
+        text = pl.select(pl.when(yuan).then(bare).otherwise(text)).to_series()
+    grouped = text.str.contains(_GROUPED).fill_null(False)
+    plain = text.str.replace_all(",", "", literal=True)
+    return pl.select(pl.when(grouped).then(plain).otherwise(text)).to_series()
+
+
+def _got(value: pl.Series | pl.Expr) -> pl.Expr:
+    """`` (got '…')``: the refused cell, cut to 30 characters, so the reader can find it."""
+    v = value if isinstance(value, pl.Expr) else pl.lit(value)
+    cell = v.cast(pl.String).str.slice(0, 30).str.replace_all("; ", ", ", literal=True)
+    return pl.lit(" (got '") + cell + pl.lit("')")  # ('; ' splits a row's reasons)
 
 
 def _money_limits(
@@ -384,12 +421,13 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         else:
             raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
     v = col.cast(pl.String)
-    failing: list[tuple[pl.Series, str]] = []  # in the order the models check
+    failing: list[tuple[pl.Series, str | pl.Expr]] = []  # in the order the models check
     if c.kind == "enum":
         failing.append(
             (
                 v.is_not_null() & ~v.is_in(list(c.values)),
-                f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values),
+                pl.lit(f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values))
+                + _got(v),
             )
         )
     if c.min_length is not None or c.max_length is not None:
@@ -413,7 +451,7 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         return v.alias(c.name), _no_errors(len(v))
     checks: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for mask, why in failing:
-        checks = checks.when(mask).then(pl.lit(why))
+        checks = checks.when(mask).then(pl.lit(why) if isinstance(why, str) else why)
     return v.alias(c.name), pl.select(checks.otherwise(None)).to_series()
 
 
@@ -608,7 +646,8 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
             why = f"{c.name}: Input should be " + ", ".join(f"'{x}'" for x in c.values)
             # a comparison per value: cheaper than a hash lookup per row, for a handful
             one_of = pl.any_horizontal([v == value for value in c.values])
-            checks.append(Check(~one_of, pl.lit(why)))  # (null where v is: not broken)
+            # (null where v is: not broken; the message is built for refused rows only)
+            checks.append(Check(~one_of, pl.lit(why) + _got(v)))
         # counting bytes is several times cheaper than counting characters: a text has no
         # character when it has no byte, and no more characters than bytes
         if c.min_length is not None:
