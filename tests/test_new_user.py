@@ -188,3 +188,58 @@ def test_codes_a_spreadsheet_keeps_as_numbers_match_the_mappings_quoted_codes(tm
     results = pl.read_excel(out, sheet_name="results")
     assert results.select("household_id", "dibao_amount").rows() == [("1001", 1435.0)]
     assert _rejects(out)["1002"][0].endswith("(got '99')")
+
+
+def test_a_gbk_file_read_as_utf8_names_the_header_and_the_encoding_to_give(tmp_path):
+    """``--encoding utf-8`` on a GBK export: not "missing required column 'household_id'"
+    (the user mapped 户编号), but the line, the column the mapping expects, what the header
+    holds and the option that fixes it."""
+    folder = _csv_register(tmp_path / "reg", _GBK_HOUSEHOLDS, _GBK_MEMBERS, "gbk")
+    (tmp_path / "mapping.yaml").write_text(_CSV_MAPPING, encoding="utf-8")
+    code, output = _batch(
+        str(folder),
+        str(tmp_path / "out.csv"),
+        "--columns",
+        str(tmp_path / "mapping.yaml"),
+        "--encoding",
+        "utf-8",
+    )
+    assert code == 2
+    (line,) = output.strip().splitlines()
+    assert line.startswith(
+        "error: households.csv, line 1: no column '户编号' (mapped to 'household_id') "
+        "(the header has: "
+    )
+    assert line.endswith("give it, e.g. --encoding gbk")
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        (
+            "households:\n  colums: {户编号: household_id}\n",
+            "households.colums: unknown key (did you mean 'columns'?)",
+        ),
+        (
+            "households:\n  columns:\n    户编号: {field: household_id, valus: {}}\n",
+            "households.columns.户编号.valus: unknown key (did you mean 'values'?)",
+        ),
+        (
+            "members:\n  columns:\n    月收入: {field: monthly_income, unit: jiao}\n",
+            "members.columns.月收入.unit: unit must be one of yuan, fen",
+        ),
+        (
+            "members:\n  columns:\n    性别: {field: sex, values: {1: male, 2: female}}\n",
+            "members.columns.性别: no field 'sex' (a column the rules do not read goes under "
+            "members: ignore:)",
+        ),
+    ],
+)
+def test_a_bad_mapping_file_is_one_line_with_a_suggestion(tmp_path, mapping, message):
+    folder = _csv_register(tmp_path / "reg", "household_id\nh1\n", "household_id,member_id\n")
+    (tmp_path / "m.yaml").write_text(mapping, encoding="utf-8")
+    code, output = _batch(
+        str(folder), str(tmp_path / "o.csv"), "--columns", str(tmp_path / "m.yaml")
+    )
+    assert code == 2
+    assert output.strip() == f"error: {tmp_path / 'm.yaml'}: {message}"

@@ -28,7 +28,7 @@ kept as they are, so a code the mapping forgot refuses its row with the field's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 import yaml
@@ -100,6 +100,29 @@ class Mapping(_Strict):
         return self.households if name == "households" else self.members
 
 
+def _first_problem(e: ValidationError) -> str:
+    """The first problem pydantic found, as a path and a sentence: a misspelt key with the
+    key it may be (``colums``: did you mean ``columns``?), no "Value error, " prefix."""
+    first = e.errors()[0]
+    loc = [str(x) for x in first["loc"]]
+    where = ".".join(loc)
+    if first["type"] == "extra_forbidden":
+        model: type[BaseModel] = Mapping
+        for part in loc[:-1]:  # the model the key sits in
+            field = model.model_fields.get(part)
+            annotation = field.annotation if field else None
+            inner = get_args(annotation)  # dict[str, ColumnRule]: the rule's keys
+            annotation = inner[-1] if inner else annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+        hint = suggest(loc[-1], set(model.model_fields))
+        known = ", ".join(model.model_fields)
+        return f"{where}: unknown key" + (
+            f" (did you mean '{hint}'?)" if hint else f" (the keys are {known})"
+        )
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+
+
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; a bad one is a one-line error naming the file."""
     p = Path(path)
@@ -111,9 +134,7 @@ def load_mapping(path: str | Path) -> Mapping:
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise InputError(f"{p}: not a readable YAML file ({str(e).splitlines()[0]})") from None
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise InputError(f"{p}: {where}: {first['msg']}") from None
+        raise InputError(f"{p}: {_first_problem(e)}") from None
     for name, columns in TABLES.items():
         known = {c.name for c in columns}
         seen: dict[str, str] = {}
@@ -122,7 +143,11 @@ def load_mapping(path: str | Path) -> Mapping:
                 hint = suggest(rule.field, known)
                 raise InputError(
                     f"{p}: {name}.columns.{source}: no field '{rule.field}'"
-                    + (f" (did you mean '{hint}'?)" if hint else "")
+                    + (
+                        f" (did you mean '{hint}'?)"
+                        if hint
+                        else f" (a column the rules do not read goes under {name}: ignore:)"
+                    )
                 )
             if rule.field in seen:
                 raise InputError(
@@ -166,6 +191,27 @@ class Applied:
         self.mapped = mapping is not None
         self.source = source
         self.sources = {v: k for k, v in self.renames.items()}
+        self.rules = rules
+        self.header = header
+
+    def require(self, columns: tuple[Any, ...], where: str) -> None:
+        """A required field no column gives: one line naming the column the mapping expected,
+        what the header holds, and, when the header is not text of its encoding (U+FFFD), the
+        encoding to give. ``where``: the header's place (``line 1`` in a CSV file)."""
+        for c in columns:
+            if not c.required or c.name in self.renames.values():
+                continue
+            expected = [k for k, r in self.rules.items() if r.field == c.name]
+            shown = ", ".join(self.header[:8]) + (", …" if len(self.header) > 8 else "")
+            if expected:
+                what = f"no column '{expected[0]}' (mapped to '{c.name}')"
+            else:
+                what = f"no column gives '{c.name}'; map one in the --columns file"
+            hint = ""
+            if any("\ufffd" in h for h in self.header):
+                hint = "; the header is not text of the file's encoding: give it, e.g. "
+                hint += "--encoding gbk"
+            raise InputError(f"{self.source}, {where}: {what} (the header has: {shown}){hint}")
 
     def source_name(self, field: str) -> str:
         """The header a canonical field is read from."""

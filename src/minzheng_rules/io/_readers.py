@@ -290,6 +290,7 @@ class TableFile:
         named = [n for n in header if not _index_column(n)]
         if mapping is None and any(not _index_column(n) for n in self.applied.unused):
             check_columns(named, columns, self.label)  # an unknown name: did you mean …
+        self.applied.require(columns, "line 1" if fmt == "csv" else "header")
         check_columns(list(self.applied.renames.values()), columns, self.label)
         if self.applied.unused:
             self.warnings.append(
