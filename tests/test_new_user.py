@@ -5,6 +5,7 @@ Each test here failed before the fix it guards (see the branch ``newuser``)."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -243,3 +244,99 @@ def test_a_bad_mapping_file_is_one_line_with_a_suggestion(tmp_path, mapping, mes
     )
     assert code == 2
     assert output.strip() == f"error: {tmp_path / 'm.yaml'}: {message}"
+
+
+def test_out_table_refuses_a_local_copy_named_as_another_format_before_the_run(tmp_path):
+    """``--out-table`` keeps its local copy as Parquet: ``local.xlsx`` was written as Parquet
+    under that name; a bad table name was refused only after the whole run."""
+    folder = _csv_register(
+        tmp_path / "reg", "household_id\nh1\n", "household_id,member_id,age\nh1,a,30\n"
+    )
+    db = "postgresql://nobody@127.0.0.1:1/none"  # never reached: refused before
+    code, output = _batch(
+        str(folder), str(tmp_path / "local.xlsx"), "--out-table", "results", "--out-db", db
+    )
+    assert code == 2
+    assert "--out-table keeps a Parquet copy: name it .parquet" in output
+    code, output = _batch(
+        str(folder), str(tmp_path / "l.parquet"), "--out-table", "bad name", "--out-db", db
+    )
+    assert code == 2 and "'bad name': a table name is letters" in output
+    assert not (tmp_path / "l.parquet.parts").exists()
+
+
+@pytest.fixture
+def city_db():
+    """A schema with a city's own tables (Chinese names, bigint household numbers, numeric
+    and float money, 是/否 codes) in the server ``.ci/run`` starts."""
+    import os
+    import uuid
+
+    dsn = os.environ.get("MINZHENG_TEST_PG")
+    if not dsn:
+        if os.environ.get("CI"):
+            pytest.fail("MINZHENG_TEST_PG is not set: .ci/run starts PostgreSQL and sets it")
+        pytest.skip("no PostgreSQL server (set MINZHENG_TEST_PG=postgresql://…)")
+    import adbc_driver_postgresql.dbapi as pg
+
+    schema = f"city_{uuid.uuid4().hex[:8]}"
+    conn = pg.connect(dsn)
+    cur = conn.cursor()
+    cur.execute(f"CREATE SCHEMA {schema}")
+    cur.execute(
+        f'CREATE TABLE {schema}.家庭 ("户编号" bigint, "家庭金融资产" double precision, '
+        '"户主姓名" text)'
+    )
+    cur.execute(f"INSERT INTO {schema}.家庭 VALUES (1001, 5000, '张三'), (1002, 0.1, '李四')")
+    cur.execute(
+        f'CREATE TABLE {schema}.成员 ("户编号" bigint, "身份证号" text, "与户主关系" text, '
+        '"年龄" smallint, "月收入" numeric, "是否在业" text, "性别" int)'
+    )
+    cur.execute(
+        f"INSERT INTO {schema}.成员 VALUES "
+        "(1001, '330503197901010011', '户主', 45, 1200, '是', 1), "
+        "(1001, '330503198101010022', '配偶', 43, 800, '是', 2), "
+        "(1001, '33050320120101003X', '子女', 12, 0, '否', 1), "
+        "(1002, '330503195401010011', '老板', 70, 300, '否', 1)"
+    )
+    conn.commit()
+    yield dsn, schema, cur
+    cur.execute(f"DROP SCHEMA {schema} CASCADE")
+    conn.commit()
+    cur.close()
+    conn.close()
+
+
+@pytest.mark.parametrize("route", ["table", "query"])
+def test_a_city_database_with_chinese_table_names_round_trips(tmp_path, city_db, route):
+    """Tables named 家庭 and 成员 (PostgreSQL takes any letters) are read through the docs'
+    route, and the results go back to a table named 结果 with its rejects: 1001 is the
+    README's household (3 × 1145 − 2000 = 1435.00); 1002's relation 老板 is refused."""
+    dsn, schema, cur = city_db
+    (tmp_path / "m.yaml").write_text(
+        "households:\n  columns: {户编号: household_id, 家庭金融资产: assets_financial}\n"
+        "  ignore: [户主姓名]\nmembers:\n  columns:\n    户编号: household_id\n"
+        "    身份证号: member_id\n    与户主关系: {field: relation, values: "
+        "{户主: head, 配偶: spouse, 子女: child}}\n    年龄: age\n    月收入: monthly_income\n"
+        "    是否在业: {field: employed, values: {是: true, 否: false}}\n  ignore: [性别]\n",
+        encoding="utf-8",
+    )
+    if route == "table":
+        given = ["--table", f"{schema}.家庭", "--members-table", f"{schema}.成员"]
+    else:
+        given = ["--query", f"SELECT * FROM {schema}.家庭", "--members-query"]
+        given.append(f"SELECT * FROM {schema}.成员 WHERE 年龄 > 0")
+    local = tmp_path / "结果.parquet"
+    code, output = _batch(
+        dsn, str(local), *given, "--columns", str(tmp_path / "m.yaml"), "--out-table",
+        f"{schema}.结果",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    cur.execute(f"SELECT household_id, dibao_status, dibao_amount FROM {schema}.结果")
+    assert [(h, s, Decimal(a)) for h, s, a in cur.fetchall()] == [
+        ("1001", "eligible", Decimal("1435.00"))
+    ]
+    cur.execute(f"SELECT household_id, reasons FROM {schema}.结果_rejects")
+    ((hid, reasons),) = cur.fetchall()
+    assert hid == "1002" and reasons[0].endswith("(got '老板')")

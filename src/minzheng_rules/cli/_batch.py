@@ -113,7 +113,13 @@ def batch_command(
             from minzheng_rules.io._mapping import load_mapping
 
             mapping = load_mapping(columns)
-        from minzheng_rules.io._database import is_database, open_database, publish
+        from minzheng_rules.io._database import (
+            check_table_name,
+            is_database,
+            open_database,
+            publish,
+        )
+        from minzheng_rules.io._names import form_of
 
         # the pack and the readers are in; what comes next (a database copied to Parquet, the
         # run itself) makes garbage, so the collector is on from here
@@ -133,7 +139,12 @@ def batch_command(
             dsn = out_db or (input if is_database(input) else None)
             if dsn is None:
                 raise MinzhengError("--out-table needs --out-db (the input is not a database)")
+            check_table_name(out_table)
             output = output or Path(f"{out_table}.parquet")
+            if (fmt or form_of(output) or "parquet") != "parquet":  # it is what publish reads
+                raise MinzhengError(
+                    f"--out-table keeps a Parquet copy: name it .parquet, not {output}"
+                )
             fmt = fmt or OutputFormat.parquet.value
             publisher = lambda out, rejects: publish(dsn, out_table, out, rejects)  # noqa: E731
         if output is None:

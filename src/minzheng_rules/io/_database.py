@@ -26,7 +26,8 @@ import pyarrow as pa
 from minzheng_rules.io._validate import InputError
 
 SCHEMES = ("postgresql://", "postgres://")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+# letters of any script (a city's tables may be named 家庭), digits, _ and $; schema.table
+_NAME = re.compile(r"^[^\W\d][\w$]*(\.[^\W\d][\w$]*)?$")
 
 
 def is_database(text: str | Path) -> bool:
@@ -41,8 +42,16 @@ def redact(dsn: str) -> str:
 def _quoted(name: str) -> str:
     """A table name (``schema.table``) quoted for SQL; anything else is refused."""
     if not _NAME.match(name):
-        raise InputError(f"'{name}': a table name is letters, digits and _ (schema.table)")
+        raise InputError(
+            f"'{name}': a table name is letters, digits and _, not starting with a digit "
+            "(schema.table)"
+        )
     return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def check_table_name(name: str) -> None:
+    """Refuse a table name before a run, not after it (``--out-table``)."""
+    _quoted(name)
 
 
 def _ident(name: str) -> str:
@@ -206,4 +215,4 @@ def publish(dsn: str, table: str, results: Path, rejects: Path) -> int:
     return written
 
 
-__all__ = ["is_database", "open_database", "publish", "redact"]
+__all__ = ["check_table_name", "is_database", "open_database", "publish", "redact"]
