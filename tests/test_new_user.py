@@ -340,3 +340,25 @@ def test_a_city_database_with_chinese_table_names_round_trips(tmp_path, city_db,
     cur.execute(f"SELECT household_id, reasons FROM {schema}.结果_rejects")
     ((hid, reasons),) = cur.fetchall()
     assert hid == "1002" and reasons[0].endswith("(got '老板')")
+
+
+def test_an_id_with_spaces_around_it_says_so_on_both_sides(tmp_path):
+    """``1002 `` in the households and ``1002`` in the members (an export's padding): ids are
+    keys and taken exactly, so both rows are refused, but the reasons show the id quoted and
+    the spaces, not only "List should have at least 1 item"."""
+    folder = _csv_register(
+        tmp_path / "reg",
+        "household_id\n1002 \n1003\n",
+        "household_id,member_id,age\n1002,a,70\n 1003 ,a,70\n",
+    )
+    out = tmp_path / "out.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    lines = out.with_name("out.csv.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    why = {(r["source"], r["row"]): r["reasons"] for r in map(json.loads, lines)}
+    assert why[("households.csv", 1)] == [
+        "members: List should have at least 1 item (no row of members.csv has household_id '1002 ')"
+    ]
+    assert why[("members.csv", 2)] == [
+        "household_id: no such household in households.csv (' 1003 ' has spaces around it)"
+    ]

@@ -940,6 +940,8 @@ class ColumnarSource(Source):
             return f"household_id: its household appears more than once in {label}"
         if hid in unreadable:
             return f"household_id: its household's row in {label} cannot be read"
+        if hid is not None and hid != hid.strip():
+            return f"household_id: no such household in {label} ('{hid}' has spaces around it)"
         return f"household_id: no such household in {label}"
 
     def _id_rejects(self, h: pl.DataFrame, dup: np.ndarray, nulls: np.ndarray) -> list[Reject]:

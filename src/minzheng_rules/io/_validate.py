@@ -865,6 +865,7 @@ def assemble(
                 "h": h.get_column(ERR).gather(at),
                 "m": member_problems,
                 "few": few[at],
+                "id": h.get_column(HOUSEHOLD_ID).gather(at),
                 "many": many[at],
                 "dup": dup[at],
             }
@@ -875,7 +876,11 @@ def assemble(
                     pl.col("h"),
                     pl.when(pl.col("m") != "").then(pl.col("m")),
                     pl.when(pl.col("few")).then(
-                        pl.lit(f"members: List should have at least {MIN_MEMBERS} item")
+                        # the id quoted: one a space apart from its members' ('1002 ') shows
+                        pl.lit(f"members: List should have at least {MIN_MEMBERS} item (no row")
+                        + pl.lit(f" of {source_m} has household_id '")
+                        + pl.col("id").str.replace_all("; ", ", ", literal=True)
+                        + pl.lit("')")
                     ),
                     pl.when(pl.col("many")).then(
                         pl.lit(f"members: List should have at most {MAX_MEMBERS} items")
