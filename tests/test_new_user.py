@@ -362,3 +362,36 @@ def test_an_id_with_spaces_around_it_says_so_on_both_sides(tmp_path):
     assert why[("members.csv", 2)] == [
         "household_id: no such household in households.csv (' 1003 ' has spaces around it)"
     ]
+
+
+def test_ctrl_c_says_how_to_resume_and_the_same_command_does(tmp_path, monkeypatch):
+    """Ctrl-C in the middle of a run: one line saying how to go on (exit 130, no traceback);
+    the same command then finishes with the answers of an uninterrupted run."""
+    from minzheng_rules.io import _batch as B
+
+    r = runner.invoke(
+        app, ["synth", "-n", "300", "--pack", "huzhou", "--out", str(tmp_path / "reg"),
+              "--seed", "3", "--date", ON],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    whole = tmp_path / "whole.parquet"
+    assert _batch(str(tmp_path / "reg"), str(whole), "--chunk-size", "100")[0] == 0
+    chunk = B.Batch._chunk
+    seen = []
+
+    def interrupted(self, c):
+        seen.append(c.index)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+        return chunk(self, c)
+
+    monkeypatch.setattr(B.Batch, "_chunk", interrupted)
+    out = tmp_path / "out.parquet"
+    code, output = _batch(str(tmp_path / "reg"), str(out), "--chunk-size", "100")
+    assert code == 130
+    assert "interrupted (Ctrl-C) 已中断" in output and "Traceback" not in output
+    assert not out.exists()
+    monkeypatch.setattr(B.Batch, "_chunk", chunk)
+    code, output = _batch(str(tmp_path / "reg"), str(out), "--chunk-size", "100")
+    assert code == 0 and "resuming: 1 chunk(s) already done" in output
+    assert pl.read_parquet(out).equals(pl.read_parquet(whole))

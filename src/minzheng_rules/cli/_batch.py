@@ -164,6 +164,14 @@ def batch_command(
         fail(e)
     except ValueError as e:  # e.g. the Spark engine given JSON Lines
         fail(e)
+    except KeyboardInterrupt:
+        err.print(
+            "interrupted (Ctrl-C) 已中断: the chunks done are kept; the same command resumes, "
+            "--restart starts over",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
     _print_summary(summary, p, on)
     if not summary.reconciles:
         err.print("[bold red]counts do not reconcile[/]")
