@@ -395,3 +395,76 @@ def test_ctrl_c_says_how_to_resume_and_the_same_command_does(tmp_path, monkeypat
     code, output = _batch(str(tmp_path / "reg"), str(out), "--chunk-size", "100")
     assert code == 0 and "resuming: 1 chunk(s) already done" in output
     assert pl.read_parquet(out).equals(pl.read_parquet(whole))
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path)
+    for name, table in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(table):
+            ws.write_row(r, 0, row)
+    wb.close()
+    return path
+
+
+_XL_MAPPING = (
+    "households:\n  sheet: 家庭\n  columns: {户编号: household_id, 家庭金融资产: assets_financial}\n"
+    "members:\n  sheet: 成员\n  columns:\n    户编号: household_id\n    身份证号: member_id\n"
+    "    与户主关系: {field: relation, values: {户主: head, 配偶: spouse, 子女: child}}\n"
+    "    出生日期: birth_date\n    月收入: monthly_income\n"
+)
+
+
+def test_id_numbers_a_spreadsheet_rounded_refuse_the_file_with_the_fix(tmp_path):
+    """身份证号 typed as numbers: Excel keeps 15 digits, so 330503197901010011 is stored as
+    330503197901009984. It was taken as that member's id, silently; now the file is refused
+    naming the sheet and column and how to fix it."""
+    book = _workbook(
+        tmp_path / "名册.xlsx",
+        {
+            "家庭": [["户编号", "家庭金融资产"], [1001, 5000]],
+            "成员": [
+                ["户编号", "身份证号", "与户主关系", "出生日期", "月收入"],
+                [1001, 330503197901010011, "户主", "1979-01-01", 1200],
+            ],
+        },
+    )
+    (tmp_path / "m.yaml").write_text(_XL_MAPPING, encoding="utf-8")
+    code, output = _batch(str(book), str(tmp_path / "o.csv"), "--columns", str(tmp_path / "m.yaml"))
+    assert code == 2
+    assert output.strip() == (
+        "error: 名册.xlsx[成员]: column '身份证号' holds numbers of 16 or more digits "
+        "(330503197901009984), which a spreadsheet keeps only to 15: format the column as "
+        "text (文本) and enter them again"
+    )
+
+
+def test_year_first_dates_as_office_systems_write_them(tmp_path):
+    """``1979/01/01``, ``1981年1月1日``, ``20120101`` are read (ages 45, 43 and 12 on
+    2024-06-01: the README's household, 3 × 1145 − 2000 = 1435.00); ``79/01/01`` (a two-digit
+    year) refuses its row, quoting the cell."""
+    book = _workbook(
+        tmp_path / "名册.xlsx",
+        {
+            "家庭": [["户编号", "家庭金融资产"], [1001, 5000], [1002, 0]],
+            "成员": [
+                ["户编号", "身份证号", "与户主关系", "出生日期", "月收入"],
+                [1001, "330503197901010011", "户主", "1979/01/01", 1200],
+                [1001, "330503198101010022", "配偶", "1981年1月1日", 800],
+                [1001, "33050320120101003X", "子女", "20120101", 0],
+                [1002, "330503197901010033", "户主", "79/01/01", 0],
+            ],
+        },
+    )
+    (tmp_path / "m.yaml").write_text(_XL_MAPPING, encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(tmp_path / "m.yaml"))
+    assert code == 0, output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "dibao_amount").rows() == [("1001", "1435.00")]
+    assert _rejects(out)["1002"][0] == (
+        "members[330503197901010033].birth_date: Input should be a valid date (YYYY-MM-DD) "
+        "(got '79/01/01')"
+    )

@@ -246,6 +246,22 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
+def _exact_numbers(frame: pl.DataFrame, label: str) -> None:
+    """A spreadsheet keeps every number as a binary float, exact to 15 digits: an 18-digit
+    身份证号 typed as a number is already another number in the file (330503197901010011 is
+    330503197901009984), so such a column is refused whole, with the fix."""
+    for name, dtype in frame.schema.items():
+        if dtype.is_numeric():
+            big = frame.get_column(name).cast(pl.Float64).abs() >= 2.0**53
+            if big.any():
+                example = frame.get_column(name).filter(big)[0]
+                raise InputError(
+                    f"{label}: column '{name}' holds numbers of 16 or more digits ({example}), "
+                    "which a spreadsheet keeps only to 15: format the column as text (文本) "
+                    "and enter them again"
+                )
+
+
 def _index_column(name: str) -> bool:
     """A column with no name (pandas writes its index so: ``,household_id,…`` in CSV,
     ``Unnamed: 0`` once read back): left out with a warning, never an error."""
@@ -357,6 +373,7 @@ class TableFile:
                 )
             except Exception as e:
                 raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
+            _exact_numbers(self._frame, self.label)
         return self._frame
 
     def _header(self) -> list[str]:

@@ -463,14 +463,27 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.Null:
         return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
     if col.dtype == pl.String:
-        v = col.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-        err = pl.select(
-            pl.when(col.is_not_null() & v.is_null())
-            .then(pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)"))
-            .otherwise(None)
-        ).to_series()
+        text = col.str.strip_chars()
+        v = text.str.to_date("%Y-%m-%d", strict=False)
+        failed = col.is_not_null() & v.is_null()
+        if not failed.any():
+            return v.alias(c.name), _no_errors(len(col))
+        v = v.fill_null(_year_first_date(text))
+        failed = col.is_not_null() & v.is_null()
+        why = pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)") + _got(col)
+        err = pl.select(pl.when(failed).then(why).otherwise(None)).to_series()
         return v.alias(c.name), err
     raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a date")
+
+
+def _year_first_date(text: pl.Series) -> pl.Series:
+    """Dates as Chinese office systems write them, year first and so unambiguous:
+    ``1979/01/01``, ``1979/1/1``, ``1979.1.1``, ``1981年1月1日``, ``19790101``; null for any
+    other text (a two-digit year ``79/01/01`` is not guessed)."""
+    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+    dates = pl.select(pl.coalesce([text.str.to_date(f, strict=False) for f in forms]))
+    year_first = text.str.contains(r"^\d{4}(?:\D|\d{4}$)").fill_null(False)
+    return pl.select(pl.when(year_first).then(dates.to_series())).to_series()
 
 
 def _json_decode(text: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, np.ndarray]:
