@@ -468,3 +468,38 @@ def test_year_first_dates_as_office_systems_write_them(tmp_path):
         "members[330503197901010033].birth_date: Input should be a valid date (YYYY-MM-DD) "
         "(got '79/01/01')"
     )
+
+
+def test_a_sheet_with_a_title_row_above_its_header(tmp_path):
+    """Government workbooks put a title (湖州市低保家庭名册) in row 1: the error says so and
+    ``header_row: 2`` in the mapping reads the sheet (1001: one head of 45 with 1,200 元 a
+    month, over the 1,145 元 standard, so 低保 ineligible; 1002's income refused)."""
+    book = _workbook(
+        tmp_path / "名册.xlsx",
+        {
+            "家庭": [["湖州市低保家庭名册"], ["户编号", "家庭金融资产"], [1001, 5000], [1002, 0]],
+            "成员": [
+                ["湖州市低保家庭成员"],
+                ["户编号", "身份证号", "与户主关系", "出生日期", "月收入"],
+                [1001, "330503197901010011", "户主", "1979-01-01", 1200],
+                [1002, "330503197901010022", "户主", "1979-01-01", "abc"],
+            ],
+        },
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(_XL_MAPPING, encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 2
+    assert output.strip() == (
+        "error: 名册.xlsx[家庭], row 1: no column '户编号' (mapped to 'household_id') (the header "
+        "has: 湖州市低保家庭名册); a header under a title row: give its row (households: "
+        "header_row: 2)"
+    )
+    titled = _XL_MAPPING.replace("sheet: 家庭\n", "sheet: 家庭\n  header_row: 2\n")
+    mapping.write_text(titled.replace("sheet: 成员\n", "sheet: 成员\n  header_row: 2\n"))
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "dibao_status").rows() == [("1001", "ineligible")]
+    assert _rejects(out)["1002"][0].startswith("members[330503197901010022].monthly_income")

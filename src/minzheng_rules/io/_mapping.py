@@ -80,6 +80,7 @@ class ColumnRule(_Strict):
 
 class TableMapping(_Strict):
     sheet: str | None = None
+    header_row: int = Field(default=1, ge=1)  # Excel: the header's row, under a title
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     ignore: list[str] = Field(default_factory=list)
 
@@ -193,21 +194,26 @@ class Applied:
         self.sources = {v: k for k, v in self.renames.items()}
         self.rules = rules
         self.header = header
+        self.table = table
 
-    def require(self, columns: tuple[Any, ...], where: str) -> None:
+    def require(self, columns: tuple[Any, ...], where: str, sheet: bool = False) -> None:
         """A required field no column gives: one line naming the column the mapping expected,
         what the header holds, and, when the header is not text of its encoding (U+FFFD), the
-        encoding to give. ``where``: the header's place (``line 1`` in a CSV file)."""
+        encoding to give. ``where``: the header's place (``line 1`` in a CSV file); ``sheet``:
+        an Excel sheet, whose header may sit under a title row."""
         for c in columns:
             if not c.required or c.name in self.renames.values():
                 continue
             expected = [k for k, r in self.rules.items() if r.field == c.name]
-            shown = ", ".join(self.header[:8]) + (", …" if len(self.header) > 8 else "")
+            named = [h for h in self.header if not h.startswith("__")]  # (__UNNAMED__1)
+            shown = ", ".join(named[:8]) + (", …" if len(named) > 8 else "")
             if expected:
                 what = f"no column '{expected[0]}' (mapped to '{c.name}')"
             else:
                 what = f"no column gives '{c.name}'; map one in the --columns file"
             hint = ""
+            if sheet and expected:
+                hint = f"; a header under a title row: give its row ({self.table}: header_row: 2)"
             if any("\ufffd" in h for h in self.header):
                 hint = "; the header is not text of the file's encoding: give it, e.g. "
                 hint += "--encoding gbk"

@@ -286,6 +286,12 @@ class TableFile:
         sheet: str | None = None,
     ) -> None:
         self.path, self.fmt, self.table, self.sheet = path, fmt, table, sheet
+        # a sheet whose header is under a title row (湖州市低保家庭名册): its row, from 1
+        self.header_row = mapping.header_row if mapping else 1
+        if self.header_row != 1 and fmt != "excel":
+            raise InputError(
+                f"{path.name}: header_row is for Excel sheets (a CSV's header is line 1)"
+            )
         self.label = f"{path.name}[{sheet}]" if fmt == "excel" else path.name
         self.warnings: list[str] = []
         self._frame: pl.DataFrame | None = None
@@ -306,7 +312,8 @@ class TableFile:
         named = [n for n in header if not _index_column(n)]
         if mapping is None and any(not _index_column(n) for n in self.applied.unused):
             check_columns(named, columns, self.label)  # an unknown name: did you mean …
-        self.applied.require(columns, "line 1" if fmt == "csv" else "header")
+        where = {"csv": "line 1", "excel": f"row {self.header_row}"}.get(fmt, "header")
+        self.applied.require(columns, where, fmt == "excel")
         check_columns(list(self.applied.renames.values()), columns, self.label)
         if self.applied.unused:
             self.warnings.append(
@@ -369,7 +376,10 @@ class TableFile:
                 )
             try:
                 self._frame = pl.read_excel(
-                    self.path, sheet_name=self.sheet, infer_schema_length=None
+                    self.path,
+                    sheet_name=self.sheet,
+                    infer_schema_length=None,
+                    read_options={"header_row": self.header_row - 1},
                 )
             except Exception as e:
                 raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
