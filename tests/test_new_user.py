@@ -503,3 +503,31 @@ def test_a_sheet_with_a_title_row_above_its_header(tmp_path):
     results = pl.read_csv(out, infer_schema=False)
     assert results.select("household_id", "dibao_status").rows() == [("1001", "ineligible")]
     assert _rejects(out)["1002"][0].startswith("members[330503197901010022].monthly_income")
+
+
+@pytest.mark.parametrize(
+    "member_ids", [pl.Series([1001, 1002]), pl.Series([1001.0, 1002.0])], ids=["int", "float"]
+)
+def test_household_ids_as_text_in_one_table_and_numbers_in_the_other(tmp_path, member_ids):
+    """A database with ``text`` ids in one table and ``bigint`` in the other (or a pandas
+    frame of ints beside one of strings) ended in a Polars traceback; the ids are matched as
+    text. 1001: one head of 45 with 1,200 元, over the 1,145 standard: 低保 ineligible; 1002
+    (70, 300 元) is judged too (undetermined: the register lacks facts 特困 and others need)."""
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pl.DataFrame(
+        {"household_id": ["1001", "1002"], "assets_financial": ["5000", "0"]}
+    ).write_parquet(folder / "households.parquet")
+    pl.DataFrame(
+        {"household_id": member_ids, "member_id": ["a", "a"], "age": [45, 70],
+         "monthly_income": [1200, 300]}
+    ).write_parquet(folder / "members.parquet")  # fmt: skip
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "dibao_status").rows() == [
+        ("1001", "ineligible"),
+        ("1002", "undetermined"),
+    ]

@@ -52,6 +52,18 @@ def _code(value: Any) -> str:
     return str(value)
 
 
+def _id_text(ids: pl.Series) -> pl.Series:
+    """Household ids written as numbers (a database's bigint, a spreadsheet's 1001.0) as the
+    text they are elsewhere, so the households and members tables match whatever types each
+    has (bigint in one and text in the other was a traceback)."""
+    if ids.dtype.is_float():
+        x = ids.fill_nan(None)
+        whole = (x == x.round(0)) & (x.abs() < 2.0**53)
+        as_int = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64).cast(pl.String)
+        return pl.select(pl.when(whole).then(as_int).otherwise(x.cast(pl.String))).to_series()
+    return ids.cast(pl.String)
+
+
 def _digits(code: str) -> bool:
     return code.isascii() and code.isdigit()
 
@@ -227,6 +239,8 @@ class Applied:
         """A raw batch with canonical names and codes (columns not used are left out)."""
         keep = [c for c in frame.columns if c in self.renames or c.startswith("__")]
         frame = frame.select(keep).rename({k: self.renames[k] for k in keep if k in self.renames})
+        if frame.schema.get("household_id", pl.String).is_numeric():
+            frame = frame.with_columns(_id_text(frame.get_column("household_id")))
         if not self.codes:
             return frame
         changes = []
