@@ -531,3 +531,42 @@ def test_household_ids_as_text_in_one_table_and_numbers_in_the_other(tmp_path, m
         ("1001", "ineligible"),
         ("1002", "undetermined"),
     ]
+
+
+def test_money_in_32_bit_floats_as_postgresql_real_holds_it(tmp_path):
+    """A ``real`` (float32) column: 300.1 is stored as 300.100006103515625, far more than a
+    float64's tolerance from 300.10, and its row was refused; judged in float32's own units
+    it is 300.10. Past 131,072 元 a float32 cannot tell one fen from the next: refused, saying
+    so. 1001: 1,200 元 over the 1,145 standard (ineligible); 1003: one member with 300.10 and
+    assets 300.10: 低保 1145 − 300.10 = 844.90."""
+    import pandas as pd
+
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "household_id": ["1001", "1002", "1003"],
+            "assets_financial": pd.Series([300.1, 200000.0, 300.1], dtype="float32"),
+        }
+    ).to_parquet(folder / "households.parquet")
+    pd.DataFrame(
+        {
+            "household_id": ["1001", "1002", "1003"],
+            "member_id": ["a", "a", "a"],
+            "age": [45, 45, 45],
+            "employed": [True, True, True],
+            "monthly_income": pd.Series([1200, 0, 300.1], dtype="float32"),
+        }
+    ).to_parquet(folder / "members.parquet")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "dibao_status", "dibao_amount").rows() == [
+        ("1001", "ineligible", "0.00"),
+        ("1003", "eligible", "844.90"),
+    ]
+    assert _rejects(out)["1002"] == [
+        "assets_financial: a 32-bit float (real) this large cannot tell one fen from the next "
+        "(got '200000.0'), store money as numeric or text"
+    ]

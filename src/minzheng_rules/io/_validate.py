@@ -104,38 +104,55 @@ def _fen_from_decimal(arr: pa.Array, places: int) -> tuple[np.ndarray, np.ndarra
     return low // unit, overflow | (rest != 0)
 
 
-def _fen_from_float(col: pl.Series, unit: str) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+def _fen_from_float(
+    col: pl.Series, unit: str
+) -> tuple[pl.Series, np.ndarray, np.ndarray, np.ndarray]:
     """Fen of binary floats: the nearest whole fen when the float lies within a few units in
     the last place of it (what a writer of decimals as floats gives); per row, whether it is
-    not (half a fen away, or not finite). NaN is missing, as pandas writes it."""
+    not (half a fen away, or not finite), too large, or a 32-bit float too coarse to tell one
+    fen from the next. NaN is missing, as pandas writes it."""
     values = col.cast(pl.Float64).to_numpy()  # nulls are NaN here
     n = len(values)
+    # a 32-bit float (PostgreSQL real, a float32 column) is judged in its own units in the last
+    # place, and only where those are finer than a fen (below 131,072 元): past that it cannot
+    # say which fen it was written from (0.0156 元 apart), so its row is refused
+    single = col.dtype == pl.Float32
+    fen_unit = 0.01 if unit == "yuan" else 1.0
     with np.errstate(invalid="ignore", over="ignore"):
         fen = np.rint(values * 100 if unit == "yuan" else values)
         # most floats are exactly the double nearest their fen (what 1234.56 is): no tolerance
         # to work out for them; the rest (0.1 + 0.2, NaN, 0.005, too large) are looked at alone
         back = fen / 100 if unit == "yuan" else fen
         plain = (back == values) & (np.abs(fen) <= 2**62)
+        if single:  # (exactly on a fen or not, a coarse one is refused)
+            plain &= np.spacing(np.abs(values).astype(np.float32)) <= fen_unit
     rest = np.flatnonzero(~plain)
     inexact = np.zeros(n, dtype=np.bool_)
     huge = np.zeros(n, dtype=np.bool_)
+    coarse_rows = np.zeros(n, dtype=np.bool_)
     ok = plain
     if rest.size:
         v, f = values[rest], fen[rest]
         with np.errstate(invalid="ignore", over="ignore"):
             present = ~np.isnan(v)
             b = f / 100 if unit == "yuan" else f
-            tol = _FLOAT_ULPS * np.spacing(np.abs(v))
+            if single:
+                ulp = np.spacing(np.abs(v).astype(np.float32)).astype(np.float64)
+                coarse = ulp > fen_unit
+            else:
+                ulp, coarse = np.spacing(np.abs(v)), np.zeros(len(v), dtype=np.bool_)
+            tol = _FLOAT_ULPS * ulp
             finite = np.isfinite(v)
-            inexact[rest] = present & (~finite | (np.abs(v - b) > tol))
+            coarse_rows[rest] = present & finite & coarse
+            inexact[rest] = present & ~coarse & (~finite | (np.abs(v - b) > tol))
             huge[rest] = present & finite & (np.abs(f) > 2**62)
         ok = plain.copy()
-        ok[rest] = present & ~inexact[rest] & ~huge[rest]
+        ok[rest] = present & ~inexact[rest] & ~huge[rest] & ~coarse_rows[rest]
         fen = np.where(ok, fen, 0)
     out = pl.Series(col.name, fen.astype(np.int64), dtype=pl.Int64)
     if rest.size:
         out = pl.select(pl.when(pl.Series(ok)).then(out)).to_series()
-    return out, inexact, huge
+    return out, inexact, huge, coarse_rows
 
 
 _DIGITS: tuple[list[str], list[str]] | None = None
@@ -171,8 +188,8 @@ def _money(
     if dtype == pl.Null:
         return _nulls(len(col), pl.Int64, name), _no_errors(len(col))
     if dtype.is_float():
-        fen, inexact, huge = _fen_from_float(col, unit)
-        if not inexact.any() and not huge.any():
+        fen, inexact, huge, coarse = _fen_from_float(col, unit)
+        if not inexact.any() and not huge.any() and not coarse.any():
             return _money_limits(fen, _no_errors(len(col)), c, limit)
         what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
         err = pl.select(
@@ -180,6 +197,13 @@ def _money(
             .then(pl.lit(f"{name}: {what} (a binary float not within a tiny tolerance of one)"))
             .when(pl.Series(huge))
             .then(pl.lit(too_big))
+            .when(pl.Series(coarse))
+            .then(
+                pl.lit(f"{name}: a 32-bit float (real) this large cannot tell one fen from the ")
+                + pl.lit("next")
+                + _got(col)
+                + pl.lit(", store money as numeric or text")
+            )
         ).to_series()
         return _money_limits(fen, err, c, limit)
     if dtype.is_integer():
