@@ -568,3 +568,32 @@ def test_money_in_32_bit_floats_as_postgresql_real_holds_it(tmp_path):
         "assets_financial: a 32-bit float (real) this large cannot tell one fen from the next "
         "(got '200000.0'), store money as numeric or text"
     ]
+
+
+def test_an_unfinished_run_says_what_differs(tmp_path, monkeypatch):
+    """Resuming with another date (or a changed input): the error says which, with both
+    values, not "another input, pack, date, chunk size or format"."""
+    from minzheng_rules.io import _batch as B
+
+    folder = _csv_register(
+        tmp_path / "reg", "household_id\nh1\nh2\n", "household_id,member_id,age\nh1,a,30\nh2,a,40\n"
+    )
+    chunk = B.Batch._chunk
+
+    def interrupted(self, c):
+        if c.index == 1:
+            raise KeyboardInterrupt
+        return chunk(self, c)
+
+    monkeypatch.setattr(B.Batch, "_chunk", interrupted)
+    out = tmp_path / "o.parquet"
+    assert _batch(str(folder), str(out), "--chunk-size", "1")[0] == 130
+    monkeypatch.setattr(B.Batch, "_chunk", chunk)
+    r = runner.invoke(
+        app, ["batch", str(folder), str(out), "--chunk-size", "1", "--pack", "huzhou",
+              "--date", "2024-07-01"],
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert "holds an unfinished run with another date (2024-06-01 then, 2024-07-01 now); " in (
+        r.output
+    )

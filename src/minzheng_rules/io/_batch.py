@@ -285,8 +285,9 @@ class Batch:
                 )
             if data.get("identity") != self.identity:
                 raise InputError(
-                    f"{self.parts} holds an unfinished run with another input, pack, date, "
-                    "chunk size or format; rerun with --restart to discard it"
+                    f"{self.parts} holds an unfinished run with another "
+                    f"{_differences(data['identity'], self.identity)}; rerun with --restart to "
+                    "discard it"
                 )
             return data
         self.parts.mkdir(parents=True, exist_ok=True)
@@ -507,6 +508,19 @@ class Batch:
         os.replace(tmp, summary)
         shutil.rmtree(self.parts, ignore_errors=True)
         return s
+
+
+def _differences(then: dict[str, Any], now: dict[str, Any]) -> str:
+    """What differs between an unfinished run and this one, in words: ``date (2024-06-01
+    then, 2024-07-01 now)``, ``input (its files changed)``."""
+    words = {"pack_files": "pack (its files changed)", "input": "input (its files changed)"}
+    out = []
+    for key, value in now.items():
+        if then.get(key) != value:
+            out.append(
+                words.get(key) or f"{key.replace('_', ' ')} ({then.get(key)} then, {value} now)"
+            )
+    return ", ".join(out) or "identity"
 
 
 def prefetch(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
