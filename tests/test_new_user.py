@@ -597,3 +597,17 @@ def test_an_unfinished_run_says_what_differs(tmp_path, monkeypatch):
     assert "holds an unfinished run with another date (2024-06-01 then, 2024-07-01 now); " in (
         r.output
     )
+
+
+def test_jsonl_rejects_and_eval_errors_read_without_pydantics_prefix(tmp_path):
+    """``members[0]: give 'age' or 'birth_date'``, not ``members[0]: Value error, give …``."""
+    register = tmp_path / "r.jsonl"
+    register.write_text('{"id": "h1", "members": [{"id": "a"}]}\n', encoding="utf-8")
+    out = tmp_path / "o.parquet"
+    code, output = _batch(str(register), str(out))
+    assert code == 0, output
+    assert _rejects(out)["h1"] == ["members[0]: give 'age' or 'birth_date'"]
+    (tmp_path / "h.yaml").write_text("id: h1\nmembers:\n  - {id: a}\n", encoding="utf-8")
+    r = runner.invoke(app, ["eval", str(tmp_path / "h.yaml"), "--pack", "huzhou", "--date", ON])
+    assert r.exit_code == 2
+    assert r.output.strip().endswith("members[0]: give 'age' or 'birth_date'")

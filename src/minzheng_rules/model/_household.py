@@ -213,7 +213,7 @@ def _problems(err: ValidationError) -> list[tuple[str, str]]:
     for e in err.errors():
         loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"])
         loc = loc.replace(".[", "[") or "household"
-        msg = e["msg"]
+        msg = e["msg"].removeprefix("Value error, ")  # (pydantic's, for a validator's own)
         if e["type"] == "extra_forbidden":
             msg = "unknown field"
         out.append((loc, msg))
