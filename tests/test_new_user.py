@@ -653,3 +653,25 @@ def test_results_to_excel_keep_memory_bounded_and_amounts_two_places(tmp_path):
         sheet = z.read("xl/worksheets/sheet1.xml").decode()
     assert 'formatCode="0.00"' in styles
     assert '<col min="3" max="3"' in sheet  # the first amount column carries the format
+
+
+def test_a_register_of_one_row_per_person_is_one_clear_refusal(tmp_path):
+    """A sheet of one row per person named as both tables: one line saying what is read,
+    not every row refused as "household_id: appears more than once"."""
+    book = _workbook(
+        tmp_path / "名册.xlsx",
+        {"名册": [["户编号", "身份证号", "年龄"], [1001, "a", 45], [1001, "b", 43]]},
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "households:\n  sheet: 名册\n  columns: {户编号: household_id}\n  ignore: [身份证号, 年龄]\n"
+        "members:\n  sheet: 名册\n  columns: {户编号: household_id, 身份证号: member_id, 年龄: age}\n",
+        encoding="utf-8",
+    )
+    code, output = _batch(str(book), str(tmp_path / "o.csv"), "--columns", str(mapping))
+    assert code == 2
+    assert output.strip() == (
+        "error: 名册.xlsx[名册]: the households and the members are the same table; a register "
+        "of one row per person is not read yet: give a households table (one row each) and a "
+        "members table"
+    )

@@ -111,6 +111,8 @@ def open_register(
     if fmt == "excel" and members is None and not (sibling.is_file() and sibling != p):
         hsheet = (hmap.sheet if hmap else None) or "households"
         msheet = (mmap.sheet if mmap else None) or "members"
+        if hsheet == msheet:
+            raise InputError(_one_table(f"{p.name}[{hsheet}]"))
         h = TableFile(p, fmt, "households", hmap, sheet=hsheet)
         m = TableFile(p, fmt, "members", mmap, sheet=msheet)
         return ColumnarSource(h, m)
@@ -124,9 +126,21 @@ def open_register(
         raise InputError(f"{mp}: no such file")
     if _format_of(mp) != fmt:
         raise InputError(f"{mp}: the members table must be {fmt} like the households")
+    same_sheet = hmap is None or mmap is None or hmap.sheet == mmap.sheet
+    if mp.resolve() == p.resolve() and (fmt != "excel" or same_sheet):
+        raise InputError(_one_table(p.name))
     h = TableFile(p, fmt, "households", hmap, encoding, hmap.sheet if hmap else None)
     m = TableFile(mp, fmt, "members", mmap, encoding, mmap.sheet if mmap else None)
     return ColumnarSource(h, m)
+
+
+def _one_table(label: str) -> str:
+    """Households and members named as one table: a register of one row per person (每人一行),
+    which is not read yet; said before every row is refused as a household given twice."""
+    return (
+        f"{label}: the households and the members are the same table; a register of one row "
+        "per person is not read yet: give a households table (one row each) and a members table"
+    )
 
 
 def content_hash(paths: tuple[Path, ...]) -> dict[str, str]:
