@@ -675,3 +675,15 @@ def test_a_register_of_one_row_per_person_is_one_clear_refusal(tmp_path):
         "of one row per person is not read yet: give a households table (one row each) and a "
         "members table"
     )
+
+
+def test_a_chinese_header_without_a_mapping_points_to_columns(tmp_path):
+    """The first thing a city's export meets: its own header, no mapping yet. The error names
+    the file and column and says how to map them."""
+    folder = _csv_register(tmp_path / "reg", "户编号\n1001\n", "户编号,身份证号\n1001,a\n")
+    code, output = _batch(str(folder), str(tmp_path / "o.csv"))
+    assert code == 2
+    assert output.strip() == (
+        "error: households.csv: unknown column '户编号'; a register's own names are mapped to "
+        "the fields with --columns mapping.yaml (docs/guide/registers.md)"
+    )

@@ -69,11 +69,20 @@ def check_columns(names: list[str], columns: tuple[Column, ...], source: str) ->
         if n not in known and not n.startswith("__"):
             hint = suggest(n, known)
             raise InputError(
-                f"{source}: unknown column '{n}'" + (f" (did you mean '{hint}'?)" if hint else "")
+                f"{source}: unknown column '{n}'"
+                + (
+                    f" (did you mean '{hint}'?)"
+                    if hint
+                    else "; a register's own names are mapped to the fields with --columns "
+                    "mapping.yaml (docs/guide/registers.md)"
+                )
             )
     for c in columns:
         if c.required and c.name not in names:
-            raise InputError(f"{source}: missing required column '{c.name}'")
+            raise InputError(
+                f"{source}: missing required column '{c.name}'; name a column so, or map one "
+                "with --columns mapping.yaml"
+            )
 
 
 _INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
