@@ -687,3 +687,21 @@ def test_a_chinese_header_without_a_mapping_points_to_columns(tmp_path):
         "error: households.csv: unknown column '户编号'; a register's own names are mapped to "
         "the fields with --columns mapping.yaml (docs/guide/registers.md)"
     )
+
+
+def test_yes_and_no_in_chinese_and_cells_quoted_in_count_and_flag_reasons(tmp_path):
+    """是/否 read as true/false without a mapping's values (how forms write them); a cell that
+    is neither, or an age of ``45岁``, refuses its row quoting the cell."""
+    folder = _csv_register(
+        tmp_path / "reg",
+        "household_id,emergency\nh1,是\nh2,否\nh3,maybe\n",
+        "household_id,member_id,age,employed\nh1,a,45,是\nh2,a,45岁,否\nh3,a,45,否\n",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "3 households read 读取 = 1 evaluated 已评估 + 2 rejected 拒绝" in output
+    assert _rejects(out) == {
+        "h2": ["members[a].age: Input should be a valid integer (got '45岁')"],
+        "h3": ["emergency: Input should be a valid boolean (got 'maybe')"],
+    }

@@ -87,8 +87,9 @@ def check_columns(names: list[str], columns: tuple[Column, ...], source: str) ->
 
 _INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
 _MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
-_TRUE = ("true", "1", "yes", "t", "y", "on")
-_FALSE = ("false", "0", "no", "f", "n", "off")
+# 是/否 as Chinese forms and exports write yes and no, with or without a mapping's values
+_TRUE = ("true", "1", "yes", "t", "y", "on", "是")
+_FALSE = ("false", "0", "no", "f", "n", "off", "否")
 _I64_MAX = 2**63 - 1
 # a binary float is taken as the fen it is nearest to when it lies within this many units in
 # the last place of it (0.1 + 0.2 is 30 fen; 0.005 is half a fen away: refused)
@@ -398,9 +399,9 @@ def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
     elif dtype == pl.String:
         ok = col.str.contains(_INT).fill_null(True)
         v = col.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-        err = pl.select(
-            pl.when(~ok | (col.is_not_null() & v.is_null())).then(pl.lit(invalid)).otherwise(None)
-        ).to_series()
+        refused = ~ok | (col.is_not_null() & v.is_null())
+        why = pl.lit(invalid) + _got(col) if refused.any() else pl.lit(invalid)
+        err = pl.select(pl.when(refused).then(why).otherwise(None)).to_series()
     else:
         raise InputError(f"{source}: column '{c.name}' has type {dtype}, not a whole number")
     checks: Then | ChainedThen = pl.when(err.is_not_null()).then(err)
@@ -431,11 +432,11 @@ def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     else:
         raise InputError(f"{source}: column '{c.name}' has type {dtype}, not true/false")
     present = col.is_not_null() if not dtype.is_float() else col.fill_nan(None).is_not_null()
-    err = pl.select(
-        pl.when(present & v.is_null())
-        .then(pl.lit(f"{c.name}: Input should be a valid boolean"))
-        .otherwise(None)
-    ).to_series()
+    refused = present & v.is_null()
+    if not refused.any():
+        return v.alias(c.name), _no_errors(len(col))
+    why = pl.lit(f"{c.name}: Input should be a valid boolean") + _got(col)
+    err = pl.select(pl.when(refused).then(why).otherwise(None)).to_series()
     return v.alias(c.name), err
 
 
@@ -811,7 +812,10 @@ def _member_model_checks() -> Checks:
     with a field, as every other member problem does (the reject reads ``members[z].age: …``)."""
     return [
         Check(
-            pl.col("age").is_null() & pl.col("birth_date").is_null(),
+            pl.col("age").is_null()
+            & pl.col("birth_date").is_null()
+            # (not when one was given and refused: that reason is the one to read)
+            & ~pl.col(ERR).str.contains(r"(?:^|; )(?:age|birth_date): ").fill_null(False),
             pl.lit("age: give 'age' or 'birth_date'"),
         ),
         Check(
