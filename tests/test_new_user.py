@@ -705,3 +705,32 @@ def test_yes_and_no_in_chinese_and_cells_quoted_in_count_and_flag_reasons(tmp_pa
         "h2": ["members[a].age: Input should be a valid integer (got '45岁')"],
         "h3": ["emergency: Input should be a valid boolean (got 'maybe')"],
     }
+
+
+def test_a_mapping_saved_by_notepad_as_gbk_is_read(tmp_path):
+    """Notepad on a Chinese Windows saves "ANSI", i.e. GBK: the mapping reads as the CSV files
+    do (it was "not a readable YAML file ('utf-8' codec can't decode byte 0xbb …)"); bytes of
+    neither say to save it as UTF-8."""
+    folder = _csv_register(tmp_path / "reg", _GBK_HOUSEHOLDS, _GBK_MEMBERS, "gbk")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_bytes(_CSV_MAPPING.encode("gbk"))
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "5 households read 读取 = 3 evaluated 已评估 + 2 rejected 拒绝" in output
+    mapping.write_bytes(b"\xff\xfe\x00")
+    code, output = _batch(str(folder), str(out), "--columns", str(mapping))
+    assert code == 2
+    assert output.strip() == f"error: {mapping}: not UTF-8 (nor GBK) text; save it as UTF-8"
+
+
+def test_a_mapping_indented_with_a_tab_names_the_line(tmp_path):
+    folder = _csv_register(tmp_path / "reg", "household_id\nh1\n", "household_id,member_id\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("households:\n\tcolumns: {户编号: household_id}\n", encoding="utf-8")
+    code, output = _batch(str(folder), str(tmp_path / "o.csv"), "--columns", str(mapping))
+    assert code == 2
+    assert output.strip() == (
+        f"error: {mapping}:2: not a readable YAML file (found character '\\t' that cannot start "
+        "any token; indent with spaces, not tabs)"
+    )

@@ -113,6 +113,15 @@ class Mapping(_Strict):
         return self.households if name == "households" else self.members
 
 
+def _text(raw: bytes) -> str:
+    """A mapping file's text: UTF-8 (with or without a BOM), else GB18030, what Windows'
+    Notepad saves as "ANSI" on a Chinese system (the CSV files are read the same way)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
 def _first_problem(e: ValidationError) -> str:
     """The first problem pydantic found, as a path and a sentence: a misspelt key with the
     key it may be (``colums``: did you mean ``columns``?), no "Value error, " prefix."""
@@ -142,10 +151,16 @@ def load_mapping(path: str | Path) -> Mapping:
     if not p.is_file():
         raise InputError(f"{p}: no such mapping file")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(_text(p.read_bytes()))
         m = Mapping.model_validate(data or {})
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"{p}: not a readable YAML file ({str(e).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not UTF-8 (nor GBK) text; save it as UTF-8") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        tab = "; indent with spaces, not tabs" if "'\\t'" in problem else ""
+        raise InputError(f"{where}: not a readable YAML file ({problem}{tab})") from None
     except ValidationError as e:
         raise InputError(f"{p}: {_first_problem(e)}") from None
     for name, columns in TABLES.items():
