@@ -655,25 +655,60 @@ def test_results_to_excel_keep_memory_bounded_and_amounts_two_places(tmp_path):
     assert '<col min="3" max="3"' in sheet  # the first amount column carries the format
 
 
-def test_a_register_of_one_row_per_person_is_one_clear_refusal(tmp_path):
-    """A sheet of one row per person named as both tables: one line saying what is read,
-    not every row refused as "household_id: appears more than once"."""
+def test_a_sheet_of_one_row_per_person_is_read_as_households_and_members(tmp_path):
+    """每人一行: the household's columns repeated on each member's row, one sheet named as
+    both tables. It was every row refused as "household_id: appears more than once"; now the
+    households are read off it. 1001 is the README's household (rows 1, 3, 4; 3 × 1145 − 2000
+    = 1435.00); 1003's two rows disagree on 家庭金融资产 (100, 200): refused, not guessed."""
     book = _workbook(
         tmp_path / "名册.xlsx",
-        {"名册": [["户编号", "身份证号", "年龄"], [1001, "a", 45], [1001, "b", 43]]},
+        {
+            "名册": [
+                ["户编号", "家庭金融资产", "身份证号", "与户主关系", "年龄", "月收入", "姓名"],
+                [1001, 5000, "a", "户主", 45, 1200, "张三"],
+                [1002, 0, "x", "户主", 70, 300, "李四"],
+                [1001, 5000, "b", "配偶", 43, 800, "某某"],
+                [1001, 5000, "c", "子女", 12, 0, "小张"],
+                [1003, 100, "p", "户主", 50, 0, "钱七"],
+                [1003, 200, "q", "配偶", 50, 0, "孙八"],
+            ]
+        },
     )
     mapping = tmp_path / "m.yaml"
     mapping.write_text(
-        "households:\n  sheet: 名册\n  columns: {户编号: household_id}\n  ignore: [身份证号, 年龄]\n"
-        "members:\n  sheet: 名册\n  columns: {户编号: household_id, 身份证号: member_id, 年龄: age}\n",
+        "households:\n  sheet: 名册\n  columns: {户编号: household_id, 家庭金融资产: "
+        "assets_financial}\nmembers:\n  sheet: 名册\n  columns:\n    户编号: household_id\n"
+        "    身份证号: member_id\n    与户主关系: {field: relation, values: "
+        "{户主: head, 配偶: spouse, 子女: child}}\n    年龄: age\n    月收入: monthly_income\n"
+        "  ignore: [姓名]\n",
         encoding="utf-8",
     )
-    code, output = _batch(str(book), str(tmp_path / "o.csv"), "--columns", str(mapping))
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "columns not used" not in output  # each table leaves out the other's columns
+    assert "4 households read 读取 = 2 evaluated 已评估 + 2 rejected 拒绝" in output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "dibao_amount").rows() == [
+        ("1001", "1435.00"),
+        ("1002", "0.00"),
+    ]
+    lines = out.with_name("o.csv.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    refused = [(r["row"], r["household_id"], r["reasons"]) for r in map(json.loads, lines)]
+    assert (5, "1003", ["household_id: appears more than once in 名册.xlsx[名册]"]) in refused
+    assert (6, "1003", ["household_id: appears more than once in 名册.xlsx[名册]"]) in refused
+
+
+def test_one_csv_file_as_both_tables_is_one_clear_refusal(tmp_path):
+    folder = _csv_register(tmp_path / "reg", "household_id,member_id,age\nh1,a,45\n", "")
+    code, output = _batch(
+        str(folder / "households.csv"), str(tmp_path / "o.csv"), "--members",
+        str(folder / "households.csv"),
+    )  # fmt: skip
     assert code == 2
-    assert output.strip() == (
-        "error: 名册.xlsx[名册]: the households and the members are the same table; a register "
-        "of one row per person is not read yet: give a households table (one row each) and a "
-        "members table"
+    assert output.strip().startswith(
+        "error: households.csv: the households and the members are the same table; a register "
+        "of one row per person is read from an Excel sheet named in a mapping"
     )
 
 
