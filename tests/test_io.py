@@ -378,7 +378,10 @@ def test_the_in_memory_join_refuses_and_keeps_what_the_buckets_on_disk_do(
     )
     assert why[("households.parquet", 5)] == why[("households.parquet", 2)]
     assert why[("households.parquet", 3)] == ("household_id: Field required",)
-    assert why[("households.parquet", 4)] == ("members: List should have at least 1 item",)
+    assert why[("households.parquet", 4)] == (
+        "members: List should have at least 1 item "
+        "(no row of members.parquet has household_id 'h3')",
+    )
     assert why[("households.parquet", 6)] == ("assets_financial: more than 2 decimal places",)
     assert why[("members.parquet", 3)] == ("household_id: no such household in households.parquet",)
     assert why[("members.parquet", 4)] == (

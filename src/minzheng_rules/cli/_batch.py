@@ -114,7 +114,13 @@ def batch_command(
 
             mapping = load_mapping(columns)
         from minzheng_rules.io._batch import read_ahead
-        from minzheng_rules.io._database import is_database, open_database, publish
+        from minzheng_rules.io._database import (
+            check_table_name,
+            is_database,
+            open_database,
+            publish,
+        )
+        from minzheng_rules.io._names import form_of
 
         if is_database(input):
             # copying the database to Parquet makes garbage: the collector is on from here
@@ -139,7 +145,12 @@ def batch_command(
             dsn = out_db or (input if is_database(input) else None)
             if dsn is None:
                 raise MinzhengError("--out-table needs --out-db (the input is not a database)")
+            check_table_name(out_table)
             output = output or Path(f"{out_table}.parquet")
+            if (fmt or form_of(output) or "parquet") != "parquet":  # it is what publish reads
+                raise MinzhengError(
+                    f"--out-table keeps a Parquet copy: name it .parquet, not {output}"
+                )
             fmt = fmt or OutputFormat.parquet.value
             publisher = lambda out, rejects: publish(dsn, out_table, out, rejects)  # noqa: E731
         if output is None:
@@ -159,6 +170,14 @@ def batch_command(
         fail(e)
     except ValueError as e:  # e.g. the Spark engine given JSON Lines
         fail(e)
+    except KeyboardInterrupt:
+        err.print(
+            "interrupted (Ctrl-C) 已中断: the chunks done are kept; the same command resumes, "
+            "--restart starts over",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
     finally:
         if ahead is not None:  # (already closed when the run ended)
             ahead.close()

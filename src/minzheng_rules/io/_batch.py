@@ -285,8 +285,9 @@ class Batch:
                 )
             if data.get("identity") != self.identity:
                 raise InputError(
-                    f"{self.parts} holds an unfinished run with another input, pack, date, "
-                    "chunk size or format; rerun with --restart to discard it"
+                    f"{self.parts} holds an unfinished run with another "
+                    f"{_differences(data['identity'], self.identity)}; rerun with --restart to "
+                    "discard it"
                 )
             return data
         self.parts.mkdir(parents=True, exist_ok=True)
@@ -494,7 +495,7 @@ class Batch:
             s.programs.setdefault(p.program, ProgramTotals(p.unit))
         s.stale = dict(self.vp.bound.stale)
         w = self._writer
-        if w.rows == 0:
+        if not w.opened:  # (a chunk of refused households only wrote its own empty table)
             w.write(self._table(self.vp.empty_frame()))
         w.close()
         rejects = self.out.with_name(self.out.name + ".rejects.jsonl")
@@ -512,6 +513,19 @@ class Batch:
         os.replace(tmp, summary)
         shutil.rmtree(self.parts, ignore_errors=True)
         return s
+
+
+def _differences(then: dict[str, Any], now: dict[str, Any]) -> str:
+    """What differs between an unfinished run and this one, in words: ``date (2024-06-01
+    then, 2024-07-01 now)``, ``input (its files changed)``."""
+    words = {"pack_files": "pack (its files changed)", "input": "input (its files changed)"}
+    out = []
+    for key, value in now.items():
+        if then.get(key) != value:
+            out.append(
+                words.get(key) or f"{key.replace('_', ' ')} ({then.get(key)} then, {value} now)"
+            )
+    return ", ".join(out) or "identity"
 
 
 class Prefetch:

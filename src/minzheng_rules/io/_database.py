@@ -26,7 +26,8 @@ import pyarrow as pa
 from minzheng_rules.io._validate import InputError
 
 SCHEMES = ("postgresql://", "postgres://")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+# letters of any script (a city's tables may be named 家庭), digits, _ and $; schema.table
+_NAME = re.compile(r"^[^\W\d][\w$]*(\.[^\W\d][\w$]*)?$")
 
 
 def is_database(text: str | Path) -> bool:
@@ -41,8 +42,16 @@ def redact(dsn: str) -> str:
 def _quoted(name: str) -> str:
     """A table name (``schema.table``) quoted for SQL; anything else is refused."""
     if not _NAME.match(name):
-        raise InputError(f"'{name}': a table name is letters, digits and _ (schema.table)")
+        raise InputError(
+            f"'{name}': a table name is letters, digits and _, not starting with a digit "
+            "(schema.table)"
+        )
     return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def check_table_name(name: str) -> None:
+    """Refuse a table name before a run, not after it (``--out-table``)."""
+    _quoted(name)
 
 
 def _ident(name: str) -> str:
@@ -163,6 +172,29 @@ def _source_of(table_mapping: Any, field: str) -> str | None:
     return None
 
 
+def _columns_sql(schema: pa.Schema) -> str | None:
+    """The results table's columns in SQL, amounts as ``numeric(18,2)`` (ADBC's own
+    ``CREATE`` makes them ``numeric`` with no scale: 1435 and 0.3, not 1435.00 and 0.30);
+    None when a column is of a type not listed (ADBC then makes the table)."""
+    parts = []
+    for f in schema:
+        t = f.type
+        if pa.types.is_decimal(t):
+            sql = f"numeric({t.precision},{t.scale})"
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            sql = "text"
+        elif pa.types.is_list(t) and pa.types.is_string(t.value_type):
+            sql = "text[]"
+        elif pa.types.is_int64(t):
+            sql = "bigint"
+        elif pa.types.is_boolean(t):
+            sql = "boolean"
+        else:
+            return None
+        parts.append(f"{_ident(f.name)} {sql}")
+    return ", ".join(parts)
+
+
 def publish(dsn: str, table: str, results: Path, rejects: Path) -> int:
     """Replace ``table`` and ``<table>_rejects`` with the run's results and rejects, in one
     transaction (nothing is changed if any step fails). The rows written."""
@@ -186,9 +218,12 @@ def publish(dsn: str, table: str, results: Path, rejects: Path) -> int:
             cur.execute(f"DROP TABLE IF EXISTS {target}")
             cur.execute(f"DROP TABLE IF EXISTS {rejects_table}")
             parquet = pq.ParquetFile(results)
-            first = True
             schema, _, name = table.rpartition(".")
             where = {"db_schema_name": schema} if schema else {}
+            columns = _columns_sql(parquet.schema_arrow)
+            first = columns is None  # else the table made with its money columns' scale
+            if columns is not None:
+                cur.execute(f"CREATE TABLE {target} ({columns})")
             for batch in parquet.iter_batches(batch_size=131_072):
                 cur.adbc_ingest(name, batch, mode="create" if first else "append", **where)
                 first = False
@@ -206,4 +241,4 @@ def publish(dsn: str, table: str, results: Path, rejects: Path) -> int:
     return written
 
 
-__all__ = ["is_database", "open_database", "publish", "redact"]
+__all__ = ["check_table_name", "is_database", "open_database", "publish", "redact"]

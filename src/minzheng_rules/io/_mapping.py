@@ -28,7 +28,7 @@ kept as they are, so a code the mapping forgot refuses its row with the field's 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 import yaml
@@ -50,6 +50,22 @@ def _code(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _id_text(ids: pl.Series) -> pl.Series:
+    """Household ids written as numbers (a database's bigint, a spreadsheet's 1001.0) as the
+    text they are elsewhere, so the households and members tables match whatever types each
+    has (bigint in one and text in the other was a traceback)."""
+    if ids.dtype.is_float():
+        x = ids.fill_nan(None)
+        whole = (x == x.round(0)) & (x.abs() < 2.0**53)
+        as_int = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64).cast(pl.String)
+        return pl.select(pl.when(whole).then(as_int).otherwise(x.cast(pl.String))).to_series()
+    return ids.cast(pl.String)
+
+
+def _digits(code: str) -> bool:
+    return code.isascii() and code.isdigit()
 
 
 class ColumnRule(_Strict):
@@ -76,6 +92,7 @@ class ColumnRule(_Strict):
 
 class TableMapping(_Strict):
     sheet: str | None = None
+    header_row: int = Field(default=1, ge=1)  # Excel: the header's row, under a title
     columns: dict[str, ColumnRule] = Field(default_factory=dict)
     ignore: list[str] = Field(default_factory=list)
 
@@ -96,20 +113,56 @@ class Mapping(_Strict):
         return self.households if name == "households" else self.members
 
 
+def _text(raw: bytes) -> str:
+    """A mapping file's text: UTF-8 (with or without a BOM), else GB18030, what Windows'
+    Notepad saves as "ANSI" on a Chinese system (the CSV files are read the same way)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030")
+
+
+def _first_problem(e: ValidationError) -> str:
+    """The first problem pydantic found, as a path and a sentence: a misspelt key with the
+    key it may be (``colums``: did you mean ``columns``?), no "Value error, " prefix."""
+    first = e.errors()[0]
+    loc = [str(x) for x in first["loc"]]
+    where = ".".join(loc)
+    if first["type"] == "extra_forbidden":
+        model: type[BaseModel] = Mapping
+        for part in loc[:-1]:  # the model the key sits in
+            field = model.model_fields.get(part)
+            annotation = field.annotation if field else None
+            inner = get_args(annotation)  # dict[str, ColumnRule]: the rule's keys
+            annotation = inner[-1] if inner else annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                model = annotation
+        hint = suggest(loc[-1], set(model.model_fields))
+        known = ", ".join(model.model_fields)
+        return f"{where}: unknown key" + (
+            f" (did you mean '{hint}'?)" if hint else f" (the keys are {known})"
+        )
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
+
+
 def load_mapping(path: str | Path) -> Mapping:
     """Read and check a mapping file; a bad one is a one-line error naming the file."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{p}: no such mapping file")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(_text(p.read_bytes()))
         m = Mapping.model_validate(data or {})
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        raise InputError(f"{p}: not a readable YAML file ({str(e).splitlines()[0]})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not UTF-8 (nor GBK) text; save it as UTF-8") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}" if mark is not None else str(p)
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        tab = "; indent with spaces, not tabs" if "'\\t'" in problem else ""
+        raise InputError(f"{where}: not a readable YAML file ({problem}{tab})") from None
     except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise InputError(f"{p}: {where}: {first['msg']}") from None
+        raise InputError(f"{p}: {_first_problem(e)}") from None
     for name, columns in TABLES.items():
         known = {c.name for c in columns}
         seen: dict[str, str] = {}
@@ -118,7 +171,11 @@ def load_mapping(path: str | Path) -> Mapping:
                 hint = suggest(rule.field, known)
                 raise InputError(
                     f"{p}: {name}.columns.{source}: no field '{rule.field}'"
-                    + (f" (did you mean '{hint}'?)" if hint else "")
+                    + (
+                        f" (did you mean '{hint}'?)"
+                        if hint
+                        else f" (a column the rules do not read goes under {name}: ignore:)"
+                    )
                 )
             if rule.field in seen:
                 raise InputError(
@@ -162,6 +219,32 @@ class Applied:
         self.mapped = mapping is not None
         self.source = source
         self.sources = {v: k for k, v in self.renames.items()}
+        self.rules = rules
+        self.header = header
+        self.table = table
+
+    def require(self, columns: tuple[Any, ...], where: str, sheet: bool = False) -> None:
+        """A required field no column gives: one line naming the column the mapping expected,
+        what the header holds, and, when the header is not text of its encoding (U+FFFD), the
+        encoding to give. ``where``: the header's place (``line 1`` in a CSV file); ``sheet``:
+        an Excel sheet, whose header may sit under a title row."""
+        for c in columns:
+            if not c.required or c.name in self.renames.values():
+                continue
+            expected = [k for k, r in self.rules.items() if r.field == c.name]
+            named = [h for h in self.header if not h.startswith("__")]  # (__UNNAMED__1)
+            shown = ", ".join(named[:8]) + (", …" if len(named) > 8 else "")
+            if expected:
+                what = f"no column '{expected[0]}' (mapped to '{c.name}')"
+            else:
+                what = f"no column gives '{c.name}'; map one in the --columns file"
+            hint = ""
+            if sheet and expected:
+                hint = f"; a header under a title row: give its row ({self.table}: header_row: 2)"
+            if any("\ufffd" in h for h in self.header):
+                hint = "; the header is not text of the file's encoding: give it, e.g. "
+                hint += "--encoding gbk"
+            raise InputError(f"{self.source}, {where}: {what} (the header has: {shown}){hint}")
 
     def source_name(self, field: str) -> str:
         """The header a canonical field is read from."""
@@ -171,6 +254,8 @@ class Applied:
         """A raw batch with canonical names and codes (columns not used are left out)."""
         keep = [c for c in frame.columns if c in self.renames or c.startswith("__")]
         frame = frame.select(keep).rename({k: self.renames[k] for k in keep if k in self.renames})
+        if frame.schema.get("household_id", pl.String).is_numeric():
+            frame = frame.with_columns(_id_text(frame.get_column("household_id")))
         if not self.codes:
             return frame
         changes = []
@@ -178,6 +263,10 @@ class Applied:
             if field not in frame.columns:
                 continue
             col = frame.get_column(field)
+            if col.dtype.is_numeric():
+                # a spreadsheet keeps the code "01" as the number 1: digit codes match by
+                # their number too (a code written as it is in the mapping wins)
+                values = {str(int(k)): v for k, v in values.items() if _digits(k)} | values
             if col.dtype.is_float():  # a spreadsheet's 1.0 is the code "1"
                 whole = col == col.round(0)
                 col = pl.select(

@@ -114,7 +114,11 @@ def open_register(
     if fmt == "excel" and members is None and not (sibling.is_file() and sibling != p):
         hsheet = (hmap.sheet if hmap else None) or "households"
         msheet = (mmap.sheet if mmap else None) or "members"
-        h = TableFile(p, fmt, "households", hmap, sheet=hsheet)
+        if hsheet == msheet:  # one row per person (每人一行): the households read off it
+            if hmap is None or mmap is None:
+                raise InputError(_one_table(f"{p.name}[{hsheet}]"))
+            hmap, mmap = _each_ignoring_the_other(hmap, mmap)
+        h = TableFile(p, fmt, "households", hmap, sheet=hsheet, per_person=hsheet == msheet)
         m = TableFile(p, fmt, "members", mmap, sheet=msheet)
         return ColumnarSource(h, m)
     if members is None:
@@ -127,9 +131,49 @@ def open_register(
         raise InputError(f"{mp}: no such file")
     if _format_of(mp) != fmt:
         raise InputError(f"{mp}: the members table must be {fmt} like the households")
+    same_sheet = hmap is None or mmap is None or hmap.sheet == mmap.sheet
+    if mp.resolve() == p.resolve() and (fmt != "excel" or same_sheet):
+        raise InputError(_one_table(p.name))
     h = TableFile(p, fmt, "households", hmap, encoding, hmap.sheet if hmap else None)
     m = TableFile(mp, fmt, "members", mmap, encoding, mmap.sheet if mmap else None)
     return ColumnarSource(h, m)
+
+
+def _one_table(label: str) -> str:
+    """Households and members named as one table where that is not read: said before every
+    row is refused as a household given twice."""
+    return (
+        f"{label}: the households and the members are the same table; a register of one row "
+        "per person is read from an Excel sheet named in a mapping (households: sheet: and "
+        "members: sheet:), else give a households table (one row each) and a members table"
+    )
+
+
+def _each_ignoring_the_other(
+    hmap: TableMapping, mmap: TableMapping
+) -> tuple[TableMapping, TableMapping]:
+    """Two mappings of one sheet: each leaves out the columns the other reads (a member's
+    身份证号 is not a household column left unused, nor the reverse)."""
+    hmine, mmine = set(hmap.columns), set(mmap.columns)
+    h_more = [c for c in [*mmap.columns, *mmap.ignore] if c not in hmine]
+    m_more = [c for c in [*hmap.columns, *hmap.ignore] if c not in mmine]
+    return (
+        hmap.model_copy(update={"ignore": [*hmap.ignore, *h_more]}),
+        mmap.model_copy(update={"ignore": [*mmap.ignore, *m_more]}),
+    )
+
+
+def _one_per_household(frame: pl.DataFrame, mapping: TableMapping | None) -> pl.DataFrame:
+    """The households of a sheet of one row per person: of rows that agree on every household
+    column, the first, numbered with its row among the sheet's records. Rows of one household
+    that disagree (two 家庭金融资产) stay, and the household is refused as given twice: which
+    one is right is for the office to say, not a guess."""
+    known = {c.name for c in HOUSEHOLD_COLUMNS}
+    rules = mapping.columns if mapping else {}
+    ignore = set(mapping.ignore) if mapping else set()
+    mine = [n for n in frame.columns if (n in rules or n in known) and n not in ignore]
+    rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
+    return frame.with_columns(rows).unique(subset=mine, keep="first", maintain_order=True)
 
 
 def content_hash(paths: tuple[Path, ...]) -> dict[str, str]:
@@ -254,6 +298,22 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
+def _exact_numbers(frame: pl.DataFrame, label: str) -> None:
+    """A spreadsheet keeps every number as a binary float, exact to 15 digits: an 18-digit
+    身份证号 typed as a number is already another number in the file (330503197901010011 is
+    330503197901009984), so such a column is refused whole, with the fix."""
+    for name, dtype in frame.schema.items():
+        if dtype.is_numeric():
+            big = frame.get_column(name).cast(pl.Float64).abs() >= 2.0**53
+            if big.any():
+                example = frame.get_column(name).filter(big)[0]
+                raise InputError(
+                    f"{label}: column '{name}' holds numbers of 16 or more digits ({example}), "
+                    "which a spreadsheet keeps only to 15: format the column as text (文本) "
+                    "and enter them again"
+                )
+
+
 def _index_column(name: str) -> bool:
     """A column with no name (pandas writes its index so: ``,household_id,…`` in CSV,
     ``Unnamed: 0`` once read back): left out with a warning, never an error."""
@@ -276,8 +336,18 @@ class TableFile:
         mapping: TableMapping | None = None,
         encoding: str | None = None,
         sheet: str | None = None,
+        per_person: bool = False,
     ) -> None:
+        """``per_person``: an Excel sheet of one row per person, read as the households (one
+        row of each household's columns per household; see ``_one_per_household``)."""
         self.path, self.fmt, self.table, self.sheet = path, fmt, table, sheet
+        self.per_person, self._mapping = per_person, mapping
+        # a sheet whose header is under a title row (湖州市低保家庭名册): its row, from 1
+        self.header_row = mapping.header_row if mapping else 1
+        if self.header_row != 1 and fmt != "excel":
+            raise InputError(
+                f"{path.name}: header_row is for Excel sheets (a CSV's header is line 1)"
+            )
         self.label = f"{path.name}[{sheet}]" if fmt == "excel" else path.name
         self.warnings: list[str] = []
         self._frame: pl.DataFrame | None = None
@@ -298,6 +368,8 @@ class TableFile:
         named = [n for n in header if not _index_column(n)]
         if mapping is None and any(not _index_column(n) for n in self.applied.unused):
             check_columns(named, columns, self.label)  # an unknown name: did you mean …
+        where = {"csv": "line 1", "excel": f"row {self.header_row}"}.get(fmt, "header")
+        self.applied.require(columns, where, fmt == "excel")
         check_columns(list(self.applied.renames.values()), columns, self.label)
         if self.applied.unused:
             self.warnings.append(
@@ -360,10 +432,16 @@ class TableFile:
                 )
             try:
                 self._frame = pl.read_excel(
-                    self.path, sheet_name=self.sheet, infer_schema_length=None
+                    self.path,
+                    sheet_name=self.sheet,
+                    infer_schema_length=None,
+                    read_options={"header_row": self.header_row - 1},
                 )
             except Exception as e:
                 raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
+            _exact_numbers(self._frame, self.label)
+            if self.per_person:
+                self._frame = _one_per_household(self._frame, self._mapping)
         return self._frame
 
     def _header(self) -> list[str]:
@@ -429,6 +507,8 @@ class TableFile:
                 except pl.exceptions.PolarsError as e:
                     raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
             frame = self.applied.apply(frame)
+            if ROW in frame.columns:  # numbered by the reader (a sheet of one row per person)
+                return frame
             rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
             return frame.with_columns(rows)
         rechunk = _Rechunk(self.batches())
@@ -708,7 +788,8 @@ class ColumnarSource(Source):
 
     @property
     def warnings(self) -> list[str]:  # type: ignore[override]
-        return self.htable.warnings + self.mtable.warnings
+        # (once: two tables read off one sheet warn of the same column)
+        return list(dict.fromkeys(self.htable.warnings + self.mtable.warnings))
 
     def total(self) -> int | None:
         return self.htable.rows()
@@ -947,6 +1028,8 @@ class ColumnarSource(Source):
             return f"household_id: its household appears more than once in {label}"
         if hid in unreadable:
             return f"household_id: its household's row in {label} cannot be read"
+        if hid is not None and hid != hid.strip():
+            return f"household_id: no such household in {label} ('{hid}' has spaces around it)"
         return f"household_id: no such household in {label}"
 
     def _id_rejects(self, h: pl.DataFrame, dup: np.ndarray, nulls: np.ndarray) -> list[Reject]:

@@ -74,11 +74,20 @@ def check_columns(names: list[str], columns: tuple[Column, ...], source: str) ->
         if n not in known and not n.startswith("__"):
             hint = suggest(n, known)
             raise InputError(
-                f"{source}: unknown column '{n}'" + (f" (did you mean '{hint}'?)" if hint else "")
+                f"{source}: unknown column '{n}'"
+                + (
+                    f" (did you mean '{hint}'?)"
+                    if hint
+                    else "; a register's own names are mapped to the fields with --columns "
+                    "mapping.yaml (docs/guide/registers.md)"
+                )
             )
     for c in columns:
         if c.required and c.name not in names:
-            raise InputError(f"{source}: missing required column '{c.name}'")
+            raise InputError(
+                f"{source}: missing required column '{c.name}'; name a column so, or map one "
+                "with --columns mapping.yaml"
+            )
 
 
 def choices(values: tuple[str, ...]) -> str:
@@ -90,8 +99,9 @@ def choices(values: tuple[str, ...]) -> str:
 
 _INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
 _MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
-_TRUE = ("true", "1", "yes", "t", "y", "on")
-_FALSE = ("false", "0", "no", "f", "n", "off")
+# 是/否 as Chinese forms and exports write yes and no, with or without a mapping's values
+_TRUE = ("true", "1", "yes", "t", "y", "on", "是")
+_FALSE = ("false", "0", "no", "f", "n", "off", "否")
 _I64_MAX = 2**63 - 1
 # a binary float is taken as the fen it is nearest to when it lies within this many units in
 # the last place of it (0.1 + 0.2 is 30 fen; 0.005 is half a fen away: refused)
@@ -116,38 +126,55 @@ def _fen_from_decimal(arr: pa.Array, places: int) -> tuple[np.ndarray, np.ndarra
     return low // unit, overflow | (rest != 0)
 
 
-def _fen_from_float(col: pl.Series, unit: str) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+def _fen_from_float(
+    col: pl.Series, unit: str
+) -> tuple[pl.Series, np.ndarray, np.ndarray, np.ndarray]:
     """Fen of binary floats: the nearest whole fen when the float lies within a few units in
     the last place of it (what a writer of decimals as floats gives); per row, whether it is
-    not (half a fen away, or not finite). NaN is missing, as pandas writes it."""
+    not (half a fen away, or not finite), too large, or a 32-bit float too coarse to tell one
+    fen from the next. NaN is missing, as pandas writes it."""
     values = col.cast(pl.Float64).to_numpy()  # nulls are NaN here
     n = len(values)
+    # a 32-bit float (PostgreSQL real, a float32 column) is judged in its own units in the last
+    # place, and only where those are finer than a fen (below 131,072 元): past that it cannot
+    # say which fen it was written from (0.0156 元 apart), so its row is refused
+    single = col.dtype == pl.Float32
+    fen_unit = 0.01 if unit == "yuan" else 1.0
     with np.errstate(invalid="ignore", over="ignore"):
         fen = np.rint(values * 100 if unit == "yuan" else values)
         # most floats are exactly the double nearest their fen (what 1234.56 is): no tolerance
         # to work out for them; the rest (0.1 + 0.2, NaN, 0.005, too large) are looked at alone
         back = fen / 100 if unit == "yuan" else fen
         plain = (back == values) & (np.abs(fen) <= 2**62)
+        if single:  # (exactly on a fen or not, a coarse one is refused)
+            plain &= np.spacing(np.abs(values).astype(np.float32)) <= fen_unit
     rest = np.flatnonzero(~plain)
     inexact = np.zeros(n, dtype=np.bool_)
     huge = np.zeros(n, dtype=np.bool_)
+    coarse_rows = np.zeros(n, dtype=np.bool_)
     ok = plain
     if rest.size:
         v, f = values[rest], fen[rest]
         with np.errstate(invalid="ignore", over="ignore"):
             present = ~np.isnan(v)
             b = f / 100 if unit == "yuan" else f
-            tol = _FLOAT_ULPS * np.spacing(np.abs(v))
+            if single:
+                ulp = np.spacing(np.abs(v).astype(np.float32)).astype(np.float64)
+                coarse = ulp > fen_unit
+            else:
+                ulp, coarse = np.spacing(np.abs(v)), np.zeros(len(v), dtype=np.bool_)
+            tol = _FLOAT_ULPS * ulp
             finite = np.isfinite(v)
-            inexact[rest] = present & (~finite | (np.abs(v - b) > tol))
+            coarse_rows[rest] = present & finite & coarse
+            inexact[rest] = present & ~coarse & (~finite | (np.abs(v - b) > tol))
             huge[rest] = present & finite & (np.abs(f) > 2**62)
         ok = plain.copy()
-        ok[rest] = present & ~inexact[rest] & ~huge[rest]
+        ok[rest] = present & ~inexact[rest] & ~huge[rest] & ~coarse_rows[rest]
         fen = np.where(ok, fen, 0)
     out = pl.Series(col.name, fen.astype(np.int64), dtype=pl.Int64)
     if rest.size:
         out = pl.select(pl.when(pl.Series(ok)).then(out)).to_series()
-    return out, inexact, huge
+    return out, inexact, huge, coarse_rows
 
 
 _DIGITS: tuple[list[str], list[str]] | None = None
@@ -183,8 +210,8 @@ def _money(
     if dtype == pl.Null:
         return _nulls(len(col), pl.Int64, name), _no_errors(len(col))
     if dtype.is_float():
-        fen, inexact, huge = _fen_from_float(col, unit)
-        if not inexact.any() and not huge.any():
+        fen, inexact, huge, coarse = _fen_from_float(col, unit)
+        if not inexact.any() and not huge.any() and not coarse.any():
             return _money_limits(fen, _no_errors(len(col)), c, limit)
         what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
         err = pl.select(
@@ -192,6 +219,13 @@ def _money(
             .then(pl.lit(f"{name}: {what} (a binary float not within a tiny tolerance of one)"))
             .when(pl.Series(huge))
             .then(pl.lit(too_big))
+            .when(pl.Series(coarse))
+            .then(
+                pl.lit(f"{name}: a 32-bit float (real) this large cannot tell one fen from the ")
+                + pl.lit("next")
+                + _got(col)
+                + pl.lit(", store money as numeric or text")
+            )
         ).to_series()
         return _money_limits(fen, err, c, limit)
     if dtype.is_integer():
@@ -233,6 +267,8 @@ def _money(
         return _money_limits(fen, err, c, limit)
     elif dtype == pl.String:
         text = _ascii_digits(col.str.strip_chars())
+        if text.str.contains_any([",", "元"]).any():  # (Aho-Corasick: cheaper than a regex)
+            text = _plain_amount(text, unit)
         parts = text.str.extract_groups(_MONEY)
         whole = parts.struct.field("1")
         frac = parts.struct.field("2").fill_null("")
@@ -257,13 +293,24 @@ def _money(
         fen = fen_text.cast(pl.Int64, strict=False)
         negative = text.str.starts_with("-").fill_null(False)
         what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
+        not_number = (
+            ", write 元 as digits (1234.50 or 1,234.50)"
+            if unit == "yuan"
+            else ", write 分 as whole digits (123450)"
+        )
+        # the refused cell in its message, built only when there is one (a column of texts)
+        unreadable = (
+            pl.lit(f"{name}: not a decimal number") + _got(col) + pl.lit(not_number)
+            if (~ok & col.is_not_null()).any()
+            else pl.lit(None, dtype=pl.String)
+        )
         err = pl.select(
             pl.when(col.is_null())
             .then(None)
             .when(negative)
             .then(pl.lit(f"{name}: Input should be greater than or equal to 0"))
             .when(~ok)
-            .then(pl.lit(f"{name}: not a decimal number"))
+            .then(unreadable)
             .when(extra_nonzero)
             .then(pl.lit(f"{name}: {what}"))
             .when(too_long.fill_null(False))
@@ -273,6 +320,30 @@ def _money(
         return fen.alias(name), err
     else:
         raise InputError(f"{source}: column '{name}' has type {dtype}, not money")
+
+
+_GROUPED = r"^\+?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"  # 1,234.50: digits grouped by thousands
+
+
+def _plain_amount(text: pl.Series, unit: str) -> pl.Series:
+    """Amounts as spreadsheets and office systems show them, as plain digits: grouped by
+    thousands (``1,234.50``; a comma is never a decimal point in Chinese use) and, in a 元
+    column, a ``元`` suffix (``1234.50元``). Anything else stays as it was and is refused with
+    its value (``1.2万``: an amount in 万 would be read 10,000 times too small)."""
+    if unit == "yuan":
+        yuan = text.str.ends_with("元").fill_null(False)
+        bare = text.str.strip_suffix("元").str.strip_chars_end()
+        text = pl.select(pl.when(yuan).then(bare).otherwise(text)).to_series()
+    grouped = text.str.contains(_GROUPED).fill_null(False)
+    plain = text.str.replace_all(",", "", literal=True)
+    return pl.select(pl.when(grouped).then(plain).otherwise(text)).to_series()
+
+
+def _got(value: pl.Series | pl.Expr) -> pl.Expr:
+    """`` (got '…')``: the refused cell, cut to 30 characters, so the reader can find it."""
+    v = value if isinstance(value, pl.Expr) else pl.lit(value)
+    cell = v.cast(pl.String).str.slice(0, 30)
+    return pl.lit(" (got '") + cell + pl.lit("')")
 
 
 def _money_limits(
@@ -340,11 +411,10 @@ def _int(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
     elif dtype == pl.String:
         ok = col.str.contains(_INT).fill_null(True)
         v = col.str.strip_chars().str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
-        err = pl.select(
-            pl.when(~ok | (col.is_not_null() & v.is_null()))
-            .then(pl.lit(f"{invalid}, unable to parse string as an integer"))  # as the models
-            .otherwise(None)
-        ).to_series()
+        refused = ~ok | (col.is_not_null() & v.is_null())
+        said = pl.lit(f"{invalid}, unable to parse string as an integer")  # the models' words
+        why = said + _got(col) if refused.any() else said  # and the cell, if one is refused
+        err = pl.select(pl.when(refused).then(why).otherwise(None)).to_series()
     else:
         raise InputError(f"{source}: column '{c.name}' has type {dtype}, not a whole number")
     checks: Then | ChainedThen = pl.when(err.is_not_null()).then(err)
@@ -375,11 +445,12 @@ def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     else:
         raise InputError(f"{source}: column '{c.name}' has type {dtype}, not true/false")
     present = col.is_not_null() if not dtype.is_float() else col.fill_nan(None).is_not_null()
-    err = pl.select(
-        pl.when(present & v.is_null())
-        .then(pl.lit(f"{c.name}: Input should be a valid boolean"))
-        .otherwise(None)
-    ).to_series()
+    refused = present & v.is_null()
+    if not refused.any():
+        return v.alias(c.name), _no_errors(len(col))
+    why = pl.lit(f"{c.name}: Input should be a valid boolean, unable to interpret input")
+    why = why + _got(col)  # the models' words, and the cell
+    err = pl.select(pl.when(refused).then(why).otherwise(None)).to_series()
     return v.alias(c.name), err
 
 
@@ -398,12 +469,12 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         else:
             raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
     v = col.cast(pl.String)
-    failing: list[tuple[pl.Series, str]] = []  # in the order the models check
+    failing: list[tuple[pl.Series, str | pl.Expr]] = []  # in the order the models check
     if c.kind == "enum":
         failing.append(
             (
                 v.is_not_null() & ~v.is_in(list(c.values)),
-                f"{c.name}: {choices(c.values)}",
+                pl.lit(f"{c.name}: {choices(c.values)}") + _got(v),
             )
         )
     if c.min_length is not None or c.max_length is not None:
@@ -427,7 +498,7 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         return v.alias(c.name), _no_errors(len(v))
     checks: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for mask, why in failing:
-        checks = checks.when(mask).then(pl.lit(why))
+        checks = checks.when(mask).then(pl.lit(why) if isinstance(why, str) else why)
     return v.alias(c.name), pl.select(checks.otherwise(None)).to_series()
 
 
@@ -439,14 +510,27 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.Null:
         return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
     if col.dtype == pl.String:
-        v = col.str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-        err = pl.select(
-            pl.when(col.is_not_null() & v.is_null())
-            .then(pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)"))
-            .otherwise(None)
-        ).to_series()
+        text = col.str.strip_chars()
+        v = text.str.to_date("%Y-%m-%d", strict=False)
+        failed = col.is_not_null() & v.is_null()
+        if not failed.any():
+            return v.alias(c.name), _no_errors(len(col))
+        v = v.fill_null(_year_first_date(text))
+        failed = col.is_not_null() & v.is_null()
+        why = pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)") + _got(col)
+        err = pl.select(pl.when(failed).then(why).otherwise(None)).to_series()
         return v.alias(c.name), err
     raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a date")
+
+
+def _year_first_date(text: pl.Series) -> pl.Series:
+    """Dates as Chinese office systems write them, year first and so unambiguous:
+    ``1979/01/01``, ``1979/1/1``, ``1979.1.1``, ``1981年1月1日``, ``19790101``; null for any
+    other text (a two-digit year ``79/01/01`` is not guessed)."""
+    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+    dates = pl.select(pl.coalesce([text.str.to_date(f, strict=False) for f in forms]))
+    year_first = text.str.contains(r"^\d{4}(?:\D|\d{4}$)").fill_null(False)
+    return pl.select(pl.when(year_first).then(dates.to_series())).to_series()
 
 
 def _json_decode(text: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, np.ndarray]:
@@ -622,7 +706,8 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
             why = f"{c.name}: {choices(c.values)}"
             # a comparison per value: cheaper than a hash lookup per row, for a handful
             one_of = pl.any_horizontal([v == value for value in c.values])
-            checks.append(Check(~one_of, pl.lit(why)))  # (null where v is: not broken)
+            # (null where v is: not broken; the message is built for refused rows only)
+            checks.append(Check(~one_of, pl.lit(why) + _got(v)))
         # counting bytes is several times cheaper than counting characters: a text has no
         # character when it has no byte, and no more characters than bytes
         if c.min_length is not None:
@@ -882,6 +967,7 @@ def assemble(
                 "h": h.get_column(ERR).gather(at),
                 "m": member_problems.gather(at),
                 "few": few[at],
+                "id": h.get_column(HOUSEHOLD_ID).gather(at),
                 "many": many[at],
                 "twice": twice.gather(at),
             }
@@ -893,7 +979,11 @@ def assemble(
                     # too many members: the models look no further into them, nor here
                     pl.when((pl.col("m") != "") & ~pl.col("many")).then(pl.col("m")),
                     pl.when(pl.col("few")).then(
-                        pl.lit(f"members: List should have at least {MIN_MEMBERS} item")
+                        # the id quoted: one a space apart from its members' ('1002 ') shows
+                        pl.lit(f"members: List should have at least {MIN_MEMBERS} item (no row")
+                        + pl.lit(f" of {source_m} has household_id '")
+                        + pl.col("id")
+                        + pl.lit("')")
                     ),
                     pl.when(pl.col("many")).then(
                         pl.lit(f"members: List should have at most {MAX_MEMBERS} items")

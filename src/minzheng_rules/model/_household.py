@@ -260,7 +260,19 @@ def describe(e: ErrorDetails) -> tuple[list[str | int], str]:
         msg = "unknown field"
     elif e["type"] in ("too_short", "too_long"):  # "… after validation, not 0": as the
         msg = msg.split(" after validation")[0]  # columnar checks word it
+    if e["type"] in _QUOTED and isinstance(e.get("input"), str | int | float):
+        msg += f" (got '{str(e['input'])[:30]}')"  # the cell refused, as the columnar checks
     return loc, msg
+
+
+# problems whose refused value is quoted, on both routes: a choice, a number, a yes/no, a date
+_QUOTED = {
+    "enum",
+    "int_parsing",
+    "bool_parsing",
+    "date_parsing",
+    "date_from_datetime_parsing",
+}
 
 
 def _problems(err: ValidationError, data: Any = None) -> list[tuple[str, str]]:
