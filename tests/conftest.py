@@ -87,3 +87,29 @@ def write_pack(tmp_path: Path):
         return folder
 
     return write
+
+
+@pytest.fixture
+def pg_schema():
+    """A schema of its own in the PostgreSQL server ``.ci/run`` starts (``MINZHENG_TEST_PG``, a
+    ``postgresql://`` URL), dropped afterwards: ``(url, schema, connection, cursor)``. Without
+    a server the test is skipped, or fails when ``CI`` is set (CI must run it)."""
+    import uuid
+
+    dsn = os.environ.get("MINZHENG_TEST_PG")
+    if not dsn:
+        if os.environ.get("CI"):
+            pytest.fail("MINZHENG_TEST_PG is not set: .ci/run starts PostgreSQL and sets it")
+        pytest.skip("no PostgreSQL server (set MINZHENG_TEST_PG=postgresql://…)")
+    import adbc_driver_postgresql.dbapi as pg
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    conn = pg.connect(dsn)
+    cur = conn.cursor()
+    cur.execute(f"CREATE SCHEMA {name}")
+    conn.commit()
+    yield dsn, name, conn, cur
+    cur.execute(f"DROP SCHEMA {name} CASCADE")
+    conn.commit()
+    cur.close()
+    conn.close()

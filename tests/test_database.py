@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import uuid
 from decimal import Decimal
 
 import pytest
@@ -24,23 +23,9 @@ ON = dt.date(2024, 6, 1)
 
 
 @pytest.fixture
-def schema():
-    if not DSN:
-        if os.environ.get("CI"):
-            pytest.fail("MINZHENG_TEST_PG is not set: .ci/run starts PostgreSQL and sets it")
-        pytest.skip("no PostgreSQL server (set MINZHENG_TEST_PG=postgresql://…)")
-    import adbc_driver_postgresql.dbapi as pg
-
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    conn = pg.connect(DSN)
-    cur = conn.cursor()
-    cur.execute(f"CREATE SCHEMA {name}")
-    conn.commit()
-    yield name, conn, cur
-    cur.execute(f"DROP SCHEMA {name} CASCADE")
-    conn.commit()
-    cur.close()
-    conn.close()
+def schema(pg_schema):
+    _, name, conn, cur = pg_schema
+    return name, conn, cur
 
 
 HOUSEHOLDS = [

@@ -263,23 +263,10 @@ def test_out_table_refuses_a_local_copy_named_as_another_format_before_the_run(t
 
 
 @pytest.fixture
-def city_db():
+def city_db(pg_schema):
     """A schema with a city's own tables (Chinese names, bigint household numbers, numeric
     and float money, 是/否 codes) in the server ``.ci/run`` starts."""
-    import os
-    import uuid
-
-    dsn = os.environ.get("MINZHENG_TEST_PG")
-    if not dsn:
-        if os.environ.get("CI"):
-            pytest.fail("MINZHENG_TEST_PG is not set: .ci/run starts PostgreSQL and sets it")
-        pytest.skip("no PostgreSQL server (set MINZHENG_TEST_PG=postgresql://…)")
-    import adbc_driver_postgresql.dbapi as pg
-
-    schema = f"city_{uuid.uuid4().hex[:8]}"
-    conn = pg.connect(dsn)
-    cur = conn.cursor()
-    cur.execute(f"CREATE SCHEMA {schema}")
+    dsn, schema, conn, cur = pg_schema
     cur.execute(
         f'CREATE TABLE {schema}.家庭 ("户编号" bigint, "家庭金融资产" double precision, '
         '"户主姓名" text)'
@@ -297,11 +284,7 @@ def city_db():
         "(1002, '330503195401010011', '老板', 70, 300, '否', 1)"
     )
     conn.commit()
-    yield dsn, schema, cur
-    cur.execute(f"DROP SCHEMA {schema} CASCADE")
-    conn.commit()
-    cur.close()
-    conn.close()
+    return dsn, schema, cur
 
 
 @pytest.mark.parametrize("route", ["table", "query"])
