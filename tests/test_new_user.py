@@ -755,3 +755,47 @@ def test_a_mapping_indented_with_a_tab_names_the_line(tmp_path):
         f"error: {mapping}:2: not a readable YAML file (found character '\\t' that cannot start "
         "any token; indent with spaces, not tabs)"
     )
+
+
+def test_stale_values_are_not_said_to_be_read_when_no_household_was_evaluated(tmp_path):
+    """Values over two years old are named for the households that relied on them: with every
+    household refused, none did ("for all 0 evaluated households" said nothing true)."""
+    refused = _csv_register(
+        tmp_path / "refused",
+        "household_id,assets_financial\nh1,abc\n",
+        "household_id,member_id,age\nh1,a,30\n",
+    )
+    code, output = _batch(str(refused), str(tmp_path / "a.parquet"))
+    assert code == 0, output
+    assert "0 evaluated" in output and "可能过时" not in output
+    one_good = _csv_register(
+        tmp_path / "good", "household_id\nh1\n", "household_id,member_id,age\nh1,a,30\n"
+    )
+    code, output = _batch(str(one_good), str(tmp_path / "b.parquet"), "--date", "2030-01-01")
+    assert code == 0, output
+    assert "可能过时" in output and "for all 1 evaluated households" in output
+
+
+@pytest.mark.parametrize("name", ["out.xls", "out.ods"])
+def test_results_named_as_another_spreadsheet_form_are_refused_before_the_run(tmp_path, name):
+    """The results are an Excel 2007+ workbook: written under .xls or .ods they would not open
+    as what their name says."""
+    folder = _csv_register(
+        tmp_path / "reg", "household_id\nh1\n", "household_id,member_id,age\nh1,a,30\n"
+    )
+    code, output = _batch(str(folder), str(tmp_path / name))
+    assert code == 2
+    assert "name it out.xlsx" in output
+    assert not (tmp_path / name).exists() and not (tmp_path / f"{name}.parts").exists()
+
+
+def test_an_encoding_given_for_a_parquet_register_is_said_to_be_ignored(tmp_path):
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pl.DataFrame({"household_id": ["h1"]}).write_parquet(folder / "households.parquet")
+    pl.DataFrame({"household_id": ["h1"], "member_id": ["a"], "age": [30]}).write_parquet(
+        folder / "members.parquet"
+    )
+    code, output = _batch(str(folder), str(tmp_path / "o.parquet"), "--encoding", "gbk")
+    assert code == 0, output
+    assert "--encoding gbk is for CSV files; a parquet file carries its own (ignored)" in output

@@ -235,7 +235,7 @@ def _print_summary(s, pack, on) -> None:
         )
     out.print(table)
     readers: dict[tuple[str, str, str, bool], list[str]] = {}
-    for pid, values in s.stale.items():
+    for pid, values in s.stale.items() if s.evaluated else ():  # none relied on: no warning
         for v in values:
             readers.setdefault((v.parameter, v.value, v.since, v.since_assumed), []).append(pid)
     for (name, value, since, assumed), pids in sorted(readers.items(), key=lambda kv: kv[0][2]):

@@ -245,6 +245,11 @@ class Batch:
         for p in getattr(source, "paths", ()):
             if self.out.exists() and p.exists() and os.path.samefile(p, self.out):
                 raise InputError(f"{self.out}: the output would overwrite the input register")
+        if self.fmt == "xlsx" and self.out.suffix.lower() != ".xlsx":  # (.xls, .ods, …)
+            raise InputError(
+                f"{self.out}: results are written as an Excel 2007+ workbook; name it "
+                f"{self.out.with_suffix('.xlsx').name}"
+            )
         # the table as written: Excel takes the Parquet form (exact decimals, lists) at the end
         self.table_fmt = "parquet" if self.fmt == "xlsx" else self.fmt
         self.pack = pack

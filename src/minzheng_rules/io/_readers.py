@@ -105,6 +105,18 @@ def open_register(
             raise InputError(f"{p}: no households.parquet, .csv, .xlsx or households.jsonl here")
         p = found[0]
     fmt = _format_of(p)
+    source = _open(p, fmt, members, mapping, encoding)
+    if encoding is not None and fmt != "csv":  # said, not silently dropped
+        source.warn(
+            f"{p.name}: --encoding {encoding} is for CSV files; a {fmt} file carries its own "
+            "(ignored)"
+        )
+    return source
+
+
+def _open(
+    p: Path, fmt: str, members: str | Path | None, mapping: Mapping | None, encoding: str | None
+) -> Source:
     if fmt == "jsonl":
         return JsonLinesSource(p)
     encoding = encoding or (mapping.encoding if mapping else None)
@@ -198,6 +210,10 @@ class Source:
         raise NotImplementedError
 
     warnings: list[str] = []  # noqa: RUF012 - read-only default
+
+    def warn(self, message: str) -> None:
+        """Something the user should know about the register (printed before the run)."""
+        self.warnings = [*self.warnings, message]
 
     def fingerprint(self) -> dict[str, Any]:
         return content_hash(self.paths)
@@ -790,6 +806,9 @@ class ColumnarSource(Source):
     def warnings(self) -> list[str]:  # type: ignore[override]
         # (once: two tables read off one sheet warn of the same column)
         return list(dict.fromkeys(self.htable.warnings + self.mtable.warnings))
+
+    def warn(self, message: str) -> None:
+        self.htable.warnings.append(message)
 
     def total(self) -> int | None:
         return self.htable.rows()
