@@ -223,7 +223,7 @@ def run_spark_batch(
     import time
 
     from minzheng_rules.backends.vectorized._programs import StatusCode
-    from minzheng_rules.io._batch import STATUS, ProgramTotals, Summary, _format_from_name
+    from minzheng_rules.io._batch import STATUS, ProgramTotals, Summary, output_format
     from minzheng_rules.io._formats import TableWriter
 
     started = time.perf_counter()
@@ -231,7 +231,7 @@ def run_spark_batch(
     households, members = read_register(spark, source)
     results, rejects = evaluate_spark(households, members, pack, on)
     output = Path(output)
-    fmt = fmt or _format_from_name(output)
+    fmt = output_format(output, fmt)
     staging = output.with_name(output.name + ".spark")
     shutil.rmtree(staging, ignore_errors=True)
     results.write.parquet(str(staging / "results"))

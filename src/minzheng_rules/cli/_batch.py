@@ -113,14 +113,13 @@ def batch_command(
             from minzheng_rules.io._mapping import load_mapping
 
             mapping = load_mapping(columns)
-        from minzheng_rules.io._batch import read_ahead
+        from minzheng_rules.io._batch import output_format, read_ahead
         from minzheng_rules.io._database import (
             check_table_name,
             is_database,
             open_database,
             publish,
         )
-        from minzheng_rules.io._names import form_of
 
         if is_database(input):
             # copying the database to Parquet makes garbage: the collector is on from here
@@ -147,7 +146,7 @@ def batch_command(
                 raise MinzhengError("--out-table needs --out-db (the input is not a database)")
             check_table_name(out_table)
             output = output or Path(f"{out_table}.parquet")
-            if (fmt or form_of(output) or "parquet") != "parquet":  # it is what publish reads
+            if output_format(output, fmt) != "parquet":  # it is what publish reads
                 raise MinzhengError(
                     f"--out-table keeps a Parquet copy: name it .parquet, not {output}"
                 )

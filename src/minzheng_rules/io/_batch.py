@@ -239,7 +239,7 @@ class Batch:
         self.publish = publish
         self.source = source
         self.out = Path(out)
-        self.fmt = fmt or _format_from_name(self.out)
+        self.fmt = output_format(self.out, fmt)
         if self.fmt not in OUTPUT_FORMATS:
             raise InputError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
         for p in getattr(source, "paths", ()):
@@ -574,7 +574,10 @@ def read_ahead(source: Source, chunk_size: int) -> Prefetch | None:
     return Prefetch(source.chunks(chunk_size))
 
 
-def _format_from_name(path: Path) -> str:
-    """The output's format from its name (an Excel name writes .xlsx); Parquet otherwise."""
+def output_format(path: Path, fmt: str | None = None) -> str:
+    """The results' format: ``fmt`` when given, else told by the name (an Excel name writes
+    .xlsx); Parquet otherwise."""
+    if fmt:
+        return fmt
     form = form_of(path)
     return "xlsx" if form == "excel" else form or "parquet"

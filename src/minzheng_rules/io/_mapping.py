@@ -34,7 +34,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from minzheng_rules.io._validate import UNITS, InputError
+from minzheng_rules.io._validate import UNITS, InputError, numbers_as_text
 from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.model._errors import suggest
 
@@ -50,18 +50,6 @@ def _code(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _id_text(ids: pl.Series) -> pl.Series:
-    """Household ids written as numbers (a database's bigint, a spreadsheet's 1001.0) as the
-    text they are elsewhere, so the households and members tables match whatever types each
-    has (bigint in one and text in the other was a traceback)."""
-    if ids.dtype.is_float():
-        x = ids.fill_nan(None)
-        whole = (x == x.round(0)) & (x.abs() < 2.0**53)
-        as_int = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64).cast(pl.String)
-        return pl.select(pl.when(whole).then(as_int).otherwise(x.cast(pl.String))).to_series()
-    return ids.cast(pl.String)
 
 
 def _digits(code: str) -> bool:
@@ -255,7 +243,8 @@ class Applied:
         keep = [c for c in frame.columns if c in self.renames or c.startswith("__")]
         frame = frame.select(keep).rename({k: self.renames[k] for k in keep if k in self.renames})
         if frame.schema.get("household_id", pl.String).is_numeric():
-            frame = frame.with_columns(_id_text(frame.get_column("household_id")))
+            # ids as text whatever each table holds (bigint beside text was a traceback)
+            frame = frame.with_columns(numbers_as_text(frame.get_column("household_id")))
         if not self.codes:
             return frame
         changes = []
@@ -267,14 +256,7 @@ class Applied:
                 # a spreadsheet keeps the code "01" as the number 1: digit codes match by
                 # their number too (a code written as it is in the mapping wins)
                 values = {str(int(k)): v for k, v in values.items() if _digits(k)} | values
-            if col.dtype.is_float():  # a spreadsheet's 1.0 is the code "1"
-                whole = col == col.round(0)
-                col = pl.select(
-                    pl.when(whole)
-                    .then(col.cast(pl.Int64, strict=False).cast(pl.String))
-                    .otherwise(col.cast(pl.String))
-                ).to_series()
-            text = col.cast(pl.String).str.strip_chars()
+            text = numbers_as_text(col).str.strip_chars()  # a spreadsheet's 1.0 is the code "1"
             changes.append(text.replace(values).alias(field))
         return frame.with_columns(changes)
 

@@ -496,9 +496,7 @@ class TableFile:
         inline in its 16-byte views); CSV, three times the file (a short cell becomes a
         16-byte view); Excel: nothing more, the sheet is already read."""
         if self.fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            rows = pq.ParquetFile(self.path).metadata.num_rows
+            rows = self.rows()
             if rows == 0:
                 return 0
             try:

@@ -454,22 +454,27 @@ def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     return v.alias(c.name), err
 
 
+def numbers_as_text(col: pl.Series) -> pl.Series:
+    """Numbers as the text they stand for: a spreadsheet's numbers are floats, and a whole one
+    is an id or a code written as a number (``1001.0`` is ``1001``; NaN is missing)."""
+    if not col.dtype.is_float():
+        return col.cast(pl.String)
+    x = col.fill_nan(None)
+    whole = (x == x.round(0)) & (x.abs() < 2.0**53)
+    as_int = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64).cast(pl.String)
+    return pl.select(pl.when(whole).then(as_int).otherwise(x.cast(pl.String))).to_series()
+
+
 def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
     if col.dtype not in (pl.String, pl.Null, pl.Categorical) and not isinstance(col.dtype, pl.Enum):
         if col.dtype.is_integer() and c.kind == "text":
             col = col.cast(pl.String)  # an id written as a number
         elif col.dtype.is_float() and c.kind == "text":
-            # a spreadsheet's numbers are floats: a whole one is an id or code written as a number
-            x = col.fill_nan(None)
-            whole = (x == x.round(0)) & (x.abs() < 2.0**53)
-            as_int = pl.select(pl.when(whole).then(x)).to_series().cast(pl.Int64)
-            col = pl.select(
-                pl.when(whole).then(as_int.cast(pl.String)).otherwise(x.cast(pl.String))
-            ).to_series()
+            col = numbers_as_text(col)
         else:
             raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
     v = col.cast(pl.String)
-    failing: list[tuple[pl.Series, str | pl.Expr]] = []  # in the order the models check
+    failing: list[tuple[pl.Series, pl.Expr]] = []  # in the order the models check
     if c.kind == "enum":
         failing.append(
             (
@@ -483,14 +488,14 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
             failing.append(
                 (
                     length < c.min_length,
-                    f"{c.name}: String should have at least {c.min_length} character",
+                    pl.lit(f"{c.name}: String should have at least {c.min_length} character"),
                 )
             )
         if c.max_length is not None:
             failing.append(
                 (
                     length > c.max_length,
-                    f"{c.name}: String should have at most {c.max_length} characters",
+                    pl.lit(f"{c.name}: String should have at most {c.max_length} characters"),
                 )
             )
     failing = [(mask, why) for mask, why in failing if mask.any()]
@@ -498,7 +503,7 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         return v.alias(c.name), _no_errors(len(v))
     checks: Then | ChainedThen = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for mask, why in failing:
-        checks = checks.when(mask).then(pl.lit(why) if isinstance(why, str) else why)
+        checks = checks.when(mask).then(why)
     return v.alias(c.name), pl.select(checks.otherwise(None)).to_series()
 
 
@@ -807,15 +812,19 @@ def clean(
     return out.with_columns(reasons.alias(ERR))
 
 
+def _first_broken(checks: Checks) -> Then | ChainedThen:
+    """The message of the first of ``checks`` a row breaks (null: none), as the models report
+    a field's (or a member's own rules') problems: the first alone."""
+    first, *rest = checks
+    chain: Then | ChainedThen = pl.when(first.broken).then(first.why)
+    for check in rest:
+        chain = chain.when(check.broken).then(check.why)
+    return chain
+
+
 def _messages(failing: pl.DataFrame, problems: list[Checks]) -> pl.Series:
     """Each failing row's problems, the first of each column's, joined with ``SEP``."""
-    firsts = []
-    for checks in problems:
-        first, *rest = checks
-        chain: Then | ChainedThen = pl.when(first.broken).then(first.why)
-        for check in rest:
-            chain = chain.when(check.broken).then(check.why)
-        firsts.append(chain)
+    firsts = [_first_broken(checks) for checks in problems]
     return failing.select(pl.concat_str(firsts, separator=SEP, ignore_nulls=True)).to_series()
 
 
@@ -836,13 +845,8 @@ def _member_model_checks() -> Checks:
 
 
 def member_rules(m: pl.DataFrame) -> pl.Series:
-    """Per member, the first of the member models' own checks it breaks (null: none), as the
-    models report it: the first broken check alone."""
-    first, *rest = _member_model_checks()
-    chain: Then | ChainedThen = pl.when(first.broken).then(first.why)
-    for check in rest:
-        chain = chain.when(check.broken).then(check.why)
-    return m.select(chain.otherwise(None)).to_series()
+    """Per member, the first of the member models' own checks it breaks (null: none)."""
+    return m.select(_first_broken(_member_model_checks()).otherwise(None)).to_series()
 
 
 def _member_rule_broken() -> pl.Expr:
@@ -853,7 +857,7 @@ def _member_rule_broken() -> pl.Expr:
 def _member_problems(
     m: pl.DataFrame, hh: np.ndarray, counts: np.ndarray, bad_members: np.ndarray, dup: np.ndarray
 ) -> tuple[pl.Series, pl.Series]:
-    """Per household: its refused members' problems joined with '; ' in the members' order,
+    """Per household: its refused members' problems joined with ``SEP`` in the members' order,
     and the first member id given twice (null: none). Built from the refused members and the
     members of households with a shared id alone.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import stat
+from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -233,10 +234,7 @@ def member_labels(ids: list[Any]) -> list[str]:
     the household counting from 1, when the id is missing, empty or shared with another
     member of the household. The columnar checks label the same way (io/_validate.py)."""
     texts = [i if isinstance(i, str) else None for i in ids]
-    seen: dict[str, int] = {}
-    for i in texts:
-        if i is not None:
-            seen[i] = seen.get(i, 0) + 1
+    seen = Counter(texts)
     return [
         f"members[{i}]" if i and seen[i] == 1 else f"members[#{n}]"
         for n, i in enumerate(texts, start=1)
