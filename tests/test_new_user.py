@@ -420,6 +420,45 @@ def test_id_numbers_a_spreadsheet_rounded_refuse_the_file_with_the_fix(tmp_path)
     )
 
 
+def test_a_rounded_id_among_ids_typed_as_text_refuses_its_row_not_the_sheet(tmp_path):
+    """Most 身份证号 typed as text, one as a number: the column reads as text and the number
+    as the digits Excel kept (330503197901009984 for 330503197901010011), a plausible id. It
+    was taken silently; now that row is refused with the fix, and its household with it, the
+    rest evaluated and the counts reconciled. A short number in the column (1004) is kept."""
+    import xlsxwriter
+
+    path = tmp_path / "名册.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    households, members = wb.add_worksheet("家庭"), wb.add_worksheet("成员")
+    households.write_row(0, 0, ["户编号", "家庭金融资产"])
+    for r, hid in enumerate([1001, 1002, 1003, 1004], start=1):
+        households.write_row(r, 0, [hid, 0])
+    members.write_row(0, 0, ["户编号", "身份证号", "与户主关系", "出生日期", "月收入"])
+    members.write_row(1, 0, [1001, "330503197901010029", "户主", "1979-01-01", 0])
+    members.write_row(2, 0, [1002])
+    members.write_number(2, 1, 330503197901010011)  # typed as a number: rounded
+    members.write_row(2, 2, ["户主", "1979-01-01", 0])
+    members.write_row(3, 0, [1003, "330503197901010037", "户主", "1979-01-01", 0])
+    members.write_row(4, 0, [1004, 1004, "户主", "1979-01-01", 0])  # short: exact
+    wb.close()
+    (tmp_path / "m.yaml").write_text(_XL_MAPPING, encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(path), str(out), "--columns", str(tmp_path / "m.yaml"))
+    assert code == 0, output
+    assert "4 households read 读取 = 3 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert pl.read_csv(out).get_column("household_id").to_list() == [1001, 1003, 1004]
+    lines = out.with_name(out.name + ".rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    member_row = next(r for r in map(json.loads, lines) if r["source"] == "名册.xlsx[成员]")
+    assert member_row["row"] == 2
+    assert member_row["household_id"] == "1002"
+    assert member_row["reasons"] == [
+        "row: column '身份证号': 330503197901009984 was typed as a number, which a spreadsheet "
+        "keeps only to 15 digits (it is not the number typed): format the column as text "
+        "(文本) and enter it again"
+    ]
+    assert _rejects(out)["1002"][0].startswith("members: 名册.xlsx[成员] row 2 cannot be read")
+
+
 def test_year_first_dates_as_office_systems_write_them(tmp_path):
     """``1979/01/01``, ``1981年1月1日``, ``20120101`` are read (ages 45, 43 and 12 on
     2024-06-01: the README's household, 3 × 1145 − 2000 = 1435.00); ``79/01/01`` (a two-digit
@@ -678,6 +717,40 @@ def test_a_sheet_of_one_row_per_person_is_read_as_households_and_members(tmp_pat
     refused = [(r["row"], r["household_id"], r["reasons"]) for r in map(json.loads, lines)]
     assert (5, "1003", ["household_id: appears more than once in 名册.xlsx[名册]"]) in refused
     assert (6, "1003", ["household_id: appears more than once in 名册.xlsx[名册]"]) in refused
+
+
+def test_a_rounded_id_in_a_sheet_of_one_row_per_person_refuses_its_household_once(tmp_path):
+    """The same rounded 身份证号 in a sheet of one row per person: the person's row is refused
+    (as a member) and its household with it, counted once: 2 households read, not 3."""
+    book = _workbook(
+        tmp_path / "名册.xlsx",
+        {
+            "名册": [
+                ["户编号", "家庭金融资产", "身份证号", "与户主关系", "年龄", "月收入"],
+                [1001, 5000, "330503197901010029", "户主", 45, 1200],
+                [1002, 0, 330503197901010011, "户主", 70, 300],
+                [1002, 0, "330503197901010045", "配偶", 70, 300],
+            ]
+        },
+    )
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "households:\n  sheet: 名册\n  columns: {户编号: household_id, 家庭金融资产: "
+        "assets_financial}\nmembers:\n  sheet: 名册\n  columns:\n    户编号: household_id\n"
+        "    身份证号: member_id\n    与户主关系: {field: relation, values: "
+        "{户主: head, 配偶: spouse}}\n    年龄: age\n    月收入: monthly_income\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert "1 member rows without a household" in output
+    lines = out.with_name("o.csv.rejects.jsonl").read_text(encoding="utf-8").splitlines()
+    refused = [(r["row"], r["household_id"], r["reasons"][0]) for r in map(json.loads, lines)]
+    assert [(row, hid) for row, hid, _ in refused] == [(2, "1002"), (2, "1002")]
+    assert refused[0][2].startswith("row: column '身份证号': 330503197901009984 was typed")
+    assert refused[1][2].startswith("members: 名册.xlsx[名册] row 2 cannot be read")
 
 
 def test_one_csv_file_as_both_tables_is_one_clear_refusal(tmp_path):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -184,8 +185,9 @@ def _one_per_household(frame: pl.DataFrame, mapping: TableMapping | None) -> pl.
     rules = mapping.columns if mapping else {}
     ignore = set(mapping.ignore) if mapping else set()
     mine = [n for n in frame.columns if (n in rules or n in known) and n not in ignore]
-    rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
-    return frame.with_columns(rows).unique(subset=mine, keep="first", maintain_order=True)
+    if ROW not in frame.columns:  # (numbered already when rows were refused)
+        frame = frame.with_columns(pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64)))
+    return frame.unique(subset=mine, keep="first", maintain_order=True)
 
 
 def content_hash(paths: tuple[Path, ...]) -> dict[str, str]:
@@ -330,6 +332,57 @@ def _exact_numbers(frame: pl.DataFrame, label: str) -> None:
                 )
 
 
+_LONG_NUMBER = r"-?\d{16,}(?:\.0*)?"  # a spreadsheet's number of 16+ digits, as text
+_WHY = "__why"
+
+
+def _rounded_in_text(
+    frame: pl.DataFrame, path: Path, sheet: str | None, header_row: int
+) -> pl.Series | None:
+    """Per row of a sheet (empty rows included), why it cannot be read faithfully (null: it
+    can), or None when every row can: a column of text (身份证号 typed as text in most rows)
+    with a cell typed as a number of 16 or more digits. A spreadsheet keeps such a number only
+    to 15 digits, so the cell already holds another number, which reads as plausible digits.
+
+    Which cells were numbers is asked of the sheet itself: read again as yes/no, a number
+    cell is a value and a text cell an error (found only where digits long enough are)."""
+    suspects = [
+        n
+        for n, dtype in frame.schema.items()
+        if dtype == pl.String and frame.get_column(n).str.contains(f"^{_LONG_NUMBER}$").any()
+    ]
+    if not suspects:
+        return None
+    import fastexcel
+
+    typed = fastexcel.read_excel(path).load_sheet(
+        sheet if sheet is not None else 0,
+        header_row=header_row - 1,
+        use_columns=suspects,
+        dtypes=dict.fromkeys(suspects, "boolean"),
+        schema_sample_rows=None,
+    )
+    cells, _ = typed.to_arrow_with_errors()  # (a text cell: an error, left null)
+    numbers = pl.from_arrow(cells)
+    assert isinstance(numbers, pl.DataFrame)
+    reasons = [
+        pl.when(
+            pl.col(n).str.contains(f"^{_LONG_NUMBER}$") & numbers.get_column(n).is_not_null()
+        ).then(
+            pl.lit(f"column '{n}': ")
+            + pl.col(n)
+            + pl.lit(
+                " was typed as a number, which a spreadsheet keeps only to 15 digits (it is "
+                "not the number typed): format the column as text (文本) and enter it again"
+            )
+        )
+        for n in suspects
+    ]
+    why = frame.select(pl.concat_str(reasons, separator="; ", ignore_nulls=True)).to_series()
+    why = pl.select(pl.when(why != "").then(why)).to_series()
+    return why if why.is_not_null().any() else None
+
+
 def _index_column(name: str) -> bool:
     """A column with no name (pandas writes its index so: ``,household_id,…`` in CSV,
     ``Unnamed: 0`` once read back): left out with a warning, never an error."""
@@ -371,6 +424,7 @@ class TableFile:
         # CSV rows that cannot be parsed: (row, household id if it can be read, reason); when
         # there are any the file is read line by line (see _line_batches)
         self.bad_rows: list[tuple[int, str | None, str]] = []
+        self._rounded: pl.DataFrame | None = None  # Excel rows refused for a rounded number
         self._checked = fmt != "csv"
         self._line_mode = False
         if fmt == "csv":
@@ -387,6 +441,7 @@ class TableFile:
         where = {"csv": "line 1", "excel": f"row {self.header_row}"}.get(fmt, "header")
         self.applied.require(columns, where, fmt == "excel")
         check_columns(list(self.applied.renames.values()), columns, self.label)
+        self._refuse_rounded()
         if self.applied.unused:
             self.warnings.append(
                 f"{self.label}: columns not used (neither mapped nor ignored): "
@@ -447,18 +502,44 @@ class TableFile:
                     f"name it in the mapping ({self.table}: sheet: …)"
                 )
             try:
-                self._frame = pl.read_excel(
+                # empty rows kept while the cells are checked against the sheet's own read
+                frame = pl.read_excel(
                     self.path,
                     sheet_name=self.sheet,
                     infer_schema_length=None,
                     read_options={"header_row": self.header_row - 1},
+                    drop_empty_rows=False,
                 )
             except Exception as e:
                 raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
-            _exact_numbers(self._frame, self.label)
+            _exact_numbers(frame, self.label)
+            rounded = _rounded_in_text(frame, self.path, self.sheet, self.header_row)
+            empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
+            frame = frame.filter(~empty)  # (as Polars drops them)
+            # (a sheet of one row per person: refused as the members' rows, whose households
+            # are then refused; as households' rows they would count a household twice)
+            if rounded is not None and not self.per_person:
+                # numbered as the sheet's records: the refused keep their place in the count
+                rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
+                frame = frame.with_columns(rows, rounded.filter(~empty).alias(_WHY))
+                self._rounded = frame.filter(pl.col(_WHY).is_not_null())
+                frame = frame.filter(pl.col(_WHY).is_null()).drop(_WHY)
             if self.per_person:
-                self._frame = _one_per_household(self._frame, self._mapping)
+                frame = _one_per_household(frame, self._mapping)
+            self._frame = frame
         return self._frame
+
+    def _refuse_rounded(self) -> None:
+        """The sheet's rows with a rounded number in a text column (``_rounded_in_text``) as
+        rows that cannot be read, each with its reason and its household's id (unless that
+        is the rounded cell): its household is refused too, as for a CSV row."""
+        if self._rounded is None:
+            return
+        source = self.applied.source_name(HOUSEHOLD_ID)
+        for row in self._rounded.iter_rows(named=True):
+            hid = row.get(source)
+            known = hid is not None and not re.fullmatch(_LONG_NUMBER, str(hid))
+            self.bad_rows.append((int(row[ROW]), str(hid) if known else None, row[_WHY]))
 
     def _header(self) -> list[str]:
         if self.fmt == "parquet":
