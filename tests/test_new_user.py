@@ -753,6 +753,47 @@ def test_a_rounded_id_in_a_sheet_of_one_row_per_person_refuses_its_household_onc
     assert refused[1][2].startswith("members: 名册.xlsx[名册] row 2 cannot be read")
 
 
+def test_cells_merged_down_a_household_s_rows_hold_for_every_member(tmp_path):
+    """每人一行 as offices lay it out: a title merged across the top, the header under it, and
+    户编号 and 家庭金融资产 merged down each household's rows. Excel stores a merged cell's
+    value in its first row alone; the other members read as rows without a household, and
+    1001 was evaluated with its head alone (ineligible). Now every row of the range holds the
+    value, as the sheet shows it: 1001 is the README's household, 3 × 1145 − 2000 = 1435.00."""
+    import xlsxwriter
+
+    book = tmp_path / "名册.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    ws = wb.add_worksheet("名册")
+    ws.merge_range(0, 0, 0, 5, "湖州市低保家庭名册")  # a title across the columns: left alone
+    ws.write_row(1, 0, ["户编号", "家庭金融资产", "身份证号", "与户主关系", "年龄", "月收入"])
+    ws.merge_range(2, 0, 4, 0, 1001)
+    ws.merge_range(2, 1, 4, 1, 5000)
+    for r, member in enumerate([["a", "户主", 45, 1200], ["b", "配偶", 43, 800]], start=2):
+        ws.write_row(r, 2, member)
+    ws.write_row(4, 2, ["c", "子女", 12, 0])
+    ws.write_row(5, 0, [1002, 0, "x", "户主", 70, 300])
+    wb.close()
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "households:\n  sheet: 名册\n  header_row: 2\n  columns: {户编号: household_id, "
+        "家庭金融资产: assets_financial}\nmembers:\n  sheet: 名册\n  header_row: 2\n"
+        "  columns:\n    户编号: household_id\n    身份证号: member_id\n    与户主关系: "
+        "{field: relation, values: {户主: head, 配偶: spouse, 子女: child}}\n    年龄: age\n"
+        "    月收入: monthly_income\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert "without a household" not in output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "dibao_status", "dibao_amount").rows() == [
+        ("1001", "eligible", "1435.00"),
+        ("1002", "undetermined", "0.00"),
+    ]
+
+
 def test_one_csv_file_as_both_tables_is_one_clear_refusal(tmp_path):
     folder = _csv_register(tmp_path / "reg", "household_id,member_id,age\nh1,a,45\n", "")
     code, output = _batch(

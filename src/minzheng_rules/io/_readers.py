@@ -31,6 +31,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from minzheng_rules.io._excel import LONG_NUMBER, read_sheet
 from minzheng_rules.io._mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io._names import form_of
 from minzheng_rules.io._validate import (
@@ -41,6 +42,7 @@ from minzheng_rules.io._validate import (
     assemble,
     check_columns,
     clean,
+    one_line,
 )
 from minzheng_rules.model._columns import (
     HH,
@@ -294,10 +296,6 @@ class JsonLinesSource(Source):
 
 
 # -- columnar -----------------------------------------------------------------------------------
-def _one_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
-
-
 def _detect_encoding(path: Path) -> str | None:
     """None for UTF-8; GB18030 (a superset of GBK, what many Chinese office exports write) when
     the file's first megabyte is not UTF-8 but reads as GB18030."""
@@ -316,71 +314,7 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
-def _exact_numbers(frame: pl.DataFrame, label: str) -> None:
-    """A spreadsheet keeps every number as a binary float, exact to 15 digits: an 18-digit
-    身份证号 typed as a number is already another number in the file (330503197901010011 is
-    330503197901009984), so such a column is refused whole, with the fix."""
-    for name, dtype in frame.schema.items():
-        if dtype.is_numeric():
-            big = frame.get_column(name).cast(pl.Float64).abs() >= 2.0**53
-            if big.any():
-                example = frame.get_column(name).filter(big)[0]
-                raise InputError(
-                    f"{label}: column '{name}' holds numbers of 16 or more digits ({example}), "
-                    "which a spreadsheet keeps only to 15: format the column as text (文本) "
-                    "and enter them again"
-                )
-
-
-_LONG_NUMBER = r"-?\d{16,}(?:\.0*)?"  # a spreadsheet's number of 16+ digits, as text
-_WHY = "__why"
-
-
-def _rounded_in_text(
-    frame: pl.DataFrame, path: Path, sheet: str | None, header_row: int
-) -> pl.Series | None:
-    """Per row of a sheet (empty rows included), why it cannot be read faithfully (null: it
-    can), or None when every row can: a column of text (身份证号 typed as text in most rows)
-    with a cell typed as a number of 16 or more digits. A spreadsheet keeps such a number only
-    to 15 digits, so the cell already holds another number, which reads as plausible digits.
-
-    Which cells were numbers is asked of the sheet itself: read again as yes/no, a number
-    cell is a value and a text cell an error (found only where digits long enough are)."""
-    suspects = [
-        n
-        for n, dtype in frame.schema.items()
-        if dtype == pl.String and frame.get_column(n).str.contains(f"^{_LONG_NUMBER}$").any()
-    ]
-    if not suspects:
-        return None
-    import fastexcel
-
-    typed = fastexcel.read_excel(path).load_sheet(
-        sheet if sheet is not None else 0,
-        header_row=header_row - 1,
-        use_columns=suspects,
-        dtypes=dict.fromkeys(suspects, "boolean"),
-        schema_sample_rows=None,
-    )
-    cells, _ = typed.to_arrow_with_errors()  # (a text cell: an error, left null)
-    numbers = pl.from_arrow(cells)
-    assert isinstance(numbers, pl.DataFrame)
-    reasons = [
-        pl.when(
-            pl.col(n).str.contains(f"^{_LONG_NUMBER}$") & numbers.get_column(n).is_not_null()
-        ).then(
-            pl.lit(f"column '{n}': ")
-            + pl.col(n)
-            + pl.lit(
-                " was typed as a number, which a spreadsheet keeps only to 15 digits (it is "
-                "not the number typed): format the column as text (文本) and enter it again"
-            )
-        )
-        for n in suspects
-    ]
-    why = frame.select(pl.concat_str(reasons, separator="; ", ignore_nulls=True)).to_series()
-    why = pl.select(pl.when(why != "").then(why)).to_series()
-    return why if why.is_not_null().any() else None
+_WHY = "__why"  # an Excel row's reason for being refused (see _excel)
 
 
 def _index_column(name: str) -> bool:
@@ -484,6 +418,7 @@ class TableFile:
         if self._frame is None:
             try:
                 import fastexcel
+                import python_calamine  # noqa: F401  (merged cells: see _excel)
 
                 sheets = fastexcel.read_excel(self.path).sheet_names
             except ImportError as e:
@@ -492,28 +427,16 @@ class TableFile:
                     f"(pip install 'minzheng-rules[batch]'): {e}"
                 ) from None
             except Exception as e:
-                raise InputError(f"{self.path}: not a readable workbook ({_one_line(e)})") from None
+                raise InputError(f"{self.path}: not a readable workbook ({one_line(e)})") from None
             if self.sheet is None and sheets:  # a workbook of one table: its first sheet
                 self.sheet = sheets[0]
                 self.label = f"{self.path.name}[{self.sheet}]"
-            if self.sheet not in sheets:
+            if self.sheet is None or self.sheet not in sheets:
                 raise InputError(
                     f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
                     f"name it in the mapping ({self.table}: sheet: …)"
                 )
-            try:
-                # empty rows kept while the cells are checked against the sheet's own read
-                frame = pl.read_excel(
-                    self.path,
-                    sheet_name=self.sheet,
-                    infer_schema_length=None,
-                    read_options={"header_row": self.header_row - 1},
-                    drop_empty_rows=False,
-                )
-            except Exception as e:
-                raise InputError(f"{self.label}: cannot read the sheet ({_one_line(e)})") from None
-            _exact_numbers(frame, self.label)
-            rounded = _rounded_in_text(frame, self.path, self.sheet, self.header_row)
+            frame, rounded = read_sheet(self.path, self.sheet, self.header_row, self.label)
             empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
             frame = frame.filter(~empty)  # (as Polars drops them)
             # (a sheet of one row per person: refused as the members' rows, whose households
@@ -530,15 +453,15 @@ class TableFile:
         return self._frame
 
     def _refuse_rounded(self) -> None:
-        """The sheet's rows with a rounded number in a text column (``_rounded_in_text``) as
-        rows that cannot be read, each with its reason and its household's id (unless that
-        is the rounded cell): its household is refused too, as for a CSV row."""
+        """The sheet's rows with a rounded number in a text column (see ``_excel``) as rows
+        that cannot be read, each with its reason and its household's id (unless that is the
+        rounded cell): its household is refused too, as for a CSV row."""
         if self._rounded is None:
             return
         source = self.applied.source_name(HOUSEHOLD_ID)
         for row in self._rounded.iter_rows(named=True):
             hid = row.get(source)
-            known = hid is not None and not re.fullmatch(_LONG_NUMBER, str(hid))
+            known = hid is not None and not re.fullmatch(LONG_NUMBER, str(hid))
             self.bad_rows.append((int(row[ROW]), str(hid) if known else None, row[_WHY]))
 
     def _header(self) -> list[str]:
@@ -548,7 +471,7 @@ class TableFile:
             try:
                 return list(pq.ParquetFile(self.path).schema_arrow.names)
             except (pa.ArrowException, OSError, ValueError) as e:
-                raise InputError(f"{self.path}: not a Parquet file ({_one_line(e)})") from None
+                raise InputError(f"{self.path}: not a Parquet file ({one_line(e)})") from None
         if self.fmt == "excel":
             return list(self._excel().columns)
         import csv
@@ -564,8 +487,9 @@ class TableFile:
             import pyarrow.parquet as pq
 
             return pq.ParquetFile(self.path).metadata.num_rows
-        if self.fmt == "excel":
-            return self._excel().height
+        if self.fmt == "excel":  # (with the rows refused as they were read)
+            refused = 0 if self._rounded is None else self._rounded.height
+            return self._excel().height + refused
         with open(self._csv_path, "rb") as f:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
         return max(lines - 1, 0)
@@ -583,7 +507,7 @@ class TableFile:
             try:
                 sample = pl.read_parquet(self.path, n_rows=min(rows, _SAMPLE_ROWS))
             except pl.exceptions.PolarsError as e:
-                raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+                raise InputError(f"{self.path}: cannot read ({one_line(e)})") from None
             return int(sample.estimated_size() * rows / max(sample.height, 1))
         if self.fmt == "excel":
             return 0
@@ -600,7 +524,7 @@ class TableFile:
                 try:
                     frame = pl.read_parquet(self.path)
                 except pl.exceptions.PolarsError as e:
-                    raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+                    raise InputError(f"{self.path}: cannot read ({one_line(e)})") from None
             frame = self.applied.apply(frame)
             if ROW in frame.columns:  # numbered by the reader (a sheet of one row per person)
                 return frame
@@ -749,7 +673,7 @@ class TableFile:
                 for start in range(0, rows, _PARQUET_BATCH):
                     yield scan.slice(start, _PARQUET_BATCH).collect()
             except pl.exceptions.PolarsError as e:
-                raise InputError(f"{self.path}: cannot read ({_one_line(e)})") from None
+                raise InputError(f"{self.path}: cannot read ({one_line(e)})") from None
             return
         if self.fmt == "excel":
             frame = self._excel()
@@ -777,7 +701,7 @@ class TableFile:
             for b in reader:
                 yield pl.from_arrow(pa.Table.from_batches([b]))  # type: ignore[misc]
         except pa.ArrowException as e:
-            raise InputError(f"{self.label}: cannot read ({_one_line(e)})") from None
+            raise InputError(f"{self.label}: cannot read ({one_line(e)})") from None
 
 
 class _Rechunk:

@@ -49,6 +49,11 @@ class InputError(MinzhengError):
     """A whole input file is unusable (unknown or missing column, a float money column)."""
 
 
+def one_line(e: BaseException) -> str:
+    """An exception's first line (a library's message can run to a screenful)."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
 @dataclass
 class Reject:
     """A refused row: where it came from and why."""
