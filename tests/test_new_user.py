@@ -324,7 +324,8 @@ def test_a_city_database_with_chinese_table_names_round_trips(tmp_path, city_db,
 def test_an_id_with_spaces_around_it_says_so_on_both_sides(tmp_path):
     """``1002 `` in the households and ``1002`` in the members (an export's padding): ids are
     keys and taken exactly, so both rows are refused, but the reasons show the id quoted and
-    the spaces, not only "List should have at least 1 item"."""
+    the spaces, and the member row that is most likely the household's, not only "List should
+    have at least 1 item"."""
     folder = _csv_register(
         tmp_path / "reg",
         "household_id\n1002 \n1003\n",
@@ -336,7 +337,11 @@ def test_an_id_with_spaces_around_it_says_so_on_both_sides(tmp_path):
     lines = out.with_name("out.csv.rejects.jsonl").read_text(encoding="utf-8").splitlines()
     why = {(r["source"], r["row"]): r["reasons"] for r in map(json.loads, lines)}
     assert why[("households.csv", 1)] == [
-        "members: List should have at least 1 item (no row of members.csv has household_id '1002 ')"
+        "members: members.csv row 1 has household_id '1002', which differs from this "
+        "household's only by spaces or letter case: fix that id (the household is not "
+        "evaluated without that member)",
+        "members: List should have at least 1 item (no row of members.csv has household_id "
+        "'1002 ')",
     ]
     assert why[("members.csv", 2)] == [
         "household_id: no such household in households.csv (' 1003 ' has spaces around it)"
@@ -457,6 +462,54 @@ def test_a_rounded_id_among_ids_typed_as_text_refuses_its_row_not_the_sheet(tmp_
         "(文本) and enter it again"
     ]
     assert _rejects(out)["1002"][0].startswith("members: 名册.xlsx[成员] row 2 cannot be read")
+
+
+def test_a_member_whose_household_id_has_spaces_refuses_its_household(tmp_path, route):
+    """members.csv gives 1001's spouse as '1001 ': that row matches no household and is
+    refused, as before; but 1001 was then evaluated with two of its three members (dibao
+    1090.00 where the whole household gets 3 × 1145 − 2000 = 1435.00), a wrong answer with
+    nothing on its row to say so. Now 1001 is refused too, naming the row, on both routes."""
+    folder = _csv_register(
+        tmp_path / "reg",
+        "household_id,assets_financial\n1001,5000\n1002,0\n",
+        "household_id,member_id,relation,age,monthly_income\n1001,a,head,45,1200\n"
+        "1001 ,b,spouse,43,800\n1001,c,child,12,0\n1002,x,head,70,300\n",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert "1 member rows without a household" in output
+    assert pl.read_csv(out, infer_schema=False).get_column("household_id").to_list() == ["1002"]
+    assert _rejects(out)["1001"] == [
+        "members: members.csv row 2 has household_id '1001 ', which differs from this "
+        "household's only by spaces or letter case: fix that id (the household is not "
+        "evaluated without that member)"
+    ]
+    assert _rejects(out)["1001 "] == [
+        "household_id: no such household in households.csv ('1001 ' has spaces around it)"
+    ]
+
+
+def test_a_member_whose_household_id_differs_in_letter_case_refuses_its_household(tmp_path):
+    """A household keyed by its head's 身份证号 ending in 'X', one member row typing 'x': the
+    household is refused, not evaluated without that member."""
+    hid = "33050319790101001X"
+    folder = _csv_register(
+        tmp_path / "reg",
+        f"household_id,assets_financial\n{hid},5000\n",
+        f"household_id,member_id,relation,age,monthly_income\n{hid},a,head,45,1200\n"
+        f"{hid.lower()},b,spouse,43,800\n",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "1 households read 读取 = 0 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _rejects(out)[hid] == [
+        f"members: members.csv row 2 has household_id '{hid.lower()}', which differs from this "
+        "household's only by spaces or letter case: fix that id (the household is not "
+        "evaluated without that member)"
+    ]
 
 
 def test_year_first_dates_as_office_systems_write_them(tmp_path):

@@ -797,6 +797,8 @@ class ColumnarSource(Source):
         self.mode: str | None = None
         self.route: str | None = None  # memory | aligned (streamed) | partitioned
         self.snapshot = False  # a database snapshot in temporary files (see .database)
+        # households refused for a member row whose id is theirs but for spaces (_near_misses)
+        self._near: dict[str, str] = {}
 
     def fingerprint(self) -> dict[str, Any]:
         if self.snapshot:  # the files' names change each time; their contents are the input
@@ -875,12 +877,30 @@ class ColumnarSource(Source):
         chunk.member_rejects += len(m.bad_rows)
 
     def _poisoned(self) -> dict[str, str]:
-        """Households with a member row the parser refused: refused too (evaluated without
-        that member, their answer could be wrong)."""
-        return {
+        """Households with a member row the parser refused, or one refused for an id that is
+        theirs but for spaces: refused too (evaluated without that member, their answer could
+        be wrong)."""
+        return self._near | {
             hid: f"members: {self.mtable.label} row {row} cannot be read ({why})"
             for row, hid, why in self.mtable.bad_rows
             if hid is not None
+        }
+
+    def _near_misses(self, m: pl.DataFrame, pos: np.ndarray, ids: pl.Series) -> dict[str, str]:
+        """Of the member rows matched to no household (``pos`` < 0), those whose household id
+        is one of ``ids`` but for spaces around it or letter case ('1001 ', a 身份证号 ending
+        in 'x' for 'X'): that household's reason to be refused. Such a row is most likely its
+        member, and without it the household's answer would be wrong (three members' income
+        shared by two)."""
+        lost = m.filter(pl.Series(pos < 0)).select(ROW, HOUSEHOLD_ID)
+        lost = lost.with_columns(_loose(pl.col(HOUSEHOLD_ID)).alias("key"))
+        homes = pl.DataFrame({"home": ids}).with_columns(_loose(pl.col("home")).alias("key"))
+        near = lost.join(homes, on="key").filter(pl.col("home") != pl.col(HOUSEHOLD_ID))
+        return {
+            home: f"members: {self.mtable.label} row {row} has household_id '{given}', which "
+            "differs from this household's only by spaces or letter case: fix that id (the "
+            "household is not evaluated without that member)"
+            for row, given, _, home in near.iter_rows()
         }
 
     def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
@@ -964,6 +984,8 @@ class ColumnarSource(Source):
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        if orphans:
+            self._near.update(self._near_misses(m, pos, ids))
         # the members' row numbers are for orphans alone: not gathered (dropped in place, as
         # _contiguous works, so that the caller's frame lets go of the columns too)
         m.drop_in_place(ROW)
@@ -1162,8 +1184,20 @@ def _same_runs(h: pl.DataFrame, m: pl.DataFrame, starts: np.ndarray | None = Non
 
 
 def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
-    """A bucket number per id, the same for the same text whatever file it is in."""
-    return (ids.fill_null("").hash(seed=20240601) % buckets).cast(pl.Int64)
+    """A bucket number per id, the same for the same text whatever file it is in, and for ids
+    that differ only by spaces around them or letter case (so that a member's '1001 ' meets
+    its household '1001': see ``ColumnarSource._near_misses``)."""
+    text = pl.select(_loose(pl.lit(ids.fill_null("")))).to_series()
+    return (text.hash(seed=20240601) % buckets).cast(pl.Int64)
+
+
+def _loose(ids: pl.Expr) -> pl.Expr:
+    """An id without the spaces around it, in capitals: two ids a member row and its
+    household most likely share when they differ (see ``ColumnarSource._near_misses``). Ids
+    with nothing to change are kept as they are (a third of the time of changing them all:
+    this keys every row of a register split into buckets)."""
+    changes = ids.str.contains(r"^\s|\s$|[\p{Ll}\p{Lt}\p{Mn}]")
+    return pl.when(changes).then(ids.str.strip_chars().str.to_uppercase()).otherwise(ids)
 
 
 __all__ = [
