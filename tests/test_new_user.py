@@ -956,6 +956,27 @@ def test_results_named_as_another_spreadsheet_form_are_refused_before_the_run(tm
     assert not (tmp_path / name).exists() and not (tmp_path / f"{name}.parts").exists()
 
 
+def test_a_register_too_long_for_a_worksheet_is_refused_before_the_run(tmp_path, monkeypatch):
+    """Results to .xlsx of more households than a worksheet has rows: said before anything is
+    evaluated (it was said when the worksheet overflowed, after the evaluation). The limit is
+    lowered to 2 here, so that 3 households stand for 1,048,576."""
+    from minzheng_rules.io import _batch as B
+
+    monkeypatch.setattr(B, "EXCEL_ROWS", 2)
+    folder = _csv_register(
+        tmp_path / "reg",
+        "household_id\nh1\nh2\nh3\n",
+        "household_id,member_id,age\nh1,a,30\nh2,a,30\nh3,a,30\n",
+    )
+    out = tmp_path / "out.xlsx"
+    code, output = _batch(str(folder), str(out))
+    assert code == 2
+    assert "the register holds 3 households and a worksheet 2 rows; write .parquet or .csv" in (
+        " ".join(output.split())
+    )
+    assert not out.exists() and not (tmp_path / "out.xlsx.parts").exists()
+
+
 def test_an_encoding_given_for_a_parquet_register_is_said_to_be_ignored(tmp_path):
     folder = tmp_path / "reg"
     folder.mkdir()

@@ -40,6 +40,7 @@ import pyarrow.ipc
 
 from minzheng_rules.backends.vectorized._programs import StatusCode
 from minzheng_rules.io._formats import (
+    EXCEL_ROWS,
     OUTPUT_FORMATS,
     TableWriter,
     decimal64_array,
@@ -249,6 +250,12 @@ class Batch:
             raise InputError(
                 f"{self.out}: results are written as an Excel 2007+ workbook; name it "
                 f"{self.out.with_suffix('.xlsx').name}"
+            )
+        if self.fmt == "xlsx" and (total := source.total() or 0) > EXCEL_ROWS:
+            # told now, not when the worksheet overflows after the evaluation
+            raise InputError(
+                f"{self.out}: the register holds {total:,} households and a worksheet "
+                f"{EXCEL_ROWS:,} rows; write .parquet or .csv"
             )
         # the table as written: Excel takes the Parquet form (exact decimals, lists) at the end
         self.table_fmt = "parquet" if self.fmt == "xlsx" else self.fmt
