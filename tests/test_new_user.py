@@ -401,6 +401,22 @@ _XL_MAPPING = (
 )
 
 
+def _per_person_mapping(folder: Path, header_row: int = 1, ignore: str = "") -> Path:
+    """The mapping of a sheet 名册 of one row per person (户编号, 家庭金融资产, 身份证号,
+    与户主关系, 年龄, 月收入), read as both tables; ``ignore``: a column left out."""
+    head = f"  header_row: {header_row}\n" if header_row != 1 else ""
+    path = folder / "m.yaml"
+    path.write_text(
+        f"households:\n  sheet: 名册\n{head}  columns: {{户编号: household_id, 家庭金融资产: "
+        f"assets_financial}}\nmembers:\n  sheet: 名册\n{head}  columns:\n"
+        "    户编号: household_id\n    身份证号: member_id\n    与户主关系: {field: relation, "
+        "values: {户主: head, 配偶: spouse, 子女: child}}\n    年龄: age\n"
+        "    月收入: monthly_income\n" + (f"  ignore: [{ignore}]\n" if ignore else ""),
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_id_numbers_a_spreadsheet_rounded_refuse_the_file_with_the_fix(tmp_path):
     """身份证号 typed as numbers: Excel keeps 15 digits, so 330503197901010011 is stored as
     330503197901009984. It was taken as that member's id, silently; now the file is refused
@@ -747,15 +763,7 @@ def test_a_sheet_of_one_row_per_person_is_read_as_households_and_members(tmp_pat
             ]
         },
     )
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text(
-        "households:\n  sheet: 名册\n  columns: {户编号: household_id, 家庭金融资产: "
-        "assets_financial}\nmembers:\n  sheet: 名册\n  columns:\n    户编号: household_id\n"
-        "    身份证号: member_id\n    与户主关系: {field: relation, values: "
-        "{户主: head, 配偶: spouse, 子女: child}}\n    年龄: age\n    月收入: monthly_income\n"
-        "  ignore: [姓名]\n",
-        encoding="utf-8",
-    )
+    mapping = _per_person_mapping(tmp_path, ignore="姓名")
     out = tmp_path / "o.csv"
     code, output = _batch(str(book), str(out), "--columns", str(mapping))
     assert code == 0, output
@@ -786,14 +794,7 @@ def test_a_rounded_id_in_a_sheet_of_one_row_per_person_refuses_its_household_onc
             ]
         },
     )
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text(
-        "households:\n  sheet: 名册\n  columns: {户编号: household_id, 家庭金融资产: "
-        "assets_financial}\nmembers:\n  sheet: 名册\n  columns:\n    户编号: household_id\n"
-        "    身份证号: member_id\n    与户主关系: {field: relation, values: "
-        "{户主: head, 配偶: spouse}}\n    年龄: age\n    月收入: monthly_income\n",
-        encoding="utf-8",
-    )
+    mapping = _per_person_mapping(tmp_path)
     out = tmp_path / "o.csv"
     code, output = _batch(str(book), str(out), "--columns", str(mapping))
     assert code == 0, output
@@ -826,15 +827,7 @@ def test_cells_merged_down_a_household_s_rows_hold_for_every_member(tmp_path):
     ws.write_row(4, 2, ["c", "子女", 12, 0])
     ws.write_row(5, 0, [1002, 0, "x", "户主", 70, 300])
     wb.close()
-    mapping = tmp_path / "m.yaml"
-    mapping.write_text(
-        "households:\n  sheet: 名册\n  header_row: 2\n  columns: {户编号: household_id, "
-        "家庭金融资产: assets_financial}\nmembers:\n  sheet: 名册\n  header_row: 2\n"
-        "  columns:\n    户编号: household_id\n    身份证号: member_id\n    与户主关系: "
-        "{field: relation, values: {户主: head, 配偶: spouse, 子女: child}}\n    年龄: age\n"
-        "    月收入: monthly_income\n",
-        encoding="utf-8",
-    )
+    mapping = _per_person_mapping(tmp_path, header_row=2)
     out = tmp_path / "o.csv"
     code, output = _batch(str(book), str(out), "--columns", str(mapping))
     assert code == 0, output
