@@ -27,6 +27,7 @@ kept as they are, so a code the mapping forgot refuses its row with the field's 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, get_args
 
@@ -39,6 +40,9 @@ from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.model._errors import suggest
 
 TABLES = {"households": HOUSEHOLD_COLUMNS, "members": MEMBER_COLUMNS}
+# the unit a header names, as office sheets write it: 月收入（元）, 月收入(分), 家庭金融资产（万元）
+_HEADER_UNIT = re.compile(r"[（(【\[]\s*(万元|元|分)\s*[）)】\]]|(万元)$")
+_UNIT_OF = {"元": "yuan", "分": "fen"}
 
 
 class _Strict(BaseModel):
@@ -165,12 +169,37 @@ def load_mapping(path: str | Path) -> Mapping:
                         else f" (a column the rules do not read goes under {name}: ignore:)"
                     )
                 )
+            _same_unit(p, name, source, rule)
             if rule.field in seen:
                 raise InputError(
                     f"{p}: {name}: '{seen[rule.field]}' and '{source}' both map to '{rule.field}'"
                 )
             seen[rule.field] = source
     return m
+
+
+def _same_unit(p: Path, table: str, source: str, rule: ColumnRule) -> None:
+    """A money column whose header names another unit than it is read in is refused: a column
+    of 万元 read as 元 is 10,000 times too small, one of 分 read as 元 100 times too large, and
+    every answer on it wrong with nothing to show for it."""
+    said = _HEADER_UNIT.search(source)
+    kinds = {c.name: c.kind for c in TABLES[table]}
+    if said is None or kinds.get(rule.field) != "money":
+        return
+    unit = said.group(1) or said.group(2)
+    if _UNIT_OF.get(unit) == rule.unit:
+        return
+    where = f"{p}: {table}.columns.{source}"
+    if unit == "万元":
+        fix = "give the amounts in 元 (× 10000) in a column of 元 and map that one"
+    elif unit == "分":
+        fix = f"map it with unit: fen ({source}: {{field: {rule.field}, unit: fen}})"
+    else:
+        fix = "leave out 'unit: fen'"
+    raise InputError(
+        f"{where}: the header says {unit}, but the column is read in "
+        f"{'元' if rule.unit == 'yuan' else '分'}: {fix}"
+    )
 
 
 class Applied:

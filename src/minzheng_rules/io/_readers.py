@@ -42,6 +42,7 @@ from minzheng_rules.io._validate import (
     assemble,
     check_columns,
     clean,
+    numbers_as_text,
     one_line,
 )
 from minzheng_rules.model._columns import (
@@ -49,6 +50,7 @@ from minzheng_rules.model._columns import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_ID,
     MEMBER_COLUMNS,
+    MEMBER_ID,
     clean_schema,
 )
 from minzheng_rules.model._convert import households_to_frames
@@ -903,6 +905,33 @@ class ColumnarSource(Source):
             for row, given, _, home in near.iter_rows()
         }
 
+    def _blank_under(self, m: pl.DataFrame, pos: np.ndarray) -> dict[str, str]:
+        """Of the member rows matched to no household, those of a person (a member id) whose
+        household id is blank: the household of the rows above them refused too. An office
+        leaves 户编号 blank under a household's first row ("as above"); such a row is most
+        likely that household's member, and without it the household's answer would be wrong
+        (its head alone, judged on one person's income). ``m``: the members in file order."""
+        if MEMBER_ID not in m.columns:
+            return {}
+        hid = m.get_column(HOUSEHOLD_ID).cast(pl.String)
+        blank = hid.is_null() | (hid.str.strip_chars() == "")
+        person = numbers_as_text(m.get_column(MEMBER_ID)).str.strip_chars().fill_null("") != ""
+        under = pl.Series(pos < 0) & blank & person
+        if not under.any():
+            return {}
+        above = pl.select(pl.when(~blank).then(hid).forward_fill()).to_series()
+        rows = m.get_column(ROW).filter(under)
+        homes = above.filter(under)
+        out: dict[str, str] = {}
+        for row, home in zip(rows, homes, strict=True):  # (refused rows alone; the first named)
+            if home is not None and home not in out:
+                out[home] = (
+                    f"members: {self.mtable.label} row {row} (a member, under this household's "
+                    "rows) has no household_id: give it (a total or a note: delete it); the "
+                    "household is not evaluated without that member"
+                )
+        return out
+
     def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
         hs = _Rechunk(self.htable.batches())
         ms = _Rechunk(self.mtable.batches())
@@ -986,6 +1015,8 @@ class ColumnarSource(Source):
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
         if orphans:
             self._near.update(self._near_misses(m, pos, ids))
+            if bucket is None:  # (in a bucket, the rows above are elsewhere)
+                self._near.update(self._blank_under(m, pos))
         # the members' row numbers are for orphans alone: not gathered (dropped in place, as
         # _contiguous works, so that the caller's frame lets go of the columns too)
         m.drop_in_place(ROW)

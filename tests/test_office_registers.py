@@ -1,0 +1,180 @@
+"""Registers as a 民政 office's Excel/WPS and CSV exports really look, where ``minzheng batch``
+gave a household a wrong answer with nothing in its rejects: a member row whose 户编号 was left
+blank under its household's first row ("as above"), and a money column whose header says 万元
+or 分 read as 元. Each test failed before the fix it guards; the expected answers are computed
+by hand (湖州, 2024-06-01: dibao line 1145 元 per person per month; household 1001 of three
+members with 2000 元 of income is the README's, 3 × 1145 − 2000 = 1435.00)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from test_new_user import _batch, _csv_register, _rejects
+
+_MAPPING = """\
+households:
+  sheet: 家庭
+  columns: {{户编号: household_id, {assets}: assets_financial}}
+members:
+  sheet: 成员
+  columns:
+    户编号: household_id
+    身份证号: member_id
+    与户主关系: {{field: relation, values: {{户主: head, 配偶: spouse, 子女: child}}}}
+    年龄: age
+    {income}: monthly_income
+"""
+_MEMBERS_HEADER = ["户编号", "身份证号", "与户主关系", "年龄", "月收入"]
+
+
+def _book(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
+    """A workbook as Excel saves one: an empty cell is not written at all."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path)
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    ws.write(r, c, value)
+    wb.close()
+    return path
+
+
+def _mapping(folder: Path, assets: str = "家庭金融资产", income: str = "月收入") -> Path:
+    path = folder / "mapping.yaml"
+    path.write_text(_MAPPING.format(assets=assets, income=income), encoding="utf-8")
+    return path
+
+
+def _answers(out: Path) -> list[tuple[str, str, str]]:
+    results = pl.read_csv(out, infer_schema=False)
+    return results.select("household_id", "dibao_status", "dibao_amount").rows()
+
+
+_BLANK_UNDER = (
+    "members: {sheet} row 2 (a member, under this household's rows) has no household_id: give "
+    "it (a total or a note: delete it); the household is not evaluated without that member"
+)
+
+
+@pytest.mark.parametrize("form", ["xlsx", "csv"])
+def test_a_member_row_with_its_household_id_left_blank_refuses_the_household_above(tmp_path, form):
+    """户编号 written on a household's first row alone, blank under it ("as above", not merged):
+    the other members were refused as rows without a household and 1001 evaluated with its
+    head alone (1145 − 1200 < 0: ineligible), nothing on its row. Now 1001 is refused, naming
+    the row; 1002 is evaluated (70-year-old head, income 300: undetermined, its assets not
+    given). A totals row with neither id (合计 under 姓名, left out) refuses no household."""
+    members = [
+        _MEMBERS_HEADER,
+        ["1001", "a", "户主", 45, 1200],
+        [None, "b", "配偶", 43, 800],
+        [None, "c", "子女", 12, 0],
+        ["1002", "d", "户主", 70, 300],
+        [None, None, None, None, 2300],  # 合计 (its label in a column left out)
+    ]
+    households = [["户编号", "家庭金融资产"], ["1001", 5000], ["1002", None]]
+    if form == "xlsx":
+        register = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+        sheet = "名册.xlsx[成员]"
+    else:
+
+        def text(rows: list[list[object]]) -> str:
+            return "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
+
+        register = _csv_register(tmp_path / "reg", text(households), text(members))
+        sheet = "members.csv"
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(register), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert "3 member rows without a household" in output
+    assert _answers(out) == [("1002", "undetermined", "0.00")]
+    assert _rejects(out)["1001"] == [_BLANK_UNDER.format(sheet=sheet)]
+
+
+def test_one_row_per_person_with_the_household_id_on_its_first_row_alone(tmp_path):
+    """每人一行 with 户编号 and 家庭金融资产 on the head's row alone: 1001 was evaluated
+    on its head (ineligible); it is refused, and filled in, it is the README's 1435.00."""
+    header = ["户编号", "家庭金融资产", "身份证号", "与户主关系", "年龄", "月收入"]
+    rows = [
+        ["1001", 5000, "a", "户主", 45, 1200],
+        [None, None, "b", "配偶", 43, 800],
+        [None, None, "c", "子女", 12, 0],
+        ["1002", 0, "d", "户主", 70, 300],
+    ]
+    mapping = _mapping(tmp_path).read_text(encoding="utf-8").replace("sheet: 家庭", "sheet: 名册")
+    (tmp_path / "one.yaml").write_text(mapping.replace("sheet: 成员", "sheet: 名册"), "utf-8")
+    out = tmp_path / "o.csv"
+    book = _book(tmp_path / "名册.xlsx", {"名册": [header, *rows]})
+    code, output = _batch(str(book), str(out), "--columns", str(tmp_path / "one.yaml"))
+    assert code == 0, output
+    assert [hid for hid, *_ in _answers(out)] == ["1002"]
+    assert _rejects(out)["1001"] == [_BLANK_UNDER.format(sheet="名册.xlsx[名册]")]
+    for row in rows[1:3]:
+        row[0], row[1] = "1001", 5000
+    book = _book(tmp_path / "filled.xlsx", {"名册": [header, *rows]})
+    code, output = _batch(str(book), str(out), "--columns", str(tmp_path / "one.yaml"))
+    assert code == 0, output
+    assert _answers(out) == [("1001", "eligible", "1435.00"), ("1002", "undetermined", "0.00")]
+
+
+@pytest.mark.parametrize(
+    ("assets", "income", "said"),
+    [
+        (
+            "家庭金融资产（万元）",
+            "月收入",
+            "households.columns.家庭金融资产（万元）: the header says 万元, but the column is "
+            "read in 元: give the amounts in 元 (× 10000) in a column of 元 and map that one",
+        ),
+        (
+            "家庭金融资产",
+            "月收入(分)",
+            "members.columns.月收入(分): the header says 分, but the column is read in 元: map it "
+            "with unit: fen (月收入(分): {field: monthly_income, unit: fen})",
+        ),
+    ],
+    ids=["wan", "fen"],
+)
+def test_a_money_column_whose_header_names_another_unit_is_refused(tmp_path, assets, income, said):
+    """家庭金融资产（万元） holding 10 (100,000 元, far above the asset limit of 湖州's 1145 ×
+    its months per person) was read as 10 元, within it; a 月收入(分) column read as 元 is 100
+    times each income. The header says which unit the office means: a mapping reading the
+    column in another is refused in one line naming it, before any household is evaluated."""
+    households = [["户编号", assets], ["1001", 10]]
+    members = [[*_MEMBERS_HEADER[:4], income], ["1001", "a", "户主", 45, 120000]]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    mapping = _mapping(tmp_path, assets, income)
+    code, output = _batch(str(book), str(tmp_path / "o.csv"), "--columns", str(mapping))
+    assert code == 2
+    assert output.strip() == f"error: {mapping}: {said}"
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_header_in_the_unit_it_is_read_in_is_read(tmp_path):
+    """月收入（元） read in 元 and 月收入(分) mapped with ``unit: fen`` agree with their headers:
+    the README's household, 1435.00 either way."""
+    households = [["户编号", "家庭金融资产（元）"], ["1001", 5000]]
+    incomes = [1200, 800, 0]
+    for income, unit, scale in [("月收入（元）", "", 1), ("月收入(分)", ", unit: fen", 100)]:
+        members = [[*_MEMBERS_HEADER[:4], income]] + [
+            ["1001", m, r, a, i * scale]
+            for m, r, a, i in zip(
+                "abc", ["户主", "配偶", "子女"], [45, 43, 12], incomes, strict=True
+            )
+        ]
+        book = _book(tmp_path / f"{scale}.xlsx", {"家庭": households, "成员": members})
+        mapping = _mapping(tmp_path, "家庭金融资产（元）", f"{income}")
+        text = mapping.read_text(encoding="utf-8").replace(
+            f"{income}: monthly_income", f"{income}: {{field: monthly_income{unit}}}"
+        )
+        mapping.write_text(text, encoding="utf-8")
+        out = tmp_path / f"{scale}.csv"
+        code, output = _batch(str(book), str(out), "--columns", str(mapping))
+        assert code == 0, output
+        assert _answers(out) == [("1001", "eligible", "1435.00")]
