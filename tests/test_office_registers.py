@@ -178,3 +178,52 @@ def test_a_header_in_the_unit_it_is_read_in_is_read(tmp_path):
         code, output = _batch(str(book), str(out), "--columns", str(mapping))
         assert code == 0, output
         assert _answers(out) == [("1001", "eligible", "1435.00")]
+
+
+def test_birth_dates_as_an_office_sheet_holds_them(tmp_path):
+    """出生日期 typed as text in most rows and as date cells in others (Excel turns a typed
+    1944-3-1 into a date): a date cell among text reads as ``1944-03-01 00:00:00`` and its
+    row was refused; it is its date. ``45-3-1`` (a two-digit year) was the year 45, a
+    member of 1,979 paid the longevity allowance of the 100-year-olds (300.00 a month), with
+    nothing on its row; it is refused like ``45/3/1``. By hand on 2024-06-01: born 1944-03-01 is 80 (高龄津贴 from 80: eligible),
+    born 1945-03-01 is 79 (ineligible)."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    book = tmp_path / "名册.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    wb.add_worksheet("家庭").write_column(0, 0, ["户编号", "h1", "h2", "h3", "h4"])
+    ws = wb.add_worksheet("成员")
+    ws.write_row(0, 0, ["户编号", "身份证号", "出生日期"])
+    date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    for r, (hid, born) in enumerate(
+        [("h1", "45-3-1"), ("h2", "1944-3-1"), ("h3", dt.date(1944, 3, 1))], start=1
+    ):
+        ws.write_row(r, 0, [hid, f"m{r}"])
+        if isinstance(born, str):
+            ws.write_string(r, 2, born)
+        else:
+            ws.write_datetime(r, 2, dt.datetime(born.year, born.month, born.day), date)
+    ws.write_row(4, 0, ["h4", "m4"])
+    ws.write_datetime(4, 2, dt.datetime(1945, 3, 1), date)
+    wb.close()
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "households:\n  sheet: 家庭\n  columns: {户编号: household_id}\nmembers:\n  sheet: 成员\n"
+        "  columns: {户编号: household_id, 身份证号: member_id, 出生日期: birth_date}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "4 households read 读取 = 3 evaluated 已评估 + 1 rejected 拒绝" in output
+    results = pl.read_csv(out, infer_schema=False)
+    assert results.select("household_id", "longevity_allowance_status").rows() == [
+        ("h2", "eligible"),
+        ("h3", "eligible"),
+        ("h4", "ineligible"),
+    ]
+    assert _rejects(out)["h1"] == [
+        "members[m1].birth_date: Input should be a valid date (YYYY-MM-DD) (got '45-3-1')"
+    ]

@@ -522,6 +522,9 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.String:
         text = col.str.strip_chars()
         v = text.str.to_date("%Y-%m-%d", strict=False)
+        # chrono's %Y takes a year of any length: '45-3-1' (1945, as an office types it) was
+        # the year 45, a member of 1,979 (a two-digit year is not guessed: refused)
+        v = pl.select(pl.when(v.dt.year() >= 1000).then(v)).to_series()
         failed = col.is_not_null() & v.is_null()
         if not failed.any():
             return v.alias(c.name), _no_errors(len(col))
@@ -536,8 +539,9 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
 def _year_first_date(text: pl.Series) -> pl.Series:
     """Dates as Chinese office systems write them, year first and so unambiguous:
     ``1979/01/01``, ``1979/1/1``, ``1979.1.1``, ``1981年1月1日``, ``19790101``; null for any
-    other text (a two-digit year ``79/01/01`` is not guessed)."""
-    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+    other text (a two-digit year ``79/01/01`` is not guessed). A date cell among text cells
+    of a spreadsheet reads as its datetime, ``1981-01-01 00:00:00``: its date."""
+    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
     dates = pl.select(pl.coalesce([text.str.to_date(f, strict=False) for f in forms]))
     year_first = text.str.contains(r"^\d{4}(?:\D|\d{4}$)").fill_null(False)
     return pl.select(pl.when(year_first).then(dates.to_series())).to_series()
