@@ -227,3 +227,67 @@ def test_birth_dates_as_an_office_sheet_holds_them(tmp_path):
     assert _rejects(out)["h1"] == [
         "members[m1].birth_date: Input should be a valid date (YYYY-MM-DD) (got '45-3-1')"
     ]
+
+
+def test_a_household_id_typed_in_full_width_refuses_its_household(tmp_path):
+    """户编号 １００１ typed in an input method's full-width mode on two member rows: they were
+    refused as rows without a household and 1001 evaluated on its head alone (ineligible),
+    nothing on its row; now 1001 is refused, naming the row, as for '1001 '."""
+    members = [
+        _MEMBERS_HEADER,
+        ["1001", "a", "户主", 45, 1200],
+        ["１００１", "b", "配偶", 43, 800],
+        ["１００１", "c", "子女", 12, 0],
+        ["1002", "d", "户主", 70, 300],
+    ]
+    households = [["户编号", "家庭金融资产"], ["1001", 5000], ["1002", None]]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _answers(out) == [("1002", "undetermined", "0.00")]
+    assert _rejects(out)["1001"] == [
+        "members: 名册.xlsx[成员] row 3 has household_id '１００１', which differs from this "
+        "household's only by full-width characters (１００１ for 1001), spaces or letter case: "
+        "fix that id (the household is not evaluated without that member)"
+    ]
+
+
+def test_headers_as_typed_in_a_sheet_match_the_mapping(tmp_path):
+    """A header cell with a line break (月收入⏎（元）, full-width brackets) where the mapping
+    says 月收入(元), or a space after 家庭金融资产: the column was left out with a warning
+    and every income unknown (1001 undetermined, not the README's 1435.00). Now it is the
+    mapped column. In a sheet of one row per person, that column is still one of the
+    household's own: 1001's rows disagreeing on it (5000, 6000) refuse 1001 as given twice."""
+    members = [[*_MEMBERS_HEADER[:4], "月收入\n（元）"], *_members_1001()]
+    households = [["户编号", "家庭金融资产 "], ["1001", 5000]]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    mapping = _mapping(tmp_path, income="月收入(元)")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "not used" not in output
+    assert _answers(out) == [("1001", "eligible", "1435.00")]
+
+    header = ["户编号", "家庭金融资产 ", "身份证号", "与户主关系", "年龄", "月收入"]
+    rows = [
+        ["1001", 5000, "a", "户主", 45, 1200],
+        ["1001", 6000, "b", "配偶", 43, 800],
+        ["1002", 0, "d", "户主", 70, 300],
+    ]
+    book = _book(tmp_path / "每人一行.xlsx", {"名册": [header, *rows]})
+    text = _mapping(tmp_path).read_text(encoding="utf-8")
+    mapping.write_text(text.replace("sheet: 家庭", "sheet: 名册").replace("成员", "名册"), "utf-8")
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert _answers(out) == [("1002", "undetermined", "0.00")]
+    assert "1001" in _rejects(out)
+
+
+def _members_1001() -> list[list[object]]:
+    return [
+        ["1001", "a", "户主", 45, 1200],
+        ["1001", "b", "配偶", 43, 800],
+        ["1001", "c", "子女", 12, 0],
+    ]

@@ -28,6 +28,7 @@ kept as they are, so a code the mapping forgot refuses its row with the field's 
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any, get_args
 
@@ -202,6 +203,11 @@ def _same_unit(p: Path, table: str, source: str, rule: ColumnRule) -> None:
     )
 
 
+def _header_key(name: str) -> str:
+    """A column's name as compared with a mapping's: full-width forms as ASCII, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
 class Applied:
     """A mapping bound to one table's header: which source column feeds which field, what is
     left out, and the money units, ready to apply to each batch on whole columns."""
@@ -215,9 +221,17 @@ class Applied:
         self.unused: list[str] = []
         rules = mapping.columns if mapping else {}
         ignore = set(mapping.ignore) if mapping else set()
+        # a header as typed in a sheet: 月收入 with a space after it, a line break in the
+        # cell (月收入⏎（元）), full-width brackets where the mapping has (元)
+        loose_rules = {_header_key(k): r for k, r in rules.items()}
+        loose_ignore = {_header_key(k) for k in ignore}
         taken: dict[str, str] = {}
         for name in header:
             rule = rules.get(name)
+            if rule is None and name not in ignore and name not in known:
+                rule = loose_rules.get(_header_key(name))
+                if rule is None and _header_key(name) in loose_ignore:
+                    ignore.add(name)
             field = rule.field if rule else (name if name in known else None)
             if field is None or name in ignore:
                 if name not in ignore and not name.startswith("__"):

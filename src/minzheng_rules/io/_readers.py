@@ -185,10 +185,8 @@ def _one_per_household(frame: pl.DataFrame, mapping: TableMapping | None) -> pl.
     column, the first, numbered with its row among the sheet's records. Rows of one household
     that disagree (two 家庭金融资产) stay, and the household is refused as given twice: which
     one is right is for the office to say, not a guess."""
-    known = {c.name for c in HOUSEHOLD_COLUMNS}
-    rules = mapping.columns if mapping else {}
-    ignore = set(mapping.ignore) if mapping else set()
-    mine = [n for n in frame.columns if (n in rules or n in known) and n not in ignore]
+    # the household's columns as the mapping reads them (家庭金融资产 with a space after it too)
+    mine = list(Applied(mapping, "households", frame.columns, "").renames)
     if ROW not in frame.columns:  # (numbered already when rows were refused)
         frame = frame.with_columns(pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64)))
     return frame.unique(subset=mine, keep="first", maintain_order=True)
@@ -890,17 +888,23 @@ class ColumnarSource(Source):
 
     def _near_misses(self, m: pl.DataFrame, pos: np.ndarray, ids: pl.Series) -> dict[str, str]:
         """Of the member rows matched to no household (``pos`` < 0), those whose household id
-        is one of ``ids`` but for spaces around it or letter case ('1001 ', a 身份证号 ending
-        in 'x' for 'X'): that household's reason to be refused. Such a row is most likely its
-        member, and without it the household's answer would be wrong (three members' income
-        shared by two)."""
+        is one of ``ids`` but for spaces around it, letter case or full-width characters
+        ('1001 ', a 身份证号 ending in 'x' for 'X', '１００１' typed in full-width mode): that
+        household's reason to be refused. Such a row is most likely its member, and without it
+        the household's answer would be wrong (three members' income shared by two)."""
         lost = m.filter(pl.Series(pos < 0)).select(ROW, HOUSEHOLD_ID)
         lost = lost.with_columns(_loose(pl.col(HOUSEHOLD_ID)).alias("key"))
         homes = pl.DataFrame({"home": ids}).with_columns(_loose(pl.col("home")).alias("key"))
         near = lost.join(homes, on="key").filter(pl.col("home") != pl.col(HOUSEHOLD_ID))
+
+        def how(given: str, home: str) -> str:
+            if given.strip().upper() == home.strip().upper():
+                return "spaces or letter case"
+            return "full-width characters (１００１ for 1001), spaces or letter case"
+
         return {
             home: f"members: {self.mtable.label} row {row} has household_id '{given}', which "
-            "differs from this household's only by spaces or letter case: fix that id (the "
+            f"differs from this household's only by {how(given, home)}: fix that id (the "
             "household is not evaluated without that member)"
             for row, given, _, home in near.iter_rows()
         }
@@ -1223,12 +1227,14 @@ def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
 
 
 def _loose(ids: pl.Expr) -> pl.Expr:
-    """An id without the spaces around it, in capitals: two ids a member row and its
-    household most likely share when they differ (see ``ColumnarSource._near_misses``). Ids
-    with nothing to change are kept as they are (a third of the time of changing them all:
-    this keys every row of a register split into buckets)."""
-    changes = ids.str.contains(r"^\s|\s$|[\p{Ll}\p{Lt}\p{Mn}]")
-    return pl.when(changes).then(ids.str.strip_chars().str.to_uppercase()).otherwise(ids)
+    """An id without the spaces around it, in capitals, full-width forms (１００１, typed in a
+    Chinese input method's full-width mode) as ASCII: two ids a member row and its household
+    most likely share when they differ (see ``ColumnarSource._near_misses``). Ids with nothing
+    to change are kept as they are (a third of the time of changing them all: this keys every
+    row of a register split into buckets)."""
+    changes = ids.str.contains(r"^\s|\s$|[\p{Ll}\p{Lt}\p{Mn}\x{FF01}-\x{FF5E}]")
+    folded = ids.str.normalize("NFKC").str.strip_chars().str.to_uppercase()
+    return pl.when(changes).then(folded).otherwise(ids)
 
 
 __all__ = [
