@@ -254,6 +254,31 @@ def test_a_household_id_typed_in_full_width_refuses_its_household(tmp_path):
     ]
 
 
+def test_a_household_id_whose_leading_zeros_a_number_cell_dropped(tmp_path):
+    """户编号 001001 as text on the head's row, typed as numbers (1001, leading zeros gone) on
+    the others: 001001 was evaluated on its head alone (ineligible), nothing on its row; now
+    it is refused with the fix."""
+    members = [
+        _MEMBERS_HEADER,
+        ["001001", "a", "户主", 45, 1200],
+        [1001, "b", "配偶", 43, 800],
+        [1001, "c", "子女", 12, 0],
+        ["001002", "d", "户主", 70, 300],
+    ]
+    households = [["户编号", "家庭金融资产"], ["001001", 5000], ["001002", None]]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _answers(out) == [("001002", "undetermined", "0.00")]
+    assert _rejects(out)["001001"] == [
+        "members: 名册.xlsx[成员] row 3 has household_id '1001', which differs from this "
+        "household's only by leading zeros (a spreadsheet drops them from a number: format the "
+        "column as text (文本)): fix that id (the household is not evaluated without that member)"
+    ]
+
+
 def test_headers_as_typed_in_a_sheet_match_the_mapping(tmp_path):
     """A header cell with a line break (月收入⏎（元）, full-width brackets) where the mapping
     says 月收入(元), or a space after 家庭金融资产: the column was left out with a warning

@@ -888,10 +888,11 @@ class ColumnarSource(Source):
 
     def _near_misses(self, m: pl.DataFrame, pos: np.ndarray, ids: pl.Series) -> dict[str, str]:
         """Of the member rows matched to no household (``pos`` < 0), those whose household id
-        is one of ``ids`` but for spaces around it, letter case or full-width characters
-        ('1001 ', a 身份证号 ending in 'x' for 'X', '１００１' typed in full-width mode): that
-        household's reason to be refused. Such a row is most likely its member, and without it
-        the household's answer would be wrong (three members' income shared by two)."""
+        is one of ``ids`` but for spaces around it, letter case, full-width characters or
+        leading zeros ('1001 ', a 身份证号 ending in 'x' for 'X', '１００１' typed in full-width
+        mode, 1001 for 001001 in a number cell): that household's reason to be refused. Such a
+        row is most likely its member, and without it the household's answer would be wrong
+        (three members' income shared by two)."""
         lost = m.filter(pl.Series(pos < 0)).select(ROW, HOUSEHOLD_ID)
         lost = lost.with_columns(_loose(pl.col(HOUSEHOLD_ID)).alias("key"))
         homes = pl.DataFrame({"home": ids}).with_columns(_loose(pl.col("home")).alias("key"))
@@ -900,6 +901,11 @@ class ColumnarSource(Source):
         def how(given: str, home: str) -> str:
             if given.strip().upper() == home.strip().upper():
                 return "spaces or letter case"
+            if given.strip().lstrip("0") == home.strip().lstrip("0"):
+                return (
+                    "leading zeros (a spreadsheet drops them from a number: format the column "
+                    "as text (文本))"
+                )
             return "full-width characters (１００１ for 1001), spaces or letter case"
 
         return {
@@ -1228,12 +1234,14 @@ def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
 
 def _loose(ids: pl.Expr) -> pl.Expr:
     """An id without the spaces around it, in capitals, full-width forms (１００１, typed in a
-    Chinese input method's full-width mode) as ASCII: two ids a member row and its household
+    Chinese input method's full-width mode) as ASCII, without leading zeros (001001, which a
+    spreadsheet's number cell holds as 1001): two ids a member row and its household
     most likely share when they differ (see ``ColumnarSource._near_misses``). Ids with nothing
     to change are kept as they are (a third of the time of changing them all: this keys every
     row of a register split into buckets)."""
-    changes = ids.str.contains(r"^\s|\s$|[\p{Ll}\p{Lt}\p{Mn}\x{FF01}-\x{FF5E}]")
+    changes = ids.str.contains(r"^\s|\s$|^0\d|[\p{Ll}\p{Lt}\p{Mn}\x{FF01}-\x{FF5E}]")
     folded = ids.str.normalize("NFKC").str.strip_chars().str.to_uppercase()
+    folded = folded.str.replace(r"^0+(\d)", "$1")  # a number cell's 1001 for 001001
     return pl.when(changes).then(folded).otherwise(ids)
 
 
