@@ -310,6 +310,46 @@ def test_headers_as_typed_in_a_sheet_match_the_mapping(tmp_path):
     assert "1001" in _rejects(out)
 
 
+@pytest.mark.parametrize(
+    ("again", "form"),
+    [
+        ("33050320120101003X", "xlsx"),
+        ("33050320120101003x ", "csv"),
+        ("330503198101010022", "csv"),
+    ],
+    ids=["x-for-X", "space-after", "another-person"],
+)
+def test_a_person_typed_twice_with_another_case_or_a_space_is_given_twice(tmp_path, again, form):
+    """The spouse's row pasted again with its 身份证号 retyped (X for x, a space after it):
+    1001 was evaluated with four members, 4 × 1145 − (1200 + 800 + 800) = 1780.00 instead of
+    the README's 1435.00, nothing on its row. Now the id is given twice and 1001 refused. A
+    fourth member with an id of its own is one: 1780.00 by hand."""
+    rows = [
+        ["1001", "330503197901010011", "户主", 45, 1200],
+        ["1001", "33050320120101003x", "配偶", 43, 800],
+        ["1001", "330503201201010045", "子女", 12, 0],
+        ["1001", again, "配偶", 43, 800],
+    ]
+    households = [["户编号", "家庭金融资产"], ["1001", 5000]]
+    members = [_MEMBERS_HEADER, *rows]
+    if form == "xlsx":
+        register = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    else:
+
+        def text(rows: list[list[object]]) -> str:
+            return "".join(",".join(str(v) for v in r) + "\n" for r in rows)
+
+        register = _csv_register(tmp_path / "reg", text(households), text(members))
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(register), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    if again == "330503198101010022":
+        assert _answers(out) == [("1001", "eligible", "1780.00")]
+        return
+    assert _answers(out) == []
+    assert _rejects(out) == {"1001": [f"members: member id '{again}' appears twice"]}
+
+
 def _members_1001() -> list[list[object]]:
     return [
         ["1001", "a", "户主", 45, 1200],
