@@ -350,6 +350,38 @@ def test_a_person_typed_twice_with_another_case_or_a_space_is_given_twice(tmp_pa
     assert _rejects(out) == {"1001": [f"members: member id '{again}' appears twice"]}
 
 
+def test_a_member_amount_merged_over_several_members_refuses_the_household(tmp_path):
+    """月收入 800 in one cell merged over the spouse's and the child's rows: filled into both
+    (as 户编号 is), 1001 was 3 × 1145 − (1200 + 800 + 800) = 635.00 with nothing on its row,
+    and 1435.00 if the office meant 800 together. Which it means is for it to say: 1001 is
+    refused, naming the column; 1002 (its 户编号 and 家庭金融资产 not merged) is evaluated."""
+    import xlsxwriter
+
+    book = tmp_path / "名册.xlsx"
+    wb = xlsxwriter.Workbook(book)
+    households = wb.add_worksheet("家庭")
+    for r, row in enumerate([["户编号", "家庭金融资产"], ["1001", 5000], ["1002", 0]]):
+        households.write_row(r, 0, row)
+    ws = wb.add_worksheet("成员")
+    ws.write_row(0, 0, _MEMBERS_HEADER)
+    ws.write_row(1, 0, ["1001", "a", "户主", 45, 1200])
+    ws.write_row(2, 0, ["1001", "b", "配偶", 43])
+    ws.write_row(3, 0, ["1001", "c", "子女", 12])
+    ws.merge_range(2, 4, 3, 4, 800)
+    ws.write_row(4, 0, ["1002", "d", "户主", 70, 300])
+    wb.close()
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _answers(out) == [("1002", "undetermined", "0.00")]
+    (reason,) = _rejects(out)["1001"]
+    assert reason.endswith(
+        "cannot be read (column '月收入': one cell merged over several members' rows, which "
+        "may be their amount together or each one's: give each member's own (unmerge the cells))"
+    )
+
+
 def _members_1001() -> list[list[object]]:
     return [
         ["1001", "a", "户主", 45, 1200],

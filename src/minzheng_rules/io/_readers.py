@@ -436,7 +436,9 @@ class TableFile:
                     f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
                     f"name it in the mapping ({self.table}: sheet: …)"
                 )
-            frame, rounded = read_sheet(self.path, self.sheet, self.header_row, self.label)
+            frame, rounded = read_sheet(
+                self.path, self.sheet, self.header_row, self.label, self._amounts
+            )
             empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
             frame = frame.filter(~empty)  # (as Polars drops them)
             # (a sheet of one row per person: refused as the members' rows, whose households
@@ -451,6 +453,14 @@ class TableFile:
                 frame = _one_per_household(frame, self._mapping)
             self._frame = frame
         return self._frame
+
+    def _amounts(self, header: list[str]) -> tuple[str, ...]:
+        """Of a members sheet's ``header``, the columns of one amount per member (月收入)."""
+        if self.table != "members":
+            return ()
+        money = {c.name for c in MEMBER_COLUMNS if c.kind == "money"}
+        renames = Applied(self._mapping, "members", header, self.label).renames
+        return tuple(n for n, field in renames.items() if field in money)
 
     def _refuse_rounded(self) -> None:
         """The sheet's rows with a rounded number in a text column (see ``_excel``) as rows
