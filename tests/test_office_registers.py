@@ -382,6 +382,26 @@ def test_a_member_amount_merged_over_several_members_refuses_the_household(tmp_p
     )
 
 
+def test_a_household_row_pasted_again_with_a_space_after_its_id(tmp_path):
+    """1001's row given again as '1001 ' with 500,000 元 of assets (far above the limit):
+    1001 was evaluated on 5,000 (1435.00) and '1001 ' refused for having no member, nothing
+    on 1001's row to say its assets were given twice. Now 1001 is refused too, naming the
+    other row; 1002 is evaluated."""
+    households = [["户编号", "家庭金融资产"], ["1001", 5000], ["1002", 0], ["1001 ", 500000]]
+    members = [_MEMBERS_HEADER, *_members_1001(), ["1002", "d", "户主", 70, 300]]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    assert "3 households read 读取 = 1 evaluated 已评估 + 2 rejected 拒绝" in output
+    assert _answers(out) == [("1002", "undetermined", "0.00")]
+    assert _rejects(out)["1001"] == [
+        "household_id: 名册.xlsx[家庭] also has a household '1001 ', this one but for spaces, "
+        "letter case, full-width characters or leading zeros: the household is given twice "
+        "(which row is right is for the office to say; delete the other)"
+    ]
+
+
 def _members_1001() -> list[list[object]]:
     return [
         ["1001", "a", "户主", 45, 1200],

@@ -925,6 +925,28 @@ class ColumnarSource(Source):
             for row, given, _, home in near.iter_rows()
         }
 
+    def _twins(self, ids: pl.Series, keep: np.ndarray, pos: np.ndarray) -> dict[str, str]:
+        """Households with members whose id is another household row's but for spaces,
+        letter case, full-width characters or leading zeros ('1001' and '1001 '): the same
+        household given twice, which row is right for the office to say (the twin, with no
+        member, is refused for that). Looked for only when a household has no member."""
+        has = np.zeros(len(ids), dtype=np.bool_)
+        has[pos[pos >= 0]] = True
+        empty = keep & ~has
+        if not empty.any():
+            return {}
+        rows = pl.DataFrame({"id": ids, "has": has}).with_columns(key=_loose(pl.col("id")))
+        twins = rows.filter(pl.col("has")).join(
+            rows.filter(pl.Series(empty)).select(pl.col("id").alias("twin"), "key"), on="key"
+        )
+        label = self.htable.label
+        return {
+            home: f"household_id: {label} also has a household '{twin}', this one but for "
+            "spaces, letter case, full-width characters or leading zeros: the household is "
+            "given twice (which row is right is for the office to say; delete the other)"
+            for home, _, _, twin in twins.iter_rows()
+        }
+
     def _blank_under(self, m: pl.DataFrame, pos: np.ndarray) -> dict[str, str]:
         """Of the member rows matched to no household, those of a person (a member id) whose
         household id is blank: the household of the rows above them refused too. An office
@@ -1039,6 +1061,7 @@ class ColumnarSource(Source):
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        self._near.update(self._twins(ids, keep, pos))
         if orphans:
             self._near.update(self._near_misses(m, pos, ids))
             if bucket is None:  # (in a bucket, the rows above are elsewhere)
