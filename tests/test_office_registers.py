@@ -402,6 +402,26 @@ def test_a_household_row_pasted_again_with_a_space_after_its_id(tmp_path):
     ]
 
 
+def test_a_mapped_column_the_sheet_does_not_have_is_said(tmp_path):
+    """The mapping's 月收入 where the sheet says 收入: every income was unknown (1001
+    undetermined, not 1435.00) with a warning naming 收入 alone; the mapped name is said too."""
+    members = [[*_MEMBERS_HEADER[:4], "收入"], *_members_1001()]
+    book = _book(
+        tmp_path / "名册.xlsx",
+        {"家庭": [["户编号", "家庭金融资产"], ["1001", 5000]], "成员": members},
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(_mapping(tmp_path)))
+    assert code == 0, output
+    said = " ".join(output.split())
+    assert "名册.xlsx[成员]: columns not used (neither mapped nor ignored): 收入" in said
+    assert (
+        "名册.xlsx[成员]: mapped columns not in the header, their fields not given: 月收入 "
+        "(monthly_income)" in said
+    )
+    assert _answers(out) == [("1001", "undetermined", "0.00")]
+
+
 def _members_1001() -> list[list[object]]:
     return [
         ["1001", "a", "户主", 45, 1200],

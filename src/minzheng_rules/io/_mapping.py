@@ -247,6 +247,9 @@ class Applied:
                 self.codes[field] = rule.values
             if rule and rule.unit != "yuan":
                 self.units[field] = rule.unit
+        # mapped columns the header does not have: their fields are not given (every
+        # income unknown), said in a warning beside the columns not used
+        self.absent = [k for k, r in rules.items() if r.field not in taken]
         self.mapped = mapping is not None
         self.source = source
         self.sources = {v: k for k, v in self.renames.items()}

@@ -381,6 +381,11 @@ class TableFile:
                 f"{self.label}: columns not used (neither mapped nor ignored): "
                 + ", ".join(self.applied.unused)
             )
+        if self.applied.absent:
+            self.warnings.append(
+                f"{self.label}: mapped columns not in the header, their fields not given: "
+                + ", ".join(f"{n} ({self.applied.rules[n].field})" for n in self.applied.absent)
+            )
         self.check()
 
     # -- text encodings ---------------------------------------------------------------------------
