@@ -156,6 +156,60 @@ def test_a_money_column_whose_header_names_another_unit_is_refused(tmp_path, ass
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("income", "expenses", "said"),
+    [
+        (
+            "年收入",
+            "近12个月医疗支出",
+            "members.columns.年收入: the header says a year's amount (年), and "
+            "'monthly_income' is a month's: give a month's income (the year's ÷ 12) in a "
+            "column of its own and map that one",
+        ),
+        (
+            "月收入",
+            "月均医疗支出",
+            "households.columns.月均医疗支出: the header says a month's amount (月), and "
+            "'expenses_medical_12m' is the last twelve months' total: give that total in a "
+            "column of its own and map that one",
+        ),
+    ],
+    ids=["year-as-month", "month-as-year"],
+)
+def test_a_column_whose_header_names_another_period_is_refused(tmp_path, income, expenses, said):
+    """年收入 24,000 mapped to monthly_income was read as 24,000 a month (1001 ineligible;
+    by hand 2,000 a month, the README's 1435.00); a month's medical expenses mapped to the
+    last twelve months' total is a twelfth of it. One line naming the mapping and column.
+    2024年6月收入 (a month's) and 近12个月医疗支出 (twelve months') are read."""
+    households = [["户编号", "家庭金融资产", expenses], ["1001", 5000, 0]]
+    members = [[*_MEMBERS_HEADER[:4], income]] + [
+        [*row[:4], row[4] * (12 if income == "年收入" else 1)] for row in _members_1001()
+    ]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    mapping = _mapping(tmp_path, assets=f"{expenses}: expenses_medical_12m, 家庭金融资产")
+    text = mapping.read_text(encoding="utf-8").replace(
+        "月收入: monthly_income", f"{income}: monthly_income"
+    )
+    mapping.write_text(text, encoding="utf-8")
+    code, output = _batch(str(book), str(tmp_path / "o.csv"), "--columns", str(mapping))
+    assert code == 2
+    assert output.strip() == f"error: {mapping}: {said}"
+
+
+def test_headers_that_name_a_month_in_a_year_are_read(tmp_path):
+    """2024年6月收入 is a month's income; 近12个月医疗支出 twelve months' expenses: read,
+    the README's household, 1435.00."""
+    households = [["户编号", "家庭金融资产", "近12个月医疗支出"], ["1001", 5000, 0]]
+    members = [[*_MEMBERS_HEADER[:4], "2024年6月收入"], *_members_1001()]
+    book = _book(tmp_path / "名册.xlsx", {"家庭": households, "成员": members})
+    assets = "近12个月医疗支出: expenses_medical_12m, 家庭金融资产"
+    mapping = _mapping(tmp_path, assets=assets, income="2024年6月收入")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert _answers(out) == [("1001", "eligible", "1435.00")]
+
+
 def test_a_header_in_the_unit_it_is_read_in_is_read(tmp_path):
     """月收入（元） read in 元 and 月收入(分) mapped with ``unit: fen`` agree with their headers:
     the README's household, 1435.00 either way."""

@@ -171,6 +171,7 @@ def load_mapping(path: str | Path) -> Mapping:
                     )
                 )
             _same_unit(p, name, source, rule)
+            _same_period(p, name, source, rule)
             if rule.field in seen:
                 raise InputError(
                     f"{p}: {name}: '{seen[rule.field]}' and '{source}' both map to '{rule.field}'"
@@ -206,6 +207,26 @@ def _same_unit(p: Path, table: str, source: str, rule: ColumnRule) -> None:
 def _header_key(name: str) -> str:
     """A column's name as compared with a mapping's: full-width forms as ASCII, no spaces."""
     return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _same_period(p: Path, table: str, source: str, rule: ColumnRule) -> None:
+    """A column whose header names another period than its field's is refused: a year's
+    income (年收入) read as a month's is 12 times it, a month's expenses (月医疗支出) read as
+    twelve months' a twelfth. Told from the header: 年 without 月 is a year (2024年6月收入
+    is a month's), 月 without 年 or 12 is a month (近12个月医疗支出 is twelve months')."""
+    year = "年" in source and "月" not in source
+    month = "月" in source and not any(t in source for t in ("年", "12", "十二"))
+    where = f"{p}: {table}.columns.{source}"
+    if rule.field == "monthly_income" and year:
+        raise InputError(
+            f"{where}: the header says a year's amount (年), and '{rule.field}' is a month's: "
+            "give a month's income (the year's ÷ 12) in a column of its own and map that one"
+        )
+    if rule.field.endswith("_12m") and month:
+        raise InputError(
+            f"{where}: the header says a month's amount (月), and '{rule.field}' is the last "
+            "twelve months' total: give that total in a column of its own and map that one"
+        )
 
 
 class Applied:
