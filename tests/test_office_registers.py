@@ -452,7 +452,7 @@ def test_a_household_row_pasted_again_with_a_space_after_its_id(tmp_path):
     assert _rejects(out)["1001"] == [
         "household_id: 名册.xlsx[家庭] also has a household '1001 ', this one but for spaces, "
         "letter case, full-width characters or leading zeros: the household is given twice "
-        "(which row is right is for the office to say; delete the other)"
+        "(fix the id that is wrong, or delete the row)"
     ]
 
 
@@ -474,6 +474,35 @@ def test_a_mapped_column_the_sheet_does_not_have_is_said(tmp_path):
         "(monthly_income)" in said
     )
     assert _answers(out) == [("1001", "undetermined", "0.00")]
+
+
+@pytest.mark.parametrize("typed", ["1001 ", "１００１"])
+def test_one_row_per_person_with_a_member_s_household_id_typed_apart(tmp_path, typed):
+    """每人一行 with the spouse's 户编号 typed '1001 ' (or in full-width): the row made a
+    household of its own, so two answers and both wrong, nothing said: 1001 of a and c,
+    2 × 1145 − 1200 = 1090.00, and '1001 ' of b, 1145 − 800 = 345.00 (by hand, together,
+    the README's 1435.00). Now both are refused as one household given twice."""
+    header = ["户编号", "家庭金融资产", "身份证号", "与户主关系", "年龄", "月收入"]
+    rows = [
+        ["1001", 5000, "a", "户主", 45, 1200],
+        [typed, 5000, "b", "配偶", 43, 800],
+        ["1001", 5000, "c", "子女", 12, 0],
+        ["1002", 0, "d", "户主", 70, 300],
+    ]
+    book = _book(tmp_path / "名册.xlsx", {"名册": [header, *rows]})
+    text = _mapping(tmp_path).read_text(encoding="utf-8")
+    mapping = tmp_path / "one.yaml"
+    mapping.write_text(text.replace("sheet: 家庭", "sheet: 名册").replace("成员", "名册"), "utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(book), str(out), "--columns", str(mapping))
+    assert code == 0, output
+    assert "3 households read 读取 = 1 evaluated 已评估 + 2 rejected 拒绝" in output
+    assert _answers(out) == [("1002", "undetermined", "0.00")]
+    assert _rejects(out)["1001"] == [
+        f"household_id: 名册.xlsx[名册] also has a household '{typed}', this one but for "
+        "spaces, letter case, full-width characters or leading zeros: the household is given "
+        "twice (fix the id that is wrong, or delete the row)"
+    ]
 
 
 def _members_1001() -> list[list[object]]:

@@ -931,25 +931,31 @@ class ColumnarSource(Source):
         }
 
     def _twins(self, ids: pl.Series, keep: np.ndarray, pos: np.ndarray) -> dict[str, str]:
-        """Households with members whose id is another household row's but for spaces,
-        letter case, full-width characters or leading zeros ('1001' and '1001 '): the same
-        household given twice, which row is right for the office to say (the twin, with no
-        member, is refused for that). Looked for only when a household has no member."""
-        has = np.zeros(len(ids), dtype=np.bool_)
-        has[pos[pos >= 0]] = True
-        empty = keep & ~has
-        if not empty.any():
+        """Households whose id is another household's but for spaces, letter case,
+        full-width characters or leading zeros ('1001' and '1001 '): the same household given
+        twice, refused both (which row is right is for the office to say). In a sheet of one
+        row per person, a member's '1001 ' made a household of its own, and 1001 was judged
+        without that member. Looked for in Excel and CSV registers, and in others only when a
+        household has no member (the ids' loose form costs a pass over every id)."""
+        if self.fmt not in ("excel", "csv"):
+            has = np.zeros(len(ids), dtype=np.bool_)
+            has[pos[pos >= 0]] = True
+            if not (keep & ~has).any():
+                return {}
+        rows = pl.DataFrame({"id": ids}).filter(pl.Series(keep))
+        rows = rows.with_columns(key=_loose(pl.col("id")))
+        rows = rows.filter(pl.col("key").is_duplicated())  # (exact twins are not kept)
+        if rows.is_empty():
             return {}
-        rows = pl.DataFrame({"id": ids, "has": has}).with_columns(key=_loose(pl.col("id")))
-        twins = rows.filter(pl.col("has")).join(
-            rows.filter(pl.Series(empty)).select(pl.col("id").alias("twin"), "key"), on="key"
+        twins = rows.join(rows.rename({"id": "twin"}), on="key").filter(
+            pl.col("id") != pl.col("twin")
         )
         label = self.htable.label
         return {
             home: f"household_id: {label} also has a household '{twin}', this one but for "
             "spaces, letter case, full-width characters or leading zeros: the household is "
-            "given twice (which row is right is for the office to say; delete the other)"
-            for home, _, _, twin in twins.iter_rows()
+            "given twice (fix the id that is wrong, or delete the row)"
+            for home, _, twin in twins.iter_rows()
         }
 
     def _blank_under(self, m: pl.DataFrame, pos: np.ndarray) -> dict[str, str]:
