@@ -8,6 +8,7 @@ Rust reader, which fastexcel does not expose them through."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
 
@@ -23,11 +24,16 @@ Fills = dict[str, np.ndarray]  # column -> for each row, the row whose cell it s
 
 
 def read_sheet(
-    path: Path, sheet: str, header_row: int, label: str
+    path: Path,
+    sheet: str,
+    header_row: int,
+    label: str,
+    amounts: Callable[[list[str]], tuple[str, ...]] | None = None,
 ) -> tuple[pl.DataFrame, pl.Series | None]:
     """The sheet's rows under its header (row ``header_row``, from 1), empty rows included,
     merged cells filled; and per row why it cannot be read faithfully (null: it can), or None
-    when every row can (see :func:`rounded_in_text`). A column of numbers that Excel has
+    when every row can (see :func:`rounded_in_text` and :func:`merged_amounts`; ``amounts``:
+    of the header, the columns of one amount per row). A column of numbers that Excel has
     rounded is refused whole (:func:`exact_numbers`)."""
     try:
         frame = pl.read_excel(
@@ -42,7 +48,34 @@ def read_sheet(
     fills = merged_down(frame, path, sheet, header_row)
     frame = filled(frame, fills)
     exact_numbers(frame, label)
-    return frame, rounded_in_text(frame, path, sheet, header_row, fills)
+    why = rounded_in_text(frame, path, sheet, header_row, fills)
+    merged = merged_amounts(fills, amounts(frame.columns), frame.height) if amounts else None
+    if why is None or merged is None:
+        return frame, merged if why is None else why
+    both = pl.select(pl.concat_str([why, merged], separator="; ", ignore_nulls=True)).to_series()
+    return frame, pl.select(pl.when(both != "").then(both)).to_series()
+
+
+def merged_amounts(fills: Fills, amounts: tuple[str, ...], height: int) -> pl.Series | None:
+    """Per row, why it cannot be read (null: it can), or None when every row can: a cell of a
+    member's own amount (月收入) merged down several members' rows. Shown once, it may be
+    their income together or each one's: which is for the office to say (filled into every
+    row, three members' 800 would be 2400)."""
+    reasons = pl.Series([None] * height, dtype=pl.String)
+    for name in amounts:
+        rows = fills.get(name)
+        if rows is None:
+            continue
+        covered = rows != np.arange(height)
+        merged = covered | np.isin(np.arange(height), rows[covered])
+        why = (
+            f"column '{name}': one cell merged over several members' rows, which may be their "
+            "amount together or each one's: give each member's own (unmerge the cells)"
+        )
+        reasons = pl.select(
+            pl.when(pl.Series(merged)).then(pl.lit(why)).otherwise(reasons)
+        ).to_series()
+    return reasons if reasons.is_not_null().any() else None
 
 
 def merged_down(frame: pl.DataFrame, path: Path, sheet: str, header_row: int) -> Fills:

@@ -27,6 +27,8 @@ kept as they are, so a code the mapping forgot refuses its row with the field's 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any, get_args
 
@@ -39,6 +41,9 @@ from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.model._errors import suggest
 
 TABLES = {"households": HOUSEHOLD_COLUMNS, "members": MEMBER_COLUMNS}
+# the unit a header names, as office sheets write it: 月收入（元）, 月收入(分), 家庭金融资产（万元）
+_HEADER_UNIT = re.compile(r"[（(【\[]\s*(万元|元|分)\s*[）)】\]]|(万元)$")
+_UNIT_OF = {"元": "yuan", "分": "fen"}
 
 
 class _Strict(BaseModel):
@@ -165,12 +170,63 @@ def load_mapping(path: str | Path) -> Mapping:
                         else f" (a column the rules do not read goes under {name}: ignore:)"
                     )
                 )
+            _same_unit(p, name, source, rule)
+            _same_period(p, name, source, rule)
             if rule.field in seen:
                 raise InputError(
                     f"{p}: {name}: '{seen[rule.field]}' and '{source}' both map to '{rule.field}'"
                 )
             seen[rule.field] = source
     return m
+
+
+def _same_unit(p: Path, table: str, source: str, rule: ColumnRule) -> None:
+    """A money column whose header names another unit than it is read in is refused: a column
+    of 万元 read as 元 is 10,000 times too small, one of 分 read as 元 100 times too large, and
+    every answer on it wrong with nothing to show for it."""
+    said = _HEADER_UNIT.search(source)
+    kinds = {c.name: c.kind for c in TABLES[table]}
+    if said is None or kinds.get(rule.field) != "money":
+        return
+    unit = said.group(1) or said.group(2)
+    if _UNIT_OF.get(unit) == rule.unit:
+        return
+    where = f"{p}: {table}.columns.{source}"
+    if unit == "万元":
+        fix = "give the amounts in 元 (× 10000) in a column of 元 and map that one"
+    elif unit == "分":
+        fix = f"map it with unit: fen ({source}: {{field: {rule.field}, unit: fen}})"
+    else:
+        fix = "leave out 'unit: fen'"
+    raise InputError(
+        f"{where}: the header says {unit}, but the column is read in "
+        f"{'元' if rule.unit == 'yuan' else '分'}: {fix}"
+    )
+
+
+def _header_key(name: str) -> str:
+    """A column's name as compared with a mapping's: full-width forms as ASCII, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def _same_period(p: Path, table: str, source: str, rule: ColumnRule) -> None:
+    """A column whose header names another period than its field's is refused: a year's
+    income (年收入) read as a month's is 12 times it, a month's expenses (月医疗支出) read as
+    twelve months' a twelfth. Told from the header: 年 without 月 is a year (2024年6月收入
+    is a month's), 月 without 年 or 12 is a month (近12个月医疗支出 is twelve months')."""
+    year = "年" in source and "月" not in source
+    month = "月" in source and not any(t in source for t in ("年", "12", "十二"))
+    where = f"{p}: {table}.columns.{source}"
+    if rule.field == "monthly_income" and year:
+        raise InputError(
+            f"{where}: the header says a year's amount (年), and '{rule.field}' is a month's: "
+            "give a month's income (the year's ÷ 12) in a column of its own and map that one"
+        )
+    if rule.field.endswith("_12m") and month:
+        raise InputError(
+            f"{where}: the header says a month's amount (月), and '{rule.field}' is the last "
+            "twelve months' total: give that total in a column of its own and map that one"
+        )
 
 
 class Applied:
@@ -186,9 +242,17 @@ class Applied:
         self.unused: list[str] = []
         rules = mapping.columns if mapping else {}
         ignore = set(mapping.ignore) if mapping else set()
+        # a header as typed in a sheet: 月收入 with a space after it, a line break in the
+        # cell (月收入⏎（元）), full-width brackets where the mapping has (元)
+        loose_rules = {_header_key(k): r for k, r in rules.items()}
+        loose_ignore = {_header_key(k) for k in ignore}
         taken: dict[str, str] = {}
         for name in header:
             rule = rules.get(name)
+            if rule is None and name not in ignore and name not in known:
+                rule = loose_rules.get(_header_key(name))
+                if rule is None and _header_key(name) in loose_ignore:
+                    ignore.add(name)
             field = rule.field if rule else (name if name in known else None)
             if field is None or name in ignore:
                 if name not in ignore and not name.startswith("__"):
@@ -204,6 +268,9 @@ class Applied:
                 self.codes[field] = rule.values
             if rule and rule.unit != "yuan":
                 self.units[field] = rule.unit
+        # mapped columns the header does not have: their fields are not given (every
+        # income unknown), said in a warning beside the columns not used
+        self.absent = [k for k, r in rules.items() if r.field not in taken]
         self.mapped = mapping is not None
         self.source = source
         self.sources = {v: k for k, v in self.renames.items()}

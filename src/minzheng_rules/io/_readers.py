@@ -42,6 +42,7 @@ from minzheng_rules.io._validate import (
     assemble,
     check_columns,
     clean,
+    numbers_as_text,
     one_line,
 )
 from minzheng_rules.model._columns import (
@@ -49,6 +50,7 @@ from minzheng_rules.model._columns import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_ID,
     MEMBER_COLUMNS,
+    MEMBER_ID,
     clean_schema,
 )
 from minzheng_rules.model._convert import households_to_frames
@@ -183,10 +185,8 @@ def _one_per_household(frame: pl.DataFrame, mapping: TableMapping | None) -> pl.
     column, the first, numbered with its row among the sheet's records. Rows of one household
     that disagree (two 家庭金融资产) stay, and the household is refused as given twice: which
     one is right is for the office to say, not a guess."""
-    known = {c.name for c in HOUSEHOLD_COLUMNS}
-    rules = mapping.columns if mapping else {}
-    ignore = set(mapping.ignore) if mapping else set()
-    mine = [n for n in frame.columns if (n in rules or n in known) and n not in ignore]
+    # the household's columns as the mapping reads them (家庭金融资产 with a space after it too)
+    mine = list(Applied(mapping, "households", frame.columns, "").renames)
     if ROW not in frame.columns:  # (numbered already when rows were refused)
         frame = frame.with_columns(pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64)))
     return frame.unique(subset=mine, keep="first", maintain_order=True)
@@ -381,6 +381,11 @@ class TableFile:
                 f"{self.label}: columns not used (neither mapped nor ignored): "
                 + ", ".join(self.applied.unused)
             )
+        if self.applied.absent:
+            self.warnings.append(
+                f"{self.label}: mapped columns not in the header, their fields not given: "
+                + ", ".join(f"{n} ({self.applied.rules[n].field})" for n in self.applied.absent)
+            )
         self.check()
 
     # -- text encodings ---------------------------------------------------------------------------
@@ -436,7 +441,9 @@ class TableFile:
                     f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
                     f"name it in the mapping ({self.table}: sheet: …)"
                 )
-            frame, rounded = read_sheet(self.path, self.sheet, self.header_row, self.label)
+            frame, rounded = read_sheet(
+                self.path, self.sheet, self.header_row, self.label, self._amounts
+            )
             empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
             frame = frame.filter(~empty)  # (as Polars drops them)
             # (a sheet of one row per person: refused as the members' rows, whose households
@@ -451,6 +458,14 @@ class TableFile:
                 frame = _one_per_household(frame, self._mapping)
             self._frame = frame
         return self._frame
+
+    def _amounts(self, header: list[str]) -> tuple[str, ...]:
+        """Of a members sheet's ``header``, the columns of one amount per member (月收入)."""
+        if self.table != "members":
+            return ()
+        money = {c.name for c in MEMBER_COLUMNS if c.kind == "money"}
+        renames = Applied(self._mapping, "members", header, self.label).renames
+        return tuple(n for n, field in renames.items() if field in money)
 
     def _refuse_rounded(self) -> None:
         """The sheet's rows with a rounded number in a text column (see ``_excel``) as rows
@@ -888,20 +903,87 @@ class ColumnarSource(Source):
 
     def _near_misses(self, m: pl.DataFrame, pos: np.ndarray, ids: pl.Series) -> dict[str, str]:
         """Of the member rows matched to no household (``pos`` < 0), those whose household id
-        is one of ``ids`` but for spaces around it or letter case ('1001 ', a 身份证号 ending
-        in 'x' for 'X'): that household's reason to be refused. Such a row is most likely its
-        member, and without it the household's answer would be wrong (three members' income
-        shared by two)."""
+        is one of ``ids`` but for spaces around it, letter case, full-width characters or
+        leading zeros ('1001 ', a 身份证号 ending in 'x' for 'X', '１００１' typed in full-width
+        mode, 1001 for 001001 in a number cell): that household's reason to be refused. Such a
+        row is most likely its member, and without it the household's answer would be wrong
+        (three members' income shared by two)."""
         lost = m.filter(pl.Series(pos < 0)).select(ROW, HOUSEHOLD_ID)
         lost = lost.with_columns(_loose(pl.col(HOUSEHOLD_ID)).alias("key"))
         homes = pl.DataFrame({"home": ids}).with_columns(_loose(pl.col("home")).alias("key"))
         near = lost.join(homes, on="key").filter(pl.col("home") != pl.col(HOUSEHOLD_ID))
+
+        def how(given: str, home: str) -> str:
+            if given.strip().upper() == home.strip().upper():
+                return "spaces or letter case"
+            if given.strip().lstrip("0") == home.strip().lstrip("0"):
+                return (
+                    "leading zeros (a spreadsheet drops them from a number: format the column "
+                    "as text (文本))"
+                )
+            return "full-width characters (１００１ for 1001), spaces or letter case"
+
         return {
             home: f"members: {self.mtable.label} row {row} has household_id '{given}', which "
-            "differs from this household's only by spaces or letter case: fix that id (the "
+            f"differs from this household's only by {how(given, home)}: fix that id (the "
             "household is not evaluated without that member)"
             for row, given, _, home in near.iter_rows()
         }
+
+    def _twins(self, ids: pl.Series, keep: np.ndarray, pos: np.ndarray) -> dict[str, str]:
+        """Households whose id is another household's but for spaces, letter case,
+        full-width characters or leading zeros ('1001' and '1001 '): the same household given
+        twice, refused both (which row is right is for the office to say). In a sheet of one
+        row per person, a member's '1001 ' made a household of its own, and 1001 was judged
+        without that member. Looked for in Excel and CSV registers, and in others only when a
+        household has no member (the ids' loose form costs a pass over every id)."""
+        if self.fmt not in ("excel", "csv"):
+            has = np.zeros(len(ids), dtype=np.bool_)
+            has[pos[pos >= 0]] = True
+            if not (keep & ~has).any():
+                return {}
+        rows = pl.DataFrame({"id": ids}).filter(pl.Series(keep))
+        rows = rows.with_columns(key=_loose(pl.col("id")))
+        rows = rows.filter(pl.col("key").is_duplicated())  # (exact twins are not kept)
+        if rows.is_empty():
+            return {}
+        twins = rows.join(rows.rename({"id": "twin"}), on="key").filter(
+            pl.col("id") != pl.col("twin")
+        )
+        label = self.htable.label
+        return {
+            home: f"household_id: {label} also has a household '{twin}', this one but for "
+            "spaces, letter case, full-width characters or leading zeros: the household is "
+            "given twice (fix the id that is wrong, or delete the row)"
+            for home, _, twin in twins.iter_rows()
+        }
+
+    def _blank_under(self, m: pl.DataFrame, pos: np.ndarray) -> dict[str, str]:
+        """Of the member rows matched to no household, those of a person (a member id) whose
+        household id is blank: the household of the rows above them refused too. An office
+        leaves 户编号 blank under a household's first row ("as above"); such a row is most
+        likely that household's member, and without it the household's answer would be wrong
+        (its head alone, judged on one person's income). ``m``: the members in file order."""
+        if MEMBER_ID not in m.columns:
+            return {}
+        hid = m.get_column(HOUSEHOLD_ID).cast(pl.String)
+        blank = hid.is_null() | (hid.str.strip_chars() == "")
+        person = numbers_as_text(m.get_column(MEMBER_ID)).str.strip_chars().fill_null("") != ""
+        under = pl.Series(pos < 0) & blank & person
+        if not under.any():
+            return {}
+        above = pl.select(pl.when(~blank).then(hid).forward_fill()).to_series()
+        rows = m.get_column(ROW).filter(under)
+        homes = above.filter(under)
+        out: dict[str, str] = {}
+        for row, home in zip(rows, homes, strict=True):  # (refused rows alone; the first named)
+            if home is not None and home not in out:
+                out[home] = (
+                    f"members: {self.mtable.label} row {row} (a member, under this household's "
+                    "rows) has no household_id: give it (a total or a note: delete it); the "
+                    "household is not evaluated without that member"
+                )
+        return out
 
     def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
         hs = _Rechunk(self.htable.batches())
@@ -941,8 +1023,14 @@ class ColumnarSource(Source):
             )
         h_rows = h.get_column(ROW).to_numpy()
         m_rows = m.get_column(ROW).to_numpy() if ROW in m.columns else np.zeros(0, np.int64)
+        key = None
+        if self.fmt in ("excel", "csv"):
+            # a person typed twice into an office's sheet ('b' and 'b ', a 身份证号 with x and
+            # with X) is given twice, not two members with one income each (Parquet and
+            # databases compare ids as they are: this pass over every id costs them 2-5 %)
+            key = pl.select(_loose(pl.lit(mc.get_column(MEMBER_ID)))).to_series()
         good_h, good_m, rejects = assemble(
-            hc, mc, hh_index, self.htable.label, self.mtable.label, h_rows, m_rows
+            hc, mc, hh_index, self.htable.label, self.mtable.label, h_rows, m_rows, key
         )
         return Chunk(index, good_h, good_m, rejects, read=h.height)
 
@@ -984,8 +1072,11 @@ class ColumnarSource(Source):
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
+        self._near.update(self._twins(ids, keep, pos))
         if orphans:
             self._near.update(self._near_misses(m, pos, ids))
+            if bucket is None:  # (in a bucket, the rows above are elsewhere)
+                self._near.update(self._blank_under(m, pos))
         # the members' row numbers are for orphans alone: not gathered (dropped in place, as
         # _contiguous works, so that the caller's frame lets go of the columns too)
         m.drop_in_place(ROW)
@@ -1192,12 +1283,16 @@ def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
 
 
 def _loose(ids: pl.Expr) -> pl.Expr:
-    """An id without the spaces around it, in capitals: two ids a member row and its
-    household most likely share when they differ (see ``ColumnarSource._near_misses``). Ids
-    with nothing to change are kept as they are (a third of the time of changing them all:
-    this keys every row of a register split into buckets)."""
-    changes = ids.str.contains(r"^\s|\s$|[\p{Ll}\p{Lt}\p{Mn}]")
-    return pl.when(changes).then(ids.str.strip_chars().str.to_uppercase()).otherwise(ids)
+    """An id without the spaces around it, in capitals, full-width forms (１００１, typed in a
+    Chinese input method's full-width mode) as ASCII, without leading zeros (001001, which a
+    spreadsheet's number cell holds as 1001): two ids a member row and its household
+    most likely share when they differ (see ``ColumnarSource._near_misses``). Ids with nothing
+    to change are kept as they are (a third of the time of changing them all: this keys every
+    row of a register split into buckets)."""
+    changes = ids.str.contains(r"^\s|\s$|^0\d|[\p{Ll}\p{Lt}\p{Mn}\x{FF01}-\x{FF5E}]")
+    folded = ids.str.normalize("NFKC").str.strip_chars().str.to_uppercase()
+    folded = folded.str.replace(r"^0+(\d)", "$1")  # a number cell's 1001 for 001001
+    return pl.when(changes).then(folded).otherwise(ids)
 
 
 __all__ = [

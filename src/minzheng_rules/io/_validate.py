@@ -522,6 +522,9 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.String:
         text = col.str.strip_chars()
         v = text.str.to_date("%Y-%m-%d", strict=False)
+        # chrono's %Y takes a year of any length: '45-3-1' (1945, as an office types it) was
+        # the year 45, a member of 1,979 (a two-digit year is not guessed: refused)
+        v = pl.select(pl.when(v.dt.year() >= 1000).then(v)).to_series()
         failed = col.is_not_null() & v.is_null()
         if not failed.any():
             return v.alias(c.name), _no_errors(len(col))
@@ -536,8 +539,9 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
 def _year_first_date(text: pl.Series) -> pl.Series:
     """Dates as Chinese office systems write them, year first and so unambiguous:
     ``1979/01/01``, ``1979/1/1``, ``1979.1.1``, ``1981年1月1日``, ``19790101``; null for any
-    other text (a two-digit year ``79/01/01`` is not guessed)."""
-    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
+    other text (a two-digit year ``79/01/01`` is not guessed). A date cell among text cells
+    of a spreadsheet reads as its datetime, ``1981-01-01 00:00:00``: its date."""
+    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
     dates = pl.select(pl.coalesce([text.str.to_date(f, strict=False) for f in forms]))
     year_first = text.str.contains(r"^\d{4}(?:\D|\d{4}$)").fill_null(False)
     return pl.select(pl.when(year_first).then(dates.to_series())).to_series()
@@ -860,11 +864,16 @@ def _member_rule_broken() -> pl.Expr:
 
 
 def _member_problems(
-    m: pl.DataFrame, hh: np.ndarray, counts: np.ndarray, bad_members: np.ndarray, dup: np.ndarray
+    m: pl.DataFrame,
+    hh: np.ndarray,
+    counts: np.ndarray,
+    bad_members: np.ndarray,
+    dup: np.ndarray,
+    key: pl.Series,
 ) -> tuple[pl.Series, pl.Series]:
     """Per household: its refused members' problems joined with ``SEP`` in the members' order,
     and the first member id given twice (null: none). Built from the refused members and the
-    members of households with a shared id alone.
+    members of households with a shared id alone (``key``: the ids as compared).
 
     Each problem reads ``<label>.<field>: <message>``, labelled as
     :func:`~minzheng_rules.model._household.member_labels` labels them: ``members[<id>]``, or
@@ -876,11 +885,11 @@ def _member_problems(
     # ids shared within a household: only where _shared_ids found some (a few households)
     in_dup = np.flatnonzero(dup[hh])
     ids = (
-        m.select(HH, MEMBER_ID)
+        m.select(HH, MEMBER_ID, key.alias("_key"))
         .gather(in_dup)
         .with_columns(
-            seen=pl.int_range(pl.len()).over(HH, MEMBER_ID),
-            shared=pl.len().over(HH, MEMBER_ID) > 1,
+            seen=pl.int_range(pl.len()).over(HH, "_key"),
+            shared=pl.len().over(HH, "_key") > 1,
         )
     )
     shared = np.zeros(len(hh), dtype=np.bool_)
@@ -949,16 +958,19 @@ def assemble(
     source_m: str,
     h_rows: np.ndarray,
     m_rows: np.ndarray,
+    member_key: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, list[Reject]]:
     """Join clean households ``h`` and their clean members ``m`` (``hh_index``: each member's
     household row, ascending), refuse what breaks a household-level rule, and return the
     evaluable frames (members re-indexed) and the rejects. ``h_rows``/``m_rows`` are the rows'
-    numbers in their files, for the rejects file."""
+    numbers in their files, for the rejects file. ``member_key``: the member ids as compared
+    for a member given twice (default: as they are)."""
     n = h.height
     m = m.with_columns(pl.Series(HH, hh_index, dtype=pl.UInt32))
     hh = np.asarray(hh_index, dtype=np.int64)
     count = np.bincount(hh, minlength=n)
-    dup = _shared_ids(m.get_column(MEMBER_ID), hh, count)
+    key = m.get_column(MEMBER_ID) if member_key is None else member_key
+    dup = _shared_ids(key, hh, count)
     # which rows break a rule, on whole columns; the messages are built for those rows alone
     member_bad = m.select(pl.col(ERR).is_not_null() | _member_rule_broken()).to_series()
     bad_members = np.flatnonzero(member_bad.to_numpy())
@@ -968,7 +980,7 @@ def assemble(
     at = np.flatnonzero(bad)
     member_problems = twice = _nulls(n, pl.String)
     if len(bad_members) or dup.any():  # (most chunks: neither, and nothing to look at)
-        member_problems, twice = _member_problems(m, hh, count, bad_members, dup)
+        member_problems, twice = _member_problems(m, hh, count, bad_members, dup, key)
     before, after = repeated_id("\0").split("\0")
     reasons = (
         pl.DataFrame(
