@@ -35,6 +35,7 @@ from minzheng_rules.io._excel import LONG_NUMBER, read_sheet
 from minzheng_rules.io._mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io._names import form_of
 from minzheng_rules.io._validate import (
+    _WHOLE_FLOAT_TEXT,
     ERR,
     SEP,
     InputError,
@@ -657,6 +658,8 @@ class TableFile:
                 try:
                     cells = next(csv.reader([line]), [])
                     hid = cells[at] if at < len(cells) and cells[at] else None
+                    if hid is not None:  # (as the column's good rows read it: 1001.0 is 1001)
+                        hid = re.sub(_WHOLE_FLOAT_TEXT, r"\1", hid)
                 except csv.Error:
                     hid = None
             self.bad_rows.append((int(row), hid, why))

@@ -1,0 +1,88 @@
+"""Registers as other tools write them (pandas, pyarrow, DuckDB and database exports), run
+through ``minzheng batch``: each household's answer is checked against a hand computation, so
+a register read wrong shows as a wrong amount, not only as a changed count. Each test here
+failed before the fix it guards (branch ``traps_tools``).
+
+The household is the README's: 湖州, 2024-06-01, 低保 standard 1,145 元 a person a month;
+three members (45, 43, 12) with incomes 1,200 + 800 + 0 and financial assets 5,000:
+3 × 1145 − 2000 = 1435.00. Household 1002: one member of 70 with 300 元, judged
+undetermined (the register lacks facts 特困 and others need), amount 0.00."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from test_new_user import _batch, _csv_register
+
+README = [("1001", "eligible", "1435.00"), ("1002", "undetermined", "0.00")]
+HOUSEHOLDS = "household_id,assets_financial\n1001,5000\n1002,0\n"
+MEMBERS = (
+    "household_id,member_id,relation,age,monthly_income\n"
+    "1001,a,head,45,1200\n1001,b,spouse,43,800\n1001,c,child,12,0\n1002,x,head,70,300\n"
+)
+
+
+def _answers(out: Path) -> list[tuple[str, str, str]]:
+    results = pl.read_csv(out, infer_schema=False)
+    return results.select("household_id", "dibao_status", "dibao_amount").rows()
+
+
+def _parquet_register(folder: Path, households: pa.Table, members: pa.Table) -> Path:
+    folder.mkdir()
+    pq.write_table(households, folder / "households.parquet")
+    pq.write_table(members, folder / "members.parquet")
+    return folder
+
+
+def test_integer_money_narrower_than_64_bits_as_databases_export_it(tmp_path):
+    """Money as ``int32`` (PostgreSQL ``integer``, DuckDB ``INTEGER``, a pandas int32 column)
+    or unsigned (DuckDB ``UINTEGER``, ``UBIGINT`` ids) ended in an OverflowError traceback:
+    the 12-digit limit was compared in the column's own type."""
+    households = pa.table(
+        {
+            "household_id": pa.array([1001, 1002], pa.uint64()),
+            "assets_financial": pa.array([5000, 0], pa.int32()),
+        }
+    )
+    members = pa.table(
+        {
+            "household_id": pa.array([1001, 1001, 1001, 1002], pa.uint64()),
+            "member_id": ["a", "b", "c", "x"],
+            "relation": ["head", "spouse", "child", "head"],
+            "age": pa.array([45, 43, 12, 70], pa.uint8()),
+            "monthly_income": pa.array([1200, 800, 0, 300], pa.uint32()),
+        }
+    )
+    folder = _parquet_register(tmp_path / "reg", households, members)
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README
+
+
+def test_household_ids_pandas_wrote_as_floats_in_a_csv(tmp_path):
+    """pandas writes an id column with a gap (NaN) as floats, and its CSV says ``1001.0``: the
+    same Parquet column was already read as 1001, the CSV's text matched no household. A whole
+    column of them refused every household; one such row (frames concatenated upstream) left
+    1001 evaluated with two of its three members, 1090.00 instead of 1435.00, nothing on its
+    row. ``1001.0`` is the number 1001 and is read so."""
+    floats = MEMBERS.replace("\n1001,", "\n1001.0,").replace("\n1002,", "\n1002.0,")
+    folder = _csv_register(tmp_path / "all", HOUSEHOLDS, floats)
+    out = tmp_path / "all.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README
+    one = MEMBERS.replace("\n1001,b,", "\n1001.0,b,")
+    folder = _csv_register(tmp_path / "one", HOUSEHOLDS, one)
+    out = tmp_path / "one.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README
+    assert not out.with_name(out.name + ".rejects.jsonl").read_text(encoding="utf-8")
