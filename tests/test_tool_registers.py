@@ -16,7 +16,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from test_new_user import _batch, _csv_register
+from test_new_user import _batch, _csv_register, _rejects
 
 README = [("1001", "eligible", "1435.00"), ("1002", "undetermined", "0.00")]
 HOUSEHOLDS = "household_id,assets_financial\n1001,5000\n1002,0\n"
@@ -86,3 +86,62 @@ def test_household_ids_pandas_wrote_as_floats_in_a_csv(tmp_path):
     assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
     assert _answers(out) == README
     assert not out.with_name(out.name + ".rejects.jsonl").read_text(encoding="utf-8")
+
+
+def test_dates_a_database_exported_as_text_at_midnight(tmp_path):
+    """A ``date`` or ``timestamp`` column exported as text (DuckDB's and PostgreSQL's CSV,
+    pandas' of a datetime column) reads ``1979-01-01 00:00:00``: every such row was refused.
+    Midnight is the date (the README's household: ages 45, 43 and 12 on 2024-06-01); a time of
+    day other than midnight still refuses its row, quoting the cell."""
+    members = (
+        "household_id,member_id,relation,birth_date,monthly_income\n"
+        "1001,a,head,1979-01-01 00:00:00,1200\n"
+        "1001,b,spouse,1981-01-01T00:00:00.000,800\n"
+        "1001,c,child,2012/01/01 00:00:00,0\n"
+        "1002,x,head,1954-01-01 08:30:00,300\n"
+    )
+    folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members)
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _answers(out) == README[:1]
+    assert _rejects(out)["1002"] == [
+        "members[x].birth_date: Input should be a valid date (YYYY-MM-DD) "
+        "(got '1954-01-01 08:30:00')"
+    ]
+
+
+def test_birth_dates_stored_with_a_time_zone_are_not_read_a_day_early(tmp_path):
+    """A ``timestamptz`` birth date (PostgreSQL, DuckDB; pandas ``datetime64[ns, UTC]``):
+    2006-06-02 in 浙江 is 2006-06-01 16:00 UTC, and its date was read as 2006-06-01, so a
+    child of 17 was taken as 18 on 2024-06-01, with nothing said. A time at midnight in its
+    own zone is its date (the README's household with its birth dates in Asia/Shanghai: ages
+    45, 43, 12, 1435.00); any other time (the date depends on the zone) refuses its row with
+    the fix."""
+    import pandas as pd
+
+    born = pd.to_datetime(["1979-01-01", "1981-01-01", "2012-01-01", "2006-06-02"])
+    households = pa.table({"household_id": ["1001", "1002"], "assets_financial": ["5000", "0"]})
+    for zone in ("Asia/Shanghai", "UTC"):
+        members = pa.table(
+            {
+                "household_id": ["1001", "1001", "1001", "1002"],
+                "member_id": ["a", "b", "c", "x"],
+                "relation": ["head", "spouse", "child", "head"],
+                "birth_date": pa.array(born.tz_localize("Asia/Shanghai").tz_convert(zone)),
+                "monthly_income": ["1200", "800", "0", "300"],
+            }
+        )
+        folder = _parquet_register(tmp_path / zone.replace("/", "_"), households, members)
+        out = tmp_path / f"{zone.replace('/', '_')}.csv"
+        code, output = _batch(str(folder), str(out))
+        assert code == 0, output
+        if zone == "Asia/Shanghai":
+            assert _answers(out)[0] == README[0]
+            continue
+        assert "2 households read 读取 = 0 evaluated 已评估 + 2 rejected 拒绝" in output
+        assert _rejects(out)["1002"] == [
+            "members[x].birth_date: a time of day in time zone UTC (got '2006-06-01 16:00:00'), "
+            "whose date depends on the zone: store the date alone (date, YYYY-MM-DD)"
+        ]

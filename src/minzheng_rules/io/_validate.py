@@ -18,6 +18,7 @@ dicts), an Arrow map or a JSON object for ``receiving``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -534,7 +535,7 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.Date:
         return col.alias(c.name), _no_errors(len(col))
     if isinstance(col.dtype, pl.Datetime):  # pandas and spreadsheets write dates as datetimes
-        return col.dt.date().alias(c.name), _no_errors(len(col))
+        return _zoned_date(col, c)
     if col.dtype == pl.Null:
         return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
     if col.dtype == pl.String:
@@ -543,12 +544,38 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         failed = col.is_not_null() & v.is_null()
         if not failed.any():
             return v.alias(c.name), _no_errors(len(col))
+        # a date column exported as text by a database or pandas: 1979-01-01 00:00:00
+        text = text.str.replace(_MIDNIGHT, "${1}")
+        v = v.fill_null(text.str.to_date("%Y-%m-%d", strict=False))
         v = v.fill_null(_year_first_date(text))
         failed = col.is_not_null() & v.is_null()
         why = pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)") + _got(col)
         err = pl.select(pl.when(failed).then(why).otherwise(None)).to_series()
         return v.alias(c.name), err
     raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a date")
+
+
+_MIDNIGHT = r"^(\d{4}\D\d{1,2}\D\d{1,2})[ T]00:00(?::00(?:\.0+)?)?$"
+
+
+def _zoned_date(col: pl.Series, c: Column) -> tuple[pl.Series, pl.Series]:
+    """The date of a datetime; for one with a time zone (``timestamptz``, pandas'
+    ``datetime64[ns, UTC]``) only at midnight in that zone: 2006-06-02 in 浙江 is stored as
+    2006-06-01 16:00 UTC, and its date there is a day early. Such a row is refused."""
+    dates = col.dt.date().alias(c.name)
+    zone = col.dtype.time_zone  # type: ignore[attr-defined]
+    if zone is None:
+        return dates, _no_errors(len(col))
+    timed = (col.dt.time() != dt.time(0)).fill_null(False)
+    if not timed.any():
+        return dates, _no_errors(len(col))
+    why = (
+        pl.lit(f"{c.name}: a time of day in time zone {zone}")
+        + _got(col.dt.replace_time_zone(None).dt.to_string("%Y-%m-%d %H:%M:%S"))
+        + pl.lit(", whose date depends on the zone: store the date alone (date, YYYY-MM-DD)")
+    )
+    err = pl.select(pl.when(timed).then(why)).to_series()
+    return pl.select(pl.when(~timed).then(dates)).to_series().alias(c.name), err
 
 
 def _year_first_date(text: pl.Series) -> pl.Series:
@@ -758,7 +785,7 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
         return v, checks
     if (c.kind, dtype) in (("bool", pl.Boolean), ("date", pl.Date)):
         return x, checks
-    if c.kind == "date" and isinstance(dtype, pl.Datetime):
+    if c.kind == "date" and isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
         return x.dt.date(), checks  # pandas and spreadsheets write dates as datetimes
     return None
 
