@@ -145,3 +145,31 @@ def test_birth_dates_stored_with_a_time_zone_are_not_read_a_day_early(tmp_path):
             "members[x].birth_date: a time of day in time zone UTC (got '2006-06-01 16:00:00'), "
             "whose date depends on the zone: store the date alone (date, YYYY-MM-DD)"
         ]
+
+
+def test_postgresql_money_columns_are_read_in_yuan_not_fen(tmp_path, pg_schema):
+    """PostgreSQL's ``money`` type reaches Arrow as an int64 of fen (ADBC): 1,200.00 元 came as
+    120000 and was read as 120,000 元, so the README's household was ineligible with 0.00 and
+    nothing said. A ``money`` column is now read as the database's own ``numeric`` of it.
+    (An ``integer`` column of 元 beside it, ``expenses_medical_12m`` here, was a traceback.)"""
+    dsn, schema, conn, cur = pg_schema
+    cur.execute(
+        f"CREATE TABLE {schema}.h (household_id text, assets_financial money, "
+        "expenses_medical_12m integer)"
+    )
+    cur.execute(f"INSERT INTO {schema}.h VALUES ('1001', 5000, 0), ('1002', 0, 0)")
+    cur.execute(
+        f"CREATE TABLE {schema}.m (household_id text, member_id text, relation text, "
+        "age integer, monthly_income money)"
+    )
+    cur.execute(
+        f"INSERT INTO {schema}.m VALUES ('1001', 'a', 'head', 45, 1200), "
+        "('1001', 'b', 'spouse', 43, 800.00), ('1001', 'c', 'child', 12, 0), "
+        "('1002', 'x', 'head', 70, 300)"
+    )
+    conn.commit()
+    out = tmp_path / "o.csv"
+    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README

@@ -93,12 +93,12 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
     """Stream ``query``'s rows, ordered by ``order_by``, into a Parquet file; the row count."""
     import pyarrow.parquet as pq
 
-    sql = f"SELECT * FROM ({query}) AS register ORDER BY {_ident(order_by)}"
     rows = 0
     with _connect(dsn) as conn:
         cur = conn.cursor()
         try:
-            cur.execute(sql)
+            sql = f"SELECT {_columns(cur, query)} FROM ({query}) AS register "
+            cur.execute(sql + f"ORDER BY {_ident(order_by)}")
             reader = cur.fetch_record_batch()
             writer = None
             for batch in reader:
@@ -118,6 +118,22 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
         finally:
             cur.close()
     return rows
+
+
+def _columns(cur: Any, query: str) -> str:
+    """The select list of the snapshot: ``*``, or, when the query has ``money`` columns, each
+    column by name with those as ``numeric``. ADBC gives ``money`` as an int64 of its
+    smallest unit (fen): 1,200.00 元 arrives as 120000, which a money field reads as 元; the
+    database's own cast is exact and knows the currency's places."""
+    cur.execute(f"SELECT * FROM ({query}) AS register LIMIT 0")
+    schema = cur.fetch_arrow_table().schema
+    kinds = [(f.metadata or {}).get(b"POSTGRESQL:type") for f in schema]
+    if b"money" not in kinds:
+        return "*"
+    return ", ".join(
+        f"{_ident(f.name)}::numeric AS {_ident(f.name)}" if kind == b"money" else _ident(f.name)
+        for f, kind in zip(schema, kinds, strict=True)
+    )
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:
