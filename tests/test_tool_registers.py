@@ -173,3 +173,45 @@ def test_postgresql_money_columns_are_read_in_yuan_not_fen(tmp_path, pg_schema):
     assert code == 0, output
     assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
     assert _answers(out) == README
+
+
+def test_ids_pandas_kept_as_floats_of_18_digits_refuse_the_file_with_the_fix(tmp_path):
+    """身份证号 as household and member ids, in a float column (pandas makes one of a column
+    with a gap): a float keeps about 15 digits, so 330503197901010011 is 330503197901009984 in
+    the file. Its household was evaluated under the id '3.3050319790101005e+17', a row no one
+    can join back to the city's records. The file is refused, naming the column and the fix."""
+    import numpy as np
+    import pandas as pd
+
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    ids = [330503197901010011.0, 330503197901010029.0, np.nan]
+    pd.DataFrame({"household_id": ids, "assets_financial": ["5000", "0", "0"]}).to_parquet(
+        folder / "households.parquet"
+    )
+    members = pd.DataFrame(
+        {
+            "household_id": [ids[0], ids[0], ids[0], ids[1]],
+            "member_id": ["a", "b", "c", "x"],
+            "age": [45, 43, 12, 70],
+        }
+    )
+    members.to_parquet(folder / "members.parquet")
+    code, output = _batch(str(folder), str(tmp_path / "o.csv"))
+    assert code == 2, output
+    assert output.strip().splitlines()[-1] == (
+        "error: households.parquet: column 'household_id' holds ids as binary floats of 16 or "
+        "more digits (330503197901009984), which keep only about 15: an 18-digit 身份证号 is "
+        "already another number; write the ids as text"
+    )
+    members["member_id"] = [330503197901010011.0, 330503198101010022.0, np.nan, 1.0]
+    members["household_id"] = ["1001", "1001", "1001", "1002"]
+    members.to_parquet(folder / "members.parquet")
+    pd.DataFrame({"household_id": ["1001", "1002"]}).to_parquet(folder / "households.parquet")
+    code, output = _batch(str(folder), str(tmp_path / "o2.csv"))
+    assert code == 2, output
+    assert output.strip().splitlines()[-1] == (
+        "error: members.parquet: column 'member_id' holds ids as binary floats of 16 or more "
+        "digits (330503197901009984), which keep only about 15: an 18-digit 身份证号 is "
+        "already another number; write the ids as text"
+    )

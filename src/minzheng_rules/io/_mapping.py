@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from minzheng_rules.io._validate import (
     UNITS,
     InputError,
+    exact_float_ids,
     numbers_as_text,
     whole_numbers_as_ids,
 )
@@ -250,7 +251,9 @@ class Applied:
         id_type = frame.schema.get("household_id", pl.Null)
         if id_type.is_numeric():
             # ids as text whatever each table holds (bigint beside text was a traceback)
-            frame = frame.with_columns(numbers_as_text(frame.get_column("household_id")))
+            ids = frame.get_column("household_id")
+            exact_float_ids(ids, self.source, self.source_name("household_id"))
+            frame = frame.with_columns(numbers_as_text(ids))
         elif id_type == pl.String:  # (1001.0 in a CSV pandas wrote is 1001, as in its Parquet)
             frame = frame.with_columns(whole_numbers_as_ids(frame.get_column("household_id")))
         if not self.codes:

@@ -464,6 +464,22 @@ def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     return v.alias(c.name), err
 
 
+def exact_float_ids(col: pl.Series, source: str, name: str) -> None:
+    """Ids in a binary float column (pandas makes one of a column with a gap) are refused
+    whole past 2**53: a float keeps about 15 digits, so an 18-digit 身份证号 is already another
+    number (330503197901010029 is 330503197901010048), and the results would be keyed by it."""
+    if not col.dtype.is_float():
+        return
+    big = (col.fill_nan(None).abs() >= 2.0**53).fill_null(False)
+    if big.any():
+        example = f"{col.filter(big)[0]:.0f}"
+        raise InputError(
+            f"{source}: column '{name}' holds ids as binary floats of 16 or more digits "
+            f"({example}), which keep only about 15: an 18-digit 身份证号 is already another "
+            "number; write the ids as text"
+        )
+
+
 def numbers_as_text(col: pl.Series) -> pl.Series:
     """Numbers as the text they stand for: a spreadsheet's numbers are floats, and a whole one
     is an id or a code written as a number (``1001.0`` is ``1001``; NaN is missing)."""
@@ -494,6 +510,7 @@ def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         if col.dtype.is_integer() and c.kind == "text":
             col = col.cast(pl.String)  # an id written as a number
         elif col.dtype.is_float() and c.kind == "text":
+            exact_float_ids(col, source, c.name)
             col = numbers_as_text(col)
         else:
             raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
