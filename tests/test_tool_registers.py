@@ -215,3 +215,31 @@ def test_ids_pandas_kept_as_floats_of_18_digits_refuse_the_file_with_the_fix(tmp
         "digits (330503197901009984), which keep only about 15: an 18-digit 身份证号 is "
         "already another number; write the ids as text"
     )
+
+
+def test_money_pandas_computed_in_floats_and_wrote_to_csv(tmp_path):
+    """pandas sums money in binary floats and its CSV writes each float's shortest repr: a
+    spouse's wage 700.1 + allowance 100.2 is ``800.3000000000001``. The same frame in Parquet
+    reads 800.30 (a float within a few units in the last place of a fen); from the CSV the
+    household was refused, 'more than 2 decimal places'. Now a text of many decimals is judged
+    as the float it is: 1001 gets 3 × 1145 − (1200 + 800.30) = 1434.70; 300.004 (not a float
+    near a fen) still refuses 1002."""
+    import pandas as pd
+
+    members = pd.DataFrame(
+        {
+            "household_id": ["1001", "1001", "1001", "1002"],
+            "member_id": ["a", "b", "c", "x"],
+            "relation": ["head", "spouse", "child", "head"],
+            "age": [45, 43, 12, 70],
+            "monthly_income": [1200.0, 700.1 + 100.2, 0.0, 300.004],
+        }
+    )
+    folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members.to_csv(index=False))
+    assert "800.3000000000001" in (folder / "members.csv").read_text(encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _answers(out) == [("1001", "eligible", "1434.70")]
+    assert _rejects(out)["1002"] == ["members[x].monthly_income: more than 2 decimal places"]

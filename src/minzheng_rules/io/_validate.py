@@ -301,6 +301,13 @@ def _money(
                 .otherwise(None)
             ).to_series()
         fen = fen_text.cast(pl.Int64, strict=False)
+        if extra_nonzero.any():
+            # a float's shortest repr, as pandas writes one (700.1 + 100.2 is
+            # 800.3000000000001): judged as that float, as the same column in Parquet is
+            near, inexact, huge, _ = _fen_from_float(text.cast(pl.Float64, strict=False), unit)
+            taken = extra_nonzero & ok & near.is_not_null() & pl.Series(~inexact & ~huge)
+            fen = pl.select(pl.when(taken).then(near).otherwise(fen)).to_series()
+            extra_nonzero = extra_nonzero & ~taken
         negative = text.str.starts_with("-").fill_null(False)
         what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
         not_number = (
