@@ -243,3 +243,28 @@ def test_money_pandas_computed_in_floats_and_wrote_to_csv(tmp_path):
     assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
     assert _answers(out) == [("1001", "eligible", "1434.70")]
     assert _rejects(out)["1002"] == ["members[x].monthly_income: more than 2 decimal places"]
+
+
+def test_postgresql_uuid_household_ids_are_read_as_their_text(tmp_path, pg_schema):
+    """Households keyed by ``uuid`` (a usual key in a city's own database): ADBC gives 16
+    bytes, and the whole register was refused ('has type Binary, not text'). They are read as
+    their text; the README's household, 1435.00."""
+    dsn, schema, conn, cur = pg_schema
+    one, two = "6f1c2a3e-0000-4000-8000-000000001001", "6f1c2a3e-0000-4000-8000-000000001002"
+    cur.execute(f"CREATE TABLE {schema}.h (household_id uuid, assets_financial numeric)")
+    cur.execute(f"INSERT INTO {schema}.h VALUES ('{one}', 5000), ('{two}', 0)")
+    cur.execute(
+        f"CREATE TABLE {schema}.m (household_id uuid, member_id text, relation text, "
+        "age integer, monthly_income numeric)"
+    )
+    cur.execute(
+        f"INSERT INTO {schema}.m VALUES ('{one}', 'a', 'head', 45, 1200), "
+        f"('{one}', 'b', 'spouse', 43, 800), ('{one}', 'c', 'child', 12, 0), "
+        f"('{two}', 'x', 'head', 70, 300)"
+    )
+    conn.commit()
+    out = tmp_path / "o.csv"
+    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == [(one, "eligible", "1435.00"), (two, "undetermined", "0.00")]

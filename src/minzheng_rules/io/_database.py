@@ -120,18 +120,25 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
     return rows
 
 
+# columns cast by the database before they are read: ``money`` comes through ADBC as an int64
+# of its smallest unit (fen), 1,200.00 元 as 120000, which a money field reads as 元 (the
+# database's cast is exact and knows the currency's places); ``uuid`` as 16 bytes, which no
+# field reads (ids as uuid are usual): as their text
+_CASTS = {b"money": "numeric", b"uuid": "text"}
+
+
 def _columns(cur: Any, query: str) -> str:
-    """The select list of the snapshot: ``*``, or, when the query has ``money`` columns, each
-    column by name with those as ``numeric``. ADBC gives ``money`` as an int64 of its
-    smallest unit (fen): 1,200.00 元 arrives as 120000, which a money field reads as 元; the
-    database's own cast is exact and knows the currency's places."""
+    """The select list of the snapshot: ``*``, or, when the query has columns of a type in
+    ``_CASTS``, each column by name with those cast."""
     cur.execute(f"SELECT * FROM ({query}) AS register LIMIT 0")
     schema = cur.fetch_arrow_table().schema
     kinds = [(f.metadata or {}).get(b"POSTGRESQL:type") for f in schema]
-    if b"money" not in kinds:
+    if not any(kind in _CASTS for kind in kinds):
         return "*"
     return ", ".join(
-        f"{_ident(f.name)}::numeric AS {_ident(f.name)}" if kind == b"money" else _ident(f.name)
+        f"{_ident(f.name)}::{_CASTS[kind]} AS {_ident(f.name)}"
+        if kind in _CASTS
+        else _ident(f.name)
         for f, kind in zip(schema, kinds, strict=True)
     )
 
