@@ -268,3 +268,29 @@ def test_postgresql_uuid_household_ids_are_read_as_their_text(tmp_path, pg_schem
     assert code == 0, output
     assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
     assert _answers(out) == [(one, "eligible", "1435.00"), (two, "undetermined", "0.00")]
+
+
+def test_yes_no_flags_pandas_wrote_as_floats_in_a_csv(tmp_path):
+    """A 0/1 flag column with a gap is floats in pandas, and its CSV says ``1.0``/``0.0``: the
+    same column in Parquet is read as yes/no, from the CSV every such row was refused ('unable
+    to interpret input'). 1001: the README's household with ``employed`` given, 1435.00."""
+    import numpy as np
+    import pandas as pd
+
+    members = pd.DataFrame(
+        {
+            "household_id": ["1001", "1001", "1001", "1002"],
+            "member_id": ["a", "b", "c", "x"],
+            "relation": ["head", "spouse", "child", "head"],
+            "age": [45, 43, 12, 70],
+            "monthly_income": [1200, 800, 0, 300],
+            "employed": [1, 1, 0, np.nan],
+        }
+    )
+    folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members.to_csv(index=False))
+    assert "1001,b,spouse,43,800,1.0\n" in (folder / "members.csv").read_text(encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README

@@ -106,8 +106,9 @@ def choices(values: tuple[str, ...]) -> str:
 _INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
 _MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
 # 是/否 as Chinese forms and exports write yes and no, with or without a mapping's values
-_TRUE = ("true", "1", "yes", "t", "y", "on", "是")
-_FALSE = ("false", "0", "no", "f", "n", "off", "否")
+# (1.0 and 0.0: a 0/1 column with a gap, as pandas writes it to CSV)
+_TRUE = ("true", "1", "1.0", "yes", "t", "y", "on", "是")
+_FALSE = ("false", "0", "0.0", "no", "f", "n", "off", "否")
 _I64_MAX = 2**63 - 1
 # a binary float is taken as the fen it is nearest to when it lies within this many units in
 # the last place of it (0.1 + 0.2 is 30 fen; 0.005 is half a fen away: refused)
@@ -238,7 +239,7 @@ def _money(
         # compare before multiplying: an Int64 of yuan times 100 would wrap around; a narrower
         # integer (int32 from PostgreSQL integer, DuckDB, pandas) widened first: the limit is
         # past its range, and comparing with it was a traceback
-        if dtype != pl.UInt64:
+        if dtype in (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32):
             col = col.cast(pl.Int64)
         factor = 100 if unit == "yuan" else 1
         big = (col >= limit // factor).fill_null(False)
