@@ -65,7 +65,7 @@ def test_integer_money_narrower_than_64_bits_as_databases_export_it(tmp_path):
     assert _answers(out) == README
 
 
-def test_household_ids_pandas_wrote_as_floats_in_a_csv(tmp_path):
+def test_household_ids_pandas_wrote_as_floats_in_a_csv(tmp_path, route):
     """pandas writes an id column with a gap (NaN) as floats, and its CSV says ``1001.0``: the
     same Parquet column was already read as 1001, the CSV's text matched no household. A whole
     column of them refused every household; one such row (frames concatenated upstream) left
@@ -289,6 +289,35 @@ def test_yes_no_flags_pandas_wrote_as_floats_in_a_csv(tmp_path):
     )
     folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members.to_csv(index=False))
     assert "1001,b,spouse,43,800,1.0\n" in (folder / "members.csv").read_text(encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README
+
+
+def test_columns_pandas_keeps_as_categories(tmp_path):
+    """``df.astype("category")`` (pandas' way to save memory on repeated values) is a
+    dictionary column in Parquet, read as Categorical: money, yes/no and dates held so
+    refused the whole file ('has type Categorical, not money'). They are read as their text:
+    the README's household, 1435.00."""
+    import pandas as pd
+
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    pd.DataFrame({"household_id": ["1001", "1002"], "assets_financial": ["5000", "0"]}).astype(
+        "category"
+    ).to_parquet(folder / "households.parquet")
+    pd.DataFrame(
+        {
+            "household_id": ["1001", "1001", "1001", "1002"],
+            "member_id": ["a", "b", "c", "x"],
+            "relation": ["head", "spouse", "child", "head"],
+            "birth_date": ["1979-01-01", "1981-01-01", "2012-01-01", "1954-01-01"],
+            "monthly_income": ["1200", "800", "0", "300"],
+            "employed": ["true", "true", "false", "false"],
+        }
+    ).astype("category").to_parquet(folder / "members.parquet")
     out = tmp_path / "o.csv"
     code, output = _batch(str(folder), str(out))
     assert code == 0, output

@@ -858,6 +858,8 @@ def clean(
             value, checks = direct
         else:
             col = raw.get_column(c.name)
+            if isinstance(col.dtype, (pl.Categorical, pl.Enum)):
+                col = col.cast(pl.String)  # pandas' category dtype: text whatever it holds
             if c.kind == "money":
                 v, err = _money(col, c, source, units.get(c.name, "yuan"))
             else:
