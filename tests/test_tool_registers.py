@@ -323,3 +323,28 @@ def test_columns_pandas_keeps_as_categories(tmp_path):
     assert code == 0, output
     assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
     assert _answers(out) == README
+
+
+def test_postgresql_char_columns_are_read_without_their_padding(tmp_path, pg_schema):
+    """``char(n)`` pads its text with spaces to n, which PostgreSQL ignores ('1001' =
+    '1001    ') but ADBC passes on: households keyed by ``char(8)`` matched no member keyed by
+    ``varchar``, and a ``char(8)`` relation 'head    ' was no relation: the whole register
+    was refused. Read as PostgreSQL reads them: the README's household, 1435.00."""
+    dsn, schema, conn, cur = pg_schema
+    cur.execute(f"CREATE TABLE {schema}.h (household_id char(8), assets_financial numeric)")
+    cur.execute(f"INSERT INTO {schema}.h VALUES ('1001', 5000), ('1002', 0)")
+    cur.execute(
+        f"CREATE TABLE {schema}.m (household_id varchar(20), member_id text, relation char(8), "
+        "age integer, monthly_income numeric)"
+    )
+    cur.execute(
+        f"INSERT INTO {schema}.m VALUES ('1001', 'a', 'head', 45, 1200), "
+        "('1001', 'b', 'spouse', 43, 800), ('1001', 'c', 'child', 12, 0), "
+        "('1002', 'x', 'head', 70, 300)"
+    )
+    conn.commit()
+    out = tmp_path / "o.csv"
+    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == README

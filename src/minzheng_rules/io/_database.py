@@ -123,8 +123,9 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
 # columns cast by the database before they are read: ``money`` comes through ADBC as an int64
 # of its smallest unit (fen), 1,200.00 元 as 120000, which a money field reads as 元 (the
 # database's cast is exact and knows the currency's places); ``uuid`` as 16 bytes, which no
-# field reads (ids as uuid are usual): as their text
-_CASTS = {b"money": "numeric", b"uuid": "text"}
+# field reads (ids as uuid are usual): as their text; ``char(n)`` padded with spaces to n,
+# which PostgreSQL itself ignores ('1001    ' matched no member's '1001'): as text, unpadded
+_CASTS = {b"money": "numeric", b"uuid": "text", b"bpchar": "text"}
 
 
 def _columns(cur: Any, query: str) -> str:
