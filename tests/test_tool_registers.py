@@ -348,3 +348,29 @@ def test_postgresql_char_columns_are_read_without_their_padding(tmp_path, pg_sch
     assert code == 0, output
     assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
     assert _answers(out) == README
+
+
+def test_dates_a_database_keeps_as_numbers(tmp_path):
+    """Birth dates as an integer ``yyyymmdd`` column (how many office databases keep dates,
+    exported as int64, or as floats by pandas with a gap): the whole file was refused ('has
+    type Int64, not a date'), while the same digits as text were read. Read as that text:
+    the README's household, 1435.00; a number that is no date (1954) refuses its row."""
+    members = pa.table(
+        {
+            "household_id": ["1001", "1001", "1001", "1002"],
+            "member_id": ["a", "b", "c", "x"],
+            "relation": ["head", "spouse", "child", "head"],
+            "birth_date": pa.array([19790101, 19810101, 20120101, 1954], pa.int64()),
+            "monthly_income": ["1200", "800", "0", "300"],
+        }
+    )
+    households = pa.table({"household_id": ["1001", "1002"], "assets_financial": ["5000", "0"]})
+    folder = _parquet_register(tmp_path / "reg", households, members)
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    assert _answers(out) == README[:1]
+    assert _rejects(out)["1002"] == [
+        "members[x].birth_date: Input should be a valid date (YYYY-MM-DD) (got '1954')"
+    ]

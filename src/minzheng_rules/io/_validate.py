@@ -563,6 +563,9 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
         return _zoned_date(col, c)
     if col.dtype == pl.Null:
         return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
+    if col.dtype.is_integer() or col.dtype.is_float():
+        # a database's date as a number, 19790101 (yyyymmdd): read as that text is
+        col = numbers_as_text(col)
     if col.dtype == pl.String:
         text = col.str.strip_chars()
         v = text.str.to_date("%Y-%m-%d", strict=False)
