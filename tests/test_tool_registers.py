@@ -374,3 +374,21 @@ def test_dates_a_database_keeps_as_numbers(tmp_path):
     assert _rejects(out)["1002"] == [
         "members[x].birth_date: Input should be a valid date (YYYY-MM-DD) (got '1954')"
     ]
+
+
+def test_a_table_written_as_a_folder_of_parts_is_one_line_with_the_fix(tmp_path):
+    """Spark and DuckDB write a table as a folder of part files (``households.parquet/
+    part-0.parquet``): the error said there was no households.parquet at all."""
+    folder = tmp_path / "reg"
+    for table in ("households", "members"):
+        (folder / f"{table}.parquet").mkdir(parents=True)
+    pq.write_table(
+        pa.table({"household_id": ["1001"]}), folder / "households.parquet" / "part-0.parquet"
+    )
+    code, output = _batch(str(folder), str(tmp_path / "o.csv"))
+    assert code == 2
+    assert output.strip() == (
+        f"error: {folder / 'households.parquet'}: a folder of parts (as Spark and DuckDB write "
+        "a table): join the parts into one file per table, households.parquet and "
+        "members.parquet, in a folder of their own"
+    )

@@ -106,6 +106,13 @@ def open_register(
     if p.is_dir():
         found = [x for x in sorted(p.iterdir()) if x.stem == "households" and x.is_file()]
         if not found:
+            parts = [x.name for x in sorted(p.iterdir()) if x.stem == "households" and x.is_dir()]
+            if parts:  # Spark, DuckDB (PER_THREAD_OUTPUT), pandas' partition_cols
+                raise InputError(
+                    f"{p / parts[0]}: a folder of parts (as Spark and DuckDB write a table): "
+                    "join the parts into one file per table, households.parquet and "
+                    "members.parquet, in a folder of their own"
+                )
             raise InputError(f"{p}: no households.parquet, .csv, .xlsx or households.jsonl here")
         p = found[0]
     fmt = _format_of(p)
