@@ -392,3 +392,33 @@ def test_a_table_written_as_a_folder_of_parts_is_one_line_with_the_fix(tmp_path)
         "a table): join the parts into one file per table, households.parquet and "
         "members.parquet, in a folder of their own"
     )
+
+
+def test_uuid_ids_in_parquet_are_read_as_their_text(tmp_path):
+    """DuckDB, Spark and pyarrow write a ``uuid`` to Parquet as 16 bytes, read as binary: a
+    register keyed by uuid was refused whole ('has type Binary, not text'). Read as the uuid's
+    text, in either table beside the other's text: the README's household, 1435.00."""
+    import uuid
+
+    one, two = uuid.UUID(int=1001), uuid.UUID(int=1002)
+    households = pa.table(
+        {
+            "household_id": pa.array([one.bytes, two.bytes], pa.uuid()),
+            "assets_financial": ["5000", "0"],
+        }
+    )
+    members = pa.table(
+        {
+            "household_id": [str(one)] * 3 + [str(two)],
+            "member_id": pa.array([uuid.UUID(int=i).bytes for i in range(4)], pa.uuid()),
+            "relation": ["head", "spouse", "child", "head"],
+            "age": [45, 43, 12, 70],
+            "monthly_income": ["1200", "800", "0", "300"],
+        }
+    )
+    folder = _parquet_register(tmp_path / "reg", households, members)
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out) == [(str(one), "eligible", "1435.00"), (str(two), "undetermined", "0.00")]

@@ -39,6 +39,7 @@ from minzheng_rules.io._validate import (
     InputError,
     exact_float_ids,
     numbers_as_text,
+    uuids_as_text,
     whole_numbers_as_ids,
 )
 from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
@@ -254,6 +255,8 @@ class Applied:
             ids = frame.get_column("household_id")
             exact_float_ids(ids, self.source, self.source_name("household_id"))
             frame = frame.with_columns(numbers_as_text(ids))
+        elif id_type == pl.Binary:  # a uuid in Parquet
+            frame = frame.with_columns(uuids_as_text(frame.get_column("household_id")))
         elif id_type == pl.String:  # (1001.0 in a CSV pandas wrote is 1001, as in its Parquet)
             frame = frame.with_columns(whole_numbers_as_ids(frame.get_column("household_id")))
         if not self.codes:

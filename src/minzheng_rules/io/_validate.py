@@ -488,6 +488,18 @@ def exact_float_ids(col: pl.Series, source: str, name: str) -> None:
         )
 
 
+def uuids_as_text(col: pl.Series) -> pl.Series:
+    """A column of 16-byte values as UUID text (``6f1c2a3e-0000-4000-8000-000000001001``):
+    DuckDB, Spark and pyarrow write a ``uuid`` to Parquet as 16 bytes, which Polars reads as
+    binary. Any other binary column is left as it is (and refused as not text)."""
+    if col.dtype != pl.Binary or not (col.bin.size().drop_nulls() == 16).all():
+        return col
+    h = col.bin.encode("hex")
+    spans = ((0, 8), (8, 4), (12, 4), (16, 4), (20, 12))
+    parts = [h.str.slice(a, n) for a, n in spans]
+    return pl.select(pl.concat_str(parts, separator="-")).to_series().alias(col.name)
+
+
 def numbers_as_text(col: pl.Series) -> pl.Series:
     """Numbers as the text they stand for: a spreadsheet's numbers are floats, and a whole one
     is an id or a code written as a number (``1001.0`` is ``1001``; NaN is missing)."""
@@ -514,6 +526,7 @@ def whole_numbers_as_ids(ids: pl.Series) -> pl.Series:
 
 
 def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    col = uuids_as_text(col)
     if col.dtype not in (pl.String, pl.Null, pl.Categorical) and not isinstance(col.dtype, pl.Enum):
         if col.dtype.is_integer() and c.kind == "text":
             col = col.cast(pl.String)  # an id written as a number
