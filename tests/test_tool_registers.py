@@ -422,3 +422,31 @@ def test_uuid_ids_in_parquet_are_read_as_their_text(tmp_path):
     assert code == 0, output
     assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
     assert _answers(out) == [(str(one), "eligible", "1435.00"), (str(two), "undetermined", "0.00")]
+
+
+def test_a_negative_zero_pandas_wrote_is_zero(tmp_path):
+    """A net income pandas computed and rounded (``(earned - deducted).round(2)`` of a tiny
+    negative difference) is ``-0.0``, and its CSV says so: the same float in Parquet reads 0,
+    from the CSV the row was refused ('greater than or equal to 0'). The README's child's
+    income as ``-0.0``: 1435.00; ``-0.01`` still refuses its row."""
+    import pandas as pd
+
+    income = (pd.Series([1200.0, 800.0, 0.1 + 0.2, 300.0]) - [0, 0, 0.3 + 1e-9, 300.01]).round(2)
+    members = pd.DataFrame(
+        {
+            "household_id": ["1001", "1001", "1001", "1002"],
+            "member_id": ["a", "b", "c", "x"],
+            "relation": ["head", "spouse", "child", "head"],
+            "age": [45, 43, 12, 70],
+            "monthly_income": income,
+        }
+    )
+    folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members.to_csv(index=False))
+    assert "1001,c,child,12,-0.0\n" in (folder / "members.csv").read_text(encoding="utf-8")
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert _answers(out) == README[:1]
+    assert _rejects(out)["1002"] == [
+        "members[x].monthly_income: Input should be greater than or equal to 0"
+    ]

@@ -280,6 +280,8 @@ def _money(
         text = _ascii_digits(col.str.strip_chars())
         if text.str.contains_any([",", "元"]).any():  # (Aho-Corasick: cheaper than a regex)
             text = _plain_amount(text, unit)
+        if text.str.starts_with("-").any():  # -0.0, as pandas writes a float's negative zero
+            text = text.str.replace(r"^-(0+(?:\.0*)?)$", "${1}")
         parts = text.str.extract_groups(_MONEY)
         whole = parts.struct.field("1")
         frac = parts.struct.field("2").fill_null("")
