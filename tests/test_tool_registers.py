@@ -450,3 +450,44 @@ def test_a_negative_zero_pandas_wrote_is_zero(tmp_path):
     assert _rejects(out)["1002"] == [
         "members[x].monthly_income: Input should be greater than or equal to 0"
     ]
+
+
+def test_postgresql_timestamptz_birth_dates_are_read_as_the_database_shows_them(
+    tmp_path, pg_schema
+):
+    """A ``timestamptz`` birth date on a server in Asia/Shanghai: 2006-06-02 is shown as
+    ``2006-06-02 00:00:00+08`` but ADBC gives it in UTC, 2006-06-01 16:00, whose date was a
+    day early (a child of 17 taken as 18 on 2024-06-01, silently; since refused as a time of
+    day). Read in the database's own time zone, it is its date: the README's household
+    (born 1979-01-01, 1981-01-01, 2012-01-01: 1435.00) is judged, and 1002's 17-year-old's
+    birth date is 2006-06-02 (checked in the members snapshot's own reading)."""
+    dsn, schema, conn, cur = pg_schema
+    dsn += "?options=-c%20TimeZone%3DAsia/Shanghai"  # (a server set up in 浙江)
+    cur.execute(f"CREATE TABLE {schema}.h (household_id text, assets_financial numeric)")
+    cur.execute(f"INSERT INTO {schema}.h VALUES ('1001', 5000), ('1002', 0)")
+    cur.execute(
+        f"CREATE TABLE {schema}.m (household_id text, member_id text, relation text, "
+        "birth_date timestamptz, monthly_income numeric)"
+    )
+    conn.commit()
+    import adbc_driver_postgresql.dbapi as pg
+
+    with pg.connect(dsn) as local:  # entered in the server's zone
+        c = local.cursor()
+        c.execute(
+            f"INSERT INTO {schema}.m VALUES ('1001', 'a', 'head', '1979-01-01', 1200), "
+            "('1001', 'b', 'spouse', '1981-01-01', 800), "
+            "('1001', 'c', 'child', '2012-01-01', 0), ('1002', 'x', 'head', '2006-06-02', 300)"
+        )
+        local.commit()
+        c.close()
+    out = tmp_path / "o.csv"
+    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    assert _answers(out)[0] == README[0]
+    from minzheng_rules.io._database import open_database
+
+    source = open_database(dsn, f"{schema}.h", f"{schema}.m", None, None)
+    births = dict(source.mtable.read_all().select("member_id", "birth_date").iter_rows())
+    assert births["x"].date().isoformat() == "2006-06-02"

@@ -124,8 +124,15 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
 # of its smallest unit (fen), 1,200.00 元 as 120000, which a money field reads as 元 (the
 # database's cast is exact and knows the currency's places); ``uuid`` as 16 bytes, which no
 # field reads (ids as uuid are usual): as their text; ``char(n)`` padded with spaces to n,
-# which PostgreSQL itself ignores ('1001    ' matched no member's '1001'): as text, unpadded
-_CASTS = {b"money": "numeric", b"uuid": "text", b"bpchar": "text"}
+# which PostgreSQL itself ignores ('1001    ' matched no member's '1001'): as text, unpadded;
+# ``timestamptz`` in UTC, where a birth date entered as 2006-06-02 in 浙江 is 2006-06-01 16:00:
+# as the database shows it, in its own time zone
+_CASTS = {
+    b"money": "{}::numeric",
+    b"uuid": "{}::text",
+    b"bpchar": "{}::text",
+    b"timestamptz": "{} AT TIME ZONE current_setting('TimeZone')",
+}
 
 
 def _columns(cur: Any, query: str) -> str:
@@ -137,7 +144,7 @@ def _columns(cur: Any, query: str) -> str:
     if not any(kind in _CASTS for kind in kinds):
         return "*"
     return ", ".join(
-        f"{_ident(f.name)}::{_CASTS[kind]} AS {_ident(f.name)}"
+        f"{_CASTS[kind].format(_ident(f.name))} AS {_ident(f.name)}"
         if kind in _CASTS
         else _ident(f.name)
         for f, kind in zip(schema, kinds, strict=True)
