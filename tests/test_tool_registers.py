@@ -91,14 +91,15 @@ def test_household_ids_pandas_wrote_as_floats_in_a_csv(tmp_path, route):
 def test_dates_a_database_exported_as_text_at_midnight(tmp_path):
     """A ``date`` or ``timestamp`` column exported as text (DuckDB's and PostgreSQL's CSV,
     pandas' of a datetime column) reads ``1979-01-01 00:00:00``: every such row was refused.
-    Midnight is the date (the README's household: ages 45, 43 and 12 on 2024-06-01); a time of
-    day other than midnight still refuses its row, quoting the cell."""
+    Midnight is the date, in its own zone when an offset is given, as pandas writes a
+    datetime with a zone (the README's household: ages 45, 43 and 12 on 2024-06-01); a time of
+    day other than midnight (a date converted to UTC) still refuses its row, quoting the cell."""
     members = (
         "household_id,member_id,relation,birth_date,monthly_income\n"
         "1001,a,head,1979-01-01 00:00:00,1200\n"
-        "1001,b,spouse,1981-01-01T00:00:00.000,800\n"
-        "1001,c,child,2012/01/01 00:00:00,0\n"
-        "1002,x,head,1954-01-01 08:30:00,300\n"
+        "1001,b,spouse,1981/01/01 00:00:00.000,800\n"
+        "1001,c,child,2012-01-01 00:00:00+08:00,0\n"
+        "1002,x,head,1953-12-31 16:00:00+00:00,300\n"
     )
     folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members)
     out = tmp_path / "o.csv"
@@ -108,7 +109,7 @@ def test_dates_a_database_exported_as_text_at_midnight(tmp_path):
     assert _answers(out) == README[:1]
     assert _rejects(out)["1002"] == [
         "members[x].birth_date: Input should be a valid date (YYYY-MM-DD) "
-        "(got '1954-01-01 08:30:00')"
+        "(got '1953-12-31 16:00:00+00:00')"
     ]
 
 

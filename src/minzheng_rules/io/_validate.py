@@ -598,7 +598,8 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a date")
 
 
-_MIDNIGHT = r"^(\d{4}\D\d{1,2}\D\d{1,2})[ T]00:00(?::00(?:\.0+)?)?$"
+# (with an offset too: midnight in its own zone is that date, as for a datetime with a zone)
+_MIDNIGHT = r"^(\d{4}\D\d{1,2}\D\d{1,2})[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d\d:?\d\d)?$"
 
 
 def _zoned_date(col: pl.Series, c: Column) -> tuple[pl.Series, pl.Series]:
