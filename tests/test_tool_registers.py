@@ -492,3 +492,19 @@ def test_postgresql_timestamptz_birth_dates_are_read_as_the_database_shows_them(
     source = open_database(dsn, f"{schema}.h", f"{schema}.m", None, None)
     births = dict(source.mtable.read_all().select("member_id", "birth_date").iter_rows())
     assert births["x"].date().isoformat() == "2006-06-02"
+
+
+def test_a_trailing_comma_on_every_line_is_named_in_the_warning(tmp_path):
+    """An export that ends every line with a comma has a last column with no name: it is left
+    out, and the warning said 'columns not used: ' followed by nothing. The README's
+    household is read whole: 1435.00."""
+    folder = _csv_register(
+        tmp_path / "reg", HOUSEHOLDS.replace("\n", ",\n"), MEMBERS.replace("\n", ",\n")
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "members.csv: columns not used (neither mapped nor ignored): (a column with no " in (
+        " ".join(output.split())
+    )
+    assert _answers(out) == README

@@ -387,7 +387,10 @@ class TableFile:
         if self.applied.unused:
             self.warnings.append(
                 f"{self.label}: columns not used (neither mapped nor ignored): "
-                + ", ".join(self.applied.unused)
+                # (a trailing comma on every line is a column with no name)
+                + ", ".join(
+                    n if n.strip() else "(a column with no name)" for n in self.applied.unused
+                )
             )
         self.check()
 
