@@ -93,12 +93,12 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
     """Stream ``query``'s rows, ordered by ``order_by``, into a Parquet file; the row count."""
     import pyarrow.parquet as pq
 
-    sql = f"SELECT * FROM ({query}) AS register ORDER BY {_ident(order_by)}"
     rows = 0
     with _connect(dsn) as conn:
         cur = conn.cursor()
         try:
-            cur.execute(sql)
+            sql = f"SELECT {_columns(cur, query)} FROM ({query}) AS register "
+            cur.execute(sql + f"ORDER BY {_ident(order_by)}")
             reader = cur.fetch_record_batch()
             writer = None
             for batch in reader:
@@ -118,6 +118,37 @@ def snapshot(dsn: str, query: str, order_by: str, target: Path, label: str) -> i
         finally:
             cur.close()
     return rows
+
+
+# columns cast by the database before they are read: ``money`` comes through ADBC as an int64
+# of its smallest unit (fen), 1,200.00 元 as 120000, which a money field reads as 元 (the
+# database's cast is exact and knows the currency's places); ``uuid`` as 16 bytes, which no
+# field reads (ids as uuid are usual): as their text; ``char(n)`` padded with spaces to n,
+# which PostgreSQL itself ignores ('1001    ' matched no member's '1001'): as text, unpadded;
+# ``timestamptz`` in UTC, where a birth date entered as 2006-06-02 in 浙江 is 2006-06-01 16:00:
+# as the database shows it, in its own time zone
+_CASTS = {
+    b"money": "{}::numeric",
+    b"uuid": "{}::text",
+    b"bpchar": "{}::text",
+    b"timestamptz": "{} AT TIME ZONE current_setting('TimeZone')",
+}
+
+
+def _columns(cur: Any, query: str) -> str:
+    """The select list of the snapshot: ``*``, or, when the query has columns of a type in
+    ``_CASTS``, each column by name with those cast."""
+    cur.execute(f"SELECT * FROM ({query}) AS register LIMIT 0")
+    schema = cur.fetch_arrow_table().schema
+    kinds = [(f.metadata or {}).get(b"POSTGRESQL:type") for f in schema]
+    if not any(kind in _CASTS for kind in kinds):
+        return "*"
+    return ", ".join(
+        f"{_CASTS[kind].format(_ident(f.name))} AS {_ident(f.name)}"
+        if kind in _CASTS
+        else _ident(f.name)
+        for f, kind in zip(schema, kinds, strict=True)
+    )
 
 
 def _plain_type(t: pa.DataType) -> pa.DataType:

@@ -36,7 +36,14 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from minzheng_rules.io._validate import UNITS, InputError, numbers_as_text
+from minzheng_rules.io._validate import (
+    UNITS,
+    InputError,
+    exact_float_ids,
+    numbers_as_text,
+    uuids_as_text,
+    whole_numbers_as_ids,
+)
 from minzheng_rules.model._columns import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
 from minzheng_rules.model._errors import suggest
 
@@ -309,9 +316,16 @@ class Applied:
         """A raw batch with canonical names and codes (columns not used are left out)."""
         keep = [c for c in frame.columns if c in self.renames or c.startswith("__")]
         frame = frame.select(keep).rename({k: self.renames[k] for k in keep if k in self.renames})
-        if frame.schema.get("household_id", pl.String).is_numeric():
+        id_type = frame.schema.get("household_id", pl.Null)
+        if id_type.is_numeric():
             # ids as text whatever each table holds (bigint beside text was a traceback)
-            frame = frame.with_columns(numbers_as_text(frame.get_column("household_id")))
+            ids = frame.get_column("household_id")
+            exact_float_ids(ids, self.source, self.source_name("household_id"))
+            frame = frame.with_columns(numbers_as_text(ids))
+        elif id_type == pl.Binary:  # a uuid in Parquet
+            frame = frame.with_columns(uuids_as_text(frame.get_column("household_id")))
+        elif id_type == pl.String:  # (1001.0 in a CSV pandas wrote is 1001, as in its Parquet)
+            frame = frame.with_columns(whole_numbers_as_ids(frame.get_column("household_id")))
         if not self.codes:
             return frame
         changes = []

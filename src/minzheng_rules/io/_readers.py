@@ -35,6 +35,7 @@ from minzheng_rules.io._excel import LONG_NUMBER, read_sheet
 from minzheng_rules.io._mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io._names import form_of
 from minzheng_rules.io._validate import (
+    _WHOLE_FLOAT_TEXT,
     ERR,
     SEP,
     InputError,
@@ -107,6 +108,13 @@ def open_register(
     if p.is_dir():
         found = [x for x in sorted(p.iterdir()) if x.stem == "households" and x.is_file()]
         if not found:
+            parts = [x.name for x in sorted(p.iterdir()) if x.stem == "households" and x.is_dir()]
+            if parts:  # Spark, DuckDB (PER_THREAD_OUTPUT), pandas' partition_cols
+                raise InputError(
+                    f"{p / parts[0]}: a folder of parts (as Spark and DuckDB write a table): "
+                    "join the parts into one file per table, households.parquet and "
+                    "members.parquet, in a folder of their own"
+                )
             raise InputError(f"{p}: no households.parquet, .csv, .xlsx or households.jsonl here")
         p = found[0]
     fmt = _format_of(p)
@@ -379,7 +387,10 @@ class TableFile:
         if self.applied.unused:
             self.warnings.append(
                 f"{self.label}: columns not used (neither mapped nor ignored): "
-                + ", ".join(self.applied.unused)
+                # (a trailing comma on every line is a column with no name)
+                + ", ".join(
+                    n if n.strip() else "(a column with no name)" for n in self.applied.unused
+                )
             )
         if self.applied.absent:
             self.warnings.append(
@@ -672,6 +683,8 @@ class TableFile:
                 try:
                     cells = next(csv.reader([line]), [])
                     hid = cells[at] if at < len(cells) and cells[at] else None
+                    if hid is not None:  # (as the column's good rows read it: 1001.0 is 1001)
+                        hid = re.sub(_WHOLE_FLOAT_TEXT, r"\1", hid)
                 except csv.Error:
                     hid = None
             self.bad_rows.append((int(row), hid, why))

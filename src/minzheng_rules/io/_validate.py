@@ -18,6 +18,7 @@ dicts), an Arrow map or a JSON object for ``receiving``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -105,8 +106,9 @@ def choices(values: tuple[str, ...]) -> str:
 _INT = r"^\s*[+-]?\d+(?:\.0+)?\s*$"  # "93.0" is 93, as the models read it
 _MONEY = r"^\s*\+?(\d+)(?:\.(\d+))?\s*$"
 # 是/否 as Chinese forms and exports write yes and no, with or without a mapping's values
-_TRUE = ("true", "1", "yes", "t", "y", "on", "是")
-_FALSE = ("false", "0", "no", "f", "n", "off", "否")
+# (1.0 and 0.0: a 0/1 column with a gap, as pandas writes it to CSV)
+_TRUE = ("true", "1", "1.0", "yes", "t", "y", "on", "是")
+_FALSE = ("false", "0", "0.0", "no", "f", "n", "off", "否")
 _I64_MAX = 2**63 - 1
 # a binary float is taken as the fen it is nearest to when it lies within this many units in
 # the last place of it (0.1 + 0.2 is 30 fen; 0.005 is half a fen away: refused)
@@ -234,7 +236,11 @@ def _money(
         ).to_series()
         return _money_limits(fen, err, c, limit)
     if dtype.is_integer():
-        # compare before multiplying: an Int64 of yuan times 100 would wrap around
+        # compare before multiplying: an Int64 of yuan times 100 would wrap around; a narrower
+        # integer (int32 from PostgreSQL integer, DuckDB, pandas) widened first: the limit is
+        # past its range, and comparing with it was a traceback
+        if dtype in (pl.Int8, pl.Int16, pl.Int32, pl.UInt8, pl.UInt16, pl.UInt32):
+            col = col.cast(pl.Int64)
         factor = 100 if unit == "yuan" else 1
         big = (col >= limit // factor).fill_null(False)
         negative = (col < 0).fill_null(False)
@@ -274,6 +280,8 @@ def _money(
         text = _ascii_digits(col.str.strip_chars())
         if text.str.contains_any([",", "元"]).any():  # (Aho-Corasick: cheaper than a regex)
             text = _plain_amount(text, unit)
+        if text.str.starts_with("-").any():  # -0.0, as pandas writes a float's negative zero
+            text = text.str.replace(r"^-(0+(?:\.0*)?)$", "${1}")
         parts = text.str.extract_groups(_MONEY)
         whole = parts.struct.field("1")
         frac = parts.struct.field("2").fill_null("")
@@ -296,6 +304,13 @@ def _money(
                 .otherwise(None)
             ).to_series()
         fen = fen_text.cast(pl.Int64, strict=False)
+        if extra_nonzero.any():
+            # a float's shortest repr, as pandas writes one (700.1 + 100.2 is
+            # 800.3000000000001): judged as that float, as the same column in Parquet is
+            near, inexact, huge, _ = _fen_from_float(text.cast(pl.Float64, strict=False), unit)
+            taken = extra_nonzero & ok & near.is_not_null() & pl.Series(~inexact & ~huge)
+            fen = pl.select(pl.when(taken).then(near).otherwise(fen)).to_series()
+            extra_nonzero = extra_nonzero & ~taken
         negative = text.str.starts_with("-").fill_null(False)
         what = "more than 2 decimal places" if unit == "yuan" else "not a whole number of fen"
         not_number = (
@@ -459,6 +474,34 @@ def _bool(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     return v.alias(c.name), err
 
 
+def exact_float_ids(col: pl.Series, source: str, name: str) -> None:
+    """Ids in a binary float column (pandas makes one of a column with a gap) are refused
+    whole past 2**53: a float keeps about 15 digits, so an 18-digit 身份证号 is already another
+    number (330503197901010029 is 330503197901010048), and the results would be keyed by it."""
+    if not col.dtype.is_float():
+        return
+    big = (col.fill_nan(None).abs() >= 2.0**53).fill_null(False)
+    if big.any():
+        example = f"{col.filter(big)[0]:.0f}"
+        raise InputError(
+            f"{source}: column '{name}' holds ids as binary floats of 16 or more digits "
+            f"({example}), which keep only about 15: an 18-digit 身份证号 is already another "
+            "number; write the ids as text"
+        )
+
+
+def uuids_as_text(col: pl.Series) -> pl.Series:
+    """A column of 16-byte values as UUID text (``6f1c2a3e-0000-4000-8000-000000001001``):
+    DuckDB, Spark and pyarrow write a ``uuid`` to Parquet as 16 bytes, which Polars reads as
+    binary. Any other binary column is left as it is (and refused as not text)."""
+    if col.dtype != pl.Binary or not (col.bin.size().drop_nulls() == 16).all():
+        return col
+    h = col.bin.encode("hex")
+    spans = ((0, 8), (8, 4), (12, 4), (16, 4), (20, 12))
+    parts = [h.str.slice(a, n) for a, n in spans]
+    return pl.select(pl.concat_str(parts, separator="-")).to_series().alias(col.name)
+
+
 def numbers_as_text(col: pl.Series) -> pl.Series:
     """Numbers as the text they stand for: a spreadsheet's numbers are floats, and a whole one
     is an id or a code written as a number (``1001.0`` is ``1001``; NaN is missing)."""
@@ -470,11 +513,27 @@ def numbers_as_text(col: pl.Series) -> pl.Series:
     return pl.select(pl.when(whole).then(as_int).otherwise(x.cast(pl.String))).to_series()
 
 
+_WHOLE_FLOAT_TEXT = r"^([+-]?\d+)\.0$"  # 1001.0: a whole float as pandas writes it
+
+
+def whole_numbers_as_ids(ids: pl.Series) -> pl.Series:
+    """Text ids with ``1001.0`` read as ``1001``: pandas writes an id column with a gap as
+    floats, and its CSV says so; the same column in Parquet is read as 1001 (see
+    ``numbers_as_text``), and a member row of ``1001.0`` matched no household. Only digits
+    followed by ``.0`` change; a look at the last two bytes tells the columns that have none
+    (12 ms for 2.4 M ids, a search for the regex three times that)."""
+    if not ids.str.ends_with(".0").any():
+        return ids
+    return ids.str.replace(_WHOLE_FLOAT_TEXT, "${1}")
+
+
 def _text(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]:
+    col = uuids_as_text(col)
     if col.dtype not in (pl.String, pl.Null, pl.Categorical) and not isinstance(col.dtype, pl.Enum):
         if col.dtype.is_integer() and c.kind == "text":
             col = col.cast(pl.String)  # an id written as a number
         elif col.dtype.is_float() and c.kind == "text":
+            exact_float_ids(col, source, c.name)
             col = numbers_as_text(col)
         else:
             raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not text")
@@ -516,18 +575,22 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     if col.dtype == pl.Date:
         return col.alias(c.name), _no_errors(len(col))
     if isinstance(col.dtype, pl.Datetime):  # pandas and spreadsheets write dates as datetimes
-        return col.dt.date().alias(c.name), _no_errors(len(col))
+        return _zoned_date(col, c)
     if col.dtype == pl.Null:
         return _nulls(len(col), pl.Date, c.name), _no_errors(len(col))
+    if col.dtype.is_integer() or col.dtype.is_float():
+        # a database's date as a number, 19790101 (yyyymmdd): read as that text is
+        col = numbers_as_text(col)
     if col.dtype == pl.String:
         text = col.str.strip_chars()
-        v = text.str.to_date("%Y-%m-%d", strict=False)
-        # chrono's %Y takes a year of any length: '45-3-1' (1945, as an office types it) was
-        # the year 45, a member of 1,979 (a two-digit year is not guessed: refused)
-        v = pl.select(pl.when(v.dt.year() >= 1000).then(v)).to_series()
+        v = _iso_date(text)
         failed = col.is_not_null() & v.is_null()
         if not failed.any():
             return v.alias(c.name), _no_errors(len(col))
+        # a date column exported as text by a database or pandas (1979-01-01 00:00:00), or a
+        # date cell among a sheet's text cells, which reads as its datetime at midnight
+        text = text.str.replace(_MIDNIGHT, "${1}")
+        v = v.fill_null(_iso_date(text))
         v = v.fill_null(_year_first_date(text))
         failed = col.is_not_null() & v.is_null()
         why = pl.lit(f"{c.name}: Input should be a valid date (YYYY-MM-DD)") + _got(col)
@@ -536,12 +599,43 @@ def _date(col: pl.Series, c: Column, source: str) -> tuple[pl.Series, pl.Series]
     raise InputError(f"{source}: column '{c.name}' has type {col.dtype}, not a date")
 
 
+def _iso_date(text: pl.Series) -> pl.Series:
+    """``YYYY-MM-DD`` dates (null for any other text). chrono's %Y takes a year of any length:
+    '45-3-1' (1945, as an office types it) was the year 45, a member of 1,979; a two-digit
+    year is not guessed."""
+    v = text.str.to_date("%Y-%m-%d", strict=False)
+    return pl.select(pl.when(v.dt.year() >= 1000).then(v)).to_series()
+
+
+# (with an offset too: midnight in its own zone is that date, as for a datetime with a zone)
+_MIDNIGHT = r"^(\d{4}\D\d{1,2}\D\d{1,2})[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d\d:?\d\d)?$"
+
+
+def _zoned_date(col: pl.Series, c: Column) -> tuple[pl.Series, pl.Series]:
+    """The date of a datetime; for one with a time zone (``timestamptz``, pandas'
+    ``datetime64[ns, UTC]``) only at midnight in that zone: 2006-06-02 in 浙江 is stored as
+    2006-06-01 16:00 UTC, and its date there is a day early. Such a row is refused."""
+    dates = col.dt.date().alias(c.name)
+    zone = col.dtype.time_zone  # type: ignore[attr-defined]
+    if zone is None:
+        return dates, _no_errors(len(col))
+    timed = (col.dt.time() != dt.time(0)).fill_null(False)
+    if not timed.any():
+        return dates, _no_errors(len(col))
+    why = (
+        pl.lit(f"{c.name}: a time of day in time zone {zone}")
+        + _got(col.dt.replace_time_zone(None).dt.to_string("%Y-%m-%d %H:%M:%S"))
+        + pl.lit(", whose date depends on the zone: store the date alone (date, YYYY-MM-DD)")
+    )
+    err = pl.select(pl.when(timed).then(why)).to_series()
+    return pl.select(pl.when(~timed).then(dates)).to_series().alias(c.name), err
+
+
 def _year_first_date(text: pl.Series) -> pl.Series:
     """Dates as Chinese office systems write them, year first and so unambiguous:
     ``1979/01/01``, ``1979/1/1``, ``1979.1.1``, ``1981年1月1日``, ``19790101``; null for any
-    other text (a two-digit year ``79/01/01`` is not guessed). A date cell among text cells
-    of a spreadsheet reads as its datetime, ``1981-01-01 00:00:00``: its date."""
-    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d", "%Y-%m-%d %H:%M:%S")
+    other text (a two-digit year ``79/01/01`` is not guessed)."""
+    forms = ("%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y%m%d")
     dates = pl.select(pl.coalesce([text.str.to_date(f, strict=False) for f in forms]))
     year_first = text.str.contains(r"^\d{4}(?:\D|\d{4}$)").fill_null(False)
     return pl.select(pl.when(year_first).then(dates.to_series())).to_series()
@@ -744,7 +838,7 @@ def _direct(dtype: pl.DataType, c: Column) -> tuple[pl.Expr, Checks] | None:
         return v, checks
     if (c.kind, dtype) in (("bool", pl.Boolean), ("date", pl.Date)):
         return x, checks
-    if c.kind == "date" and isinstance(dtype, pl.Datetime):
+    if c.kind == "date" and isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
         return x.dt.date(), checks  # pandas and spreadsheets write dates as datetimes
     return None
 
@@ -792,6 +886,8 @@ def clean(
             value, checks = direct
         else:
             col = raw.get_column(c.name)
+            if isinstance(col.dtype, (pl.Categorical, pl.Enum)):
+                col = col.cast(pl.String)  # pandas' category dtype: text whatever it holds
             if c.kind == "money":
                 v, err = _money(col, c, source, units.get(c.name, "yuan"))
             else:
