@@ -61,7 +61,7 @@ def merged_amounts(fills: Fills, amounts: tuple[str, ...], height: int) -> pl.Se
     member's own amount (月收入) merged down several members' rows. Shown once, it may be
     their income together or each one's: which is for the office to say (filled into every
     row, three members' 800 would be 2400)."""
-    reasons = pl.Series([None] * height, dtype=pl.String)
+    reasons = pl.Series(dtype=pl.String).extend_constant(None, height)
     for name in amounts:
         rows = fills.get(name)
         if rows is None:
