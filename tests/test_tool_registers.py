@@ -31,6 +31,54 @@ def _answers(out: Path) -> list[tuple[str, str, str]]:
     return results.select("household_id", "dibao_status", "dibao_amount").rows()
 
 
+def _run(folder: Path, tmp_path: Path, evaluated: int = 2) -> Path:
+    """The register in ``folder`` (households 1001 and 1002) through ``minzheng batch``,
+    ``evaluated`` of them evaluated and the other refused: the results file."""
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    refused = 2 - evaluated
+    assert (
+        f"2 households read 读取 = {evaluated} evaluated 已评估 + {refused} rejected 拒绝" in output
+    )
+    return out
+
+
+def _readme_in_postgresql(
+    pg_schema: tuple,
+    tmp_path: Path,
+    households: dict[str, str],
+    members: dict[str, str],
+    ids: tuple[str, str] = ("1001", "1002"),
+) -> list[tuple[str, str, str]]:
+    """The README's two households (``ids``) as PostgreSQL tables whose columns have the types
+    given (``households``: household_id and the money columns, in order; ``members``: the
+    types of household_id, relation and monthly_income), read whole by ``minzheng batch``:
+    the households' answers."""
+    dsn, schema, conn, cur = pg_schema
+    money = {"assets_financial": (5000, 0), "expenses_medical_12m": (0, 0)}
+    cur.execute(f"CREATE TABLE {schema}.h ({', '.join(f'{c} {t}' for c, t in households.items())})")
+    for k, hid in enumerate(ids):
+        values = [f"'{hid}'", *(str(money[c][k]) for c in households if c != "household_id")]
+        cur.execute(f"INSERT INTO {schema}.h VALUES ({', '.join(values)})")
+    cur.execute(
+        f"CREATE TABLE {schema}.m (household_id {members['household_id']}, member_id text, "
+        f"relation {members['relation']}, age integer, monthly_income {members['monthly_income']})"
+    )
+    one, two = ids
+    cur.execute(
+        f"INSERT INTO {schema}.m VALUES ('{one}', 'a', 'head', 45, 1200), "
+        f"('{one}', 'b', 'spouse', 43, 800), ('{one}', 'c', 'child', 12, 0), "
+        f"('{two}', 'x', 'head', 70, 300)"
+    )
+    conn.commit()
+    out = tmp_path / "o.csv"
+    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
+    assert code == 0, output
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+    return _answers(out)
+
+
 def _parquet_register(folder: Path, households: pa.Table, members: pa.Table) -> Path:
     folder.mkdir()
     pq.write_table(households, folder / "households.parquet")
@@ -58,11 +106,7 @@ def test_integer_money_narrower_than_64_bits_as_databases_export_it(tmp_path):
         }
     )
     folder = _parquet_register(tmp_path / "reg", households, members)
-    out = tmp_path / "o.csv"
-    code, output = _batch(str(folder), str(out))
-    assert code == 0, output
-    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
-    assert _answers(out) == README
+    assert _answers(_run(folder, tmp_path)) == README
 
 
 def test_household_ids_pandas_wrote_as_floats_in_a_csv(tmp_path, route):
@@ -102,10 +146,7 @@ def test_dates_a_database_exported_as_text_at_midnight(tmp_path):
         "1002,x,head,1953-12-31 16:00:00+00:00,300\n"
     )
     folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members)
-    out = tmp_path / "o.csv"
-    code, output = _batch(str(folder), str(out))
-    assert code == 0, output
-    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    out = _run(folder, tmp_path, evaluated=1)
     assert _answers(out) == README[:1]
     assert _rejects(out)["1002"] == [
         "members[x].birth_date: Input should be a valid date (YYYY-MM-DD) "
@@ -153,27 +194,10 @@ def test_postgresql_money_columns_are_read_in_yuan_not_fen(tmp_path, pg_schema):
     120000 and was read as 120,000 元, so the README's household was ineligible with 0.00 and
     nothing said. A ``money`` column is now read as the database's own ``numeric`` of it.
     (An ``integer`` column of 元 beside it, ``expenses_medical_12m`` here, was a traceback.)"""
-    dsn, schema, conn, cur = pg_schema
-    cur.execute(
-        f"CREATE TABLE {schema}.h (household_id text, assets_financial money, "
-        "expenses_medical_12m integer)"
-    )
-    cur.execute(f"INSERT INTO {schema}.h VALUES ('1001', 5000, 0), ('1002', 0, 0)")
-    cur.execute(
-        f"CREATE TABLE {schema}.m (household_id text, member_id text, relation text, "
-        "age integer, monthly_income money)"
-    )
-    cur.execute(
-        f"INSERT INTO {schema}.m VALUES ('1001', 'a', 'head', 45, 1200), "
-        "('1001', 'b', 'spouse', 43, 800.00), ('1001', 'c', 'child', 12, 0), "
-        "('1002', 'x', 'head', 70, 300)"
-    )
-    conn.commit()
-    out = tmp_path / "o.csv"
-    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
-    assert code == 0, output
-    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
-    assert _answers(out) == README
+    households = {"household_id": "text", "assets_financial": "money"}
+    households["expenses_medical_12m"] = "integer"
+    members = {"household_id": "text", "relation": "text", "monthly_income": "money"}
+    assert _readme_in_postgresql(pg_schema, tmp_path, households, members) == README
 
 
 def test_ids_pandas_kept_as_floats_of_18_digits_refuse_the_file_with_the_fix(tmp_path):
@@ -238,10 +262,7 @@ def test_money_pandas_computed_in_floats_and_wrote_to_csv(tmp_path):
     )
     folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members.to_csv(index=False))
     assert "800.3000000000001" in (folder / "members.csv").read_text(encoding="utf-8")
-    out = tmp_path / "o.csv"
-    code, output = _batch(str(folder), str(out))
-    assert code == 0, output
-    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    out = _run(folder, tmp_path, evaluated=1)
     assert _answers(out) == [("1001", "eligible", "1434.70")]
     assert _rejects(out)["1002"] == ["members[x].monthly_income: more than 2 decimal places"]
 
@@ -250,25 +271,11 @@ def test_postgresql_uuid_household_ids_are_read_as_their_text(tmp_path, pg_schem
     """Households keyed by ``uuid`` (a usual key in a city's own database): ADBC gives 16
     bytes, and the whole register was refused ('has type Binary, not text'). They are read as
     their text; the README's household, 1435.00."""
-    dsn, schema, conn, cur = pg_schema
     one, two = "6f1c2a3e-0000-4000-8000-000000001001", "6f1c2a3e-0000-4000-8000-000000001002"
-    cur.execute(f"CREATE TABLE {schema}.h (household_id uuid, assets_financial numeric)")
-    cur.execute(f"INSERT INTO {schema}.h VALUES ('{one}', 5000), ('{two}', 0)")
-    cur.execute(
-        f"CREATE TABLE {schema}.m (household_id uuid, member_id text, relation text, "
-        "age integer, monthly_income numeric)"
-    )
-    cur.execute(
-        f"INSERT INTO {schema}.m VALUES ('{one}', 'a', 'head', 45, 1200), "
-        f"('{one}', 'b', 'spouse', 43, 800), ('{one}', 'c', 'child', 12, 0), "
-        f"('{two}', 'x', 'head', 70, 300)"
-    )
-    conn.commit()
-    out = tmp_path / "o.csv"
-    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
-    assert code == 0, output
-    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
-    assert _answers(out) == [(one, "eligible", "1435.00"), (two, "undetermined", "0.00")]
+    households = {"household_id": "uuid", "assets_financial": "numeric"}
+    members = {"household_id": "uuid", "relation": "text", "monthly_income": "numeric"}
+    answers = _readme_in_postgresql(pg_schema, tmp_path, households, members, (one, two))
+    assert answers == [(one, "eligible", "1435.00"), (two, "undetermined", "0.00")]
 
 
 def test_yes_no_flags_pandas_wrote_as_floats_in_a_csv(tmp_path):
@@ -290,11 +297,7 @@ def test_yes_no_flags_pandas_wrote_as_floats_in_a_csv(tmp_path):
     )
     folder = _csv_register(tmp_path / "reg", HOUSEHOLDS, members.to_csv(index=False))
     assert "1001,b,spouse,43,800,1.0\n" in (folder / "members.csv").read_text(encoding="utf-8")
-    out = tmp_path / "o.csv"
-    code, output = _batch(str(folder), str(out))
-    assert code == 0, output
-    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
-    assert _answers(out) == README
+    assert _answers(_run(folder, tmp_path)) == README
 
 
 def test_columns_pandas_keeps_as_categories(tmp_path):
@@ -319,11 +322,7 @@ def test_columns_pandas_keeps_as_categories(tmp_path):
             "employed": ["true", "true", "false", "false"],
         }
     ).astype("category").to_parquet(folder / "members.parquet")
-    out = tmp_path / "o.csv"
-    code, output = _batch(str(folder), str(out))
-    assert code == 0, output
-    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
-    assert _answers(out) == README
+    assert _answers(_run(folder, tmp_path)) == README
 
 
 def test_postgresql_char_columns_are_read_without_their_padding(tmp_path, pg_schema):
@@ -331,24 +330,9 @@ def test_postgresql_char_columns_are_read_without_their_padding(tmp_path, pg_sch
     '1001    ') but ADBC passes on: households keyed by ``char(8)`` matched no member keyed by
     ``varchar``, and a ``char(8)`` relation 'head    ' was no relation: the whole register
     was refused. Read as PostgreSQL reads them: the README's household, 1435.00."""
-    dsn, schema, conn, cur = pg_schema
-    cur.execute(f"CREATE TABLE {schema}.h (household_id char(8), assets_financial numeric)")
-    cur.execute(f"INSERT INTO {schema}.h VALUES ('1001', 5000), ('1002', 0)")
-    cur.execute(
-        f"CREATE TABLE {schema}.m (household_id varchar(20), member_id text, relation char(8), "
-        "age integer, monthly_income numeric)"
-    )
-    cur.execute(
-        f"INSERT INTO {schema}.m VALUES ('1001', 'a', 'head', 45, 1200), "
-        "('1001', 'b', 'spouse', 43, 800), ('1001', 'c', 'child', 12, 0), "
-        "('1002', 'x', 'head', 70, 300)"
-    )
-    conn.commit()
-    out = tmp_path / "o.csv"
-    code, output = _batch(dsn, str(out), "--table", f"{schema}.h", "--members-table", f"{schema}.m")
-    assert code == 0, output
-    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
-    assert _answers(out) == README
+    households = {"household_id": "char(8)", "assets_financial": "numeric"}
+    members = {"household_id": "varchar(20)", "relation": "char(8)", "monthly_income": "numeric"}
+    assert _readme_in_postgresql(pg_schema, tmp_path, households, members) == README
 
 
 def test_dates_a_database_keeps_as_numbers(tmp_path):
@@ -367,10 +351,7 @@ def test_dates_a_database_keeps_as_numbers(tmp_path):
     )
     households = pa.table({"household_id": ["1001", "1002"], "assets_financial": ["5000", "0"]})
     folder = _parquet_register(tmp_path / "reg", households, members)
-    out = tmp_path / "o.csv"
-    code, output = _batch(str(folder), str(out))
-    assert code == 0, output
-    assert "2 households read 读取 = 1 evaluated 已评估 + 1 rejected 拒绝" in output
+    out = _run(folder, tmp_path, evaluated=1)
     assert _answers(out) == README[:1]
     assert _rejects(out)["1002"] == [
         "members[x].birth_date: Input should be a valid date (YYYY-MM-DD) (got '1954')"
