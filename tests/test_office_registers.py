@@ -97,6 +97,25 @@ def test_a_member_row_with_its_household_id_left_blank_refuses_the_household_abo
     assert _rejects(out)["1001"] == [_BLANK_UNDER.format(sheet=sheet)]
 
 
+def test_a_blank_household_id_in_a_shuffled_members_file_blames_no_household(tmp_path):
+    """The same blank 户编号 in a members file that is not household by household (an export
+    sorted by something else): the rows above it are another household's, 1002 here, whole.
+    Only the blank row is refused; no household is blamed for it."""
+    members = (
+        "household_id,member_id,relation,age,monthly_income\n"
+        "1001,a,head,45,1200\n1002,d,head,70,300\n,b,spouse,43,800\n1001,c,child,12,0\n"
+    )
+    folder = _csv_register(
+        tmp_path / "reg", "household_id,assets_financial\n1001,5000\n1002,0\n", members
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "1 member rows without a household" in output
+    assert "1002" not in _rejects(out)
+    assert ("1002", "undetermined", "0.00") in _answers(out)
+
+
 def test_one_row_per_person_with_the_household_id_on_its_first_row_alone(tmp_path):
     """每人一行 with 户编号 and 家庭金融资产 on the head's row alone: 1001 was evaluated
     on its head (ineligible); it is refused, and filled in, it is the README's 1435.00."""

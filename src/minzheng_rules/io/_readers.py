@@ -976,7 +976,11 @@ class ColumnarSource(Source):
         household id is blank: the household of the rows above them refused too. An office
         leaves 户编号 blank under a household's first row ("as above"); such a row is most
         likely that household's member, and without it the household's answer would be wrong
-        (its head alone, judged on one person's income). ``m``: the members in file order."""
+        (its head alone, judged on one person's income). ``m``: the members in file order.
+
+        Only in a file whose members come household by household: where they do not (a
+        shuffled export), the rows above a blank one are anyone's, and refusing their
+        household would blame one that may be whole."""
         if MEMBER_ID not in m.columns:
             return {}
         hid = m.get_column(HOUSEHOLD_ID).cast(pl.String)
@@ -984,6 +988,9 @@ class ColumnarSource(Source):
         person = numbers_as_text(m.get_column(MEMBER_ID)).str.strip_chars().fill_null("") != ""
         under = pl.Series(pos < 0) & blank & person
         if not under.any():
+            return {}
+        given = hid.filter(~blank)
+        if len(_run_starts(given)) != given.n_unique():  # a household's rows apart: no order
             return {}
         above = pl.select(pl.when(~blank).then(hid).forward_fill()).to_series()
         rows = m.get_column(ROW).filter(under)
