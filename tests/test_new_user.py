@@ -528,6 +528,45 @@ def test_a_member_whose_household_id_differs_in_letter_case_refuses_its_househol
     ]
 
 
+def test_a_person_listed_in_two_households_refuses_both(tmp_path):
+    """1001 is the README's household, its members keyed by 身份证号; 1002's register lists
+    1001's spouse again as its own second member (a move recorded in one household only).
+    Each household was judged with that person, and 800 元 of income counted twice: 1001
+    got 1435.00 and 1002 one person's more income. Now both are refused, each naming the
+    other. Member ids of an office's own form (a, b) shared across households are left as
+    they are: 1003 and 1004 both have an 'a'."""
+    spouse = "33050319810101002X"
+    folder = _csv_register(
+        tmp_path / "reg",
+        "household_id,assets_financial\n1001,5000\n1002,0\n",
+        "household_id,member_id,relation,age,monthly_income\n"
+        "1001,330503197901010011,head,45,1200\n"
+        f"1001,{spouse},spouse,43,800\n"
+        "1001,330503201201010033,child,12,0\n"
+        "1002,330503195401010044,head,70,300\n"
+        f"1002,{spouse.lower()},other,43,800\n",
+    )
+    out = tmp_path / "o.csv"
+    code, output = _batch(str(folder), str(out))
+    assert code == 0, output
+    assert "2 households read 读取 = 0 evaluated 已评估 + 2 rejected 拒绝" in output
+    refused = _rejects(out)
+    assert refused["1001"] == [
+        f"members: member '{spouse}' (a 身份证号) is in household '1002' too (members.csv "
+        "rows 2, 5): a person is a member of one household; fix the row that is wrong"
+    ]
+    assert refused["1002"][0].startswith(
+        f"members: member '{spouse}' (a 身份证号) is in household '1001' too"
+    )
+    local = _csv_register(
+        tmp_path / "local",
+        "household_id\n1003\n1004\n",
+        "household_id,member_id,age\n1003,a,30\n1004,a,40\n",
+    )
+    code, output = _batch(str(local), str(tmp_path / "l.csv"))
+    assert "2 households read 读取 = 2 evaluated 已评估 + 0 rejected 拒绝" in output
+
+
 def test_year_first_dates_as_office_systems_write_them(tmp_path):
     """``1979/01/01``, ``1981年1月1日``, ``20120101`` are read (ages 45, 43 and 12 on
     2024-06-01: the README's household, 3 × 1145 − 2000 = 1435.00); ``79/01/01`` (a two-digit

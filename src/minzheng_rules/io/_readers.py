@@ -322,7 +322,9 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
-_WHY = "__why"  # an Excel row's reason for being refused (see _excel)
+_WHY = "__why"
+# a 身份证号 (居民身份证号码, GB 11643-1999): 17 digits and a check digit or X
+_ID_CARD = r"^\d{17}[\dXx]$"  # an Excel row's reason for being refused (see _excel)
 
 
 def _index_column(name: str) -> bool:
@@ -1005,6 +1007,44 @@ class ColumnarSource(Source):
                 )
         return out
 
+    def _one_person_twice(self, m: pl.DataFrame, pos: np.ndarray, ids: pl.Series) -> dict[str, str]:
+        """Households that share a member whose id is a 身份证号: each refused, naming the
+        other. A person is a member of one household; listed in two (a move not yet recorded
+        in one of them, a row pasted into the wrong household), each household is judged
+        with a person it may not have, and both may be paid for them. Member ids of another
+        form (``a``, ``b``: an office's own numbering within a household) say nothing across
+        households, so a register whose first members' ids are not 身份证号 is not looked at."""
+        if MEMBER_ID not in m.columns:
+            return {}
+        mid = numbers_as_text(m.get_column(MEMBER_ID))
+        if mid.dtype != pl.String or not mid.head(1000).str.contains(_ID_CARD).any():
+            return {}
+        people = pl.DataFrame({"row": m.get_column(ROW), "mid": mid, "home": pos})
+        people = people.filter((pl.col("home") >= 0) & pl.col("mid").str.contains(_ID_CARD))
+        people = people.with_columns(pl.col("mid").str.to_uppercase())  # (the check x or X)
+        shared = people.filter(pl.col("mid").is_duplicated())
+        if shared.is_empty():
+            return {}
+        apart = (
+            shared.group_by("mid", maintain_order=True)
+            .agg(pl.col("home").unique(maintain_order=True), pl.col("row"))
+            .filter(pl.col("home").list.len() > 1)
+        )
+        out: dict[str, str] = {}
+        label = self.mtable.label
+        for person, homes, rows in apart.iter_rows():  # (the people listed twice alone)
+            named = [str(ids[h]) for h in homes]
+            where = ", ".join(str(r) for r in rows)
+            for home in named:
+                others = ", ".join(f"'{o}'" for o in named if o != home)
+                out.setdefault(
+                    home,
+                    f"members: member '{person}' (a 身份证号) is in household {others} too "
+                    f"({label} rows {where}): a person is a member of one household; fix the "
+                    "row that is wrong",
+                )
+        return out
+
     def _aligned_chunks(self, size: int) -> Iterator[Chunk]:
         hs = _Rechunk(self.htable.batches())
         ms = _Rechunk(self.mtable.batches())
@@ -1093,6 +1133,8 @@ class ColumnarSource(Source):
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
         self._near.update(self._twins(ids, keep, pos))
+        if bucket is None:  # (split into buckets, a person's two households may be apart)
+            self._near.update(self._one_person_twice(m, pos, ids))
         if orphans:
             self._near.update(self._near_misses(m, pos, ids))
             if bucket is None:  # (in a bucket, the rows above are elsewhere)
