@@ -35,9 +35,9 @@ from minzheng_rules.io._excel import LONG_NUMBER, read_sheet
 from minzheng_rules.io._mapping import Applied, Mapping, TableMapping
 from minzheng_rules.io._names import form_of
 from minzheng_rules.io._validate import (
-    _WHOLE_FLOAT_TEXT,
     ERR,
     SEP,
+    WHOLE_FLOAT_TEXT,
     InputError,
     Reject,
     assemble,
@@ -322,9 +322,9 @@ def _detect_encoding(path: Path) -> str | None:
         return None
 
 
-_WHY = "__why"
+_WHY = "__why"  # an Excel row's reason for being refused (see _excel)
 # a 身份证号 (居民身份证号码, GB 11643-1999): 17 digits and a check digit or X
-_ID_CARD = r"^\d{17}[\dXx]$"  # an Excel row's reason for being refused (see _excel)
+_ID_CARD = r"^\d{17}[\dXx]$"
 
 
 def _index_column(name: str) -> bool:
@@ -368,7 +368,8 @@ class TableFile:
         # CSV rows that cannot be parsed: (row, household id if it can be read, reason); when
         # there are any the file is read line by line (see _line_batches)
         self.bad_rows: list[tuple[int, str | None, str]] = []
-        self._rounded: pl.DataFrame | None = None  # Excel rows refused for a rounded number
+        # Excel rows refused as they were read (a rounded number, an amount merged over rows)
+        self._refused: pl.DataFrame | None = None
         self._checked = fmt != "csv"
         self._line_mode = False
         if fmt == "csv":
@@ -385,7 +386,7 @@ class TableFile:
         where = {"csv": "line 1", "excel": f"row {self.header_row}"}.get(fmt, "header")
         self.applied.require(columns, where, fmt == "excel")
         check_columns(list(self.applied.renames.values()), columns, self.label)
-        self._refuse_rounded()
+        self._record_refused()
         if self.applied.unused:
             self.warnings.append(
                 f"{self.label}: columns not used (neither mapped nor ignored): "
@@ -454,18 +455,18 @@ class TableFile:
                     f"{self.path}: no sheet '{self.sheet}' (sheets: {', '.join(sheets)}); "
                     f"name it in the mapping ({self.table}: sheet: …)"
                 )
-            frame, rounded = read_sheet(
+            frame, why = read_sheet(
                 self.path, self.sheet, self.header_row, self.label, self._amounts
             )
             empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
             frame = frame.filter(~empty)  # (as Polars drops them)
             # (a sheet of one row per person: refused as the members' rows, whose households
             # are then refused; as households' rows they would count a household twice)
-            if rounded is not None and not self.per_person:
+            if why is not None and not self.per_person:
                 # numbered as the sheet's records: the refused keep their place in the count
                 rows = pl.Series(ROW, np.arange(1, frame.height + 1, dtype=np.int64))
-                frame = frame.with_columns(rows, rounded.filter(~empty).alias(_WHY))
-                self._rounded = frame.filter(pl.col(_WHY).is_not_null())
+                frame = frame.with_columns(rows, why.filter(~empty).alias(_WHY))
+                self._refused = frame.filter(pl.col(_WHY).is_not_null())
                 frame = frame.filter(pl.col(_WHY).is_null()).drop(_WHY)
             if self.per_person:
                 frame = _one_per_household(frame, self._mapping)
@@ -480,14 +481,15 @@ class TableFile:
         renames = Applied(self._mapping, "members", header, self.label).renames
         return tuple(n for n, field in renames.items() if field in money)
 
-    def _refuse_rounded(self) -> None:
-        """The sheet's rows with a rounded number in a text column (see ``_excel``) as rows
-        that cannot be read, each with its reason and its household's id (unless that is the
-        rounded cell): its household is refused too, as for a CSV row."""
-        if self._rounded is None:
+    def _record_refused(self) -> None:
+        """The sheet's rows refused as they were read (a rounded number in a text column, an
+        amount merged over several rows: see ``_excel``) as rows that cannot be read, each with
+        its reason and its household's id (unless that is a rounded cell): its household is
+        refused too, as for a CSV row."""
+        if self._refused is None:
             return
         source = self.applied.source_name(HOUSEHOLD_ID)
-        for row in self._rounded.iter_rows(named=True):
+        for row in self._refused.iter_rows(named=True):
             hid = row.get(source)
             known = hid is not None and not re.fullmatch(LONG_NUMBER, str(hid))
             self.bad_rows.append((int(row[ROW]), str(hid) if known else None, row[_WHY]))
@@ -516,7 +518,7 @@ class TableFile:
 
             return pq.ParquetFile(self.path).metadata.num_rows
         if self.fmt == "excel":  # (with the rows refused as they were read)
-            refused = 0 if self._rounded is None else self._rounded.height
+            refused = 0 if self._refused is None else self._refused.height
             return self._excel().height + refused
         with open(self._csv_path, "rb") as f:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 24), b""))
@@ -686,7 +688,7 @@ class TableFile:
                     cells = next(csv.reader([line]), [])
                     hid = cells[at] if at < len(cells) and cells[at] else None
                     if hid is not None:  # (as the column's good rows read it: 1001.0 is 1001)
-                        hid = re.sub(_WHOLE_FLOAT_TEXT, r"\1", hid)
+                        hid = re.sub(WHOLE_FLOAT_TEXT, r"\1", hid)
                 except csv.Error:
                     hid = None
             self.bad_rows.append((int(row), hid, why))
@@ -945,18 +947,15 @@ class ColumnarSource(Source):
             for row, given, _, home in near.iter_rows()
         }
 
-    def _twins(self, ids: pl.Series, keep: np.ndarray, pos: np.ndarray) -> dict[str, str]:
+    def _twins(self, ids: pl.Series, keep: np.ndarray, alone: np.ndarray) -> dict[str, str]:
         """Households whose id is another household's but for spaces, letter case,
         full-width characters or leading zeros ('1001' and '1001 '): the same household given
         twice, refused both (which row is right is for the office to say). In a sheet of one
         row per person, a member's '1001 ' made a household of its own, and 1001 was judged
         without that member. Looked for in Excel and CSV registers, and in others only when a
-        household has no member (the ids' loose form costs a pass over every id)."""
-        if self.fmt not in ("excel", "csv"):
-            has = np.zeros(len(ids), dtype=np.bool_)
-            has[pos[pos >= 0]] = True
-            if not (keep & ~has).any():
-                return {}
+        household has no member (``alone``; the ids' loose form costs a pass over every id)."""
+        if self.fmt not in ("excel", "csv") and not (keep & alone).any():
+            return {}
         rows = pl.DataFrame({"id": ids}).filter(pl.Series(keep))
         rows = rows.with_columns(key=_loose(rows.get_column("id")))
         rows = rows.filter(pl.col("key").is_duplicated())  # (exact twins are not kept)
@@ -1132,7 +1131,8 @@ class ColumnarSource(Source):
                 else:
                     order = rows[np.argsort(pos[rows], kind="stable")]
         orphans = self._orphans(m, pos, ids.filter(pl.Series(dup)))
-        self._near.update(self._twins(ids, keep, pos))
+        member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
+        self._near.update(self._twins(ids, keep, member_count == 0))
         if bucket is None:  # (split into buckets, a person's two households may be apart)
             self._near.update(self._one_person_twice(m, pos, ids))
         if orphans:
@@ -1148,7 +1148,6 @@ class ColumnarSource(Source):
             m.drop_in_place(HOUSEHOLD_ID)
             m = _contiguous(m)
         del ids, mids, hashes  # held while the chunks are given out: not needed any more
-        member_count = np.bincount(pos[pos >= 0], minlength=n) if n else np.zeros(0, np.int64)
         offsets = np.concatenate([[0], np.cumsum(member_count)])
         count = -(-n // size)
         if count == 0 and (orphans or bucket is not None):
@@ -1338,8 +1337,8 @@ def _same_runs(h: pl.DataFrame, m: pl.DataFrame, starts: np.ndarray | None = Non
 
 def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
     """A bucket number per id, the same for the same text whatever file it is in, and for ids
-    that differ only by spaces around them or letter case (so that a member's '1001 ' meets
-    its household '1001': see ``ColumnarSource._near_misses``)."""
+    of one loose form (``_loose``: so that a member's '1001 ' meets its household '1001', see
+    ``ColumnarSource._near_misses``)."""
     text = _loose(ids.fill_null(""))
     return (text.hash(seed=20240601) % buckets).cast(pl.Int64)
 
@@ -1347,10 +1346,8 @@ def _bucket(ids: pl.Series, buckets: int) -> pl.Series:
 # the folds of a loose id, each with the text it changes, in order (full-width spaces become
 # spaces before they are stripped)
 _FOLDS: tuple[tuple[str, Callable[[pl.Series], pl.Series]], ...] = (
-    (
-        r"[\x{3000}\x{FF01}-\x{FF5E}]",
-        lambda s: s.str.normalize("NFKC"),
-    ),  # １００１ typed full-width
+    # １００１ typed in full-width mode
+    (r"[\x{3000}\x{FF01}-\x{FF5E}]", lambda s: s.str.normalize("NFKC")),
     (r"^\s|\s$", lambda s: s.str.strip_chars()),
     (r"[\p{Ll}\p{Lt}\p{Mn}]", lambda s: s.str.to_uppercase()),  # a 身份证号's x for X
     (r"^0+\d", lambda s: s.str.replace(r"^0+(\d)", "${1}")),  # a number cell's 1001 for 001001
