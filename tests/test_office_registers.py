@@ -530,3 +530,15 @@ def _members_1001() -> list[list[object]]:
         ["1001", "b", "配偶", 43, 800],
         ["1001", "c", "子女", 12, 0],
     ]
+
+
+def test_a_workbook_whose_merged_cells_cannot_be_read_is_one_line():
+    """python-calamine's own error (here: the file gone between the two reads) is one line
+    naming the sheet, not a traceback."""
+    from minzheng_rules.io._excel import merged_down
+    from minzheng_rules.io._validate import InputError
+
+    frame = pl.DataFrame({"户编号": ["1001", None]})  # a cell left empty: the ranges are asked for
+    with pytest.raises(InputError) as info:
+        merged_down(frame, Path("/nonexistent/名册.xlsx"), "成员", 1)
+    assert str(info.value).startswith("名册.xlsx[成员]: cannot read its merged cells (")

@@ -90,7 +90,11 @@ def merged_down(frame: pl.DataFrame, path: Path, sheet: str, header_row: int) ->
         return {}
     from python_calamine import CalamineWorkbook
 
-    ws = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
+    try:
+        ws = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(sheet)
+    except Exception as e:  # (python-calamine raises its own errors, and OSError)
+        where = f"{path.name}[{sheet}]"
+        raise InputError(f"{where}: cannot read its merged cells ({one_line(e)})") from None
     first = header_row  # the first row under the header, counted from 0 as the ranges are
     spans = [
         (r0, c0, min(r1, first + frame.height - 1))
